@@ -1,0 +1,66 @@
+# RecTrack developer commands. `make run` and `make test` are all a new user needs.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app app
+USWDS := node_modules/@uswds/uswds/dist
+HOST ?= 127.0.0.1
+PORT ?= 5000
+PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+.PHONY: run install install-dev assets db seed test test-sqlite test-pg lint format bench clean
+
+run: install assets db seed  ## serve the app with seed data on http://127.0.0.1:5000
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+.stamp-install: requirements.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements.txt
+	@touch $@
+
+.stamp-install-dev: requirements.txt requirements-dev.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $@ .stamp-install
+
+install: .stamp-install
+install-dev: .stamp-install-dev
+
+# USWDS comes from npm (pinned in package-lock.json); its built files are copied into
+# static/uswds and never committed.
+static/uswds/.stamp: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	rm -rf static/uswds && mkdir -p static/uswds
+	cp -r $(USWDS)/css $(USWDS)/fonts $(USWDS)/img $(USWDS)/js static/uswds/
+	@touch $@
+
+assets: static/uswds/.stamp
+
+db: install  ## apply migrations to the configured database
+	$(FLASK) db upgrade
+
+seed: install  ## load the real seed reports and the demo accounts (idempotent)
+	$(FLASK) seed
+	$(FLASK) demo-users
+
+lint: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install-dev
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+test: install-dev assets lint test-sqlite  ## lint, then the whole suite on SQLite
+
+test-sqlite: install-dev assets
+	env -u DATABASE_URL -u TEST_DATABASE_URL $(PY) -m pytest $(PYTEST_ARGS)
+
+test-pg: install-dev assets  ## the whole suite on PostgreSQL
+	TEST_DATABASE_URL=$(PG_TEST_URL) $(PY) -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) node_modules static/uswds .stamp-* .pytest_cache .ruff_cache

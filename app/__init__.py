@@ -1,0 +1,131 @@
+"""RecTrack: the system of record for OIG recommendations, from issuance to closure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, request
+from flask_login import current_user
+from sqlalchemy.orm import Session
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from app import audit
+from app.database import configure_engine, install_raiseload
+from app.extensions import csrf, db, limiter, login_manager, migrate
+from config import BASE_DIR, INSTANCE_DIR, BaseConfig, config_from_env
+
+# Endpoints an anonymous visitor may reach; everything else needs a signed-in user.
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "static"})
+
+
+def create_app(config: BaseConfig | None = None) -> Flask:
+    """Build the application for a configuration (APP_ENV's when none is given)."""
+    config = config or config_from_env()
+    config.validate()
+
+    app = Flask(
+        __name__,
+        instance_path=str(INSTANCE_DIR),
+        template_folder=str(BASE_DIR / "templates"),
+        static_folder=str(BASE_DIR / "static"),
+    )
+    app.config.from_object(config)
+    app.config["SQLALCHEMY_DATABASE_URI"] = _normalize_db_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    if app.config["TRUSTED_PROXY_COUNT"]:
+        n = app.config["TRUSTED_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_request_hooks(app)
+
+    from app import cli, errors, templating
+
+    errors.register(app)
+    cli.register(app)
+    templating.register(app)
+    return app
+
+
+def _normalize_db_url(url: str) -> str:
+    # Accept the URL forms hosting platforms hand out; psycopg 3 is the driver.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _init_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), compare_type=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Sign in to continue."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+    login_manager.user_loader(_load_user)
+
+    with app.app_context():
+        configure_engine(db.engine)
+    audit.install(Session)
+    if app.config["SQLALCHEMY_RAISELOAD"]:
+        install_raiseload(Session)
+
+
+def _load_user(user_id: str) -> Any:
+    from app.auth.services import load_user
+
+    try:
+        uid, version = (int(part) for part in user_id.split(":", 1))
+    except ValueError:
+        return None
+    return load_user(db.session, uid, version)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from app.admin.views import bp as admin_bp
+    from app.auth.views import bp as auth_bp
+    from app.components.views import bp as components_bp
+    from app.main.views import bp as main_bp
+    from app.recommendations.views import bp as recommendations_bp
+    from app.reports.views import bp as reports_bp
+
+    for bp in (main_bp, auth_bp, reports_bp, recommendations_bp, components_bp, admin_bp):
+        app.register_blueprint(bp)
+
+
+def _register_request_hooks(app: Flask) -> None:
+    @app.before_request
+    def require_login() -> Any:
+        if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
+            return None
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        return None
+
+    @app.before_request
+    def set_audit_actor() -> None:
+        from app.web import client_ip
+
+        if current_user.is_authenticated:
+            actor = audit.AuditActor.for_user(current_user, client_ip())
+        else:
+            actor = audit.AuditActor.anonymous(client_ip())
+        audit.set_actor(db.session, actor)
+
+    @app.after_request
+    def security_headers(response: Any) -> Any:
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if request.endpoint != "static":
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response

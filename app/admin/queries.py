@@ -1,0 +1,37 @@
+"""Queries for the administration pages."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from app.models import AuditEvent, User
+
+
+def users() -> sa.Select[tuple[User]]:
+    return sa.select(User).options(selectinload(User.components)).order_by(User.role, User.email)
+
+
+def user(user_id: int) -> sa.Select[tuple[User]]:
+    return sa.select(User).options(selectinload(User.components)).where(User.id == user_id)
+
+
+def audit_events(action: str = "", object_type: str = "", actor: str = "") -> sa.Select[tuple[AuditEvent]]:
+    stmt = sa.select(AuditEvent).order_by(AuditEvent.id.desc())
+    if action:
+        stmt = stmt.where(AuditEvent.action == action)
+    if object_type:
+        stmt = stmt.where(AuditEvent.object_type == object_type)
+    if actor:
+        stmt = stmt.where(AuditEvent.actor_label == actor.strip().lower())
+    return stmt
+
+
+def audit_facets() -> tuple[sa.Select[tuple[str]], sa.Select[tuple[str | None]]]:
+    return (
+        sa.select(AuditEvent.action).distinct().order_by(AuditEvent.action),
+        sa.select(AuditEvent.object_type)
+        .distinct()
+        .where(AuditEvent.object_type.is_not(None))
+        .order_by(AuditEvent.object_type),
+    )

@@ -1,0 +1,139 @@
+"""Administration: accounts and the audit trail (administrators only)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from app.admin import queries
+from app.admin.forms import NewUserForm, PasswordResetForm, UserForm
+from app.auth import policy
+from app.auth import services as accounts
+from app.components.queries import all_components
+from app.extensions import db
+from app.forms import select_choices
+from app.models import Component, Role
+from app.pagination import paginate
+from app.web import add_field_error
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def _component_choices(form: UserForm) -> list[Component]:
+    components = list(db.session.scalars(all_components()))
+    form.components.choices = select_choices((c.id, f"{c.abbreviation}: {c.name}") for c in components)
+    return components
+
+
+def _chosen(components: list[Component], ids: list[int] | None) -> list[Component]:
+    wanted = set(ids or [])
+    return [c for c in components if c.id in wanted]
+
+
+@bp.route("/users")
+def users() -> str:
+    """Every account, with its role and components."""
+    policy.require(policy.can_manage_users(current_user))
+    return render_template("admin/users.html", users=db.session.scalars(queries.users()).all())
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+def new_user() -> str | Response:
+    """Create an account."""
+    policy.require(policy.can_manage_users(current_user))
+    form = NewUserForm()
+    components = _component_choices(form)
+    if form.validate_on_submit():
+        try:
+            user = accounts.create_user(
+                db.session,
+                email=form.email.data,
+                display_name=form.display_name.data,
+                role=Role(form.role.data),
+                password=form.password.data,
+                components=_chosen(components, form.components.data),
+                active=form.active.data,
+            )
+        except accounts.AccountError as exc:
+            db.session.rollback()
+            add_field_error(form, exc.field, str(exc))
+        else:
+            db.session.commit()
+            flash(f"Account {user.email} was created.", "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/user_form.html", form=form, user=None)
+
+
+@bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
+def edit_user(user_id: int) -> str | Response:
+    """Change an account's name, role, components or active flag."""
+    user = db.first_or_404(queries.user(user_id))
+    policy.require(policy.can_manage_users(current_user))
+    form = UserForm(obj=user if request.method == "GET" else None)
+    components = _component_choices(form)
+    if request.method == "GET":
+        form.components.data = [c.id for c in user.components]
+        form.role.data = user.role.value
+    if form.validate_on_submit():
+        try:
+            accounts.update_user(
+                db.session,
+                current_user,
+                user,
+                display_name=form.display_name.data,
+                role=Role(form.role.data),
+                components=_chosen(components, form.components.data),
+                active=form.active.data,
+            )
+        except accounts.AccountError as exc:
+            db.session.rollback()
+            add_field_error(form, exc.field, str(exc))
+        else:
+            db.session.commit()
+            flash(f"Account {user.email} was saved.", "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/user_form.html", form=form, user=user)
+
+
+@bp.route("/users/<int:user_id>/password", methods=["GET", "POST"])
+def reset_password(user_id: int) -> str | Response:
+    """Set a new password for an account; its sessions end."""
+    user = db.first_or_404(queries.user(user_id))
+    policy.require(policy.can_manage_users(current_user))
+    form = PasswordResetForm()
+    if form.validate_on_submit():
+        try:
+            accounts.reset_password(db.session, user, form.password.data, form.confirm.data)
+        except accounts.AccountError as exc:
+            db.session.rollback()
+            add_field_error(form, exc.field, str(exc))
+        else:
+            db.session.commit()
+            flash(f"The password of {user.email} was reset.", "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/password.html", form=form, user=user)
+
+
+@bp.route("/audit")
+def audit_log() -> str:
+    """The append-only audit trail, newest first."""
+    policy.require(policy.can_view_audit_log(current_user))
+    args = request.args
+    action, object_type, actor = args.get("action", ""), args.get("object_type", ""), args.get("actor", "")
+    page = paginate(
+        db.session,
+        queries.audit_events(action, object_type, actor),
+        args.get("page", 1, type=int),
+        current_app.config["PAGE_SIZE"],
+    )
+    actions_q, types_q = queries.audit_facets()
+    return render_template(
+        "admin/audit.html",
+        page=page,
+        action=action,
+        object_type=object_type,
+        actor=actor,
+        actions=db.session.scalars(actions_q).all(),
+        object_types=db.session.scalars(types_q).all(),
+    )

@@ -1,0 +1,29 @@
+"""Sign-in and password forms. Forms check shape; services check credentials."""
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, HiddenField, PasswordField
+from wtforms.validators import DataRequired, Length
+
+from app.auth.passwords import MAX_LENGTH
+from app.forms import strip
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(
+        "E-mail address",
+        filters=[strip],
+        validators=[DataRequired("Enter your e-mail address."), Length(max=254)],
+    )
+    password = PasswordField(
+        "Password",
+        validators=[DataRequired("Enter your password."), Length(max=MAX_LENGTH)],
+    )
+    next = HiddenField()
+
+
+class PasswordChangeForm(FlaskForm):
+    current_password = PasswordField(
+        "Current password", validators=[DataRequired("Enter your current password.")]
+    )
+    password = PasswordField("New password", validators=[DataRequired("Enter a new password.")])
+    confirm = PasswordField("New password again", validators=[DataRequired("Enter the new password again.")])

@@ -1,0 +1,110 @@
+"""Who may do what, and who may see what. Every view asks these functions; templates
+ask them too, but only to hide what the server already refuses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import abort
+
+from app.models import Addressee, Recommendation, Report, Role, Sensitivity
+from app.models.component import Component
+
+STAFF = (Role.ADMIN, Role.OIG)
+
+
+def _role(user: Any) -> Role | None:
+    return getattr(user, "role", None) if getattr(user, "is_authenticated", False) else None
+
+
+def require(allowed: bool) -> None:
+    """Abort with 403 unless allowed."""
+    if not allowed:
+        abort(403)
+
+
+def is_admin(user: Any) -> bool:
+    return _role(user) == Role.ADMIN
+
+
+def is_staff(user: Any) -> bool:
+    """Admins and OIG staff: they see everything and edit report data."""
+    return _role(user) in STAFF
+
+
+def can_manage_reports(user: Any) -> bool:
+    return is_staff(user)
+
+
+def can_manage_components(user: Any) -> bool:
+    return is_admin(user)
+
+
+def can_manage_users(user: Any) -> bool:
+    return is_admin(user)
+
+
+def can_view_audit_log(user: Any) -> bool:
+    return is_admin(user)
+
+
+def serves_component(user: Any, component_id: int) -> bool:
+    return _role(user) == Role.LIAISON and component_id in user.component_ids
+
+
+def can_view_recommendation(user: Any, rec: Recommendation) -> bool:
+    """Needs rec.addressees loaded for liaisons."""
+    role = _role(user)
+    if role in STAFF:
+        return True
+    if rec.sensitivity == Sensitivity.PUBLIC:
+        return role is not None
+    if role == Role.LIAISON:
+        return any(a.component_id in user.component_ids for a in rec.addressees)
+    return False
+
+
+def can_view_report(user: Any, report: Report) -> bool:
+    """Needs report.components and report.recommendations[*].addressees loaded for liaisons."""
+    role = _role(user)
+    if role in STAFF:
+        return True
+    if report.sensitivity == Sensitivity.PUBLIC:
+        return role is not None
+    if role == Role.LIAISON:
+        mine = user.component_ids
+        return any(c.id in mine for c in report.components) or any(
+            a.component_id in mine for r in report.recommendations for a in r.addressees
+        )
+    return False
+
+
+def recommendation_visibility(user: Any) -> sa.ColumnElement[bool]:
+    """SQL criterion: the recommendations this user may read in full."""
+    role = _role(user)
+    if role in STAFF:
+        return sa.true()
+    public = Recommendation.sensitivity == Sensitivity.PUBLIC
+    if role == Role.LIAISON and user.component_ids:
+        return sa.or_(
+            public,
+            Recommendation.addressees.any(Addressee.component_id.in_(user.component_ids)),
+        )
+    return public if role is not None else sa.false()
+
+
+def report_visibility(user: Any) -> sa.ColumnElement[bool]:
+    """SQL criterion: the reports this user may open."""
+    role = _role(user)
+    if role in STAFF:
+        return sa.true()
+    public = Report.sensitivity == Sensitivity.PUBLIC
+    if role == Role.LIAISON and user.component_ids:
+        mine = user.component_ids
+        return sa.or_(
+            public,
+            Report.components.any(Component.id.in_(mine)),
+            Report.recommendations.any(Recommendation.addressees.any(Addressee.component_id.in_(mine))),
+        )
+    return public if role is not None else sa.false()

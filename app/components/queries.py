@@ -1,0 +1,40 @@
+"""Component listings with their recommendation counts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased
+
+from app.models import Addressee, Component, Recommendation, RecStatus
+
+
+def components_with_counts() -> sa.Select[Any]:
+    """Each component with the recommendations addressed to it, in total and still open."""
+    parent = aliased(Component)
+    counts = (
+        sa.select(
+            Addressee.component_id.label("component_id"),
+            sa.func.count().label("total"),
+            sa.func.count().filter(Recommendation.status.in_(RecStatus.open_values())).label("open"),
+        )
+        .join(Recommendation, Recommendation.id == Addressee.recommendation_id)
+        .group_by(Addressee.component_id)
+        .subquery()
+    )
+    return (
+        sa.select(
+            Component,
+            parent.abbreviation.label("parent_abbreviation"),
+            sa.func.coalesce(counts.c.total, 0).label("total"),
+            sa.func.coalesce(counts.c.open, 0).label("open"),
+        )
+        .outerjoin(parent, parent.id == Component.parent_id)
+        .outerjoin(counts, counts.c.component_id == Component.id)
+        .order_by(Component.parent_id.is_not(None), Component.abbreviation)
+    )
+
+
+def all_components() -> sa.Select[tuple[Component]]:
+    return sa.select(Component).order_by(Component.abbreviation)

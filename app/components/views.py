@@ -1,0 +1,63 @@
+"""Components: everyone can list them; administrators add and change them."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from app.auth import policy
+from app.components import queries, services
+from app.components.forms import ComponentForm
+from app.extensions import db
+from app.forms import select_choices
+from app.models import Component
+from app.web import add_field_error
+
+bp = Blueprint("components", __name__, url_prefix="/components")
+
+
+@bp.route("")
+def index() -> str:
+    """Agencies and components, with the recommendations addressed to each."""
+    rows = db.session.execute(queries.components_with_counts()).all()
+    return render_template("components/index.html", rows=rows)
+
+
+def _parent_choices(form: ComponentForm, component: Component | None) -> None:
+    others = [
+        c for c in db.session.scalars(queries.all_components()) if component is None or c.id != component.id
+    ]
+    form.parent_id.choices = select_choices(
+        [("", "None (a top-level agency)"), *((c.id, f"{c.abbreviation}: {c.name}") for c in others)]
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@bp.route("/<int:component_id>/edit", methods=["GET", "POST"])
+def edit(component_id: int | None = None) -> str | Response:
+    """Add a component, or change one (administrators)."""
+    component = db.get_or_404(Component, component_id) if component_id else None
+    policy.require(policy.can_manage_components(current_user))
+    form = ComponentForm(obj=component if request.method == "GET" else None)
+    _parent_choices(form, component)
+    if request.method == "GET" and component is not None:
+        form.parent_id.data = component.parent_id
+    if form.validate_on_submit():
+        try:
+            saved = services.save_component(
+                db.session,
+                component,
+                abbreviation=form.abbreviation.data,
+                name=form.name.data,
+                parent_id=form.parent_id.data,
+                active=form.active.data,
+            )
+        except services.ComponentError as exc:
+            db.session.rollback()
+            add_field_error(form, exc.field, str(exc))
+        else:
+            db.session.commit()
+            flash(f"Component {saved.abbreviation} was saved.", "success")
+            return redirect(url_for("components.index"))
+    return render_template("components/form.html", form=form, component=component)

@@ -1,0 +1,81 @@
+"""Friendly error pages. No traceback ever reaches the browser; a failed request rolls
+back, so nothing is half-saved."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException
+
+from app.extensions import db
+
+MESSAGES: dict[int, tuple[str, str]] = {
+    400: (
+        "Bad request",
+        "The request could not be understood. Go back, reload the page and try again.",
+    ),
+    403: ("Not allowed", "Your account does not have access to this page or action."),
+    404: (
+        "Page not found",
+        "There is no page at this address. It may have been deleted, or the link may be wrong.",
+    ),
+    405: ("Not allowed", "This address does not accept that kind of request."),
+    409: (
+        "Someone else changed this first",
+        "The record changed after you opened it, or the change conflicts with another record. "
+        "Nothing was saved. Reload the page to see the current version.",
+    ),
+    413: ("File too large", "The upload is larger than RecTrack accepts. Nothing was saved."),
+    429: ("Too many attempts", "Too many requests in a short time. Wait a minute and try again."),
+    500: (
+        "Something went wrong",
+        "RecTrack could not finish this request. Nothing was saved. "
+        "If it happens again, tell the RecTrack administrators what you were doing.",
+    ),
+}
+
+
+def render_error(code: int, detail: str | None = None) -> tuple[str, int]:
+    title, message = MESSAGES.get(code, MESSAGES[500])
+    return render_template("errors/error.html", code=code, title=title, message=message, detail=detail), code
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError) -> Any:
+        db.session.rollback()
+        return render_error(
+            400, "The form expired or was sent from another site. Reload the page and send it again."
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Any:
+        db.session.rollback()
+        code = exc.code or 500
+        if code not in MESSAGES:
+            return exc
+        detail = exc.description if code in (400, 403, 409) and _custom(exc) else None
+        if code == 413:
+            limit_mb = app.config["ATTACHMENT_MAX_BYTES"] // (1024 * 1024)
+            detail = f"The largest file RecTrack accepts is {limit_mb} MB."
+        return render_error(code, detail)
+
+    @app.errorhandler(StaleDataError)
+    def stale(exc: StaleDataError) -> Any:
+        db.session.rollback()
+        return render_error(409)
+
+    @app.errorhandler(IntegrityError)
+    def integrity(exc: IntegrityError) -> Any:
+        # Forms check uniqueness first; this is the race where two saves collide.
+        db.session.rollback()
+        return render_error(409)
+
+
+def _custom(exc: HTTPException) -> bool:
+    """True when the description was written for this case, not Werkzeug's default."""
+    return type(exc).description != exc.description or type(exc).__module__.startswith("app")

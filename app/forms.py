@@ -1,0 +1,96 @@
+"""Form building blocks shared by every feature."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from flask_wtf import FlaskForm
+from werkzeug.exceptions import BadRequest
+from wtforms import DecimalField, SelectField, SelectMultipleField
+from wtforms.fields import DateField
+from wtforms.fields.choices import SelectChoice
+from wtforms.widgets import CheckboxInput, ListWidget
+
+
+class ConfirmForm(FlaskForm):
+    """Only the CSRF token: a deliberate second click for deletions and decisions."""
+
+
+class TamperedInput(BadRequest):
+    description = "The form sent a value that is not one of its choices. Reload the page and try again."
+
+
+def select_choices(pairs: Iterable[tuple[Any, str]]) -> list[SelectChoice]:
+    """WTForms choices from (value, label) pairs."""
+    return [SelectChoice(value=value, label=label) for value, label in pairs]
+
+
+def strip(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+def blank_to_none(value: Any) -> Any:
+    value = strip(value)
+    return None if value == "" else value
+
+
+class StrictSelectField(SelectField):
+    """A select whose value can only be one of its choices. Anything else was not typed
+    by a person using the page, so it is a bad request (400), not a field message."""
+
+    def pre_validate(self, form: Any) -> None:
+        values = {str(value) for value, *_ in self.iter_choices()}
+        if self.raw_data and str(self.raw_data[0]) not in values:
+            raise TamperedInput()
+        super().pre_validate(form)
+
+
+class StrictMultiCheckboxField(SelectMultipleField):
+    """Check boxes for a multiple choice; unknown values are a bad request (400)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+    def pre_validate(self, form: Any) -> None:
+        values = {str(value) for value, *_ in self.iter_choices()}
+        if any(str(v) not in values for v in (self.raw_data or [])):
+            raise TamperedInput()
+        super().pre_validate(form)
+
+
+class FriendlyDateField(DateField):
+    """A date field whose parse error says what to type."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            raise ValueError("Enter a real date as YYYY-MM-DD, for example 2011-12-06.") from exc
+
+
+class MoneyField(DecimalField):
+    """A dollar amount: finite, not negative, at most cents, within Numeric(14, 2)."""
+
+    MAX = Decimal("999999999999.99")
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if valuelist and isinstance(valuelist[0], str):
+            valuelist = [valuelist[0].replace(",", "").replace("$", "").strip()]
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            raise ValueError("Enter an amount in dollars, such as 1250000 or 1250000.00.") from exc
+        value = self.data
+        if value is None:
+            return
+        if not value.is_finite():
+            self.data = None
+            raise ValueError("Enter an amount in dollars, such as 1250000 or 1250000.00.")
+        if value < 0:
+            raise ValueError("The amount cannot be negative.")
+        if value > self.MAX:
+            raise ValueError("The amount is too large.")
+        if value != value.quantize(Decimal("0.01")):
+            raise ValueError("Use at most two decimal places (cents).")

@@ -1,0 +1,39 @@
+"""The append-only audit trail: every change and every sign-in attempt."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.database import JSONType, UTCDateTime, utcnow
+from app.extensions import db
+
+
+class AuditEvent(db.Model):
+    """Never updated or deleted: the ORM refuses it (app.audit) and so does a database
+    trigger (see the first migration)."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    actor_label: Mapped[str] = mapped_column(sa.String(254))  # e-mail, or "cli: seed"
+    actor_role: Mapped[str] = mapped_column(sa.String(20))
+    action: Mapped[str] = mapped_column(sa.String(60), index=True)
+    object_type: Mapped[str | None] = mapped_column(sa.String(60))
+    object_id: Mapped[int | None] = mapped_column()
+    changes: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    source_ip: Mapped[str | None] = mapped_column(sa.String(45))
+    outcome: Mapped[str] = mapped_column(sa.String(20), default="success")
+
+    __table_args__ = (
+        sa.Index("ix_audit_events_object", "object_type", "object_id"),
+        sa.CheckConstraint("outcome IN ('success', 'failure', 'denied')", name="outcome_known"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<AuditEvent {self.id} {self.action} {self.object_type}:{self.object_id}>"

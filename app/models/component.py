@@ -1,0 +1,30 @@
+"""Agencies and their components (I&A, FEMA, ...): who recommendations are addressed to."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+
+
+class Component(db.Model):
+    __tablename__ = "components"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    abbreviation: Mapped[str] = mapped_column(sa.String(20), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    parent_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("components.id", ondelete="RESTRICT"), index=True
+    )
+    active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+
+    parent: Mapped[Component | None] = relationship(remote_side=[id])
+
+    __table_args__ = (sa.CheckConstraint("abbreviation <> ''", name="abbreviation_not_empty"),)
+
+    def __str__(self) -> str:
+        return self.abbreviation
+
+    def __repr__(self) -> str:
+        return f"<Component {self.abbreviation}>"

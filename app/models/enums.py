@@ -1,0 +1,74 @@
+"""Enumerations stored as CHECK-constrained strings. `label` is what people read."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class LabeledEnum(StrEnum):
+    """A string enum whose members carry a human label."""
+
+    label: str
+
+    def __new__(cls, value: str, label: str) -> LabeledEnum:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = label
+        return member
+
+    @classmethod
+    def choices(cls) -> list[tuple[str, str]]:
+        return [(m.value, m.label) for m in cls]
+
+
+class Role(LabeledEnum):
+    ADMIN = "admin", "Administrator"
+    OIG = "oig", "OIG staff"
+    LIAISON = "liaison", "Component liaison"
+    VIEWER = "viewer", "Congressional staff (read-only)"
+
+
+class ReportType(LabeledEnum):
+    AUDIT = "audit", "Audit"
+    INSPECTION = "inspection", "Inspection"
+    EVALUATION = "evaluation", "Evaluation"
+    REVIEW = "review", "Review"
+    MANAGEMENT_ALERT = "management_alert", "Management alert"
+    OTHER = "other", "Other"
+
+
+class Sensitivity(LabeledEnum):
+    PUBLIC = "public", "Public"
+    RESTRICTED = "restricted", "Restricted"
+
+
+class TextSource(LabeledEnum):
+    VERBATIM = "verbatim", "Verbatim"
+    SUMMARY = "summary", "OIG summary"
+    PARTIAL = "partial", "Partial (cut off in the only copy available)"
+
+
+class RecStatus(LabeledEnum):
+    OPEN_UNRESOLVED = "open_unresolved", "Open–Unresolved"
+    OPEN_RESOLVED = "open_resolved", "Open–Resolved"
+    CLOSED_IMPLEMENTED = "closed_implemented", "Closed–Implemented"
+    CLOSED_NOT_IMPLEMENTED = "closed_not_implemented", "Closed–Not implemented"
+
+    @property
+    def is_open(self) -> bool:
+        return self in (RecStatus.OPEN_UNRESOLVED, RecStatus.OPEN_RESOLVED)
+
+    @classmethod
+    def open_values(cls) -> tuple[RecStatus, ...]:
+        return (cls.OPEN_UNRESOLVED, cls.OPEN_RESOLVED)
+
+    @classmethod
+    def closed_values(cls) -> tuple[RecStatus, ...]:
+        return (cls.CLOSED_IMPLEMENTED, cls.CLOSED_NOT_IMPLEMENTED)
+
+
+class Concurrence(LabeledEnum):
+    PENDING = "pending", "Pending"
+    CONCUR = "concur", "Concur"
+    PARTIAL = "partially_concur", "Partially concur"
+    NON_CONCUR = "non_concur", "Non-concur"

@@ -1,0 +1,113 @@
+"""Recommendations and the components they are addressed to."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.database import UTCDateTime, enum_type, utcnow
+from app.extensions import db
+from app.models.component import Component
+from app.models.enums import Concurrence, RecStatus, Sensitivity, TextSource
+from app.models.report import Report
+
+Money = sa.Numeric(14, 2)
+
+
+class Recommendation(db.Model):
+    __tablename__ = "recommendations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(sa.ForeignKey("reports.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column()
+    text: Mapped[str] = mapped_column(sa.Text)
+    text_source: Mapped[TextSource] = mapped_column(
+        enum_type(TextSource, "text_source"), default=TextSource.VERBATIM
+    )
+    significant: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # NULL means "not recorded"; zero is a recorded zero.
+    questioned_costs: Mapped[Decimal | None] = mapped_column(Money)
+    funds_put_to_better_use: Mapped[Decimal | None] = mapped_column(Money)
+    sensitivity: Mapped[Sensitivity] = mapped_column(
+        enum_type(Sensitivity, "sensitivity"), default=Sensitivity.PUBLIC
+    )
+    status: Mapped[RecStatus] = mapped_column(
+        enum_type(RecStatus, "rec_status"), default=RecStatus.OPEN_UNRESOLVED, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, info={"audit": False})
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utcnow, onupdate=utcnow, info={"audit": False}
+    )
+
+    report: Mapped[Report] = relationship(back_populates="recommendations")
+    addressees: Mapped[list[Addressee]] = relationship(
+        back_populates="recommendation",
+        cascade="all, delete-orphan",
+        order_by="(Addressee.is_lead.desc(), Addressee.id)",
+    )
+
+    __table_args__ = (
+        sa.UniqueConstraint("report_id", "number"),
+        sa.CheckConstraint("number > 0", name="number_positive"),
+        sa.CheckConstraint(
+            "questioned_costs IS NULL OR questioned_costs >= 0", name="questioned_costs_not_negative"
+        ),
+        sa.CheckConstraint(
+            "funds_put_to_better_use IS NULL OR funds_put_to_better_use >= 0",
+            name="funds_put_to_better_use_not_negative",
+        ),
+    )
+
+    @property
+    def is_restricted(self) -> bool:
+        return self.sensitivity == Sensitivity.RESTRICTED
+
+    @property
+    def lead(self) -> Addressee | None:
+        return next((a for a in self.addressees if a.is_lead), None)
+
+    def __str__(self) -> str:
+        return f"Recommendation {self.number}"
+
+    def __repr__(self) -> str:
+        return f"<Recommendation {self.report_id}#{self.number}>"
+
+
+class Addressee(db.Model):
+    """One component's part of a recommendation, with its own concurrence."""
+
+    __tablename__ = "addressees"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recommendation_id: Mapped[int] = mapped_column(sa.ForeignKey("recommendations.id", ondelete="CASCADE"))
+    component_id: Mapped[int] = mapped_column(sa.ForeignKey("components.id", ondelete="RESTRICT"), index=True)
+    is_lead: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    concurrence: Mapped[Concurrence] = mapped_column(
+        enum_type(Concurrence, "concurrence"), default=Concurrence.PENDING
+    )
+    response: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    response_date: Mapped[date | None] = mapped_column()
+
+    recommendation: Mapped[Recommendation] = relationship(back_populates="addressees")
+    component: Mapped[Component] = relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint("recommendation_id", "component_id"),
+        # At most one lead per recommendation.
+        sa.Index(
+            "uq_addressees_one_lead",
+            "recommendation_id",
+            unique=True,
+            sqlite_where=sa.text("is_lead"),
+            postgresql_where=sa.text("is_lead"),
+        ),
+    )
+
+    def __str__(self) -> str:
+        return f"{self.component.abbreviation if self.component else self.component_id}"
+
+    def __repr__(self) -> str:
+        return f"<Addressee rec={self.recommendation_id} component={self.component_id}>"

@@ -1,0 +1,74 @@
+"""Accounts. A liaison serves one or more components."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.database import UTCDateTime, enum_type, utcnow
+from app.extensions import db
+from app.models.component import Component
+from app.models.enums import Role
+
+user_components = sa.Table(
+    "user_components",
+    db.metadata,
+    sa.Column("user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column(
+        "component_id",
+        sa.ForeignKey("components.id", ondelete="RESTRICT"),
+        primary_key=True,
+        index=True,
+    ),
+)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Stored lower-case, so the unique constraint is case-insensitive on every database.
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(sa.String(120))
+    role: Mapped[Role] = mapped_column(enum_type(Role, "role"))
+    active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    password_hash: Mapped[str] = mapped_column(sa.String(255), info={"audit": "redact"})
+    # Bumped on logout and password change: every older session cookie stops working.
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1", info={"audit": False})
+    failed_login_count: Mapped[int] = mapped_column(default=0, server_default="0", info={"audit": False})
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, info={"audit": False})
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, info={"audit": False})
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, info={"audit": False})
+
+    components: Mapped[list[Component]] = relationship(
+        secondary=user_components, order_by="Component.abbreviation", info={"audit": True}
+    )
+
+    __table_args__ = (
+        sa.CheckConstraint("email = lower(email)", name="email_lower_case"),
+        sa.CheckConstraint("email <> ''", name="email_not_empty"),
+    )
+
+    # Flask-Login
+    @property
+    def is_active(self) -> bool:  # type: ignore[override]
+        return self.active
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def component_ids(self) -> frozenset[int]:
+        return frozenset(c.id for c in self.components)
+
+    def has_role(self, *roles: Role) -> bool:
+        return self.role in roles
+
+    def __str__(self) -> str:
+        return self.email
+
+    def __repr__(self) -> str:
+        return f"<User {self.email} {self.role}>"

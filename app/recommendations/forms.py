@@ -1,0 +1,70 @@
+"""Recommendation form with one row per addressed component."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    FieldList,
+    Form,
+    FormField,
+    IntegerField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from app.forms import FriendlyDateField, MoneyField, StrictSelectField, blank_to_none, select_choices, strip
+from app.models import Concurrence, Sensitivity, TextSource
+
+MAX_ADDRESSEES = 20
+
+
+def _int_or_none(value: object) -> int | None:
+    if value in (None, "", "None"):
+        return None
+    return int(value)  # type: ignore[arg-type]
+
+
+class AddresseeRowForm(Form):
+    """One addressed component: its concurrence and management response."""
+
+    component_id = StrictSelectField("Component", coerce=_int_or_none, validate_choice=False)
+    is_lead = BooleanField("Lead component")
+    concurrence = StrictSelectField(
+        "Concurrence", choices=select_choices(Concurrence.choices()), default="pending"
+    )
+    response = TextAreaField("Management response", filters=[strip], validators=[Length(max=20000)])
+    response_date = FriendlyDateField("Response date", validators=[Optional()])
+
+
+class RecommendationForm(FlaskForm):
+    number = IntegerField(
+        "Recommendation number",
+        validators=[
+            DataRequired("Enter the recommendation's number as printed in the report."),
+            NumberRange(min=1, max=999, message="Enter a whole number from 1 to 999."),
+        ],
+        invalid_value_message="Enter a whole number, such as 3.",
+    )
+    text = TextAreaField(
+        "Recommendation text",
+        filters=[strip],
+        validators=[DataRequired("Enter the recommendation's text."), Length(max=20000)],
+    )
+    text_source = StrictSelectField(
+        "Where the text came from", choices=select_choices(TextSource.choices()), default="verbatim"
+    )
+    significant = BooleanField("Significant recommendation")
+    questioned_costs = MoneyField(
+        "Questioned costs (dollars)", filters=[blank_to_none], validators=[Optional()]
+    )
+    funds_put_to_better_use = MoneyField(
+        "Funds put to better use (dollars)", filters=[blank_to_none], validators=[Optional()]
+    )
+    sensitivity = StrictSelectField(
+        "Sensitivity", choices=select_choices(Sensitivity.choices()), default="public"
+    )
+    addressees = FieldList(FormField(AddresseeRowForm), min_entries=1, max_entries=MAX_ADDRESSEES)
+    add_row = SubmitField("Add another component")
+    save = SubmitField("Save recommendation")

@@ -1,0 +1,147 @@
+"""Recommendation pages: detail, and the OIG's create, edit and delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from app.auth import policy
+from app.extensions import db
+from app.forms import ConfirmForm, select_choices
+from app.models import Component, Concurrence, Recommendation, Sensitivity, TextSource
+from app.recommendations import queries, services
+from app.recommendations.forms import MAX_ADDRESSEES, RecommendationForm
+from app.reports.queries import component_choices
+from app.web import add_field_error, today
+
+bp = Blueprint("recommendations", __name__)
+
+
+def _prepare(form: RecommendationForm, components: list[Component]) -> None:
+    """Give every addressee row its component choices; add a row when asked."""
+    if form.add_row.data and len(form.addressees) < MAX_ADDRESSEES:
+        form.addressees.append_entry()
+    choices = select_choices(
+        [("", "Choose a component"), *((c.id, f"{c.abbreviation}: {c.name}") for c in components)]
+    )
+    for entry in form.addressees:
+        entry.form.component_id.choices = choices
+
+
+def _data_from_form(form: RecommendationForm) -> services.RecommendationData:
+    return services.RecommendationData(
+        number=form.number.data,
+        text=form.text.data,
+        text_source=TextSource(form.text_source.data),
+        significant=form.significant.data,
+        questioned_costs=form.questioned_costs.data,
+        funds_put_to_better_use=form.funds_put_to_better_use.data,
+        sensitivity=Sensitivity(form.sensitivity.data),
+        addressees=[
+            services.AddresseeData(
+                component_id=row.component_id.data,
+                is_lead=row.is_lead.data,
+                concurrence=Concurrence(row.concurrence.data),
+                response=row.response.data or "",
+                response_date=row.response_date.data,
+            )
+            for row in (entry.form for entry in form.addressees)
+        ],
+    )
+
+
+def _form_data(rec: Recommendation) -> dict[str, Any]:
+    return {
+        "number": rec.number,
+        "text": rec.text,
+        "text_source": rec.text_source.value,
+        "significant": rec.significant,
+        "questioned_costs": rec.questioned_costs,
+        "funds_put_to_better_use": rec.funds_put_to_better_use,
+        "sensitivity": rec.sensitivity.value,
+        "addressees": [
+            {
+                "component_id": a.component_id,
+                "is_lead": a.is_lead,
+                "concurrence": a.concurrence.value,
+                "response": a.response,
+                "response_date": a.response_date,
+            }
+            for a in rec.addressees
+        ],
+    }
+
+
+def _submitted(form: RecommendationForm) -> bool:
+    """True when the Save button (not "Add another component") sent a valid form."""
+    return not form.add_row.data and form.validate_on_submit()
+
+
+@bp.route("/reports/<int:report_id>/recommendations/new", methods=["GET", "POST"])
+def create(report_id: int) -> str | Response:
+    """Enter a recommendation of a report (OIG staff)."""
+    report = db.first_or_404(queries.report_with_numbers(report_id))
+    policy.require(policy.can_manage_reports(current_user))
+    defaults: dict[str, Any] = {"number": queries.suggested_number(report)}
+    if report.sensitivity == Sensitivity.RESTRICTED:
+        defaults["sensitivity"] = Sensitivity.RESTRICTED.value
+    form = RecommendationForm(data=defaults if request.method == "GET" else None)
+    components = list(db.session.scalars(component_choices()))
+    _prepare(form, components)
+    if _submitted(form):
+        try:
+            rec = services.create_recommendation(db.session, report, _data_from_form(form), today=today())
+        except services.RecommendationError as exc:
+            db.session.rollback()
+            add_field_error(form, exc.field, str(exc))
+        else:
+            db.session.commit()
+            flash(f"Recommendation {rec.number} of {report} was saved.", "success")
+            return redirect(url_for("reports.detail", report_id=report.id, _anchor=f"rec-{rec.number}"))
+    return render_template("recommendations/form.html", form=form, report=report, rec=None)
+
+
+@bp.route("/recommendations/<int:rec_id>")
+def detail(rec_id: int) -> str:
+    """One recommendation with its addressees and their concurrence."""
+    rec = db.first_or_404(queries.recommendation_detail(rec_id))
+    policy.require(policy.can_view_recommendation(current_user, rec))
+    return render_template("recommendations/detail.html", rec=rec, report=rec.report)
+
+
+@bp.route("/recommendations/<int:rec_id>/edit", methods=["GET", "POST"])
+def edit(rec_id: int) -> str | Response:
+    """Correct a recommendation and its addressees (OIG staff)."""
+    rec = db.first_or_404(queries.recommendation_detail(rec_id))
+    policy.require(policy.can_manage_reports(current_user))
+    form = RecommendationForm(data=_form_data(rec) if request.method == "GET" else None)
+    _prepare(form, list(db.session.scalars(component_choices())))
+    if _submitted(form):
+        try:
+            services.update_recommendation(db.session, rec, _data_from_form(form), today=today())
+        except services.RecommendationError as exc:
+            db.session.rollback()
+            add_field_error(form, exc.field, str(exc))
+        else:
+            db.session.commit()
+            flash(f"Recommendation {rec.number} was saved.", "success")
+            return redirect(url_for("recommendations.detail", rec_id=rec.id))
+    return render_template("recommendations/form.html", form=form, report=rec.report, rec=rec)
+
+
+@bp.route("/recommendations/<int:rec_id>/delete", methods=["GET", "POST"])
+def delete(rec_id: int) -> str | Response:
+    """Delete a recommendation entered by mistake (OIG staff), after confirmation."""
+    rec = db.first_or_404(queries.recommendation_detail(rec_id))
+    policy.require(policy.can_manage_reports(current_user))
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        report_id, number = rec.report_id, rec.number
+        services.delete_recommendation(db.session, rec)
+        db.session.commit()
+        flash(f"Recommendation {number} was deleted. The audit trail keeps a full copy.", "success")
+        return redirect(url_for("reports.detail", report_id=report_id))
+    return render_template("recommendations/delete.html", form=form, rec=rec, report=rec.report)

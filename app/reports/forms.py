@@ -1,0 +1,99 @@
+"""Report forms: shape and format checks. Uniqueness and cross-record rules live in
+the services."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    IntegerField,
+    StringField,
+    TextAreaField,
+    URLField,
+)
+from wtforms.validators import (
+    URL,
+    DataRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+)
+
+from app.forms import (
+    FriendlyDateField,
+    StrictMultiCheckboxField,
+    StrictSelectField,
+    blank_to_none,
+    select_choices,
+    strip,
+)
+from app.models import ReportType, Sensitivity
+
+REPORT_NUMBER_RE = r"^[A-Za-z0-9]+(-[A-Za-z0-9]+)*$"
+
+
+def upper(value: str | None) -> str | None:
+    return value.upper() if isinstance(value, str) else value
+
+
+class ReportForm(FlaskForm):
+    number = StringField(
+        "Report number",
+        description="Letters, digits and hyphens, such as OIG-12-15. Leave blank while unknown.",
+        filters=[blank_to_none, upper],
+        validators=[
+            Optional(),
+            Length(max=40),
+            Regexp(REPORT_NUMBER_RE, message="Use letters, digits and single hyphens, such as OIG-12-15."),
+        ],
+    )
+    issuing_office = StringField(
+        "Issuing office",
+        default="DHS OIG",
+        filters=[strip],
+        validators=[DataRequired("Enter the issuing office."), Length(max=120)],
+    )
+    title = TextAreaField(
+        "Title", filters=[strip], validators=[DataRequired("Enter the report's title."), Length(max=500)]
+    )
+    issued_on = FriendlyDateField(
+        "Issue date",
+        description="As printed on the report.",
+        validators=[DataRequired("Enter the issue date as a real date, for example 2011-12-06.")],
+    )
+    issued_on_approximate = BooleanField("The issue date is approximate (inferred, not read)")
+    report_type = StrictSelectField(
+        "Report type",
+        choices=select_choices([("", "Not recorded"), *ReportType.choices()]),
+        filters=[blank_to_none],
+        validate_choice=False,
+    )
+    url = URLField(
+        "Public web address",
+        filters=[blank_to_none],
+        validators=[
+            Optional(),
+            URL(message="Enter a full web address starting with https://"),
+            Length(max=500),
+        ],
+    )
+    summary = TextAreaField("Summary", filters=[strip], validators=[Length(max=20000)])
+    recommendations_published = IntegerField(
+        "Number of recommendations as published",
+        description="Leave blank if not known.",
+        validators=[Optional(), NumberRange(min=0, max=999, message="Enter a whole number from 0 to 999.")],
+    )
+    concurrence_summary = TextAreaField("Concurrence summary", filters=[strip], validators=[Length(max=5000)])
+    sensitivity = StrictSelectField(
+        "Sensitivity", choices=select_choices(Sensitivity.choices()), default="public"
+    )
+    components = StrictMultiCheckboxField("Components covered", coerce=int)
+    sources = TextAreaField(
+        "Sources", description="Where these facts were read.", filters=[strip], validators=[Length(max=5000)]
+    )
+    notes = TextAreaField("Notes", filters=[strip], validators=[Length(max=5000)])
+
+    def validate_url(self, field: URLField) -> None:
+        if field.data and not field.data.lower().startswith(("https://", "http://")):
+            raise ValueError("Enter a web address starting with https://")

@@ -1,0 +1,104 @@
+"""Rules for creating, changing and deleting reports. Services flush; views commit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from app.models import Component, Report, ReportType, Sensitivity
+
+
+class ReportError(ValueError):
+    """A report rule was broken; `field` names the form field it belongs to."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass
+class ReportData:
+    title: str
+    issued_on: date
+    number: str | None = None
+    issuing_office: str = "DHS OIG"
+    issued_on_approximate: bool = False
+    report_type: ReportType | None = None
+    url: str | None = None
+    summary: str = ""
+    recommendations_published: int | None = None
+    concurrence_summary: str = ""
+    sensitivity: Sensitivity = Sensitivity.PUBLIC
+    component_ids: list[int] = field(default_factory=list)
+    sources: str = ""
+    notes: str = ""
+
+
+def _check(session: Session, data: ReportData, report: Report | None) -> list[Component]:
+    if data.number:
+        clash = session.scalar(
+            sa.select(Report.id).where(
+                Report.number == data.number, Report.id != (report.id if report else -1)
+            )
+        )
+        if clash is not None:
+            raise ReportError(f"Report {data.number} is already in RecTrack.", field="number")
+    if report is not None and data.recommendations_published is not None:
+        entered = len(report.recommendations)
+        if data.recommendations_published < entered:
+            raise ReportError(
+                f"{entered} recommendations are already entered for this report; "
+                "the published number cannot be smaller.",
+                field="recommendations_published",
+            )
+    components = list(session.scalars(sa.select(Component).where(Component.id.in_(data.component_ids))).all())
+    if len(components) != len(set(data.component_ids)):
+        raise ReportError("Choose components from the list.", field="components")
+    return components
+
+
+def _apply(report: Report, data: ReportData, components: list[Component]) -> None:
+    report.number = data.number or None
+    report.issuing_office = data.issuing_office
+    report.title = data.title
+    report.issued_on = data.issued_on
+    report.issued_on_approximate = data.issued_on_approximate
+    report.report_type = data.report_type
+    report.url = data.url
+    report.summary = data.summary
+    report.recommendations_published = data.recommendations_published
+    report.concurrence_summary = data.concurrence_summary
+    report.sensitivity = data.sensitivity
+    report.components = sorted(components, key=lambda c: c.abbreviation)
+    report.sources = data.sources
+    report.notes = data.notes
+
+
+def create_report(session: Session, data: ReportData) -> Report:
+    """Log a new report."""
+    components = _check(session, data, None)
+    report = Report()
+    _apply(report, data, components)
+    session.add(report)
+    session.flush()
+    return report
+
+
+def update_report(session: Session, report: Report, data: ReportData) -> None:
+    """Change a report's facts. Restricting a report restricts its recommendations too."""
+    components = _check(session, data, report)
+    _apply(report, data, components)
+    if report.sensitivity == Sensitivity.RESTRICTED:
+        for rec in report.recommendations:
+            rec.sensitivity = Sensitivity.RESTRICTED
+    session.flush()
+
+
+def delete_report(session: Session, report: Report) -> None:
+    """Delete a report entered by mistake, with its recommendations (the audit trail
+    keeps every deleted row in full)."""
+    session.delete(report)
+    session.flush()

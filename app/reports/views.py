@@ -1,0 +1,144 @@
+"""Report pages: list, detail, create, edit, delete."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from app.auth import policy
+from app.extensions import db
+from app.forms import ConfirmForm, select_choices
+from app.models import ReportType, Sensitivity
+from app.pagination import paginate
+from app.reports import queries, services
+from app.reports.forms import ReportForm
+from app.web import add_field_error
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+
+def _filters_from_args() -> queries.ReportFilters:
+    args = request.args
+    status = args.get("status", "")
+    return queries.ReportFilters(
+        q=args.get("q", "").strip()[:200],
+        component_id=args.get("component", type=int),
+        status=status if status in queries.REPORT_STATUSES else "",
+        year=args.get("year", type=int),
+    )
+
+
+@bp.route("")
+def index() -> str:
+    """Reports the user may see, with search and filters."""
+    filters = _filters_from_args()
+    page = paginate(
+        db.session,
+        queries.report_list(current_user, filters),
+        request.args.get("page", 1, type=int),
+        current_app.config["PAGE_SIZE"],
+        rows=True,
+    )
+    return render_template(
+        "reports/index.html",
+        page=page,
+        filters=filters,
+        statuses=queries.REPORT_STATUSES,
+        components=db.session.scalars(queries.component_choices()).all(),
+        years=db.session.scalars(queries.issue_years()).all(),
+    )
+
+
+@bp.route("/<int:report_id>")
+def detail(report_id: int) -> str:
+    """One report with its recommendations, addressees and concurrence."""
+    report = db.first_or_404(queries.report_detail(report_id))
+    policy.require(policy.can_view_report(current_user, report))
+    return render_template("reports/detail.html", report=report)
+
+
+def _form_choices(form: ReportForm) -> None:
+    form.components.choices = select_choices(
+        (c.id, f"{c.abbreviation}: {c.name}") for c in db.session.scalars(queries.component_choices())
+    )
+
+
+def _data_from_form(form: ReportForm) -> services.ReportData:
+    return services.ReportData(
+        number=form.number.data,
+        issuing_office=form.issuing_office.data,
+        title=form.title.data,
+        issued_on=form.issued_on.data,
+        issued_on_approximate=form.issued_on_approximate.data,
+        report_type=ReportType(form.report_type.data) if form.report_type.data else None,
+        url=form.url.data,
+        summary=form.summary.data or "",
+        recommendations_published=form.recommendations_published.data,
+        concurrence_summary=form.concurrence_summary.data or "",
+        sensitivity=Sensitivity(form.sensitivity.data),
+        component_ids=list(form.components.data or []),
+        sources=form.sources.data or "",
+        notes=form.notes.data or "",
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def create() -> str | Response:
+    """Log a new report (OIG staff)."""
+    policy.require(policy.can_manage_reports(current_user))
+    form = ReportForm()
+    _form_choices(form)
+    if form.validate_on_submit():
+        try:
+            report = services.create_report(db.session, _data_from_form(form))
+        except services.ReportError as exc:
+            db.session.rollback()
+            add_field_error(form, exc.field, str(exc))
+        else:
+            db.session.commit()
+            flash(f"Report {report} was logged. Now add its recommendations.", "success")
+            return redirect(url_for("reports.detail", report_id=report.id))
+    return render_template("reports/form.html", form=form, report=None)
+
+
+@bp.route("/<int:report_id>/edit", methods=["GET", "POST"])
+def edit(report_id: int) -> str | Response:
+    """Change a report's facts (OIG staff)."""
+    report = db.first_or_404(queries.report_for_edit(report_id))
+    policy.require(policy.can_manage_reports(current_user))
+    form = ReportForm(obj=report if request.method == "GET" else None)
+    _form_choices(form)
+    if request.method == "GET":
+        form.components.data = [c.id for c in report.components]
+        form.report_type.data = report.report_type.value if report.report_type else ""
+        form.sensitivity.data = report.sensitivity.value
+    if form.validate_on_submit():
+        try:
+            services.update_report(db.session, report, _data_from_form(form))
+        except services.ReportError as exc:
+            db.session.rollback()
+            add_field_error(form, exc.field, str(exc))
+        else:
+            db.session.commit()
+            flash(f"Report {report} was saved.", "success")
+            return redirect(url_for("reports.detail", report_id=report.id))
+    return render_template("reports/form.html", form=form, report=report)
+
+
+@bp.route("/<int:report_id>/delete", methods=["GET", "POST"])
+def delete(report_id: int) -> str | Response:
+    """Delete a report entered by mistake (OIG staff), after a confirmation page."""
+    report = db.first_or_404(queries.report_detail(report_id))
+    policy.require(policy.can_manage_reports(current_user))
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        label = str(report)
+        services.delete_report(db.session, report)
+        db.session.commit()
+        flash(
+            f"Report {label} and its recommendations were deleted. The audit trail keeps a full copy.",
+            "success",
+        )
+        return redirect(url_for("reports.index"))
+    return render_template("reports/delete.html", form=form, report=report)

@@ -1,0 +1,208 @@
+"""Load the curated facts of the seed reports. Idempotent: a second run changes nothing.
+
+Nothing here invents a recommendation text, number, addressee or concurrence: what the
+data file does not say stays unknown (a blank report number, a Pending concurrence, no
+lead where the file names none) and the pages show the gap.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+import yaml
+from sqlalchemy.orm import Session, selectinload
+
+from app.models import (
+    Addressee,
+    Component,
+    Concurrence,
+    Recommendation,
+    Report,
+    ReportType,
+    Sensitivity,
+    TextSource,
+)
+
+SEED_FILE = Path(__file__).parent / "data" / "seed-reports.yaml"
+
+
+class SeedError(ValueError):
+    """The seed file says something RecTrack cannot load."""
+
+
+@dataclass
+class SeedResult:
+    created: Counter[str] = field(default_factory=Counter)
+    updated: Counter[str] = field(default_factory=Counter)
+
+    def summary(self) -> str:
+        parts = [f"{n} {kind} created" for kind, n in sorted(self.created.items())]
+        parts += [f"{n} {kind} updated" for kind, n in sorted(self.updated.items())]
+        return "; ".join(parts) or "nothing to change"
+
+
+def _set(obj: Any, kind: str, result: SeedResult, **values: Any) -> None:
+    changed = False
+    for key, value in values.items():
+        if getattr(obj, key) != value:
+            setattr(obj, key, value)
+            changed = True
+    if changed and sa.inspect(obj).persistent:
+        result.updated[kind] += 1
+
+
+def _issued(value: Any) -> tuple[date, bool]:
+    if isinstance(value, dict):
+        return value["date"], bool(value.get("approximate", False))
+    if isinstance(value, date):
+        return value, False
+    raise SeedError(f"unreadable issue date: {value!r}")
+
+
+def _report_type(value: str | None) -> ReportType | None:
+    if value in (None, "", "unknown"):
+        return None
+    return ReportType(value.replace(" ", "_"))
+
+
+def _money(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+def load_seed(session: Session, path: Path = SEED_FILE) -> SeedResult:
+    """Create or update the seed components, reports, recommendations and addressees."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    result = SeedResult()
+    components = _load_components(session, data.get("components", []), result)
+    for item in data.get("reports", []):
+        _load_report(session, item, components, result)
+    session.flush()
+    return result
+
+
+def _load_components(
+    session: Session, items: list[dict[str, Any]], result: SeedResult
+) -> dict[str, Component]:
+    existing = {c.abbreviation: c for c in session.scalars(sa.select(Component))}
+    created: set[str] = set()
+    for item in items:
+        component = existing.get(item["abbreviation"])
+        if component is None:
+            component = Component(abbreviation=item["abbreviation"], name=item["name"], active=True)
+            session.add(component)
+            existing[component.abbreviation] = component
+            created.add(component.abbreviation)
+            result.created["components"] += 1
+        else:
+            _set(component, "components", result, name=item["name"])
+    for item in items:
+        component = existing[item["abbreviation"]]
+        parent = existing[item["parent"]] if item.get("parent") else None
+        if component.abbreviation in created:
+            component.parent = parent  # inserted with its parent in one flush
+        else:
+            _set(component, "components", result, parent_id=parent.id if parent else None)
+    session.flush()
+    return existing
+
+
+def _find_report(session: Session, item: dict[str, Any]) -> Report | None:
+    key = (
+        Report.number == item["number"]
+        if item.get("number")
+        else sa.and_(Report.number.is_(None), Report.title == item["title"])
+    )
+    return session.scalar(
+        sa.select(Report)
+        .where(key)
+        .options(
+            selectinload(Report.components),
+            selectinload(Report.recommendations).selectinload(Recommendation.addressees),
+        )
+    )
+
+
+def _load_report(
+    session: Session, item: dict[str, Any], components: dict[str, Component], result: SeedResult
+) -> None:
+    issued_on, approximate = _issued(item["issued"])
+    facts = item.get("key_facts") or []
+    values = {
+        "number": item.get("number") or None,
+        "title": item["title"],
+        "issued_on": issued_on,
+        "issued_on_approximate": approximate,
+        "report_type": _report_type(item.get("type")),
+        "url": item.get("url"),
+        "summary": "\n".join(f"- {fact}" for fact in facts),
+        "recommendations_published": item.get("recommendations_published"),
+        "concurrence_summary": item.get("concurrence_summary") or "",
+        "sensitivity": Sensitivity(item.get("sensitivity", "public")),
+        "sources": "\n".join(f"- {s}" for s in item.get("sources") or []),
+        "notes": (item.get("notes") or "").strip(),
+    }
+    report = _find_report(session, item)
+    if report is None:
+        report = Report(**values)
+        session.add(report)
+        result.created["reports"] += 1
+    else:
+        _set(report, "reports", result, **values)
+    wanted = sorted((components[a] for a in item.get("components") or []), key=lambda c: c.abbreviation)
+    if [c.id for c in report.components] != [c.id for c in wanted]:
+        report.components = wanted
+        if sa.inspect(report).persistent:
+            result.updated["reports"] += 1
+
+    by_number = {r.number: r for r in report.recommendations}
+    for rec_item in item.get("recommendations") or []:
+        _load_recommendation(report, by_number.get(rec_item["number"]), rec_item, components, result)
+
+
+def _load_recommendation(
+    report: Report,
+    rec: Recommendation | None,
+    item: dict[str, Any],
+    components: dict[str, Component],
+    result: SeedResult,
+) -> None:
+    values = {
+        "number": item["number"],
+        "text": item["text"].strip(),
+        "text_source": TextSource(item.get("text_source", "verbatim")),
+        "significant": bool(item.get("significant", False)),
+        "questioned_costs": _money(item.get("questioned_costs")),
+        "funds_put_to_better_use": _money(item.get("funds_put_to_better_use")),
+        "sensitivity": report.sensitivity,
+    }
+    if rec is None:
+        rec = Recommendation(**values)
+        report.recommendations.append(rec)
+        result.created["recommendations"] += 1
+    else:
+        _set(rec, "recommendations", result, **values)
+
+    rows = item.get("addressees") or []
+    if not rows:
+        raise SeedError(f"{report} recommendation {item['number']} has no addressee")
+    existing = {a.component_id: a for a in rec.addressees}
+    for row in rows:
+        component = components[row["component"]]
+        lead = bool(row.get("lead")) or len(rows) == 1
+        fields = {
+            "is_lead": lead,
+            "concurrence": Concurrence(row.get("concurrence", "pending").replace("-", "_")),
+            "response": (row.get("response") or "").strip(),
+        }
+        addressee = existing.get(component.id)
+        if addressee is None:
+            rec.addressees.append(Addressee(component=component, **fields))
+            result.created["addressees"] += 1
+        else:
+            _set(addressee, "addressees", result, **fields)

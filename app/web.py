@@ -1,0 +1,54 @@
+"""Request-level helpers shared by views: the client's address, safe redirects, dates."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from flask import current_app, request
+from wtforms import Form
+
+
+def client_ip() -> str | None:
+    """The client's address (ProxyFix rewrites remote_addr when proxies are trusted)."""
+    return request.remote_addr
+
+
+def safe_next(target: str | None) -> str | None:
+    """`target` if it is a path on this site, else None (no open redirects)."""
+    if not target:
+        return None
+    target = target.strip()
+    if "\\" in target or any(ord(ch) < 32 for ch in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+def today() -> date:
+    """Today's date where the OIG works (APP_TIMEZONE), for deadlines and defaults."""
+    return datetime.now(ZoneInfo(current_app.config["APP_TIMEZONE"])).date()
+
+
+def _field_at(form: Form, path: str) -> Any:
+    """The field at a dotted path such as "addressees.1.component_id", or None."""
+    target: Any = form
+    for part in path.split("."):
+        try:
+            target = target[int(part)] if part.isdigit() else getattr(target, part)
+        except (AttributeError, IndexError, KeyError, TypeError):
+            return None
+    return target
+
+
+def add_field_error(form: Form, field: str | None, message: str) -> None:
+    """Show a service's error next to the field it concerns (or at the top)."""
+    target = _field_at(form, field) if field else None
+    if target is not None and hasattr(target, "errors"):
+        target.errors = [*target.errors, message] if isinstance(target.errors, list) else [message]
+    else:
+        form.form_errors.append(message)

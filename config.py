@@ -1,0 +1,127 @@
+"""Configuration classes. The environment chooses one with APP_ENV (development by default).
+
+Every setting that differs between machines is read from the environment. Production
+refuses to start without SECRET_KEY and DATABASE_URL; there is no fallback secret.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from typing import ClassVar
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("INSTANCE_PATH", BASE_DIR / "instance"))
+
+MIB = 1024 * 1024
+
+
+def _int_env(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def _dev_secret_key() -> str:
+    """A random key kept in instance/ so development sessions survive a restart."""
+    path = INSTANCE_DIR / "secret_key"
+    if not path.exists():
+        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+class BaseConfig:
+    ENV_NAME = "base"
+    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, object]] = {"pool_pre_ping": True}
+    SQLALCHEMY_RAISELOAD = False  # tests turn lazy loads into errors
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    SESSION_COOKIE_NAME = "rectrack_session"
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
+    REMEMBER_COOKIE_DURATION = timedelta(seconds=0)
+    WTF_CSRF_TIME_LIMIT = 8 * 3600
+
+    # Attachments (lifecycle issue) and uploads share one request ceiling.
+    ATTACHMENT_MAX_BYTES = _int_env("ATTACHMENT_MAX_BYTES", 25 * MIB)
+    MAX_CONTENT_LENGTH = ATTACHMENT_MAX_BYTES + MIB
+
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "5 per minute")
+    LOGIN_LOCKOUT_THRESHOLD = _int_env("LOGIN_LOCKOUT_THRESHOLD", 10)
+    LOGIN_LOCKOUT_MINUTES = _int_env("LOGIN_LOCKOUT_MINUTES", 15)
+
+    # Number of reverse proxies in front of the app whose X-Forwarded-For is trusted.
+    TRUSTED_PROXY_COUNT = _int_env("TRUSTED_PROXY_COUNT", 0)
+
+    PAGE_SIZE = _int_env("PAGE_SIZE", 50)
+    # Deadlines are counted in the OIG's calendar days.
+    APP_TIMEZONE = os.environ.get("APP_TIMEZONE", "America/New_York")
+    DEMO_ACCOUNTS = False
+
+    @classmethod
+    def validate(cls) -> None:
+        """Raise RuntimeError when the environment cannot run this configuration."""
+
+
+class DevelopmentConfig(BaseConfig):
+    ENV_NAME = "development"
+    DEMO_ACCOUNTS = True
+
+    def __init__(self) -> None:
+        self.SECRET_KEY = os.environ.get("SECRET_KEY") or _dev_secret_key()
+        self.SQLALCHEMY_DATABASE_URI = os.environ.get(
+            "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'rectrack.db'}"
+        )
+
+
+class TestingConfig(BaseConfig):
+    ENV_NAME = "testing"
+    TESTING = True
+    WTF_CSRF_ENABLED = False  # CSRF has its own tests, which switch it back on
+    SQLALCHEMY_RAISELOAD = True
+    RATELIMIT_STORAGE_URI = "memory://"
+
+    def __init__(self, database_url: str | None = None) -> None:
+        self.SECRET_KEY = secrets.token_urlsafe(32)
+        self.SQLALCHEMY_DATABASE_URI = database_url or os.environ.get("TEST_DATABASE_URL") or "sqlite://"
+
+
+class ProductionConfig(BaseConfig):
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True
+    DEBUG = False
+
+    def __init__(self) -> None:
+        self.SECRET_KEY = os.environ.get("SECRET_KEY", "")
+        self.SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", "")
+        self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/0")
+
+    def validate(self) -> None:  # type: ignore[override]
+        missing = [k for k in ("SECRET_KEY", "SQLALCHEMY_DATABASE_URI") if not getattr(self, k)]
+        if missing:
+            names = ", ".join("DATABASE_URL" if k.startswith("SQLALCHEMY") else k for k in missing)
+            raise RuntimeError(f"Production configuration needs {names} in the environment.")
+        if len(self.SECRET_KEY) < 32:
+            raise RuntimeError("SECRET_KEY must be at least 32 characters in production.")
+
+
+CONFIGS: dict[str, type[BaseConfig]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_from_env() -> BaseConfig:
+    """The configuration named by APP_ENV (development when unset)."""
+    name = os.environ.get("APP_ENV", "development").lower()
+    try:
+        return CONFIGS[name]()
+    except KeyError:
+        raise RuntimeError(f"Unknown APP_ENV {name!r}; use one of {', '.join(CONFIGS)}.") from None

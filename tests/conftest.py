@@ -1,0 +1,222 @@
+"""Test harness.
+
+The schema is built once per run by the migrations (never create_all), on SQLite by
+default or on PostgreSQL when TEST_DATABASE_URL points there. Each test then runs inside
+a transaction that is rolled back, with the app's commits turned into savepoints.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from sqlalchemy.orm import joinedload, scoped_session, selectinload, sessionmaker
+
+from app import audit, create_app
+from app.auth import services as accounts
+from app.extensions import db, limiter
+from app.models import (
+    Addressee,
+    Component,
+    Concurrence,
+    Recommendation,
+    Report,
+    ReportType,
+    Role,
+    Sensitivity,
+    TextSource,
+    User,
+)
+from app.seed.services import load_seed
+from config import TestingConfig
+
+PASSWORD = "correct horse battery staple"
+ROLES = ("admin", "oig", "liaison", "viewer")
+
+
+def reset_database(url: str) -> None:
+    """Empty the test database: a new SQLite file, or a clean PostgreSQL schema."""
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.exec_driver_sql("DROP SCHEMA public CASCADE")
+            conn.exec_driver_sql("CREATE SCHEMA public")
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'rectrack-test.db'}"
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str) -> Iterator[Flask]:
+    reset_database(database_url)
+    application = create_app(TestingConfig(database_url))
+    with application.app_context():
+        upgrade()
+        audit.set_actor(db.session, audit.AuditActor.system("tests: fixtures"))
+        load_seed(db.session)
+        _base_fixtures(db.session)
+        db.session.commit()
+        db.session.remove()
+    yield application
+    with application.app_context():
+        db.engine.dispose()
+
+
+def _base_fixtures(session: Any) -> None:
+    """Accounts for each role and a clearly synthetic restricted report."""
+    comps = {c.abbreviation: c for c in session.scalars(sa.select(Component))}
+    for email, role, components in (
+        ("admin@test.example", Role.ADMIN, []),
+        ("oig@test.example", Role.OIG, []),
+        ("liaison@test.example", Role.LIAISON, [comps["I&A"]]),
+        ("fema@test.example", Role.LIAISON, [comps["FEMA"]]),
+        ("viewer@test.example", Role.VIEWER, []),
+    ):
+        accounts.create_user(
+            session,
+            email=email,
+            display_name=email.split("@")[0].title(),
+            role=role,
+            password=PASSWORD,
+            components=components,
+        )
+    restricted = Report(
+        number="TEST-R-1",
+        title="Synthetic restricted report (test fixture)",
+        issued_on=date(2023, 1, 10),
+        report_type=ReportType.AUDIT,
+        sensitivity=Sensitivity.RESTRICTED,
+        components=[comps["I&A"], comps["FEMA"]],
+    )
+    session.add(restricted)
+    for number, component, text in (
+        (1, "I&A", "SYNTHETIC-RESTRICTED-IA text for tests."),
+        (2, "FEMA", "SYNTHETIC-RESTRICTED-FEMA text for tests."),
+    ):
+        restricted.recommendations.append(
+            Recommendation(
+                number=number,
+                text=text,
+                text_source=TextSource.VERBATIM,
+                sensitivity=Sensitivity.RESTRICTED,
+                addressees=[
+                    Addressee(component=comps[component], is_lead=True, concurrence=Concurrence.CONCUR)
+                ],
+            )
+        )
+    session.flush()
+
+
+@pytest.fixture(autouse=True)
+def db_session(app: Flask) -> Iterator[scoped_session]:
+    """Run the test in a transaction that is rolled back at the end."""
+    with app.app_context():
+        connection = db.engine.connect()
+    transaction = connection.begin()
+    session = scoped_session(
+        sessionmaker(
+            bind=connection,
+            join_transaction_mode="create_savepoint",
+            info={"audit_actor": audit.AuditActor.system("tests")},
+        )
+    )
+    original = db.session
+    db.session = session
+    limiter.reset()
+    try:
+        yield session
+    finally:
+        session.remove()
+        transaction.rollback()
+        connection.close()
+        db.session = original
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def user_by_email(email: str) -> User:
+    user = db.session.scalar(sa.select(User).where(User.email == email))
+    assert user is not None, email
+    return user
+
+
+EMAILS = {
+    "admin": "admin@test.example",
+    "oig": "oig@test.example",
+    "liaison": "liaison@test.example",
+    "fema": "fema@test.example",
+    "viewer": "viewer@test.example",
+}
+
+
+def login(client: FlaskClient, role: str) -> User:
+    """Sign the client in as a role's test account without the password round trip."""
+    user = user_by_email(EMAILS[role])
+    with client.session_transaction() as sess:
+        sess["_user_id"] = user.get_id()
+        sess["_fresh"] = True
+    return user
+
+
+@pytest.fixture
+def as_role(client: FlaskClient):
+    def _as(role: str) -> FlaskClient:
+        login(client, role)
+        return client
+
+    return _as
+
+
+def _rec_options() -> Any:
+    return selectinload(Recommendation.addressees).joinedload(Addressee.component)
+
+
+def report_by_number(number: str | None, title: str | None = None) -> Report:
+    """A report with its recommendations, addressees and components loaded."""
+    key = Report.number == number if number else Report.title == title
+    report = db.session.scalar(
+        sa.select(Report)
+        .where(key)
+        .options(
+            selectinload(Report.components),
+            selectinload(Report.recommendations).options(_rec_options()),
+        )
+        .execution_options(populate_existing=True)
+    )
+    assert report is not None
+    return report
+
+
+def rec(report_number: str, number: int) -> Recommendation:
+    """A recommendation with its report and addressees loaded."""
+    found = db.session.scalar(
+        sa.select(Recommendation)
+        .join(Report)
+        .where(Report.number == report_number, Recommendation.number == number)
+        .options(_rec_options(), joinedload(Recommendation.report))
+        .execution_options(populate_existing=True)
+    )
+    assert found is not None
+    return found
+
+
+@pytest.fixture
+def root() -> Path:
+    return Path(__file__).resolve().parents[1]
