@@ -81,6 +81,7 @@ class DevelopmentConfig(BaseConfig):
 
 
 class TestingConfig(BaseConfig):
+    __test__ = False  # not a pytest test class
     ENV_NAME = "testing"
     TESTING = True
     WTF_CSRF_ENABLED = False  # CSRF has its own tests, which switch it back on

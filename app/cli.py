@@ -6,6 +6,7 @@ import sys
 
 import click
 from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
 
 from app import audit
 from app.auth import services as accounts
@@ -23,6 +24,7 @@ def _read_password() -> str:
 
 
 @click.command("seed")
+@with_appcontext
 def seed_command() -> None:
     """Load the seed reports (idempotent: running it twice changes nothing)."""
     from app.seed.services import load_seed
@@ -34,6 +36,7 @@ def seed_command() -> None:
 
 
 @click.command("demo-users")
+@with_appcontext
 @click.option("--reset", is_flag=True, help="Give existing demo accounts new passwords.")
 def demo_users_command(reset: bool) -> None:
     """Create one demo account per role (development only) and print new passwords once."""
@@ -56,9 +59,7 @@ def demo_users_command(reset: bool) -> None:
         )
 
 
-@click.group("users")
-def users_group() -> None:
-    """Manage accounts."""
+users_group = AppGroup("users", help="Manage accounts.")
 
 
 @users_group.command("create")

@@ -60,14 +60,15 @@ class StrictMultiCheckboxField(SelectMultipleField):
         super().pre_validate(form)
 
 
+DATE_MESSAGE = "Enter a real date as YYYY-MM-DD, for example 2011-12-06."
+
+
 class FriendlyDateField(DateField):
     """A date field whose parse error says what to type."""
 
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        try:
-            super().process_formdata(valuelist)
-        except ValueError as exc:
-            raise ValueError("Enter a real date as YYYY-MM-DD, for example 2011-12-06.") from exc
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("invalid_value_message", DATE_MESSAGE)
+        super().__init__(*args, **kwargs)
 
 
 class MoneyField(DecimalField):

@@ -12,7 +12,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.forms import FriendlyDateField, MoneyField, StrictSelectField, blank_to_none, select_choices, strip
 from app.models import Concurrence, Sensitivity, TextSource
@@ -42,7 +42,7 @@ class RecommendationForm(FlaskForm):
     number = IntegerField(
         "Recommendation number",
         validators=[
-            DataRequired("Enter the recommendation's number as printed in the report."),
+            InputRequired("Enter the recommendation's number as printed in the report."),
             NumberRange(min=1, max=999, message="Enter a whole number from 1 to 999."),
         ],
         invalid_value_message="Enter a whole number, such as 3.",

@@ -18,9 +18,11 @@ from wtforms.validators import (
     NumberRange,
     Optional,
     Regexp,
+    ValidationError,
 )
 
 from app.forms import (
+    DATE_MESSAGE,
     FriendlyDateField,
     StrictMultiCheckboxField,
     StrictSelectField,
@@ -60,7 +62,7 @@ class ReportForm(FlaskForm):
     issued_on = FriendlyDateField(
         "Issue date",
         description="As printed on the report.",
-        validators=[DataRequired("Enter the issue date as a real date, for example 2011-12-06.")],
+        validators=[DataRequired(DATE_MESSAGE)],
     )
     issued_on_approximate = BooleanField("The issue date is approximate (inferred, not read)")
     report_type = StrictSelectField(
@@ -96,4 +98,4 @@ class ReportForm(FlaskForm):
 
     def validate_url(self, field: URLField) -> None:
         if field.data and not field.data.lower().startswith(("https://", "http://")):
-            raise ValueError("Enter a web address starting with https://")
+            raise ValidationError("Enter a web address starting with https://")

@@ -1,0 +1,168 @@
+"""Logging and finding reports: validation, filters, visibility, deletion."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import Component, Report, Sensitivity
+from tests.conftest import report_by_number
+
+
+def _form(**overrides: str) -> dict[str, str]:
+    data = {
+        "number": "OIG-24-99",
+        "issuing_office": "DHS OIG",
+        "title": "A test report about information sharing",
+        "issued_on": "2024-02-29",
+        "report_type": "inspection",
+        "sensitivity": "public",
+        "recommendations_published": "2",
+    }
+    data.update(overrides)
+    return data
+
+
+def _count() -> int:
+    return db.session.scalar(sa.select(sa.func.count(Report.id)))
+
+
+def test_oig_logs_a_report(as_role) -> None:
+    fema = db.session.scalar(sa.select(Component.id).where(Component.abbreviation == "FEMA"))
+    response = as_role("oig").post(
+        "/reports/new", data={**_form(number="oig-24-99"), "components": [str(fema)]}
+    )
+    assert response.status_code == 302
+    report = report_by_number("OIG-24-99")  # stored upper-case
+    assert report.recommendations_published == 2
+    assert [c.abbreviation for c in report.components] == ["FEMA"]
+    page = as_role("oig").get(response.headers["Location"]).get_data(as_text=True)
+    assert "0 of 2 recommendations entered" in page
+
+
+def test_blank_number_is_allowed_and_stored_as_null(as_role) -> None:
+    assert as_role("oig").post("/reports/new", data=_form(number="  ")).status_code == 302
+    assert db.session.scalar(sa.select(Report.number).where(Report.title == _form()["title"])) is None
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("number", "OIG-12-15", "Report OIG-12-15 is already in RecTrack."),
+        ("number", "OIG 12/15", "Use letters, digits and single hyphens"),
+        ("number", "OIG--12", "Use letters, digits and single hyphens"),
+        ("issued_on", "2023-02-30", "Enter a real date as YYYY-MM-DD"),
+        ("issued_on", "yesterday", "Enter a real date as YYYY-MM-DD"),
+        ("issued_on", "", "Enter a real date as YYYY-MM-DD"),
+        ("title", "", "Enter the report&#39;s title."),
+        ("recommendations_published", "-1", "Enter a whole number from 0 to 999."),
+        ("recommendations_published", "eight", "Not a valid integer value."),
+        ("url", "ftp://example.org/report.pdf", "Enter a web address starting with https://"),
+    ],
+)
+def test_bad_input_gets_a_message_and_saves_nothing(as_role, field: str, value: str, message: str) -> None:
+    before = _count()
+    response = as_role("oig").post("/reports/new", data=_form(**{field: value}))
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert message in page
+    assert "usa-input--error" in page or "usa-form-group--error" in page
+    assert _count() == before
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("report_type", "memo"), ("sensitivity", "secret"), ("components", "999999")]
+)
+def test_tampered_choices_are_a_bad_request(as_role, field: str, value: str) -> None:
+    before = _count()
+    response = as_role("oig").post("/reports/new", data=_form(**{field: value}))
+    assert response.status_code == 400
+    assert "not one of its choices" in response.get_data(as_text=True)
+    assert _count() == before
+
+
+def test_published_count_cannot_drop_below_entered(as_role) -> None:
+    report = report_by_number("OIG-12-15")
+    data = _form(
+        number="OIG-12-15", title=report.title, issued_on="2011-12-06", recommendations_published="3"
+    )
+    page = as_role("oig").post(f"/reports/{report.id}/edit", data=data).get_data(as_text=True)
+    assert "4 recommendations are already entered" in page
+    assert report_by_number("OIG-12-15").recommendations_published == 8
+
+
+def test_restricting_a_report_restricts_its_recommendations(as_role) -> None:
+    report = report_by_number("OIG-12-15")
+    data = _form(
+        number="OIG-12-15",
+        title=report.title,
+        issued_on="2011-12-06",
+        recommendations_published="8",
+        sensitivity="restricted",
+    )
+    assert as_role("oig").post(f"/reports/{report.id}/edit", data=data).status_code == 302
+    report = report_by_number("OIG-12-15")
+    assert {r.sensitivity for r in report.recommendations} == {Sensitivity.RESTRICTED}
+
+
+def test_edit_form_shows_current_values(as_role) -> None:
+    report = report_by_number("OIG-12-15")
+    page = as_role("oig").get(f"/reports/{report.id}/edit").get_data(as_text=True)
+    assert 'value="OIG-12-15"' in page
+    assert 'value="2011-12-06"' in page
+    assert '<option selected value="audit">' in page
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("q=OIG-12", {"OIG-12-15"}),
+        ("q=fusion", {"OIG-12-15"}),
+        ("q=%25", set()),  # a literal percent sign matches nothing, not everything
+        ("year=2008", {"OIG-08-71"}),
+        ("status=none", {"OIG-08-71", "OIG-22-29"}),
+        ("status=open", {"OIG-12-15", "Number not known"}),
+        ("status=closed", set()),
+        ("component=FEMA", {"OIG-12-15"}),
+        ("component=OCIO", {"Number not known"}),
+    ],
+)
+def test_list_search_and_filters(as_role, query: str, expected: set[str]) -> None:
+    if query.startswith("component="):
+        abbr = query.split("=", 1)[1]
+        query = (
+            f"component={db.session.scalar(sa.select(Component.id).where(Component.abbreviation == abbr))}"
+        )
+    page = as_role("viewer").get(f"/reports?{query}").get_data(as_text=True)
+    shown = {
+        n
+        for n in ("OIG-08-71", "OIG-12-15", "OIG-22-29", "Number not known", "TEST-R-1")
+        if f">{n}</a>" in page
+    }
+    assert shown == expected
+
+
+def test_viewer_never_sees_a_restricted_report(as_role) -> None:
+    client = as_role("viewer")
+    assert "TEST-R-1" not in client.get("/reports").get_data(as_text=True)
+    restricted = report_by_number("TEST-R-1")
+    assert client.get(f"/reports/{restricted.id}").status_code == 403
+
+
+def test_liaison_sees_restricted_report_of_own_component_with_placeholders(as_role) -> None:
+    restricted = report_by_number("TEST-R-1")
+    page = as_role("liaison").get(f"/reports/{restricted.id}").get_data(as_text=True)
+    assert "SYNTHETIC-RESTRICTED-IA" in page
+    assert "SYNTHETIC-RESTRICTED-FEMA" not in page
+    assert "Restricted: not available in this view." in page
+
+
+def test_oig_deletes_a_report_with_its_recommendations(as_role) -> None:
+    report = report_by_number("OIG-12-15")
+    client = as_role("oig")
+    assert "This also deletes its\n      4 recommendations" in client.get(
+        f"/reports/{report.id}/delete"
+    ).get_data(as_text=True)
+    assert client.post(f"/reports/{report.id}/delete").status_code == 302
+    assert db.session.get(Report, report.id) is None
