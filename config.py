@@ -50,6 +50,11 @@ class BaseConfig:
     ATTACHMENT_MAX_BYTES = _int_env("ATTACHMENT_MAX_BYTES", 25 * MIB)
     MAX_CONTENT_LENGTH = ATTACHMENT_MAX_BYTES + MIB
 
+    # Documents live outside static/, under a content-hash name.
+    ATTACHMENT_DIR = os.environ.get("ATTACHMENT_DIR", str(INSTANCE_DIR / "attachments"))
+    # Liaisons report progress at least this often once a recommendation is resolved.
+    UPDATE_INTERVAL_DAYS = _int_env("UPDATE_INTERVAL_DAYS", 90)
+
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "5 per minute")

@@ -89,11 +89,12 @@ def _register_blueprints(app: Flask) -> None:
     from app.admin.views import bp as admin_bp
     from app.auth.views import bp as auth_bp
     from app.components.views import bp as components_bp
+    from app.lifecycle.views import bp as lifecycle_bp
     from app.main.views import bp as main_bp
     from app.recommendations.views import bp as recommendations_bp
     from app.reports.views import bp as reports_bp
 
-    for bp in (main_bp, auth_bp, reports_bp, recommendations_bp, components_bp, admin_bp):
+    for bp in (main_bp, auth_bp, reports_bp, recommendations_bp, lifecycle_bp, components_bp, admin_bp):
         app.register_blueprint(bp)
 
 

@@ -176,13 +176,17 @@ def _object_id(obj: object) -> int | None:
     return key[0] if len(key) == 1 else None
 
 
+def _append_only(obj: object) -> bool:
+    return isinstance(obj, AuditEvent) or getattr(obj, "__append_only__", False)
+
+
 def _guard_append_only(session: Session, _ctx: UOWTransaction, _instances: Any) -> None:
     for obj in session.deleted:
-        if isinstance(obj, AuditEvent):
-            raise AuditError("audit events cannot be deleted")
+        if _append_only(obj):
+            raise AuditError(f"{_object_type(obj)} is append-only: rows cannot be deleted")
     for obj in session.dirty:
-        if isinstance(obj, AuditEvent) and session.is_modified(obj):
-            raise AuditError("audit events cannot be changed")
+        if _append_only(obj) and session.is_modified(obj):
+            raise AuditError(f"{_object_type(obj)} is append-only: rows cannot be changed")
 
 
 def _capture_changes(session: Session, _ctx: UOWTransaction) -> None:

@@ -13,8 +13,10 @@ from app.auth import services as accounts
 from app.extensions import db
 
 
-def _as_system(label: str) -> None:
-    audit.set_actor(db.session, audit.AuditActor.system(f"cli: {label}"))
+def _as_system(label: str) -> audit.AuditActor:
+    actor = audit.AuditActor.system(f"cli: {label}")
+    audit.set_actor(db.session, actor)
+    return actor
 
 
 def _read_password() -> str:
@@ -29,8 +31,8 @@ def seed_command() -> None:
     """Load the seed reports (idempotent: running it twice changes nothing)."""
     from app.seed.services import load_seed
 
-    _as_system("seed")
-    result = load_seed(db.session)
+    actor = _as_system("seed")
+    result = load_seed(db.session, actor)
     db.session.commit()
     click.echo(f"Seed data: {result.summary()}.")
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from werkzeug.exceptions import BadRequest
-from wtforms import DecimalField, SelectField, SelectMultipleField
+from wtforms import DecimalField, HiddenField, SelectField, SelectMultipleField
 from wtforms.fields import DateField
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -95,3 +95,43 @@ class MoneyField(DecimalField):
             raise ValueError("The amount is too large.")
         if value != value.quantize(Decimal("0.01")):
             raise ValueError("Use at most two decimal places (cents).")
+
+
+class VersionField(HiddenField):
+    """The record's version when the form was loaded (optimistic locking)."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if not valuelist or valuelist[0] in ("", None):
+            self.data = None
+            return
+        try:
+            self.data = int(valuelist[0])
+        except (TypeError, ValueError):
+            raise TamperedInput() from None
+
+
+def form_summary(form: Any, prefix: str = "") -> dict[str, str]:
+    """What a person typed into a form, label by label, for a conflict page."""
+    out: dict[str, str] = {}
+    for field in form:
+        if field.type in (
+            "CSRFTokenField",
+            "VersionField",
+            "HiddenField",
+            "SubmitField",
+            "MultipleFileField",
+        ):
+            continue
+        if field.type == "FieldList":
+            for i, entry in enumerate(field.entries, 1):
+                out.update(form_summary(entry.form, f"{prefix}{field.label.text} {i}: "))
+            continue
+        value = field.data
+        if hasattr(field, "iter_choices"):
+            labels = {str(c.value): c.label for c in field.iter_choices()}
+            values = value if isinstance(value, list) else [value]
+            value = ", ".join(labels.get(str(v), str(v)) for v in values if v not in (None, ""))
+        elif field.type == "BooleanField":
+            value = "Yes" if value else "No"
+        out[f"{prefix}{field.label.text}"] = "—" if value in (None, "") else str(value)
+    return out

@@ -7,10 +7,15 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Flask, request
+import sqlalchemy as sa
+from flask import Flask, current_app, request
+from flask_login import current_user
 
 from app.auth import policy
+from app.extensions import db
+from app.lifecycle import queries, workflow
 from app.models import enums
+from app.web import today
 
 
 def format_date(value: date | None, approximate: bool = False) -> str:
@@ -58,8 +63,44 @@ def url_with(**changes: Any) -> str:
     return f"{request.path}?{query}" if query else request.path
 
 
+def can_step(name: str, rec: Any, addressee: Any = None) -> bool:
+    """May the signed-in user take this workflow step now? (Hides buttons only.)"""
+    return workflow.allowed(name, current_user, rec, addressee)
+
+
+def role_label(role: str) -> str:
+    try:
+        return enums.Role(role).label
+    except ValueError:
+        return {"system": "RecTrack system", "anonymous": "Not signed in"}.get(role, role)
+
+
+def downloadable(attachment: Any) -> bool:
+    return policy.can_download_attachment(current_user, attachment)
+
+
+def work_count() -> int:
+    """Items in the signed-in user's work queues, for the header (one query)."""
+    if not current_user.is_authenticated:
+        return 0
+    found = queries.queues_for(current_user, today(), current_app.config["UPDATE_INTERVAL_DAYS"])
+    if not found:
+        return 0
+    counts = [queries.count_of(q.stmt).scalar_subquery() for q in found]
+    return sum(db.session.execute(sa.select(*counts)).one())
+
+
 def register(app: Flask) -> None:
-    app.jinja_env.globals.update(policy=policy, enums=enums, url_with=url_with)
+    app.jinja_env.globals.update(
+        policy=policy,
+        enums=enums,
+        url_with=url_with,
+        can_step=can_step,
+        work_count=work_count,
+        today=today,
+    )
+    app.jinja_env.tests.update(allowed_for=can_step, downloadable=downloadable)
+    app.jinja_env.filters.update(role_label=role_label)
     app.jinja_env.filters.update(
         date=format_date, datetime=format_datetime, money=format_money, blocks=text_blocks
     )

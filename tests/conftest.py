@@ -61,13 +61,15 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="session")
-def app(database_url: str) -> Iterator[Flask]:
+def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     reset_database(database_url)
-    application = create_app(TestingConfig(database_url))
+    config = TestingConfig(database_url)
+    config.ATTACHMENT_DIR = str(tmp_path_factory.mktemp("attachments"))
+    application = create_app(config)
     with application.app_context():
         upgrade()
         audit.set_actor(db.session, audit.AuditActor.system("tests: fixtures"))
-        load_seed(db.session)
+        load_seed(db.session, audit.AuditActor.system("tests: fixtures"))
         _base_fixtures(db.session)
         db.session.commit()
         db.session.remove()

@@ -7,6 +7,7 @@ who may use it.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,30 +15,42 @@ import sqlalchemy as sa
 from flask import Flask
 
 from app.extensions import db
-from app.models import Component, User
+from app.lifecycle.attachments import Storage
+from app.models import Attachment, Component, User
 from tests.conftest import login, rec, report_by_number
 
 ANON = "anonymous"
-ALL_ROLES = (ANON, "admin", "oig", "liaison", "viewer")
+# "liaison" serves I&A, the component of the test recommendation; "fema" serves another.
+ALL_ROLES = (ANON, "admin", "oig", "liaison", "fema", "viewer")
 
 
 def signed_in(code: int) -> dict[str, int]:
-    return {ANON: 302, "admin": code, "oig": code, "liaison": code, "viewer": code}
+    return {ANON: 302, "admin": code, "oig": code, "liaison": code, "fema": code, "viewer": code}
 
 
 def staff(code: int) -> dict[str, int]:
-    return {ANON: 302, "admin": code, "oig": code, "liaison": 403, "viewer": 403}
+    return {ANON: 302, "admin": code, "oig": code, "liaison": 403, "fema": 403, "viewer": 403}
 
 
 def admin_only(code: int) -> dict[str, int]:
-    return {ANON: 302, "admin": code, "oig": 403, "liaison": 403, "viewer": 403}
+    return {ANON: 302, "admin": code, "oig": 403, "liaison": 403, "fema": 403, "viewer": 403}
+
+
+def liaison_step(admin: int, liaison: int) -> dict[str, int]:
+    """A step on the I&A row: its liaison (and admins) may; OIG staff, other liaisons
+    and viewers may not."""
+    return {ANON: 302, "admin": admin, "oig": 403, "liaison": liaison, "fema": 403, "viewer": 403}
+
+
+def oig_step(code: int) -> dict[str, int]:
+    return {ANON: 302, "admin": code, "oig": code, "liaison": 403, "fema": 403, "viewer": 403}
 
 
 # (endpoint, method) -> expected status per role, for a request with an invalid form.
 EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("main.index", "GET"): signed_in(302),
-    ("auth.login", "GET"): {ANON: 200, "admin": 302, "oig": 302, "liaison": 302, "viewer": 302},
-    ("auth.login", "POST"): {ANON: 200, "admin": 302, "oig": 302, "liaison": 302, "viewer": 302},
+    ("auth.login", "GET"): {**signed_in(302), ANON: 200},
+    ("auth.login", "POST"): {**signed_in(302), ANON: 200},
     ("auth.logout", "POST"): signed_in(302),
     ("auth.change_password", "GET"): signed_in(200),
     ("auth.change_password", "POST"): signed_in(200),
@@ -67,9 +80,33 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("admin.reset_password", "GET"): admin_only(200),
     ("admin.reset_password", "POST"): admin_only(200),
     ("admin.audit_log", "GET"): admin_only(200),
+    ("recommendations.index", "GET"): signed_in(200),
+    ("lifecycle.work", "GET"): signed_in(200),
+    ("lifecycle.download", "GET"): signed_in(200),
+    # The test recommendation is Open-Unresolved and I&A has not responded yet, so a
+    # step that needs another state answers 409 to those who could otherwise take it.
+    ("lifecycle.respond", "GET"): liaison_step(200, 200),
+    ("lifecycle.respond", "POST"): liaison_step(200, 200),
+    ("lifecycle.post_update", "GET"): liaison_step(409, 409),
+    ("lifecycle.post_update", "POST"): liaison_step(409, 409),
+    ("lifecycle.request_closure", "GET"): liaison_step(409, 409),
+    ("lifecycle.request_closure", "POST"): liaison_step(409, 409),
+    ("lifecycle.accept_response", "GET"): oig_step(409),
+    ("lifecycle.accept_response", "POST"): oig_step(409),
+    ("lifecycle.return_response", "GET"): oig_step(409),
+    ("lifecycle.return_response", "POST"): oig_step(409),
+    ("lifecycle.return_closure", "GET"): oig_step(409),
+    ("lifecycle.return_closure", "POST"): oig_step(409),
+    ("lifecycle.resolve", "GET"): oig_step(200),
+    ("lifecycle.resolve", "POST"): oig_step(302),  # the probe is a valid "resolve" (I&A concurred)
+    ("lifecycle.close", "GET"): oig_step(200),
+    ("lifecycle.close", "POST"): oig_step(200),
+    ("lifecycle.reopen", "GET"): oig_step(409),
+    ("lifecycle.reopen", "POST"): oig_step(409),
 }
 
 SKIPPED_ENDPOINTS = {"static"}
+IDS = ("report_id", "rec_id", "addressee_id", "attachment_id", "component_id", "user_id")
 
 
 def _routes(app: Flask) -> list[tuple[str, str, str]]:
@@ -82,17 +119,37 @@ def _routes(app: Flask) -> list[tuple[str, str, str]]:
     return out
 
 
-def _params() -> dict[str, Any]:
+def _params(app: Flask) -> dict[str, Any]:
     """Real ids for every URL variable: a public report and recommendation, and so on."""
     report = report_by_number("OIG-12-15")
     viewer = db.session.scalar(sa.select(User).where(User.email == "viewer@test.example"))
     fema = db.session.scalar(sa.select(Component).where(Component.abbreviation == "FEMA"))
+    first = rec("OIG-12-15", 1)
     return {
         "report_id": report.id,
-        "rec_id": rec("OIG-12-15", 1).id,
+        "rec_id": first.id,
+        "addressee_id": first.addressees[0].id,  # I&A's row
+        "attachment_id": _attachment(app, first).id,
         "component_id": fema.id,
         "user_id": viewer.id,
     }
+
+
+def _attachment(app: Flask, recommendation: Any) -> Attachment:
+    found = db.session.scalar(sa.select(Attachment).where(Attachment.recommendation_id == recommendation.id))
+    if found is None:
+        storage = Storage(Path(app.config["ATTACHMENT_DIR"]))
+        found = Attachment(
+            recommendation_id=recommendation.id,
+            addressee_id=recommendation.addressees[0].id,
+            sha256=storage.put(b"evidence,1\n"),
+            size_bytes=11,
+            content_type="text/csv",
+            original_name="e.csv",
+        )
+        db.session.add(found)
+        db.session.commit()
+    return found
 
 
 def _url(rule: str, params: dict[str, Any]) -> str:
@@ -119,21 +176,21 @@ def test_route_outcome(app: Flask, endpoint: str, method: str, role: str) -> Non
         login(client, role)
     expected = EXPECTED[(endpoint, method)][role]
     for rule in [r.rule for r in app.url_map.iter_rules() if r.endpoint == endpoint]:
-        url = _url(rule, _params())
+        url = _url(rule, _params(app))
         response = client.open(url, method=method, data={"probe": "1"})
         assert response.status_code == expected, f"{method} {url} as {role}"
         if response.status_code == 302 and role == ANON:
             assert response.headers["Location"].startswith("/login")
 
 
-@pytest.mark.parametrize("role", ["admin", "oig", "liaison", "viewer"])
+@pytest.mark.parametrize("role", ["admin", "oig", "liaison", "fema", "viewer"])
 def test_missing_ids_are_404(app: Flask, role: str) -> None:
     client = app.test_client()
     login(client, role)
     for _endpoint, method, rule in _routes(app):
         if "<int:" not in rule or method != "GET":
             continue
-        url = _url(rule, dict.fromkeys(("report_id", "rec_id", "component_id", "user_id"), 987654))
+        url = _url(rule, dict.fromkeys(IDS, 987654))
         assert client.get(url).status_code == 404, url
 
 
@@ -142,8 +199,6 @@ def test_anonymous_reaches_only_the_login_page(app: Flask) -> None:
     for endpoint, method, rule in _routes(app):
         if endpoint == "auth.login":
             continue
-        response = client.open(
-            _url(rule, dict.fromkeys(("report_id", "rec_id", "component_id", "user_id"), 1)), method=method
-        )
+        response = client.open(_url(rule, dict.fromkeys(IDS, 1)), method=method)
         assert response.status_code == 302, (method, rule)
         assert response.headers["Location"].startswith("/login")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 import yaml
 
+from app.audit import AuditActor
 from app.extensions import db
 from app.models import AuditEvent, Component, Concurrence, Recommendation, Report, TextSource
 from app.seed.services import SEED_FILE, load_seed
@@ -84,7 +85,7 @@ def test_seeding_twice_changes_nothing():
         db.session.scalar(sa.select(sa.func.count()).select_from(m))
         for m in (Component, Report, Recommendation)
     ]
-    result = load_seed(db.session)
+    result = load_seed(db.session, AuditActor.system("tests"))
     db.session.flush()
     assert result.summary() == "nothing to change"
     assert db.session.scalar(sa.select(sa.func.count(AuditEvent.id))) == before_events

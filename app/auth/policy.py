@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import abort
 
-from app.models import Addressee, Recommendation, Report, Role, Sensitivity
+from app.models import Addressee, Attachment, Recommendation, Report, Role, Sensitivity
 from app.models.component import Component
 
 STAFF = (Role.ADMIN, Role.OIG)
@@ -78,6 +78,17 @@ def can_view_report(user: Any, report: Report) -> bool:
             a.component_id in mine for r in report.recommendations for a in r.addressees
         )
     return False
+
+
+def can_download_attachment(user: Any, attachment: Attachment) -> bool:
+    """Whoever may read the recommendation, except that on a restricted one a liaison
+    gets only the documents of their own components (or the OIG's own)."""
+    rec = attachment.recommendation
+    if not can_view_recommendation(user, rec):
+        return False
+    if rec.sensitivity == Sensitivity.RESTRICTED and _role(user) == Role.LIAISON:
+        return attachment.addressee is None or attachment.addressee.component_id in user.component_ids
+    return True
 
 
 def recommendation_visibility(user: Any) -> sa.ColumnElement[bool]:

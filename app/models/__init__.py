@@ -2,20 +2,36 @@
 
 from app.models.audit import AuditEvent
 from app.models.component import Component
-from app.models.enums import Concurrence, RecStatus, ReportType, Role, Sensitivity, TextSource
+from app.models.enums import (
+    ClosureState,
+    Concurrence,
+    EventKind,
+    RecStatus,
+    ReportType,
+    ResponseState,
+    Role,
+    Sensitivity,
+    TextSource,
+)
+from app.models.history import Attachment, RecommendationEvent
 from app.models.recommendation import Addressee, Recommendation
 from app.models.report import Report, report_components
 from app.models.user import User, user_components
 
 __all__ = [
     "Addressee",
+    "Attachment",
     "AuditEvent",
+    "ClosureState",
     "Component",
     "Concurrence",
+    "EventKind",
     "RecStatus",
     "Recommendation",
+    "RecommendationEvent",
     "Report",
     "ReportType",
+    "ResponseState",
     "Role",
     "Sensitivity",
     "TextSource",

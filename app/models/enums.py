@@ -72,3 +72,38 @@ class Concurrence(LabeledEnum):
     CONCUR = "concur", "Concur"
     PARTIAL = "partially_concur", "Partially concur"
     NON_CONCUR = "non_concur", "Non-concur"
+
+
+class ResponseState(LabeledEnum):
+    """Where one addressee's written response stands with the OIG."""
+
+    NONE = "none", "No response yet"
+    SUBMITTED = "submitted", "Submitted, awaiting OIG evaluation"
+    ACCEPTED = "accepted", "Accepted by the OIG"
+    RETURNED = "returned", "Returned by the OIG"
+
+
+class ClosureState(LabeledEnum):
+    """Where one addressee's request to close stands."""
+
+    NONE = "none", "Not requested"
+    REQUESTED = "requested", "Closure requested, awaiting OIG decision"
+    RETURNED = "returned", "Closure request returned"
+    ACCEPTED = "accepted", "Closure accepted"
+
+
+class EventKind(LabeledEnum):
+    """Kinds of recommendation history events (append-only)."""
+
+    CREATED = "created", "Issued"
+    CONCURRENCE_RECORDED = "concurrence_recorded", "Concurrence recorded"
+    RESPONSE_SUBMITTED = "response_submitted", "Response submitted"
+    RESPONSE_REVISED = "response_revised", "Response revised"
+    RESPONSE_ACCEPTED = "response_accepted", "Response accepted"
+    RESPONSE_RETURNED = "response_returned", "Response returned"
+    RESOLVED = "resolved", "Resolved"
+    UPDATE_POSTED = "update_posted", "Progress update"
+    CLOSURE_REQUESTED = "closure_requested", "Closure requested"
+    CLOSURE_RETURNED = "closure_returned", "Closure request returned"
+    CLOSED = "closed", "Closed"
+    REOPENED = "reopened", "Reopened"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -11,8 +12,18 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.database import UTCDateTime, enum_type, utcnow
 from app.extensions import db
 from app.models.component import Component
-from app.models.enums import Concurrence, RecStatus, Sensitivity, TextSource
+from app.models.enums import (
+    ClosureState,
+    Concurrence,
+    RecStatus,
+    ResponseState,
+    Sensitivity,
+    TextSource,
+)
 from app.models.report import Report
+
+if TYPE_CHECKING:
+    from app.models.history import Attachment, RecommendationEvent
 
 Money = sa.Numeric(14, 2)
 
@@ -37,6 +48,11 @@ class Recommendation(db.Model):
     status: Mapped[RecStatus] = mapped_column(
         enum_type(RecStatus, "rec_status"), default=RecStatus.OPEN_UNRESOLVED, index=True
     )
+    # Current-state shortcuts for clocks and lists; the history events are the record.
+    resolved_on: Mapped[date | None] = mapped_column()
+    closed_on: Mapped[date | None] = mapped_column()
+    decision_note: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    version: Mapped[int] = mapped_column(default=1, server_default="1", info={"audit": False})
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, info={"audit": False})
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime, default=utcnow, onupdate=utcnow, info={"audit": False}
@@ -48,6 +64,16 @@ class Recommendation(db.Model):
         cascade="all, delete-orphan",
         order_by="(Addressee.is_lead.desc(), Addressee.id)",
     )
+    events: Mapped[list[RecommendationEvent]] = relationship(
+        back_populates="recommendation",
+        passive_deletes="all",  # the database's ON DELETE CASCADE; the ORM never touches them
+        order_by="(RecommendationEvent.effective_on, RecommendationEvent.id)",
+    )
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="recommendation", passive_deletes="all", order_by="Attachment.id"
+    )
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
     __table_args__ = (
         sa.UniqueConstraint("report_id", "number"),
@@ -90,9 +116,32 @@ class Addressee(db.Model):
     )
     response: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     response_date: Mapped[date | None] = mapped_column()
+    # The component's written response (DHS Directive 077-01) and where it stands.
+    response_state: Mapped[ResponseState] = mapped_column(
+        enum_type(ResponseState, "response_state"),
+        default=ResponseState.NONE,
+        server_default=ResponseState.NONE.value,
+        index=True,
+    )
+    corrective_action_plan: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    target_date: Mapped[date | None] = mapped_column(index=True)
+    responsible_official: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
+    evaluation_note: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    last_update_on: Mapped[date | None] = mapped_column()
+    closure_state: Mapped[ClosureState] = mapped_column(
+        enum_type(ClosureState, "closure_state"),
+        default=ClosureState.NONE,
+        server_default=ClosureState.NONE.value,
+        index=True,
+    )
+    closure_justification: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    closure_note: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    version: Mapped[int] = mapped_column(default=1, server_default="1", info={"audit": False})
 
     recommendation: Mapped[Recommendation] = relationship(back_populates="addressees")
     component: Mapped[Component] = relationship()
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
     __table_args__ = (
         sa.UniqueConstraint("recommendation_id", "component_id"),
@@ -108,6 +157,10 @@ class Addressee(db.Model):
 
     def __str__(self) -> str:
         return f"{self.component.abbreviation if self.component else self.component_id}"
+
+    @property
+    def has_response(self) -> bool:
+        return self.response_state in (ResponseState.SUBMITTED, ResponseState.ACCEPTED)
 
     def __repr__(self) -> str:
         return f"<Addressee rec={self.recommendation_id} component={self.component_id}>"

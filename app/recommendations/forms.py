@@ -14,7 +14,15 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from app.forms import FriendlyDateField, MoneyField, StrictSelectField, blank_to_none, select_choices, strip
+from app.forms import (
+    FriendlyDateField,
+    MoneyField,
+    StrictSelectField,
+    VersionField,
+    blank_to_none,
+    select_choices,
+    strip,
+)
 from app.models import Concurrence, Sensitivity, TextSource
 
 MAX_ADDRESSEES = 20
@@ -36,6 +44,7 @@ class AddresseeRowForm(Form):
     )
     response = TextAreaField("Management response", filters=[strip], validators=[Length(max=20000)])
     response_date = FriendlyDateField("Response date", validators=[Optional()])
+    version = VersionField()
 
 
 class RecommendationForm(FlaskForm):
@@ -66,5 +75,6 @@ class RecommendationForm(FlaskForm):
         "Sensitivity", choices=select_choices(Sensitivity.choices()), default="public"
     )
     addressees = FieldList(FormField(AddresseeRowForm), min_entries=1, max_entries=MAX_ADDRESSEES)
+    version = VersionField()
     add_row = SubmitField("Add another component")
     save = SubmitField("Save recommendation")

@@ -10,12 +10,19 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from app.audit import AuditActor
+from app.lifecycle import history
+from app.lifecycle.workflow import check_version
 from app.models import (
     Addressee,
     Component,
     Concurrence,
+    EventKind,
     Recommendation,
+    RecommendationEvent,
+    RecStatus,
     Report,
+    ResponseState,
     Sensitivity,
     TextSource,
 )
@@ -36,6 +43,7 @@ class AddresseeData:
     concurrence: Concurrence = Concurrence.PENDING
     response: str = ""
     response_date: date | None = None
+    version: int | None = None  # the row's version when the form was loaded
 
     @property
     def is_blank(self) -> bool:
@@ -57,6 +65,7 @@ class RecommendationData:
     funds_put_to_better_use: Decimal | None = None
     sensitivity: Sensitivity = Sensitivity.PUBLIC
     addressees: list[AddresseeData] = field(default_factory=list)
+    version: int | None = None  # the recommendation's version when the form was loaded
 
 
 def _check(
@@ -116,7 +125,11 @@ def _check(
     return rows
 
 
-def _apply(rec: Recommendation, data: RecommendationData, rows: list[tuple[int, AddresseeData]]) -> None:
+def _apply(
+    rec: Recommendation, data: RecommendationData, rows: list[tuple[int, AddresseeData]]
+) -> list[Addressee]:
+    """Copy the form onto the recommendation; returns the addressees whose concurrence
+    changed (new rows with a known concurrence included)."""
     rec.number = data.number
     rec.text = data.text
     rec.text_source = data.text_source
@@ -129,45 +142,116 @@ def _apply(rec: Recommendation, data: RecommendationData, rows: list[tuple[int, 
     wanted = [row for _, row in rows]
     only_one = len(wanted) == 1
     kept: list[Addressee] = []
+    changed: list[Addressee] = []
     for row in wanted:
         assert row.component_id is not None
         addressee = existing.pop(row.component_id, None) or Addressee(component_id=row.component_id)
+        if addressee.concurrence != row.concurrence and (
+            addressee.id or row.concurrence != Concurrence.PENDING
+        ):
+            changed.append(addressee)
         addressee.is_lead = row.is_lead or only_one
         addressee.concurrence = row.concurrence
         addressee.response = row.response
         addressee.response_date = row.response_date
         kept.append(addressee)
     rec.addressees = kept
+    return changed
 
 
 def create_recommendation(
-    session: Session, report: Report, data: RecommendationData, *, today: date
+    session: Session, actor: AuditActor, report: Report, data: RecommendationData, *, today: date
 ) -> Recommendation:
-    """Enter a recommendation of a report, with its addressees; it starts Open–Unresolved."""
+    """Enter a recommendation of a report, with its addressees. It was issued
+    Open–Unresolved on the report's date; the history says so from the start."""
     rows = _check(session, report, data, None, today)
-    rec = Recommendation(report=report)
+    rec = Recommendation(report=report, status=RecStatus.OPEN_UNRESOLVED)
     _apply(rec, data, rows)
     session.add(rec)
+    session.flush()
+    history.record_issuance(session, rec, actor)
     session.flush()
     return rec
 
 
+def _check_versions(rec: Recommendation, data: RecommendationData) -> None:
+    check_version(rec, data.version)
+    current = {a.component_id: a for a in rec.addressees}
+    for row in data.addressees:
+        if row.component_id in current and row.version is not None:
+            check_version(current[row.component_id], row.version)
+
+
+def _check_removals(rec: Recommendation, rows: list[tuple[int, AddresseeData]]) -> None:
+    kept = {row.component_id for _, row in rows}
+    for addressee in rec.addressees:
+        if addressee.component_id not in kept and (
+            addressee.response_state != ResponseState.NONE
+            or addressee.last_update_on
+            or addressee.target_date
+        ):
+            raise RecommendationError(
+                f"{addressee.component.abbreviation} has already responded to this recommendation, "
+                "so it cannot be removed. Its history stays with the recommendation.",
+                field="addressees.0.component_id",
+            )
+
+
 def update_recommendation(
-    session: Session, rec: Recommendation, data: RecommendationData, *, today: date
+    session: Session, actor: AuditActor, rec: Recommendation, data: RecommendationData, *, today: date
 ) -> None:
-    """Correct a recommendation's text, numbers or addressees."""
+    """Correct a recommendation's text, numbers or addressees. A concurrence recorded here
+    becomes a history event, dated by its response date when known."""
+    _check_versions(rec, data)
     rows = _check(session, rec.report, data, rec, today)
+    _check_removals(rec, rows)
     new_leads = {row.component_id for _, row in rows if row.is_lead or len(rows) == 1}
     old_lead = rec.lead
     if old_lead is not None and old_lead.component_id not in new_leads:
         # Demote first: the one-lead index must never see two leads inside one flush.
         old_lead.is_lead = False
         session.flush()
-    _apply(rec, data, rows)
+    changed = _apply(rec, data, rows)
+    session.flush()
+    for addressee in changed:
+        history.record(
+            session,
+            rec,
+            EventKind.CONCURRENCE_RECORDED,
+            actor,
+            effective_on=addressee.response_date or today,
+            addressee=addressee,
+            concurrence_after=addressee.concurrence,
+        )
     session.flush()
 
 
+ENTRY_EVENTS = frozenset({EventKind.CREATED, EventKind.CONCURRENCE_RECORDED})
+
+
+def has_lifecycle_history(session: Session, rec_ids: list[int]) -> bool:
+    """True when any of these recommendations went beyond data entry (responses,
+    decisions, updates): such a record is not a mistake to delete."""
+    return (
+        session.scalar(
+            sa.select(
+                sa.exists().where(
+                    RecommendationEvent.recommendation_id.in_(rec_ids),
+                    RecommendationEvent.kind.not_in(ENTRY_EVENTS),
+                )
+            )
+        )
+        or False
+    )
+
+
 def delete_recommendation(session: Session, rec: Recommendation) -> None:
-    """Delete a recommendation entered by mistake (the audit trail keeps a full copy)."""
+    """Delete a recommendation entered by mistake (the audit trail keeps a full copy).
+    One with a lifecycle history is refused: close it instead."""
+    if has_lifecycle_history(session, [rec.id]):
+        raise RecommendationError(
+            "This recommendation has responses or decisions in its history, so it was not "
+            "entered by mistake and cannot be deleted. Close it instead."
+        )
     session.delete(rec)
     session.flush()

@@ -4,16 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from app.audit import AuditActor
 from app.auth import policy
 from app.extensions import db
 from app.forms import ConfirmForm, select_choices
+from app.lifecycle import deadlines
+from app.lifecycle import queries as lifecycle_queries
+from app.lifecycle.conflicts import render_conflict
+from app.lifecycle.workflow import ConflictError
 from app.models import Component, Concurrence, Recommendation, Sensitivity, TextSource
+from app.pagination import paginate
 from app.recommendations import queries, services
 from app.recommendations.forms import MAX_ADDRESSEES, RecommendationForm
+from app.reports import queries as report_queries
 from app.reports.queries import component_choices
 from app.web import add_field_error, today
 
@@ -47,9 +54,11 @@ def _data_from_form(form: RecommendationForm) -> services.RecommendationData:
                 concurrence=Concurrence(row.concurrence.data),
                 response=row.response.data or "",
                 response_date=row.response_date.data,
+                version=row.version.data,
             )
             for row in (entry.form for entry in form.addressees)
         ],
+        version=form.version.data,
     )
 
 
@@ -69,9 +78,11 @@ def _form_data(rec: Recommendation) -> dict[str, Any]:
                 "concurrence": a.concurrence.value,
                 "response": a.response,
                 "response_date": a.response_date,
+                "version": a.version,
             }
             for a in rec.addressees
         ],
+        "version": rec.version,
     }
 
 
@@ -93,7 +104,9 @@ def create(report_id: int) -> str | Response:
     _prepare(form, components)
     if _submitted(form):
         try:
-            rec = services.create_recommendation(db.session, report, _data_from_form(form), today=today())
+            rec = services.create_recommendation(
+                db.session, AuditActor.for_user(current_user), report, _data_from_form(form), today=today()
+            )
         except services.RecommendationError as exc:
             db.session.rollback()
             add_field_error(form, exc.field, str(exc))
@@ -104,12 +117,67 @@ def create(report_id: int) -> str | Response:
     return render_template("recommendations/form.html", form=form, report=report, rec=None)
 
 
+def _filters_from_args() -> queries.RecFilters:
+    args = request.args
+    status = args.get("status", "")
+    clock = args.get("clock", "")
+    significant = {"yes": True, "no": False}.get(args.get("significant", ""))
+    return queries.RecFilters(
+        q=args.get("q", "").strip()[:200],
+        status=status if status in queries.STATUS_FILTERS else "",
+        component_id=args.get("component", type=int),
+        report_id=args.get("report", type=int),
+        year=args.get("year", type=int),
+        significant=significant,
+        clock=clock if clock in deadlines.CLOCK_FILTERS else "",
+    )
+
+
+@bp.route("/recommendations")
+def index() -> str:
+    """Every recommendation the user may see, filtered by status, component, report,
+    year, significance and deadline clocks."""
+    filters = _filters_from_args()
+    now, interval = today(), current_app.config["UPDATE_INTERVAL_DAYS"]
+    page = paginate(
+        db.session,
+        queries.recommendation_list(current_user, filters, now, interval),
+        request.args.get("page", 1, type=int),
+        current_app.config["PAGE_SIZE"],
+    )
+    return render_template(
+        "recommendations/index.html",
+        page=page,
+        filters=filters,
+        statuses=queries.STATUS_FILTERS,
+        clock_filters=deadlines.CLOCK_FILTERS,
+        components=db.session.scalars(component_choices()).all(),
+        years=db.session.scalars(report_queries.issue_years()).all(),
+        rec_clocks=lambda rec: deadlines.recommendation_clocks(rec, rec.report.issued_on, now),
+        addressee_clocks=lambda rec, a: deadlines.addressee_clocks(
+            rec, a, rec.report.issued_on, now, interval
+        ),
+    )
+
+
 @bp.route("/recommendations/<int:rec_id>")
 def detail(rec_id: int) -> str:
-    """One recommendation with its addressees and their concurrence."""
-    rec = db.first_or_404(queries.recommendation_detail(rec_id))
+    """One recommendation: each component's part side by side, the clocks, the OIG's
+    decision and the whole history."""
+    rec = db.first_or_404(lifecycle_queries.lifecycle_detail(rec_id))
     policy.require(policy.can_view_recommendation(current_user, rec))
-    return render_template("recommendations/detail.html", rec=rec, report=rec.report)
+    now, interval = today(), current_app.config["UPDATE_INTERVAL_DAYS"]
+    issued = rec.report.issued_on
+    return render_template(
+        "recommendations/detail.html",
+        rec=rec,
+        report=rec.report,
+        clocks=deadlines.recommendation_clocks(rec, issued, now),
+        addressee_clocks={
+            a.id: deadlines.addressee_clocks(rec, a, issued, now, interval) for a in rec.addressees
+        },
+        deletable=not any(e.kind not in services.ENTRY_EVENTS for e in rec.events),
+    )
 
 
 @bp.route("/recommendations/<int:rec_id>/edit", methods=["GET", "POST"])
@@ -121,7 +189,12 @@ def edit(rec_id: int) -> str | Response:
     _prepare(form, list(db.session.scalars(component_choices())))
     if _submitted(form):
         try:
-            services.update_recommendation(db.session, rec, _data_from_form(form), today=today())
+            services.update_recommendation(
+                db.session, AuditActor.for_user(current_user), rec, _data_from_form(form), today=today()
+            )
+        except ConflictError as exc:
+            db.session.rollback()
+            return render_conflict(exc, form)
         except services.RecommendationError as exc:
             db.session.rollback()
             add_field_error(form, exc.field, str(exc))
@@ -140,7 +213,11 @@ def delete(rec_id: int) -> str | Response:
     form = ConfirmForm()
     if form.validate_on_submit():
         report_id, number = rec.report_id, rec.number
-        services.delete_recommendation(db.session, rec)
+        try:
+            services.delete_recommendation(db.session, rec)
+        except services.RecommendationError as exc:
+            db.session.rollback()
+            abort(409, description=str(exc))
         db.session.commit()
         flash(f"Recommendation {number} was deleted. The audit trail keeps a full copy.", "success")
         return redirect(url_for("reports.detail", report_id=report_id))

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.models import Component, Report, ReportType, Sensitivity
+from app.recommendations.services import has_lifecycle_history
 
 
 class ReportError(ValueError):
@@ -99,6 +100,11 @@ def update_report(session: Session, report: Report, data: ReportData) -> None:
 
 def delete_report(session: Session, report: Report) -> None:
     """Delete a report entered by mistake, with its recommendations (the audit trail
-    keeps every deleted row in full)."""
+    keeps every deleted row in full). Refused once any recommendation has a lifecycle."""
+    if has_lifecycle_history(session, [r.id for r in report.recommendations]):
+        raise ReportError(
+            "A recommendation of this report has responses or decisions in its history, "
+            "so the report was not entered by mistake and cannot be deleted."
+        )
     session.delete(report)
     session.flush()

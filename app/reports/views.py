@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -134,7 +134,11 @@ def delete(report_id: int) -> str | Response:
     form = ConfirmForm()
     if form.validate_on_submit():
         label = str(report)
-        services.delete_report(db.session, report)
+        try:
+            services.delete_report(db.session, report)
+        except services.ReportError as exc:
+            db.session.rollback()
+            abort(409, description=str(exc))
         db.session.commit()
         flash(
             f"Report {label} and its recommendations were deleted. The audit trail keeps a full copy.",

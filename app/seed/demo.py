@@ -24,6 +24,7 @@ DEMO_ACCOUNTS = (
     DemoAccount("admin@rectrack.example", "Avery Admin", Role.ADMIN),
     DemoAccount("oig@rectrack.example", "Olivia Ortiz (OIG)", Role.OIG),
     DemoAccount("liaison.ia@rectrack.example", "Lee Liaison (I&A)", Role.LIAISON, ("I&A",)),
+    DemoAccount("liaison.fema@rectrack.example", "Frankie Liaison (FEMA)", Role.LIAISON, ("FEMA",)),
     DemoAccount("viewer@rectrack.example", "Val Viewer (congressional staff)", Role.VIEWER),
 )
 

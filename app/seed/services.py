@@ -18,6 +18,8 @@ import sqlalchemy as sa
 import yaml
 from sqlalchemy.orm import Session, selectinload
 
+from app.audit import AuditActor
+from app.lifecycle import history
 from app.models import (
     Addressee,
     Component,
@@ -75,13 +77,18 @@ def _money(value: Any) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
 
-def load_seed(session: Session, path: Path = SEED_FILE) -> SeedResult:
-    """Create or update the seed components, reports, recommendations and addressees."""
+def load_seed(session: Session, actor: AuditActor, path: Path = SEED_FILE) -> SeedResult:
+    """Create or update the seed components, reports, recommendations and addressees.
+    A new recommendation's history starts at its report's issue date."""
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     result = SeedResult()
     components = _load_components(session, data.get("components", []), result)
+    new_recs: list[Recommendation] = []
     for item in data.get("reports", []):
-        _load_report(session, item, components, result)
+        new_recs += _load_report(session, item, components, result)
+    session.flush()
+    for rec in new_recs:
+        history.record_issuance(session, rec, actor)
     session.flush()
     return result
 
@@ -130,7 +137,7 @@ def _find_report(session: Session, item: dict[str, Any]) -> Report | None:
 
 def _load_report(
     session: Session, item: dict[str, Any], components: dict[str, Component], result: SeedResult
-) -> None:
+) -> list[Recommendation]:
     issued_on, approximate = _issued(item["issued"])
     facts = item.get("key_facts") or []
     values = {
@@ -161,8 +168,12 @@ def _load_report(
             result.updated["reports"] += 1
 
     by_number = {r.number: r for r in report.recommendations}
+    new = []
     for rec_item in item.get("recommendations") or []:
-        _load_recommendation(report, by_number.get(rec_item["number"]), rec_item, components, result)
+        rec = _load_recommendation(report, by_number.get(rec_item["number"]), rec_item, components, result)
+        if rec is not None:
+            new.append(rec)
+    return new
 
 
 def _load_recommendation(
@@ -181,6 +192,7 @@ def _load_recommendation(
         "funds_put_to_better_use": _money(item.get("funds_put_to_better_use")),
         "sensitivity": report.sensitivity,
     }
+    created = rec is None
     if rec is None:
         rec = Recommendation(**values)
         report.recommendations.append(rec)
@@ -206,3 +218,4 @@ def _load_recommendation(
             result.created["addressees"] += 1
         else:
             _set(addressee, "addressees", result, **fields)
+    return rec if created else None

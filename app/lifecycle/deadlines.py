@@ -1,0 +1,131 @@
+"""Deadline clocks for recommendations: in words on pages, and as SQL criteria for lists.
+
+Both read the same rules in app.lifecycle.clocks, so a list filtered on "response
+overdue" holds exactly the recommendations whose page says "Response overdue by ...".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+
+from app.lifecycle import clocks
+from app.lifecycle.clocks import AgeBucket, Clock
+from app.models import Addressee, ClosureState, Recommendation, RecStatus, Report, ResponseState
+
+AWAITING_RESPONSE = (ResponseState.NONE, ResponseState.RETURNED)
+
+
+@dataclass(frozen=True)
+class RecommendationClocks:
+    resolution: Clock | None  # while Open–Unresolved (OMB A-50)
+    gao_ig_act: bool  # open one year or more after issuance
+    age: AgeBucket
+    response_due: date
+    resolution_due: date
+
+
+@dataclass(frozen=True)
+class AddresseeClocks:
+    response: Clock | None  # while no acceptable response is in
+    update: Clock | None  # while Open–Resolved
+    target: Clock | None  # while open with a target date
+
+
+def recommendation_clocks(rec: Recommendation, issued: date, today: date) -> RecommendationClocks:
+    open_ = rec.status.is_open
+    resolution = None
+    if rec.status == RecStatus.OPEN_UNRESOLVED:
+        resolution = Clock("Resolution", clocks.resolution_due(issued), today)
+    return RecommendationClocks(
+        resolution=resolution,
+        gao_ig_act=clocks.is_gao_ig_act(issued, open_, today),
+        age=clocks.age_bucket(issued, today if open_ or rec.closed_on is None else rec.closed_on),
+        response_due=clocks.response_due(issued),
+        resolution_due=clocks.resolution_due(issued),
+    )
+
+
+def addressee_clocks(
+    rec: Recommendation, addressee: Addressee, issued: date, today: date, interval_days: int
+) -> AddresseeClocks:
+    response = update = target = None
+    if rec.status == RecStatus.OPEN_UNRESOLVED and addressee.response_state in AWAITING_RESPONSE:
+        response = Clock("Response", clocks.response_due(issued), today)
+    if (
+        rec.status == RecStatus.OPEN_RESOLVED
+        and rec.resolved_on
+        and addressee.closure_state != ClosureState.REQUESTED
+    ):
+        due = clocks.next_update_due(rec.resolved_on, addressee.last_update_on, interval_days)
+        update = Clock("Update", due, today)
+    if rec.status.is_open and addressee.target_date:
+        target = Clock("Target completion", addressee.target_date, today)
+    return AddresseeClocks(response=response, update=update, target=target)
+
+
+# --- SQL criteria for lists ---------------------------------------------------------
+
+CLOCK_FILTERS = {
+    "response_overdue": "Response overdue",
+    "resolution_overdue": "Resolution past 6 months",
+    "target_overdue": "Target date passed",
+    "update_due": "Update due within 30 days or overdue",
+    "update_overdue": "Update overdue",
+    "gao_ig_act": "Open 1 year or more (GAO-IG Act)",
+}
+
+
+def update_clock_start() -> sa.ColumnElement[date]:
+    """The later of the resolution and the addressee's last update, in SQL."""
+    return sa.case(
+        (
+            sa.and_(
+                Addressee.last_update_on.is_not(None), Addressee.last_update_on > Recommendation.resolved_on
+            ),
+            Addressee.last_update_on,
+        ),
+        else_=Recommendation.resolved_on,
+    )
+
+
+def _any_addressee(*criteria: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
+    return Recommendation.addressees.any(sa.and_(*criteria))
+
+
+def clock_criterion(name: str, today: date, interval_days: int) -> sa.ColumnElement[bool]:
+    """Recommendations whose clock `name` is running late (needs Report joined)."""
+    is_open = Recommendation.status.in_(RecStatus.open_values())
+    unresolved = Recommendation.status == RecStatus.OPEN_UNRESOLVED
+    resolved = Recommendation.status == RecStatus.OPEN_RESOLVED
+    if name == "response_overdue":
+        cutoff = clocks.latest_issue_date_due_before(today, clocks.response_due)
+        return sa.and_(
+            unresolved,
+            Report.issued_on <= cutoff,
+            _any_addressee(Addressee.response_state.in_(AWAITING_RESPONSE)),
+        )
+    if name == "resolution_overdue":
+        cutoff = clocks.latest_issue_date_due_before(today, clocks.resolution_due)
+        return sa.and_(unresolved, Report.issued_on <= cutoff)
+    if name == "target_overdue":
+        return sa.and_(is_open, _any_addressee(Addressee.target_date < today))
+    if name in ("update_due", "update_overdue"):
+        horizon = today + timedelta(days=clocks.UPDATE_DUE_SOON_DAYS) if name == "update_due" else today
+        # due = start + interval; overdue when due < today, due soon when due <= today + 30
+        limit = horizon - timedelta(days=interval_days)
+        start = update_clock_start()
+        late = start <= limit if name == "update_due" else start < limit
+        return sa.and_(
+            resolved,
+            Recommendation.resolved_on.is_not(None),
+            _any_addressee(Addressee.closure_state != ClosureState.REQUESTED, late),
+        )
+    if name == "gao_ig_act":
+        cutoff = clocks.latest_issue_date_due_before(
+            today + timedelta(days=1), lambda d: clocks.add_months(d, clocks.GAO_IG_ACT_MONTHS)
+        )
+        return sa.and_(is_open, Report.issued_on <= cutoff)
+    raise ValueError(f"unknown clock filter {name!r}")

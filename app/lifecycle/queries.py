@@ -1,0 +1,156 @@
+"""Read queries for the lifecycle: one recommendation in full, and the work queues."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
+
+from app.lifecycle import clocks
+from app.lifecycle.deadlines import AWAITING_RESPONSE, update_clock_start
+from app.models import (
+    Addressee,
+    Attachment,
+    ClosureState,
+    Recommendation,
+    RecommendationEvent,
+    RecStatus,
+    Report,
+    ResponseState,
+    Role,
+)
+
+QUEUE_LIMIT = 100
+
+
+def lifecycle_detail(rec_id: int) -> sa.Select[tuple[Recommendation]]:
+    """A recommendation with its report, addressees, history and documents."""
+    return (
+        sa.select(Recommendation)
+        .where(Recommendation.id == rec_id)
+        .options(
+            joinedload(Recommendation.report).selectinload(Report.components),
+            selectinload(Recommendation.addressees).joinedload(Addressee.component),
+            selectinload(Recommendation.events).selectinload(RecommendationEvent.attachments),
+            selectinload(Recommendation.attachments),
+        )
+    )
+
+
+def attachment_for_download(attachment_id: int) -> sa.Select[tuple[Attachment]]:
+    return (
+        sa.select(Attachment)
+        .where(Attachment.id == attachment_id)
+        .options(
+            joinedload(Attachment.recommendation).selectinload(Recommendation.addressees),
+            joinedload(Attachment.addressee),
+        )
+    )
+
+
+def _addressee_rows() -> sa.Select[tuple[Addressee]]:
+    """Addressees with their recommendation, report and component, in one query."""
+    return (
+        sa.select(Addressee)
+        .join(Addressee.recommendation)
+        .join(Recommendation.report)
+        .options(
+            contains_eager(Addressee.recommendation).contains_eager(Recommendation.report),
+            joinedload(Addressee.component),
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Queue:
+    key: str
+    title: str
+    explanation: str
+    stmt: sa.Select[Any]
+
+
+def queues_for(user: Any, today: date, interval_days: int) -> list[Queue]:
+    """The work queues of a user's role. Liaisons see their components' rows only."""
+    role = getattr(user, "role", None)
+    unresolved = Recommendation.status == RecStatus.OPEN_UNRESOLVED
+    resolved = Recommendation.status == RecStatus.OPEN_RESOLVED
+    queues: list[Queue] = []
+    if role == Role.LIAISON:
+        mine = Addressee.component_id.in_(user.component_ids)
+        soon = today + timedelta(days=clocks.UPDATE_DUE_SOON_DAYS) - timedelta(days=interval_days)
+        queues += [
+            Queue(
+                "responses_due",
+                "Responses due",
+                "Each response is due 90 days after the report was issued (DHS Directive 077-01).",
+                _addressee_rows()
+                .where(mine, unresolved, Addressee.response_state.in_(AWAITING_RESPONSE))
+                .order_by(Report.issued_on, Recommendation.number),
+            ),
+            Queue(
+                "updates_due",
+                "Progress updates due",
+                f"Due every {interval_days} days after resolution; listed from 30 days before.",
+                _addressee_rows()
+                .where(
+                    mine,
+                    resolved,
+                    Recommendation.resolved_on.is_not(None),
+                    Addressee.closure_state != ClosureState.REQUESTED,
+                    update_clock_start() <= soon,
+                )
+                .order_by(update_clock_start(), Recommendation.id),
+            ),
+            Queue(
+                "closures_returned",
+                "Closure requests returned",
+                "The OIG did not close these yet; its reason is shown.",
+                _addressee_rows()
+                .where(mine, resolved, Addressee.closure_state == ClosureState.RETURNED)
+                .order_by(Recommendation.id),
+            ),
+        ]
+    elif role in (Role.OIG, Role.ADMIN):
+        cutoff = clocks.latest_issue_date_due_before(today, clocks.resolution_due)
+        queues += [
+            Queue(
+                "responses_to_evaluate",
+                "Responses awaiting evaluation",
+                "Accept each response, or return it with a reason, then resolve.",
+                _addressee_rows()
+                .where(
+                    Recommendation.status.in_(RecStatus.open_values()),
+                    Addressee.response_state == ResponseState.SUBMITTED,
+                )
+                .order_by(Addressee.response_date, Addressee.id),
+            ),
+            Queue(
+                "closures_to_decide",
+                "Closure requests awaiting decision",
+                "Close the recommendation, or return the request with a reason.",
+                _addressee_rows()
+                .where(resolved, Addressee.closure_state == ClosureState.REQUESTED)
+                .order_by(Addressee.id),
+            ),
+            Queue(
+                "resolutions_overdue",
+                "Resolutions past 6 months",
+                "OMB Circular A-50 expects resolution within six months of issuance.",
+                sa.select(Recommendation)
+                .join(Recommendation.report)
+                .where(unresolved, Report.issued_on <= cutoff)
+                .options(
+                    contains_eager(Recommendation.report),
+                    selectinload(Recommendation.addressees).joinedload(Addressee.component),
+                )
+                .order_by(Report.issued_on, Recommendation.number),
+            ),
+        ]
+    return queues
+
+
+def count_of(stmt: sa.Select[Any]) -> sa.Select[tuple[int]]:
+    return sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())
