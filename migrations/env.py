@@ -47,15 +47,29 @@ def run_migrations_online() -> None:
             logger.info("No changes in schema detected.")
 
     with db.engine.connect() as connection:
-        _configure(
-            connection=connection,
-            process_revision_directives=process_revision_directives,
-            # app.database makes SQLAlchemy emit BEGIN on SQLite, so DDL is transactional
-            # there too: a failed migration leaves no half-built schema.
-            transactional_ddl=True,
-        )
-        with context.begin_transaction():
-            context.run_migrations()
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite changes a table by copying it; with foreign keys on, dropping the old
+            # copy would cascade-delete the rows of every table that references it. The
+            # pragma only takes effect outside a transaction, hence the raw connection.
+            connection.connection.dbapi_connection.execute("PRAGMA foreign_keys = OFF")
+        try:
+            _configure(
+                connection=connection,
+                process_revision_directives=process_revision_directives,
+                # app.database makes SQLAlchemy emit BEGIN on SQLite, so DDL is transactional
+                # there too: a failed migration leaves no half-built schema.
+                transactional_ddl=True,
+            )
+            with context.begin_transaction():
+                context.run_migrations()
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise RuntimeError(f"migration left broken foreign keys: {broken[:5]}")
+        finally:
+            if sqlite:
+                connection.connection.dbapi_connection.execute("PRAGMA foreign_keys = ON")
 
 
 if context.is_offline_mode():

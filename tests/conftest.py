@@ -154,7 +154,9 @@ def client(app: Flask) -> FlaskClient:
 
 
 def user_by_email(email: str) -> User:
-    user = db.session.scalar(sa.select(User).where(User.email == email))
+    user = db.session.scalar(
+        sa.select(User).where(User.email == email).options(selectinload(User.components))
+    )
     assert user is not None, email
     return user
 
@@ -222,3 +224,13 @@ def rec(report_number: str, number: int) -> Recommendation:
 @pytest.fixture
 def root() -> Path:
     return Path(__file__).resolve().parents[1]
+
+
+def visible_text(response: Any) -> str:
+    """A page's text as a reader sees it: tags removed, white space collapsed."""
+    import html
+    import re
+
+    body = response.get_data(as_text=True)
+    body = re.sub(r"<(script|style)\b.*?</\1>", " ", body, flags=re.S)
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", body))).strip()

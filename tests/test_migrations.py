@@ -97,3 +97,47 @@ def test_upgrade_downgrade_round_trip_one_step_at_a_time(scratch_url: str) -> No
             )
             assert compare_metadata(context, db.metadata) == []
         db.engine.dispose()
+
+
+PRE_LIFECYCLE_ROWS = [
+    "INSERT INTO components (id, abbreviation, name, active) "
+    "VALUES (1, 'I&A', 'x', true), (2, 'FEMA', 'y', true)",
+    "INSERT INTO reports (id, title, issued_on, issued_on_approximate, sensitivity, created_at, updated_at) "
+    "VALUES (1, 'Fusion centers', '2011-12-06', false, 'public', '2020-01-01', '2020-01-01')",
+    "INSERT INTO recommendations (id, report_id, number, text, text_source, significant, sensitivity, "
+    "status, created_at, updated_at) VALUES (1, 1, 3, 'CPG-502', 'summary', false, 'public', "
+    "'open_unresolved', '2020-01-01', '2020-01-01')",
+    "INSERT INTO addressees (recommendation_id, component_id, is_lead, concurrence, response, response_date) "
+    "VALUES (1, 1, false, 'non_concur', '', NULL), (1, 2, false, 'concur', '', '2012-01-15')",
+]
+
+
+def test_lifecycle_migration_backfills_history(scratch_url: str) -> None:
+    """Data entered before the lifecycle existed gets the start of its history."""
+    app = create_app(TestingConfig(scratch_url))
+    with app.app_context():
+        upgrade(revision="0001_initial")
+        with db.engine.begin() as conn:
+            for statement in PRE_LIFECYCLE_ROWS:
+                conn.execute(sa.text(statement))
+        upgrade(revision="0002_lifecycle")
+        with db.engine.connect() as conn:
+            rows = conn.execute(
+                sa.text(
+                    "SELECT kind, effective_on, status_after, concurrence_after "
+                    "FROM recommendation_events ORDER BY id"
+                )
+            ).all()
+            states = conn.execute(
+                sa.text("SELECT response_state, closure_state, version FROM addressees")
+            ).all()
+        assert [(k, str(d), s, c) for k, d, s, c in rows] == [
+            ("created", "2011-12-06", "open_unresolved", None),
+            ("concurrence_recorded", "2011-12-06", None, "non_concur"),
+            ("concurrence_recorded", "2012-01-15", None, "concur"),
+        ]
+        assert set(states) == {("none", "none", 1)}
+        downgrade(revision="0001_initial")
+        with db.engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM addressees")).scalar() == 2
+        db.engine.dispose()

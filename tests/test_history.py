@@ -1,0 +1,208 @@
+"""History: every step is an event, and any past date's state can be rebuilt from them.
+Also the transition table itself, step by step and state by state."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.lifecycle import workflow
+from app.lifecycle.history import state_as_of, states_as_of
+from app.lifecycle.workflow import Context, ResponseData, UpdateData, WorkflowError
+from app.models import (
+    ClosureState,
+    Concurrence,
+    RecommendationEvent,
+    RecStatus,
+    ResponseState,
+)
+from tests.conftest import EMAILS, rec, user_by_email
+
+
+def _ctx(role: str, day: date) -> Context:
+    return Context(user=user_by_email(EMAILS[role]), today=day)
+
+
+def _rows(r):
+    return {a.component.abbreviation: a for a in r.addressees}
+
+
+def _walk_cpg_502() -> int:
+    """Take CPG-502 through a realistic history on chosen dates; return its id."""
+    cpg = rec("OIG-12-15", 3)
+    fema = _rows(cpg)["FEMA"]
+    workflow.submit_response(
+        db.session,
+        _ctx("fema", date(2012, 2, 20)),
+        cpg,
+        fema,
+        ResponseData(Concurrence.PARTIAL, "FEMA partly concurs.", "Plan A", date(2012, 12, 31), "Director"),
+    )
+    workflow.submit_response(  # revised a week later: full concurrence, later date
+        db.session,
+        _ctx("fema", date(2012, 2, 27)),
+        cpg,
+        fema,
+        ResponseData(Concurrence.CONCUR, "FEMA concurs.", "Plan B", date(2013, 6, 30), "Director"),
+    )
+    workflow.resolve(db.session, _ctx("oig", date(2012, 5, 1)), cpg, "Plan B is responsive.")
+    workflow.post_update(
+        db.session,
+        _ctx("fema", date(2013, 5, 15)),
+        cpg,
+        fema,
+        UpdateData("Delayed by the budget.", date(2014, 3, 31), "FY13 sequestration"),
+    )
+    workflow.request_closure(db.session, _ctx("fema", date(2014, 4, 2)), cpg, fema, "Done.")
+    workflow.close(db.session, _ctx("oig", date(2014, 6, 1)), cpg, implemented=True, note="Verified.")
+    workflow.reopen(db.session, _ctx("oig", date(2016, 1, 4)), cpg, "Guidance withdrawn.")
+    db.session.commit()
+    return cpg.id
+
+
+@pytest.mark.parametrize(
+    ("as_of", "status", "fema_concurrence", "fema_target"),
+    [
+        (date(2011, 12, 5), None, None, None),  # before issuance
+        (
+            date(2011, 12, 6),
+            RecStatus.OPEN_UNRESOLVED,
+            Concurrence.CONCUR,
+            None,
+        ),  # as issued: report's concurrence
+        (date(2012, 2, 20), RecStatus.OPEN_UNRESOLVED, Concurrence.PARTIAL, date(2012, 12, 31)),
+        (date(2012, 2, 26), RecStatus.OPEN_UNRESOLVED, Concurrence.PARTIAL, date(2012, 12, 31)),
+        (date(2012, 2, 27), RecStatus.OPEN_UNRESOLVED, Concurrence.CONCUR, date(2013, 6, 30)),
+        (date(2012, 4, 30), RecStatus.OPEN_UNRESOLVED, Concurrence.CONCUR, date(2013, 6, 30)),
+        (date(2012, 5, 1), RecStatus.OPEN_RESOLVED, Concurrence.CONCUR, date(2013, 6, 30)),
+        (date(2013, 5, 15), RecStatus.OPEN_RESOLVED, Concurrence.CONCUR, date(2014, 3, 31)),
+        (date(2014, 5, 31), RecStatus.OPEN_RESOLVED, Concurrence.CONCUR, date(2014, 3, 31)),
+        (date(2014, 6, 1), RecStatus.CLOSED_IMPLEMENTED, Concurrence.CONCUR, date(2014, 3, 31)),
+        (date(2016, 1, 3), RecStatus.CLOSED_IMPLEMENTED, Concurrence.CONCUR, date(2014, 3, 31)),
+        (date(2016, 1, 4), RecStatus.OPEN_UNRESOLVED, Concurrence.CONCUR, date(2014, 3, 31)),
+    ],
+)
+def test_state_as_of_a_past_date(as_of, status, fema_concurrence, fema_target) -> None:
+    rec_id = _walk_cpg_502()
+    fema_id = _rows(rec("OIG-12-15", 3))["FEMA"].id
+    ia_id = _rows(rec("OIG-12-15", 3))["I&A"].id
+    state = state_as_of(db.session, rec_id, as_of)
+    assert state.status == status
+    assert state.concurrence.get(fema_id) == fema_concurrence
+    assert state.target_date.get(fema_id) == fema_target
+    if status is not None:
+        assert state.concurrence[ia_id] == Concurrence.NON_CONCUR  # I&A never changed its answer
+
+
+def test_states_for_many_recommendations_in_three_queries() -> None:
+    _walk_cpg_502()
+    statements = []
+    engine_conn = db.session.connection()
+
+    @sa.event.listens_for(engine_conn, "before_cursor_execute")
+    def count(*_args: object) -> None:
+        statements.append(1)
+
+    try:
+        states = states_as_of(db.session, date(2013, 1, 1))
+    finally:
+        sa.event.remove(engine_conn, "before_cursor_execute", count)
+    assert len(statements) == 3
+    assert states[rec("OIG-12-15", 3).id].status == RecStatus.OPEN_RESOLVED
+    assert states[rec("OIG-12-15", 1).id].status == RecStatus.OPEN_UNRESOLVED
+    hsin = rec("TEST-R-1", 1)  # issued 2023: not yet on 2013-01-01
+    assert hsin.id not in states
+
+
+def test_events_are_append_only() -> None:
+    _walk_cpg_502()
+    event = db.session.scalars(sa.select(RecommendationEvent).limit(1)).one()
+    event.note = "rewritten"
+    with pytest.raises(Exception, match="append-only"):
+        db.session.flush()
+
+
+# --- the transition table -------------------------------------------------------------
+
+ALL_STATUSES = list(RecStatus)
+
+
+def _set_state(status: RecStatus, response: ResponseState, closure: ClosureState) -> None:
+    cpg = rec("OIG-12-15", 3)
+    cpg.status = status
+    cpg.resolved_on = date(2012, 5, 1) if status != RecStatus.OPEN_UNRESOLVED else None
+    for a in cpg.addressees:
+        a.response_state = response
+        a.closure_state = closure
+    db.session.flush()
+
+
+def _attempt(step: str, role: str) -> None:
+    cpg = rec("OIG-12-15", 3)
+    fema = _rows(cpg)["FEMA"]
+    ctx = _ctx(role, date(2026, 1, 5))
+    calls = {
+        "submit_response": lambda: workflow.submit_response(
+            db.session, ctx, cpg, fema, ResponseData(Concurrence.CONCUR, "r", "p", date(2027, 1, 1), "o")
+        ),
+        "accept_response": lambda: workflow.accept_response(db.session, ctx, cpg, fema),
+        "return_response": lambda: workflow.return_response(db.session, ctx, cpg, fema, "why"),
+        "resolve": lambda: workflow.resolve(db.session, ctx, cpg),
+        "post_update": lambda: workflow.post_update(db.session, ctx, cpg, fema, UpdateData("progress")),
+        "request_closure": lambda: workflow.request_closure(db.session, ctx, cpg, fema, "done"),
+        "return_closure": lambda: workflow.return_closure(db.session, ctx, cpg, fema, "why"),
+        "close": lambda: workflow.close(db.session, ctx, cpg, implemented=False, note="why"),
+        "reopen": lambda: workflow.reopen(db.session, ctx, cpg, "why"),
+    }
+    calls[step]()
+
+
+def _actor(step: str) -> str:
+    return "fema" if workflow.TRANSITIONS[step].roles == workflow.LIAISON_SIDE else "oig"
+
+
+@pytest.mark.parametrize("step", list(workflow.TRANSITIONS))
+@pytest.mark.parametrize("status", ALL_STATUSES)
+def test_each_step_is_allowed_only_from_the_statuses_in_the_table(step: str, status: RecStatus) -> None:
+    rule = workflow.TRANSITIONS[step]
+    response = next(iter(rule.from_response)) if rule.from_response else ResponseState.SUBMITTED
+    closure = next(iter(rule.from_closure)) if rule.from_closure else ClosureState.NONE
+    _set_state(status, response, closure)
+    before = db.session.scalar(sa.select(sa.func.count(RecommendationEvent.id)))
+    if status in rule.from_status:
+        _attempt(step, _actor(step))
+        assert db.session.scalar(sa.select(sa.func.count(RecommendationEvent.id))) == before + 1
+    else:
+        with pytest.raises(WorkflowError) as caught:
+            _attempt(step, _actor(step))
+        assert caught.value.status == 409
+        assert db.session.scalar(sa.select(sa.func.count(RecommendationEvent.id))) == before
+
+
+@pytest.mark.parametrize("step", list(workflow.TRANSITIONS))
+@pytest.mark.parametrize("role", ["viewer", "liaison", "fema", "oig"])
+def test_each_step_refuses_the_wrong_people_with_403(step: str, role: str) -> None:
+    rule = workflow.TRANSITIONS[step]
+    if role == "fema" and rule.roles == workflow.LIAISON_SIDE:
+        return  # the right person
+    if role == "oig" and rule.roles == workflow.OIG_SIDE:
+        return
+    status = next(iter(rule.from_status))
+    response = next(iter(rule.from_response)) if rule.from_response else ResponseState.SUBMITTED
+    closure = next(iter(rule.from_closure)) if rule.from_closure else ClosureState.NONE
+    _set_state(status, response, closure)
+    with pytest.raises(WorkflowError) as caught:
+        _attempt(step, role)
+    assert caught.value.status == 403
+
+
+def test_allowed_mirrors_check() -> None:
+    cpg = rec("OIG-12-15", 3)
+    fema_user = user_by_email(EMAILS["fema"])
+    fema = _rows(cpg)["FEMA"]
+    assert workflow.allowed("submit_response", fema_user, cpg, fema)
+    assert not workflow.allowed("submit_response", fema_user, cpg, _rows(cpg)["I&A"])
+    assert not workflow.allowed("resolve", fema_user, cpg)
