@@ -55,6 +55,13 @@ class BaseConfig:
     # Liaisons report progress at least this often once a recommendation is resolved.
     UPDATE_INTERVAL_DAYS = _int_env("UPDATE_INTERVAL_DAYS", 90)
 
+    # PDF status reports: a time limit per render, a cap per document, a shared cache.
+    PDF_TIMEOUT_SECONDS = _int_env("PDF_TIMEOUT_SECONDS", 120)
+    PDF_MAX_RECOMMENDATIONS = _int_env("PDF_MAX_RECOMMENDATIONS", 5000)
+    PDF_CACHE_DIR = os.environ.get("PDF_CACHE_DIR", str(INSTANCE_DIR / "pdf-cache"))
+    # Uploads wait here between an import's dry run and its commit.
+    IMPORT_STAGING_DIR = os.environ.get("IMPORT_STAGING_DIR", str(INSTANCE_DIR / "imports"))
+
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "5 per minute")

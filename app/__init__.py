@@ -89,12 +89,27 @@ def _register_blueprints(app: Flask) -> None:
     from app.admin.views import bp as admin_bp
     from app.auth.views import bp as auth_bp
     from app.components.views import bp as components_bp
+    from app.exports.views import bp as exports_bp
+    from app.imports.views import bp as imports_bp
     from app.lifecycle.views import bp as lifecycle_bp
     from app.main.views import bp as main_bp
+    from app.pdf.views import bp as pdf_bp
     from app.recommendations.views import bp as recommendations_bp
     from app.reports.views import bp as reports_bp
 
-    for bp in (main_bp, auth_bp, reports_bp, recommendations_bp, lifecycle_bp, components_bp, admin_bp):
+    blueprints = (
+        main_bp,
+        auth_bp,
+        reports_bp,
+        recommendations_bp,
+        lifecycle_bp,
+        components_bp,
+        admin_bp,
+        pdf_bp,
+        exports_bp,
+        imports_bp,
+    )
+    for bp in blueprints:  # fmt: skip
         app.register_blueprint(bp)
 
 

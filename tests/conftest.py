@@ -65,6 +65,8 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     reset_database(database_url)
     config = TestingConfig(database_url)
     config.ATTACHMENT_DIR = str(tmp_path_factory.mktemp("attachments"))
+    config.PDF_CACHE_DIR = str(tmp_path_factory.mktemp("pdf-cache"))
+    config.IMPORT_STAGING_DIR = str(tmp_path_factory.mktemp("imports"))
     application = create_app(config)
     with application.app_context():
         upgrade()

@@ -103,6 +103,16 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("lifecycle.close", "POST"): oig_step(200),
     ("lifecycle.reopen", "GET"): oig_step(409),
     ("lifecycle.reopen", "POST"): oig_step(409),
+    ("pdf.report_pdf", "GET"): signed_in(200),
+    ("pdf.component_pdf", "GET"): signed_in(200),
+    ("pdf.portfolio_pdf", "GET"): signed_in(200),
+    ("exports.csv_export", "GET"): signed_in(200),
+    ("exports.xlsx_export", "GET"): signed_in(200),
+    ("imports.upload", "GET"): staff(200),
+    ("imports.upload", "POST"): staff(200),  # no file: a message next to the field
+    ("imports.commit", "POST"): staff(400),  # no token
+    ("imports.template_csv", "GET"): staff(200),
+    ("imports.template_xlsx", "GET"): staff(200),
 }
 
 SKIPPED_ENDPOINTS = {"static"}

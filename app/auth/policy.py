@@ -3,6 +3,7 @@ ask them too, but only to hide what the server already refuses."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -119,3 +120,18 @@ def report_visibility(user: Any) -> sa.ColumnElement[bool]:
             Report.recommendations.any(Recommendation.addressees.any(Addressee.component_id.in_(mine))),
         )
     return public if role is not None else sa.false()
+
+
+@dataclass(frozen=True)
+class Reader:
+    """Someone reading without a session: the PDF command's --as-role. Has the shape
+    the policy functions read from a signed-in user."""
+
+    role: Role
+    components: tuple[Component, ...] = ()
+    is_authenticated: bool = True
+    display_name: str = "command line"
+
+    @property
+    def component_ids(self) -> frozenset[int]:
+        return frozenset(c.id for c in self.components)

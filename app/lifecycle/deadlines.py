@@ -78,6 +78,24 @@ CLOCK_FILTERS = {
 }
 
 
+def clock_matches(name: str, rec_clocks: RecommendationClocks, parts: list[AddresseeClocks]) -> bool:
+    """The same filters as clock_criterion, on clocks already computed (for a state
+    rebuilt as of a past date, which SQL cannot see)."""
+    if name == "response_overdue":
+        return any(p.response and p.response.overdue for p in parts)
+    if name == "resolution_overdue":
+        return bool(rec_clocks.resolution and rec_clocks.resolution.overdue)
+    if name == "target_overdue":
+        return any(p.target and p.target.overdue for p in parts)
+    if name == "update_due":
+        return any(p.update and p.update.days_left <= clocks.UPDATE_DUE_SOON_DAYS for p in parts)
+    if name == "update_overdue":
+        return any(p.update and p.update.overdue for p in parts)
+    if name == "gao_ig_act":
+        return rec_clocks.gao_ig_act
+    raise ValueError(f"unknown clock filter {name!r}")
+
+
 def update_clock_start() -> sa.ColumnElement[date]:
     """The later of the resolution and the addressee's last update, in SQL."""
     return sa.case(

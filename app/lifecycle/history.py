@@ -1,8 +1,7 @@
 """Recording history events, and rebuilding a recommendation's state as of a past date.
 
-Events are append-only. The state of any date is the latest event, by effective date
-then by id, that carries a value: `status_after` for the recommendation,
-`concurrence_after` and `target_date_after` for each addressee.
+Events are append-only. The state of any past date is the result of applying, in order of
+effective date then id, every event up to that date (`replay`).
 """
 
 from __future__ import annotations
@@ -13,17 +12,19 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from app.audit import AuditActor, to_json
 from app.models import (
     Addressee,
+    ClosureState,
     Component,
     Concurrence,
     EventKind,
     Recommendation,
     RecommendationEvent,
     RecStatus,
+    ResponseState,
 )
 
 
@@ -83,62 +84,166 @@ def record_issuance(session: Session, rec: Recommendation, actor: AuditActor) ->
             )
 
 
+_RESPONSE_STATE_AFTER = {
+    EventKind.RESPONSE_SUBMITTED: ResponseState.SUBMITTED,
+    EventKind.RESPONSE_REVISED: ResponseState.SUBMITTED,
+    EventKind.RESPONSE_ACCEPTED: ResponseState.ACCEPTED,
+    EventKind.RESPONSE_RETURNED: ResponseState.RETURNED,
+}
+_CLOSURE_STATE_AFTER = {
+    EventKind.CLOSURE_REQUESTED: ClosureState.REQUESTED,
+    EventKind.CLOSURE_RETURNED: ClosureState.RETURNED,
+}
+
+
 @dataclass
-class StateAsOf:
-    """A recommendation as it stood at the end of a date."""
+class AddresseeSnapshot:
+    """One addressee's part as it stood at the end of a date."""
 
+    id: int
+    component: Component
+    is_lead: bool
+    concurrence: Concurrence = Concurrence.PENDING
+    response: str = ""
+    response_date: date | None = None
+    response_state: ResponseState = ResponseState.NONE
+    corrective_action_plan: str = ""
+    target_date: date | None = None
+    responsible_official: str = ""
+    evaluation_note: str = ""
+    last_update_on: date | None = None
+    closure_state: ClosureState = ClosureState.NONE
+    closure_justification: str = ""
+    closure_note: str = ""
+
+
+@dataclass
+class RecSnapshot:
+    """A recommendation as it stood at the end of `as_of`, rebuilt from its history.
+
+    It has the attribute names of Recommendation and Addressee, so the deadline clocks
+    read it the same way."""
+
+    rec: Recommendation
+    as_of: date
     status: RecStatus | None  # None: not yet issued on that date
-    concurrence: dict[int, Concurrence] = field(default_factory=dict)  # by addressee id
-    target_date: dict[int, date] = field(default_factory=dict)  # by addressee id
+    resolved_on: date | None = None
+    closed_on: date | None = None
+    decision_note: str = ""
+    addressees: list[AddresseeSnapshot] = field(default_factory=list)
+    events: list[RecommendationEvent] = field(default_factory=list)
+
+    @property
+    def concurrence(self) -> dict[int, Concurrence]:
+        return {a.id: a.concurrence for a in self.addressees}
+
+    @property
+    def target_date(self) -> dict[int, date]:
+        return {a.id: a.target_date for a in self.addressees if a.target_date}
+
+    @property
+    def updates(self) -> list[RecommendationEvent]:
+        """Progress updates up to the date, newest first."""
+        return [e for e in reversed(self.events) if e.kind == EventKind.UPDATE_POSTED]
 
 
-def _latest(
-    column: sa.ColumnElement[Any],
-    partition: sa.ColumnElement[Any],
-    as_of: date,
-    rec_ids: Iterable[int] | None,
-) -> sa.Select[Any]:
-    ranked = sa.select(
-        RecommendationEvent.recommendation_id.label("rec_id"),
-        partition.label("key"),
-        column.label("value"),
-        sa.func.row_number()
-        .over(
-            partition_by=partition,
-            order_by=(RecommendationEvent.effective_on.desc(), RecommendationEvent.id.desc()),
+def replay(rec: Recommendation, as_of: date) -> RecSnapshot:
+    """Rebuild `rec` as of the end of `as_of` from its events alone (no queries: needs
+    rec.events and rec.addressees with their components loaded).
+
+    Events apply in order of effective date, then id. What the report itself said (the
+    response text and concurrence quoted in it, entered by the OIG) has no response event
+    and is taken from the record."""
+    events = sorted((e for e in rec.events if e.effective_on <= as_of), key=lambda e: (e.effective_on, e.id))
+    snapshot = RecSnapshot(rec=rec, as_of=as_of, status=None, events=events)
+    responded = {
+        e.addressee_id
+        for e in rec.events
+        if e.kind in (EventKind.RESPONSE_SUBMITTED, EventKind.RESPONSE_REVISED)
+    }
+    parts = {}
+    for a in rec.addressees:
+        # The record's response is the report's own quote only if no liaison ever replaced it.
+        quoted = a.id not in responded and (a.response_date is None or a.response_date <= as_of)
+        parts[a.id] = AddresseeSnapshot(
+            id=a.id,
+            component=a.component,
+            is_lead=a.is_lead,
+            response=a.response if quoted else "",
+            response_date=a.response_date if quoted else None,
         )
-        .label("rn"),
-    ).where(column.is_not(None), RecommendationEvent.effective_on <= as_of)
+    snapshot.addressees = list(parts.values())
+    for e in events:
+        part = parts.get(e.addressee_id) if e.addressee_id is not None else None
+        if e.status_after is not None:
+            snapshot.status = e.status_after
+        if part is not None:
+            if e.concurrence_after is not None:
+                part.concurrence = e.concurrence_after
+            if e.target_date_after is not None:
+                part.target_date = e.target_date_after
+            if e.kind in _RESPONSE_STATE_AFTER:
+                part.response_state = _RESPONSE_STATE_AFTER[e.kind]
+            if e.kind in (EventKind.RESPONSE_SUBMITTED, EventKind.RESPONSE_REVISED):
+                part.response = e.note
+                part.response_date = e.effective_on
+                part.corrective_action_plan = e.details.get("corrective_action_plan", "")
+                part.responsible_official = e.details.get("responsible_official", "")
+                part.evaluation_note = ""
+            elif e.kind in (EventKind.RESPONSE_RETURNED, EventKind.RESPONSE_ACCEPTED):
+                part.evaluation_note = e.note
+            elif e.kind == EventKind.UPDATE_POSTED:
+                part.last_update_on = e.effective_on
+            elif e.kind in _CLOSURE_STATE_AFTER:
+                part.closure_state = _CLOSURE_STATE_AFTER[e.kind]
+                if e.kind == EventKind.CLOSURE_REQUESTED:
+                    part.closure_justification, part.closure_note = e.note, ""
+                else:
+                    part.closure_note = e.note
+        elif e.kind == EventKind.RESOLVED:
+            snapshot.resolved_on, snapshot.decision_note = e.effective_on, e.note
+            for p in parts.values():
+                if p.response_state == ResponseState.SUBMITTED:
+                    p.response_state = ResponseState.ACCEPTED
+        elif e.kind == EventKind.CLOSED:
+            snapshot.closed_on, snapshot.decision_note = e.effective_on, e.note
+            implemented = e.status_after == RecStatus.CLOSED_IMPLEMENTED
+            for p in parts.values():
+                if p.closure_state == ClosureState.REQUESTED:
+                    p.closure_state = ClosureState.ACCEPTED if implemented else ClosureState.NONE
+        elif e.kind == EventKind.REOPENED:
+            snapshot.resolved_on = snapshot.closed_on = None
+            snapshot.decision_note = e.note
+            for p in parts.values():
+                p.response_state, p.closure_state = ResponseState.NONE, ClosureState.NONE
+    return snapshot
+
+
+def with_history(rec_ids: Iterable[int] | None = None) -> sa.Select[tuple[Recommendation]]:
+    """Recommendations with what replay() needs, in a fixed number of queries."""
+    stmt = sa.select(Recommendation).options(
+        joinedload(Recommendation.report),
+        selectinload(Recommendation.addressees).joinedload(Addressee.component),
+        selectinload(Recommendation.events),
+    )
     if rec_ids is not None:
-        ranked = ranked.where(RecommendationEvent.recommendation_id.in_(list(rec_ids)))
-    sub = ranked.subquery()
-    return sa.select(sub.c.rec_id, sub.c.key, sub.c.value).where(sub.c.rn == 1)
+        stmt = stmt.where(Recommendation.id.in_(list(rec_ids)))
+    return stmt
 
 
-def states_as_of(session: Session, as_of: date, rec_ids: Iterable[int] | None = None) -> dict[int, StateAsOf]:
-    """Rebuild status, concurrence and target dates as of `as_of` for the given
-    recommendations (all when None), from history alone. Three queries in total."""
-    ids = list(rec_ids) if rec_ids is not None else None
-    states: dict[int, StateAsOf] = {}
-    for rec_id, _key, value in session.execute(
-        _latest(RecommendationEvent.status_after, RecommendationEvent.recommendation_id, as_of, ids)
-    ):
-        states[rec_id] = StateAsOf(status=RecStatus(value))
-    for rec_id, key, value in session.execute(
-        _latest(RecommendationEvent.concurrence_after, RecommendationEvent.addressee_id, as_of, ids)
-    ):
-        if key is not None and rec_id in states:
-            states[rec_id].concurrence[key] = Concurrence(value)
-    for rec_id, key, value in session.execute(
-        _latest(RecommendationEvent.target_date_after, RecommendationEvent.addressee_id, as_of, ids)
-    ):
-        if key is not None and rec_id in states:
-            states[rec_id].target_date[key] = value
-    if ids is not None:
-        for rec_id in ids:
-            states.setdefault(rec_id, StateAsOf(status=None))
-    return states
+def state_as_of(session: Session, rec_id: int, as_of: date) -> RecSnapshot:
+    """One recommendation as it stood on `as_of`."""
+    rec = session.scalars(with_history([rec_id])).one()
+    return replay(rec, as_of)
 
 
-def state_as_of(session: Session, rec_id: int, as_of: date) -> StateAsOf:
-    return states_as_of(session, as_of, [rec_id])[rec_id]
+def states_as_of(
+    session: Session, as_of: date, rec_ids: Iterable[int] | None = None
+) -> dict[int, RecSnapshot]:
+    """Many recommendations as they stood on `as_of` (those issued by then)."""
+    out = {}
+    for rec in session.scalars(with_history(rec_ids)):
+        snapshot = replay(rec, as_of)
+        if snapshot.status is not None:
+            out[rec.id] = snapshot
+    return out

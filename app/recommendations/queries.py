@@ -59,10 +59,10 @@ class RecFilters:
     def active(self) -> bool:
         return any(v not in ("", None) for v in vars(self).values())
 
-    def reveals_addressees(self) -> bool:
-        """Filters that would tell something about a restricted recommendation's
-        addressees or text if placeholder rows could match them."""
-        return bool(self.q or self.component_id or self.clock)
+    def reads_hidden_content(self) -> bool:
+        """Filters on text or on the components' responses and dates: a placeholder row
+        must never match them, or the match itself would leak what it hides."""
+        return bool(self.q or self.clock)
 
 
 STATUS_FILTERS = {
@@ -76,8 +76,7 @@ def recommendation_list(user: Any, filters: RecFilters, today: date, interval_da
     """Recommendations of the reports this user may open, newest report first.
 
     A restricted recommendation the user may not read stays in the list as a placeholder
-    row (so counts stay honest), but never matches a filter on text, components or
-    clocks."""
+    row (so counts stay honest), but never matches a filter on its text or clocks."""
     stmt = (
         sa.select(Recommendation)
         .join(Recommendation.report)
@@ -88,7 +87,7 @@ def recommendation_list(user: Any, filters: RecFilters, today: date, interval_da
         )
         .order_by(Report.issued_on.desc(), Report.id.desc(), Recommendation.number)
     )
-    if filters.reveals_addressees():
+    if filters.reads_hidden_content():
         stmt = stmt.where(policy.recommendation_visibility(user))
     if filters.q:
         pattern = like_pattern(filters.q)

@@ -117,7 +117,8 @@ def create(report_id: int) -> str | Response:
     return render_template("recommendations/form.html", form=form, report=report, rec=None)
 
 
-def _filters_from_args() -> queries.RecFilters:
+def filters_from_args() -> queries.RecFilters:
+    """The list's filters from the query string (shared by the list, its PDF and exports)."""
     args = request.args
     status = args.get("status", "")
     clock = args.get("clock", "")
@@ -137,7 +138,7 @@ def _filters_from_args() -> queries.RecFilters:
 def index() -> str:
     """Every recommendation the user may see, filtered by status, component, report,
     year, significance and deadline clocks."""
-    filters = _filters_from_args()
+    filters = filters_from_args()
     now, interval = today(), current_app.config["UPDATE_INTERVAL_DAYS"]
     page = paginate(
         db.session,

@@ -1,0 +1,599 @@
+"""Bulk import of reports, recommendations and addressees from a spreadsheet.
+
+Two passes. First every row is read and checked on its own and against the other rows
+(formats, required values, known components, duplicates, contradictions), and every
+problem is listed by row and column. Then, only if there is none, the rows are applied
+through the same services the forms use, inside a savepoint: their rules (unique numbers,
+one lead, restricted reports) apply unchanged, and a dry run is the real import rolled
+back. Everything or nothing: any problem rolls the whole file back.
+
+Keys: a report by its number (by its exact title while the number is unknown), a
+recommendation by its report and number, an addressee by its component. What the file
+does not mention is left as it is; importing the same file twice changes nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, selectinload
+
+from app import audit
+from app.audit import AuditActor
+from app.exports.columns import PLACEHOLDER
+from app.imports.reader import Sheet
+from app.models import Component, Concurrence, Recommendation, Report, ReportType, Sensitivity, TextSource
+from app.recommendations import services as rec_services
+from app.reports import services as report_services
+
+NUMBER_RE = re.compile(r"^[A-Za-z0-9]+(-[A-Za-z0-9]+)*$")
+MONEY_MAX = Decimal("999999999999.99")
+KINDS = ("reports", "recommendations", "addressees")
+
+
+@dataclass(frozen=True)
+class Problem:
+    row: int | None
+    column: str | None
+    message: str
+
+
+@dataclass
+class ImportResult:
+    rows: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    created: Counter[str] = field(default_factory=Counter)
+    updated: Counter[str] = field(default_factory=Counter)
+    unchanged: Counter[str] = field(default_factory=Counter)
+    committed: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def summary(self) -> str:
+        return "; ".join(
+            f"{k}: {self.created[k]} new, {self.updated[k]} changed, {self.unchanged[k]} unchanged"
+            for k in KINDS
+        )
+
+
+# --- cells ------------------------------------------------------------------------------
+
+
+class CellError(ValueError):
+    """One cell's value cannot be used; the message says what to write."""
+
+
+def _bool(text: str) -> bool:
+    value = text.strip().lower()
+    if value in {"yes", "y", "true", "1", "x"}:
+        return True
+    if value in {"no", "n", "false", "0", ""}:
+        return False
+    raise CellError("Write yes or no.")
+
+
+def _date(text: str) -> date | None:
+    if not text.strip():
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise CellError("Write a real date as YYYY-MM-DD, for example 2011-12-06.") from None
+
+
+def _required_date(text: str) -> date:
+    value = _date(text)
+    if value is None:
+        raise CellError("Write the issue date as YYYY-MM-DD.")
+    return value
+
+
+def _whole(low: int, high: int) -> Callable[[str], int | None]:
+    def parse(text: str) -> int | None:
+        if not text.strip():
+            return None
+        try:
+            value = int(text.strip())
+        except ValueError:
+            value = high + 1
+        if not low <= value <= high:
+            raise CellError(f"Write a whole number from {low} to {high}.")
+        return value
+
+    return parse
+
+
+def _money(text: str) -> Decimal | None:
+    if not text.strip():
+        return None
+    try:
+        value = Decimal(text.replace(",", "").replace("$", "").strip())
+    except InvalidOperation:
+        raise CellError("Write an amount in dollars, such as 1250000.00.") from None
+    if not value.is_finite() or value < 0:
+        raise CellError("Write an amount in dollars, not negative.")
+    if value > MONEY_MAX or value != value.quantize(Decimal("0.01")):
+        raise CellError("The amount is too large or has more than two decimal places.")
+    return value
+
+
+def _choice(enum_cls: Any, default: Any) -> Callable[[str], Any]:
+    def parse(text: str) -> Any:
+        if not text.strip():
+            return default
+        wanted = re.sub(r"[\s_–-]+", " ", text.strip().lower())
+        for member in enum_cls:
+            if wanted in (member.value.replace("_", " "), re.sub(r"[\s_–-]+", " ", member.label.lower())):
+                return member
+        raise CellError(f"“{text}” is not one of: {', '.join(m.value for m in enum_cls)}.")
+
+    return parse
+
+
+def _text(limit: int, message: str | None = None) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        text = text.strip()
+        if message and not text:
+            raise CellError(message)
+        if len(text) > limit:
+            raise CellError(f"Keep it under {limit:,} characters.")
+        return text
+
+    return parse
+
+
+def _report_number(text: str) -> str | None:
+    text = text.strip().upper()
+    if not text:
+        return None
+    if len(text) > 40 or not NUMBER_RE.match(text):
+        raise CellError("Use letters, digits and single hyphens, such as OIG-12-15.")
+    return text
+
+
+def _url(text: str) -> str | None:
+    text = text.strip()
+    if not text:
+        return None
+    if not text.lower().startswith(("https://", "http://")) or len(text) > 500:
+        raise CellError("Write a full web address starting with https://.")
+    return text
+
+
+def _rec_text(text: str) -> str:
+    text = _text(20000, "Write the recommendation's text.")(text)
+    if text == PLACEHOLDER:
+        raise CellError(
+            "This row is a restricted placeholder from an export by someone who may not read it; "
+            "it holds no recommendation text to import."
+        )
+    return text
+
+
+# column: (field name on the model's data class, parser)
+REPORT_COLUMNS: dict[str, tuple[str, Callable[[str], Any]]] = {
+    "report_number": ("number", _report_number),
+    "report_title": ("title", _text(500, "Write the report's title.")),
+    "report_issuing_office": ("issuing_office", lambda t: _text(120)(t) or "DHS OIG"),
+    "report_issued_on": ("issued_on", _required_date),
+    "report_issued_on_approximate": ("issued_on_approximate", _bool),
+    "report_type": ("report_type", _choice(ReportType, None)),
+    "report_sensitivity": ("sensitivity", _choice(Sensitivity, Sensitivity.PUBLIC)),
+    "report_url": ("url", _url),
+    "report_recommendations_published": ("recommendations_published", _whole(0, 999)),
+}
+REC_COLUMNS: dict[str, tuple[str, Callable[[str], Any]]] = {
+    "rec_text": ("text", _rec_text),
+    "rec_text_source": ("text_source", _choice(TextSource, TextSource.VERBATIM)),
+    "rec_significant": ("significant", _bool),
+    "rec_questioned_costs": ("questioned_costs", _money),
+    "rec_funds_put_to_better_use": ("funds_put_to_better_use", _money),
+    "rec_sensitivity": ("sensitivity", _choice(Sensitivity, None)),
+}
+ADDRESSEE_COLUMNS: dict[str, tuple[str, Callable[[str], Any]]] = {
+    "lead": ("is_lead", _bool),
+    "concurrence": ("concurrence", _choice(Concurrence, Concurrence.PENDING)),
+    "response": ("response", _text(20000)),
+    "response_date": ("response_date", _date),
+}
+
+
+# --- first pass: rows ----------------------------------------------------------------------
+
+
+@dataclass
+class AddresseeIn:
+    row: int
+    component: Component
+    values: dict[str, Any]  # only the columns the file has
+
+
+@dataclass
+class RecIn:
+    row: int
+    number: int
+    values: dict[str, Any]
+    addressees: list[AddresseeIn] = field(default_factory=list)
+
+
+@dataclass
+class ReportIn:
+    row: int
+    key: tuple[str, str]
+    values: dict[str, Any]
+    components: list[Component] | None  # None: the file has no report_components column
+    recs: dict[int, RecIn] = field(default_factory=dict)
+
+
+class _Reader:
+    """Reads rows, noting every problem against its row and column."""
+
+    def __init__(self, session: Session, sheet: Sheet, result: ImportResult) -> None:
+        self.columns = set(sheet.columns)
+        self.sheet = sheet
+        self.result = result
+        self.components = {c.abbreviation.lower(): c for c in session.scalars(sa.select(Component))}
+        self.reports: dict[tuple[str, str], ReportIn] = {}
+
+    def problem(self, row: int, column: str | None, message: str) -> None:
+        self.result.problems.append(Problem(row, column, message))
+
+    def cells(
+        self,
+        row: int,
+        values: dict[str, str],
+        table: dict[str, tuple[str, Callable[[str], Any]]],
+        always: tuple[str, ...] = (),
+    ) -> dict[str, Any] | None:
+        """Parse the table's columns present in the file (plus `always`); None on any problem."""
+        out, ok = {}, True
+        for column, (name, parse) in table.items():
+            if column not in self.columns and column not in always:
+                continue
+            try:
+                out[name] = parse(values.get(column, ""))
+            except CellError as exc:
+                self.problem(row, column, str(exc))
+                ok = False
+        return out if ok else None
+
+    def same(
+        self, first: dict[str, Any], first_row: int, other: dict[str, Any], row: int, table: dict
+    ) -> None:
+        column_of = {name: column for column, (name, _p) in table.items()}
+        for name, value in other.items():
+            if name in first and first[name] != value:
+                self.problem(row, column_of[name], f"Differs from row {first_row} for the same item.")
+
+    def report_components(self, row: int, text: str) -> list[Component] | None:
+        names = [n.strip() for n in text.split(";") if n.strip()]
+        unknown = [n for n in names if n.lower() not in self.components]
+        if unknown:
+            self.problem(row, "report_components", f"Unknown component: {', '.join(unknown)}.")
+            return None
+        return sorted({self.components[n.lower()] for n in names}, key=lambda c: c.abbreviation)
+
+    def read(self) -> list[ReportIn]:
+        for row, values in self.sheet.rows:
+            self.result.rows += 1
+            self.read_row(row, values)
+        for report in self.reports.values():
+            for rec in report.recs.values():
+                leads = [a for a in rec.addressees if a.values.get("is_lead")]
+                if len(leads) > 1:
+                    self.problem(
+                        leads[1].row, "lead", f"Only one lead per recommendation (row {leads[0].row} is one)."
+                    )
+        return list(self.reports.values())
+
+    def read_row(self, row: int, values: dict[str, str]) -> None:
+        report_values = self.cells(row, values, REPORT_COLUMNS, always=("report_title", "report_issued_on"))
+        components = (
+            self.report_components(row, values.get("report_components", ""))
+            if "report_components" in self.columns
+            else None
+        )
+        if report_values is None:
+            return
+        key = (
+            ("number", report_values["number"])
+            if report_values.get("number")
+            else ("title", report_values["title"])
+        )
+        report = self.reports.get(key)
+        if report is None:
+            report = self.reports[key] = ReportIn(row, key, report_values, components)
+        else:
+            self.same(report.values, report.row, report_values, row, REPORT_COLUMNS)
+            if components is not None and report.components is not None and components != report.components:
+                self.problem(row, "report_components", f"Differs from row {report.row} for the same report.")
+
+        if not values.get("rec_number", "").strip():
+            if any(values.get(c, "").strip() for c in (*REC_COLUMNS, "component")):
+                self.problem(row, "rec_number", "Write the recommendation's number.")
+            return  # a report with no recommendation entered
+        try:
+            number = _whole(1, 999)(values["rec_number"])
+        except CellError as exc:
+            self.problem(row, "rec_number", str(exc))
+            return
+        assert number is not None
+        rec_values = self.cells(row, values, REC_COLUMNS, always=("rec_text",))
+        if rec_values is None:
+            return
+        rec = report.recs.get(number)
+        if rec is None:
+            rec = report.recs[number] = RecIn(row, number, rec_values)
+        else:
+            self.same(rec.values, rec.row, rec_values, row, REC_COLUMNS)
+        self.read_addressee(row, values, rec)
+
+    def read_addressee(self, row: int, values: dict[str, str], rec: RecIn) -> None:
+        name = values.get("component", "").strip()
+        if not name:
+            self.problem(
+                row, "component", "Write the component this recommendation is addressed to, such as FEMA."
+            )
+            return
+        component = self.components.get(name.lower())
+        if component is None:
+            self.problem(
+                row, "component", f"Unknown component: {name}. Use an abbreviation from the Components page."
+            )
+            return
+        clash = next((a for a in rec.addressees if a.component.id == component.id), None)
+        if clash is not None:
+            self.problem(
+                row,
+                "component",
+                f"{component.abbreviation} is already on row {clash.row} for this recommendation.",
+            )
+            return
+        addressee_values = self.cells(row, values, ADDRESSEE_COLUMNS)
+        if addressee_values is not None:
+            rec.addressees.append(AddresseeIn(row, component, addressee_values))
+
+
+# --- second pass: applying ----------------------------------------------------------------
+
+
+def _report_data_of(report: Report) -> report_services.ReportData:
+    return report_services.ReportData(
+        title=report.title,
+        issued_on=report.issued_on,
+        number=report.number,
+        issuing_office=report.issuing_office,
+        issued_on_approximate=report.issued_on_approximate,
+        report_type=report.report_type,
+        url=report.url,
+        summary=report.summary,
+        recommendations_published=report.recommendations_published,
+        concurrence_summary=report.concurrence_summary,
+        sensitivity=report.sensitivity,
+        component_ids=sorted(c.id for c in report.components),
+        sources=report.sources,
+        notes=report.notes,
+    )
+
+
+def _report_data(report: Report | None, incoming: ReportIn) -> report_services.ReportData:
+    """The report as it should be: what it is now, with what the file says on top."""
+    components = (
+        {"component_ids": sorted(c.id for c in incoming.components)}
+        if incoming.components is not None
+        else {}
+    )
+    if report is None:
+        return report_services.ReportData(**incoming.values, **{"component_ids": [], **components})
+    return replace(_report_data_of(report), **incoming.values, **components)
+
+
+def _addressee_data_of(addressee: Any) -> rec_services.AddresseeData:
+    return rec_services.AddresseeData(
+        addressee.component_id,
+        addressee.is_lead,
+        addressee.concurrence,
+        addressee.response,
+        addressee.response_date,
+    )
+
+
+def _rec_data_of(rec: Recommendation) -> rec_services.RecommendationData:
+    return rec_services.RecommendationData(
+        number=rec.number,
+        text=rec.text,
+        text_source=rec.text_source,
+        significant=rec.significant,
+        questioned_costs=rec.questioned_costs,
+        funds_put_to_better_use=rec.funds_put_to_better_use,
+        sensitivity=rec.sensitivity,
+        addressees=[_addressee_data_of(a) for a in rec.addressees],
+    )
+
+
+def _rec_data(rec: Recommendation | None, incoming: RecIn, report: Report) -> rec_services.RecommendationData:
+    """The recommendation as it should be; addressees the file does not name stay."""
+    values = dict(incoming.values)
+    if values.get("sensitivity") is None:
+        values["sensitivity"] = rec.sensitivity if rec is not None else report.sensitivity
+    base = (
+        _rec_data_of(rec)
+        if rec is not None
+        else rec_services.RecommendationData(number=incoming.number, text="")
+    )
+    rows = {a.component_id: a for a in base.addressees}
+    for a in incoming.addressees:
+        before = rows.get(a.component.id) or rec_services.AddresseeData(a.component.id)
+        rows[a.component.id] = replace(before, **a.values)
+    if len(rows) == 1:
+        rows = {cid: replace(a, is_lead=True) for cid, a in rows.items()}  # as the form does
+    return replace(base, **values, addressees=list(rows.values()))
+
+
+def _find_report(session: Session, key: tuple[str, str]) -> Report | None:
+    kind, value = key
+    match = (
+        Report.number == value
+        if kind == "number"
+        else sa.and_(Report.number.is_(None), Report.title == value)
+    )
+    return session.scalar(
+        sa.select(Report)
+        .where(match)
+        .options(
+            selectinload(Report.components),
+            selectinload(Report.recommendations).selectinload(Recommendation.addressees),
+        )
+    )
+
+
+def _count_addressees(
+    result: ImportResult,
+    before: rec_services.RecommendationData | None,
+    after: rec_services.RecommendationData,
+) -> None:
+    old = {a.component_id: a for a in (before.addressees if before else [])}
+    for a in after.addressees:
+        if a.component_id not in old:
+            result.created["addressees"] += 1
+        elif old[a.component_id] != a:
+            result.updated["addressees"] += 1
+        else:
+            result.unchanged["addressees"] += 1
+
+
+_REPORT_ERROR_COLUMNS = {
+    "number": "report_number",
+    "recommendations_published": "report_recommendations_published",
+    "components": "report_components",
+}
+_REC_ERROR_COLUMNS = {"number": "rec_number", "text": "rec_text", "sensitivity": "rec_sensitivity"}
+_ADDRESSEE_ERROR_COLUMNS = {"component_id": "component", "is_lead": "lead", "response_date": "response_date"}
+
+
+def _rec_problem(
+    exc: rec_services.RecommendationError, incoming: RecIn, data: rec_services.RecommendationData
+) -> Problem:
+    path = exc.field or ""
+    if path.startswith("addressees."):
+        _, index, name = path.split(".", 2)
+        i = int(index)
+        component_id = data.addressees[i].component_id if i < len(data.addressees) else None
+        row = next((a.row for a in incoming.addressees if a.component.id == component_id), incoming.row)
+        return Problem(row, _ADDRESSEE_ERROR_COLUMNS.get(name), str(exc))
+    return Problem(incoming.row, _REC_ERROR_COLUMNS.get(path), str(exc))
+
+
+def apply_rows(
+    session: Session,
+    actor: AuditActor,
+    reports: list[ReportIn],
+    result: ImportResult,
+    *,
+    today: date,
+    progress: Callable[[int], None] | None = None,
+) -> None:
+    """Create or change what differs, through the same services as the forms. Each item
+    has its own savepoint, so one refusal is reported and the rest still checked."""
+    for incoming in reports:
+        report = _find_report(session, incoming.key)
+        data = _report_data(report, incoming)
+        savepoint = session.begin_nested()
+        try:
+            if report is None:
+                report = report_services.create_report(session, data)
+                result.created["reports"] += 1
+            elif data != _report_data_of(report):
+                report_services.update_report(session, report, data)
+                result.updated["reports"] += 1
+            else:
+                result.unchanged["reports"] += 1
+        except report_services.ReportError as exc:
+            savepoint.rollback()
+            result.problems.append(
+                Problem(incoming.row, _REPORT_ERROR_COLUMNS.get(exc.field or ""), str(exc))
+            )
+            continue
+        savepoint.commit()
+        existing = {r.number: r for r in report.recommendations}
+        for number in sorted(incoming.recs):
+            rec_in, rec = incoming.recs[number], existing.get(number)
+            before = _rec_data_of(rec) if rec is not None else None
+            after = _rec_data(rec, rec_in, report)
+            savepoint = session.begin_nested()
+            try:
+                if rec is None:
+                    rec_services.create_recommendation(session, actor, report, after, today=today)
+                    result.created["recommendations"] += 1
+                elif after != before:
+                    rec_services.update_recommendation(session, actor, rec, after, today=today)
+                    result.updated["recommendations"] += 1
+                else:
+                    result.unchanged["recommendations"] += 1
+            except rec_services.RecommendationError as exc:
+                savepoint.rollback()
+                result.problems.append(_rec_problem(exc, rec_in, after))
+                continue
+            savepoint.commit()
+            _count_addressees(result, before, after)
+        if progress:
+            progress(1)
+
+
+def run_import(
+    session: Session,
+    actor: AuditActor,
+    sheet: Sheet,
+    *,
+    filename: str,
+    data: bytes,
+    commit: bool,
+    today: date,
+    progress: Callable[[int], None] | None = None,
+) -> ImportResult:
+    """Check a sheet and apply it. With commit=False (a dry run), or when anything is
+    wrong, everything is rolled back; the result says what would have changed."""
+    result = ImportResult()
+    reports = _Reader(session, sheet, result).read()
+    if result.problems:
+        return result
+    outer = session.begin_nested()
+    apply_rows(session, actor, reports, result, today=today, progress=progress)
+    if result.problems or not commit:
+        outer.rollback()
+        return result
+    audit.record(
+        session,
+        "import",
+        actor=actor,
+        object_type="imports",
+        changes={
+            "file": filename,
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "rows": result.rows,
+            "created": dict(result.created),
+            "updated": dict(result.updated),
+        },
+    )
+    session.flush()
+    outer.commit()
+    result.committed = True
+    return result
+
+
+def count_reports(sheet: Sheet) -> int:
+    """How many reports a sheet holds (for a progress bar)."""
+    keys = set()
+    for _row, values in sheet.rows:
+        number = values.get("report_number", "").strip().upper()
+        keys.add(("number", number) if number else ("title", values.get("report_title", "").strip()))
+    return len(keys)

@@ -1,0 +1,168 @@
+"""Making the three status reports: gather the data, fill the template, render, cache."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from flask import render_template
+from sqlalchemy.orm import Session
+
+from app import charts
+from app.database import utcnow
+from app.lifecycle.deadlines import CLOCK_FILTERS
+from app.models import Component, RecStatus, Report
+from app.pdf import data, engine
+from app.pdf.cache import PdfCache, cache_key, data_version, reader_scope
+from app.recommendations.queries import STATUS_FILTERS, RecFilters
+
+
+@dataclass(frozen=True)
+class PdfRequest:
+    kind: str  # "report", "component" or "portfolio"
+    as_of: date
+    report: Report | None = None
+    component: Component | None = None
+    filters: RecFilters | None = None
+
+    def key_parts(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "as_of": self.as_of.isoformat(),
+            "report": self.report.id if self.report else None,
+            "component": self.component.id if self.component else None,
+            "filters": asdict(self.filters) if self.filters else None,
+        }
+
+    @property
+    def filename(self) -> str:
+        subject = {
+            "report": (self.report.number or f"report-{self.report.id}") if self.report else "",
+            "component": self.component.abbreviation.replace("&", "and") if self.component else "",
+            "portfolio": "portfolio",
+        }[self.kind]
+        return f"rectrack-{subject}-status-{self.as_of.isoformat()}.pdf"
+
+
+@dataclass(frozen=True)
+class Settings:
+    today: date
+    update_interval_days: int
+    max_recommendations: int
+    static_root: Path
+    timeout_seconds: float
+    cache: PdfCache | None = None
+
+
+@dataclass(frozen=True)
+class PdfResult:
+    pdf: bytes
+    etag: str
+    filename: str
+    from_cache: bool
+
+
+def etag_for(session: Session, reader: Any, request: PdfRequest) -> str:
+    """The cache key: the request, what the reader may see, and the data version."""
+    return cache_key({**request.key_parts(), "scope": reader_scope(reader), "data": data_version(session)})
+
+
+def describe_filters(session: Session, filters: RecFilters) -> str:
+    parts = []
+    if filters.status:
+        parts.append(f"status {STATUS_FILTERS[filters.status]}")
+    if filters.component_id:
+        component = session.get(Component, filters.component_id)
+        parts.append(f"component {component.abbreviation if component else filters.component_id}")
+    if filters.report_id:
+        report = session.get(Report, filters.report_id)
+        parts.append(f"report {report.display_number if report else filters.report_id}")
+    if filters.year:
+        parts.append(f"issued in {filters.year}")
+    if filters.significant is not None:
+        parts.append("significant only" if filters.significant else "not significant")
+    if filters.clock:
+        parts.append(CLOCK_FILTERS[filters.clock].lower())
+    if filters.q:
+        parts.append(f"text contains “{filters.q}”")
+    return "; ".join(parts) or "none (every recommendation the reader may see)"
+
+
+def _charts(summary: data.Summary) -> list[dict[str, str]]:
+    statuses = list(RecStatus)
+    status_svg = charts.bar_chart(
+        [s.label for s in statuses], [summary.by_status.get(s, 0) for s in statuses], series="Recommendations"
+    )
+    top = summary.by_component[:12]
+    component_svg = charts.bar_chart([c[0] for c in top], [c[1] for c in top], series="Open")
+    ages = list(summary.age_buckets.items())
+    age_svg = charts.bar_chart(
+        [b.label for b, _ in ages], [n for _, n in ages], series="Open", horizontal=False
+    )
+    return [
+        {
+            "title": "Recommendations by status",
+            "uri": charts.data_uri(status_svg),
+            "alt": "; ".join(f"{s.label}: {summary.by_status.get(s, 0)}" for s in statuses),
+        },
+        {
+            "title": "Open recommendations by component",
+            "uri": charts.data_uri(component_svg),
+            "alt": "; ".join(f"{c[0]}: {c[1]} open" for c in top) or "No open recommendations",
+        },
+        {
+            "title": "Open recommendations by age",
+            "uri": charts.data_uri(age_svg),
+            "alt": "; ".join(f"{b.label}: {n}" for b, n in ages),
+        },
+    ]
+
+
+def build_html(session: Session, reader: Any, request: PdfRequest, settings: Settings) -> str:
+    """The report as HTML for WeasyPrint (raises data.TooManyRecommendations)."""
+    interval, as_of = settings.update_interval_days, request.as_of
+    common: dict[str, Any] = {
+        "as_of": as_of,
+        "historical": as_of < settings.today,
+        "generated_at": utcnow(),
+        "audience": reader.role.label,
+    }
+    if request.kind == "report":
+        assert request.report is not None
+        status = data.report_status(session, reader, request.report, as_of, interval)
+        title = f"{request.report.display_number}: recommendation status"
+        return render_template(
+            "pdf/report.html", data=status, doc_title=title, hidden=status.summary.hidden, **common
+        )
+    if request.kind == "component":
+        assert request.component is not None
+        status = data.component_status(session, reader, request.component, as_of, interval)
+        title = f"{request.component.abbreviation} ({request.component.name}): recommendation status"
+        return render_template(
+            "pdf/component.html", data=status, doc_title=title, hidden=status.summary.hidden, **common
+        )
+    filters = request.filters or RecFilters()
+    folio = data.portfolio(session, reader, filters, as_of, interval, settings.max_recommendations)
+    return render_template(
+        "pdf/portfolio.html",
+        data=folio,
+        doc_title="Portfolio status of OIG recommendations",
+        hidden=folio.summary.hidden,
+        filter_text=describe_filters(session, filters),
+        charts=_charts(folio.summary),
+        **common,
+    )
+
+
+def make_pdf(session: Session, reader: Any, request: PdfRequest, settings: Settings) -> PdfResult:
+    """The PDF for a request: from the cache when nothing changed, else rendered."""
+    etag = etag_for(session, reader, request)
+    if settings.cache is not None and (cached := settings.cache.get(etag)) is not None:
+        return PdfResult(cached, etag, request.filename, from_cache=True)
+    html = build_html(session, reader, request, settings)
+    result = engine.render(html, settings.static_root, settings.timeout_seconds)
+    if settings.cache is not None:
+        settings.cache.put(etag, result.pdf)
+    return PdfResult(result.pdf, etag, request.filename, from_cache=False)

@@ -1,0 +1,98 @@
+"""PDF downloads: one click from the page each report summarizes."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, make_response, request
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from app.auth import policy
+from app.extensions import db
+from app.models import Component
+from app.pdf import services
+from app.pdf.cache import PdfCache
+from app.pdf.data import TooManyRecommendations
+from app.pdf.engine import PdfError
+from app.recommendations.views import filters_from_args
+from app.reports import queries as report_queries
+from app.web import today
+
+bp = Blueprint("pdf", __name__)
+
+
+def parse_as_of(value: str | None, now: date) -> date:
+    """The "as of" date from a query string: today when absent; a bad or future date is
+    a bad request with a message."""
+    if not value:
+        return now
+    try:
+        as_of = date.fromisoformat(value)
+    except ValueError:
+        abort(400, description="The “as of” date must be a real date written YYYY-MM-DD.")
+    if as_of > now:
+        abort(400, description="The “as of” date cannot be in the future.")
+    return as_of
+
+
+def settings() -> services.Settings:
+    config = current_app.config
+    return services.Settings(
+        today=today(),
+        update_interval_days=config["UPDATE_INTERVAL_DAYS"],
+        max_recommendations=config["PDF_MAX_RECOMMENDATIONS"],
+        static_root=Path(current_app.static_folder or "static"),
+        timeout_seconds=config["PDF_TIMEOUT_SECONDS"],
+        cache=PdfCache(Path(config["PDF_CACHE_DIR"])),
+    )
+
+
+def _send(pdf_request: services.PdfRequest, conf: services.Settings) -> Response:
+    """304 when the browser has this exact version; else the PDF, cached or fresh."""
+    reader = current_user._get_current_object()
+    etag = services.etag_for(db.session, reader, pdf_request)
+    if etag in request.if_none_match:
+        response = make_response("", 304)
+    else:
+        try:
+            result = services.make_pdf(db.session, reader, pdf_request, conf)
+        except TooManyRecommendations as exc:
+            abort(400, description=str(exc))
+        except PdfError:
+            current_app.logger.exception("PDF rendering failed")
+            abort(500)
+        response = make_response(result.pdf)
+        response.headers["Content-Type"] = "application/pdf"
+        response.headers["Content-Disposition"] = f'attachment; filename="{result.filename}"'
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+@bp.route("/reports/<int:report_id>/status.pdf")
+def report_pdf(report_id: int) -> Response:
+    """Report status: one OIG report and each of its recommendations."""
+    report = db.first_or_404(report_queries.report_detail(report_id))
+    policy.require(policy.can_view_report(current_user, report))
+    conf = settings()
+    as_of = parse_as_of(request.args.get("as_of"), conf.today)
+    return _send(services.PdfRequest("report", as_of, report=report), conf)
+
+
+@bp.route("/components/<int:component_id>/status.pdf")
+def component_pdf(component_id: int) -> Response:
+    """Component status: every recommendation addressed to one component."""
+    component = db.get_or_404(Component, component_id)
+    conf = settings()
+    as_of = parse_as_of(request.args.get("as_of"), conf.today)
+    return _send(services.PdfRequest("component", as_of, component=component), conf)
+
+
+@bp.route("/recommendations/status.pdf")
+def portfolio_pdf() -> Response:
+    """Portfolio status: every recommendation matching the list's filters."""
+    conf = settings()
+    as_of = parse_as_of(request.args.get("as_of"), conf.today)
+    return _send(services.PdfRequest("portfolio", as_of, filters=filters_from_args()), conf)
