@@ -62,3 +62,6 @@ KEYS = tuple(c.key for c in COLUMNS)
 IMPORTED = tuple(c.key for c in COLUMNS if c.imported)
 REQUIRED = tuple(c.key for c in COLUMNS if c.required)
 PLACEHOLDER = "Restricted: not available in this version."
+# Text a spreadsheet would run as a formula; exports prefix it with an apostrophe and
+# imports take the apostrophe off again.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")

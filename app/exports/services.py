@@ -19,12 +19,11 @@ import xlsxwriter
 from sqlalchemy.orm import Session
 
 from app.auth import policy
-from app.exports.columns import KEYS, PLACEHOLDER
+from app.exports.columns import FORMULA_PREFIXES, KEYS, PLACEHOLDER
 from app.models import Addressee, Component, Recommendation, Report, report_components
 from app.recommendations.queries import RecFilters, recommendation_list
 
 BATCH = 2000
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _has_rec_criteria(filters: RecFilters) -> bool:

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from app.exports.columns import KEYS, REQUIRED
+from app.exports.columns import FORMULA_PREFIXES, KEYS, REQUIRED
 
 MAX_ROWS = 200_000
 
@@ -43,9 +43,10 @@ def _text(value: Any) -> str:
         return "yes" if value else "no"
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() else str(Decimal(str(value)))
-    text = str(value).strip()
-    if text.startswith("'") and text[1:2] in ("=", "+", "-", "@"):
-        text = text[1:]  # our exports guard formulas with an apostrophe
+    text = str(value)
+    if text.startswith("'") and text[1:2] and text[1:].startswith(FORMULA_PREFIXES):
+        text = text[1:]  # our exports guard would-be formulas with an apostrophe
+    text = text.strip()
     return text
 
 
