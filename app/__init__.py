@@ -12,6 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from app import audit
 from app.database import configure_engine, install_raiseload
 from app.extensions import csrf, db, limiter, login_manager, migrate
+from app.search import index as search_index
 from config import BASE_DIR, INSTANCE_DIR, BaseConfig, config_from_env
 
 # Endpoints an anonymous visitor may reach; everything else needs a signed-in user.
@@ -71,6 +72,7 @@ def _init_extensions(app: Flask) -> None:
     with app.app_context():
         configure_engine(db.engine)
     audit.install(Session)
+    search_index.install(Session)
     if app.config["SQLALCHEMY_RAISELOAD"]:
         install_raiseload(Session)
 
@@ -95,6 +97,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.main.views import bp as main_bp
     from app.pdf.views import bp as pdf_bp
     from app.recommendations.views import bp as recommendations_bp
+    from app.search.views import bp as search_bp
     from app.reports.views import bp as reports_bp
 
     blueprints = (
@@ -108,6 +111,7 @@ def _register_blueprints(app: Flask) -> None:
         pdf_bp,
         exports_bp,
         imports_bp,
+        search_bp,
     )
     for bp in blueprints:  # fmt: skip
         app.register_blueprint(bp)

@@ -115,3 +115,18 @@ def _add_raiseload(state: ORMExecuteState) -> None:
         and not state.execution_options.get("allow_lazy", False)
     ):
         state.statement = state.statement.options(raiseload("*", sql_only=True))
+
+
+def include_in_migrations(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    """What Alembic compares between the models and the database. The full-text search
+    structures are per-database and live only in migration 0003: SQLite's FTS5 tables
+    and PostgreSQL's generated tsvector column with its GIN index."""
+    if type_ == "table" and name and name.startswith("search_fts"):
+        return False
+    if (
+        type_ == "column"
+        and name == "tsv"
+        and getattr(getattr(obj, "table", None), "name", "") == "search_documents"
+    ):
+        return False
+    return not (type_ == "index" and name == "ix_search_documents_tsv")

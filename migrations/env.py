@@ -7,6 +7,7 @@ from alembic import context
 from flask import current_app
 
 import app.models  # noqa: F401  (every model on the metadata)
+from app.database import include_in_migrations
 
 config = context.config
 if config.config_file_name is not None:
@@ -16,20 +17,13 @@ logger = logging.getLogger("alembic.env")
 db = current_app.extensions["migrate"].db
 target_metadata = db.metadata
 
-# Tables the models do not describe (full-text index tables kept by triggers).
-UNMODELLED_TABLES: frozenset[str] = frozenset()
-
-
-def include_object(obj, name, type_, reflected, compare_to):
-    return not (type_ == "table" and (name in UNMODELLED_TABLES or name.startswith("search_fts")))
-
 
 def _configure(**kwargs):
     context.configure(
         target_metadata=target_metadata,
         compare_type=True,
         render_as_batch=True,  # SQLite can only ALTER TABLE by copying it
-        include_object=include_object,
+        include_object=include_in_migrations,
         **kwargs,
     )
 

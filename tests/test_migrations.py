@@ -16,6 +16,7 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy.engine import make_url
 
 from app import create_app
+from app.database import include_in_migrations
 from app.extensions import db
 from config import TestingConfig
 
@@ -44,14 +45,10 @@ def test_every_revision_has_a_downgrade() -> None:
 def test_models_match_migrations(app: Flask) -> None:
     with app.app_context(), db.engine.connect() as conn:
         context = MigrationContext.configure(
-            conn, opts={"compare_type": True, "include_object": _include_object}
+            conn, opts={"compare_type": True, "include_object": include_in_migrations}
         )
         diff = compare_metadata(context, db.metadata)
     assert diff == []
-
-
-def _include_object(obj, name, type_, reflected, compare_to):
-    return not (type_ == "table" and name.startswith("search_fts"))
 
 
 @pytest.fixture
@@ -93,7 +90,7 @@ def test_upgrade_downgrade_round_trip_one_step_at_a_time(scratch_url: str) -> No
         upgrade()
         with db.engine.connect() as conn:
             context = MigrationContext.configure(
-                conn, opts={"compare_type": True, "include_object": _include_object}
+                conn, opts={"compare_type": True, "include_object": include_in_migrations}
             )
             assert compare_metadata(context, db.metadata) == []
         db.engine.dispose()

@@ -113,6 +113,7 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("imports.commit", "POST"): staff(400),  # no token
     ("imports.template_csv", "GET"): staff(200),
     ("imports.template_xlsx", "GET"): staff(200),
+    ("search.search", "GET"): signed_in(200),
 }
 
 SKIPPED_ENDPOINTS = {"static"}

@@ -16,6 +16,7 @@ from app.models.enums import (
 from app.models.history import Attachment, RecommendationEvent
 from app.models.recommendation import Addressee, Recommendation
 from app.models.report import Report, report_components
+from app.models.search import SearchDocument
 from app.models.user import User, user_components
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "ReportType",
     "ResponseState",
     "Role",
+    "SearchDocument",
     "Sensitivity",
     "TextSource",
     "User",

@@ -12,7 +12,7 @@ from sqlalchemy.orm import contains_eager, joinedload, selectinload
 from app.auth import policy
 from app.lifecycle import deadlines
 from app.models import Addressee, Recommendation, RecStatus, Report
-from app.reports.queries import like_pattern
+from app.search.queries import matching_recommendations
 
 
 def recommendation_detail(rec_id: int) -> sa.Select[tuple[Recommendation]]:
@@ -90,14 +90,7 @@ def recommendation_list(user: Any, filters: RecFilters, today: date, interval_da
     if filters.reads_hidden_content():
         stmt = stmt.where(policy.recommendation_visibility(user))
     if filters.q:
-        pattern = like_pattern(filters.q)
-        stmt = stmt.where(
-            sa.or_(
-                Recommendation.text.ilike(pattern, escape="\\"),
-                Report.number.ilike(pattern, escape="\\"),
-                Report.title.ilike(pattern, escape="\\"),
-            )
-        )
+        stmt = stmt.where(Recommendation.id.in_(matching_recommendations(filters.q)))
     if filters.status == "open":
         stmt = stmt.where(Recommendation.status.in_(RecStatus.open_values()))
     elif filters.status == "closed":

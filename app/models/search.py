@@ -1,0 +1,29 @@
+"""The full-text search index: one document per report and per recommendation.
+
+Derived data, rebuilt from the records at any time (app.search.index). The database's
+own full-text machinery sits on top: an FTS5 table kept by triggers on SQLite, a
+generated tsvector column with a GIN index on PostgreSQL (see migration 0003)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db
+
+
+class SearchDocument(db.Model):
+    __tablename__ = "search_documents"
+    __audited__ = False  # derived from audited rows; rebuilt, never edited
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(20))
+    ref_id: Mapped[int] = mapped_column()
+    report_id: Mapped[int] = mapped_column(sa.ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(sa.Text, default="")
+    body: Mapped[str] = mapped_column(sa.Text, default="")
+
+    __table_args__ = (
+        sa.UniqueConstraint("kind", "ref_id"),
+        sa.CheckConstraint("kind IN ('report', 'recommendation')", name="kind_known"),
+    )

@@ -1,0 +1,168 @@
+"""Keeping the search documents in step with the records.
+
+A flush hook notes every report, recommendation, addressee and history event that
+changed and rewrites their documents in the same transaction, so the index can never
+disagree with committed data. Bulk loads call rebuild()."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Session, UOWTransaction
+
+from app.models import (
+    Addressee,
+    Component,
+    EventKind,
+    Recommendation,
+    RecommendationEvent,
+    Report,
+    SearchDocument,
+)
+
+DOCS = SearchDocument.__table__
+BATCH = 2000
+EVENT_TEXT = (EventKind.UPDATE_POSTED, EventKind.CLOSURE_REQUESTED)
+
+
+def _chunks(ids: Iterable[int], size: int = 900) -> Iterator[list[int]]:
+    ids = sorted(set(ids))
+    for i in range(0, len(ids), size):
+        yield ids[i : i + size]
+
+
+def _report_documents(conn: sa.Connection, report_ids: list[int]) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        sa.select(Report.id, Report.number, Report.title, Report.summary, Report.concurrence_summary).where(
+            Report.id.in_(report_ids)
+        )
+    )
+    return [
+        {
+            "kind": "report",
+            "ref_id": r.id,
+            "report_id": r.id,
+            "title": f"{r.number or ''} {r.title}".strip(),
+            "body": "\n".join(t for t in (r.summary, r.concurrence_summary) if t),
+        }
+        for r in rows
+    ]
+
+
+def _recommendation_documents(conn: sa.Connection, rec_ids: list[int]) -> list[dict[str, Any]]:
+    recs = conn.execute(
+        sa.select(
+            Recommendation.id,
+            Recommendation.report_id,
+            Recommendation.number,
+            Recommendation.text,
+            Report.number.label("report_number"),
+            Report.title.label("report_title"),
+        )
+        .join(Report, Report.id == Recommendation.report_id)
+        .where(Recommendation.id.in_(rec_ids))
+    ).all()
+    extra: dict[int, list[str]] = defaultdict(list)
+    parts = conn.execute(
+        sa.select(
+            Addressee.recommendation_id,
+            Component.abbreviation,
+            Addressee.response,
+            Addressee.corrective_action_plan,
+            Addressee.closure_justification,
+        )
+        .join(Component, Component.id == Addressee.component_id)
+        .where(Addressee.recommendation_id.in_(rec_ids))
+        .order_by(Addressee.id)
+    )
+    for rec_id, abbreviation, *texts in parts:
+        extra[rec_id].append(abbreviation)
+        extra[rec_id].extend(t for t in texts if t)
+    notes = conn.execute(
+        sa.select(RecommendationEvent.recommendation_id, RecommendationEvent.note)
+        .where(
+            RecommendationEvent.recommendation_id.in_(rec_ids),
+            RecommendationEvent.kind.in_(EVENT_TEXT),
+            RecommendationEvent.note != "",
+        )
+        .order_by(RecommendationEvent.id)
+    )
+    for rec_id, note in notes:
+        extra[rec_id].append(note)
+    return [
+        {
+            "kind": "recommendation",
+            "ref_id": r.id,
+            "report_id": r.report_id,
+            "title": f"{r.report_number or ''} recommendation {r.number}: {r.report_title}".strip(),
+            "body": "\n".join([r.text, *extra.get(r.id, [])]),
+        }
+        for r in recs
+    ]
+
+
+def refresh(conn: sa.Connection, rec_ids: Iterable[int] = (), report_ids: Iterable[int] = ()) -> None:
+    """Rewrite the documents of these records (removing those of deleted ones)."""
+    for chunk in _chunks(report_ids):
+        conn.execute(sa.delete(DOCS).where(DOCS.c.kind == "report", DOCS.c.ref_id.in_(chunk)))
+        documents = _report_documents(conn, chunk)
+        if documents:
+            conn.execute(sa.insert(DOCS), documents)
+    for chunk in _chunks(rec_ids):
+        conn.execute(sa.delete(DOCS).where(DOCS.c.kind == "recommendation", DOCS.c.ref_id.in_(chunk)))
+        documents = _recommendation_documents(conn, chunk)
+        if documents:
+            conn.execute(sa.insert(DOCS), documents)
+
+
+def rebuild(conn: sa.Connection) -> int:
+    """Rebuild every document (after a bulk load). Returns how many were written."""
+    conn.execute(sa.delete(DOCS))
+    total = 0
+    report_ids = [r for (r,) in conn.execute(sa.select(Report.id))]
+    rec_ids = [r for (r,) in conn.execute(sa.select(Recommendation.id))]
+    for start in range(0, len(report_ids), BATCH):
+        refresh(conn, report_ids=report_ids[start : start + BATCH])
+    for start in range(0, len(rec_ids), BATCH):
+        refresh(conn, rec_ids=rec_ids[start : start + BATCH])
+    total = len(report_ids) + len(rec_ids)
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("INSERT INTO search_fts(search_fts) VALUES ('optimize')")
+    return total
+
+
+def _changed(session: Session) -> tuple[set[int], set[int]]:
+    rec_ids: set[int] = set()
+    report_ids: set[int] = set()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if obj in session.dirty and not session.is_modified(obj):
+            continue
+        if isinstance(obj, Recommendation):
+            rec_ids.add(obj.id)
+        elif isinstance(obj, Addressee | RecommendationEvent):
+            rec_ids.add(obj.recommendation_id)
+        elif isinstance(obj, Report) and obj not in session.deleted:
+            report_ids.add(obj.id)
+    return rec_ids, report_ids
+
+
+def _refresh_after_flush(session: Session, _ctx: UOWTransaction) -> None:
+    rec_ids, report_ids = _changed(session)
+    if not rec_ids and not report_ids:
+        return
+    conn = session.connection()
+    if report_ids:
+        # a report's number and title are part of its recommendations' documents
+        rec_ids |= set(
+            conn.scalars(sa.select(Recommendation.id).where(Recommendation.report_id.in_(report_ids)))
+        )
+    refresh(conn, rec_ids=rec_ids, report_ids=report_ids)
+
+
+def install(session_class: type[Session] = Session) -> None:
+    if not event.contains(session_class, "after_flush", _refresh_after_flush):
+        event.listen(session_class, "after_flush", _refresh_after_flush)

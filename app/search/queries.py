@@ -1,0 +1,146 @@
+"""One search function, two back ends: SQLite FTS5 (bm25 ranking, highlight/snippet)
+and PostgreSQL full-text search (ts_rank, ts_headline). Results are ranked, the matched
+words marked, and only what the reader may see is ever returned."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from markupsafe import Markup, escape
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import ColumnElement
+
+from app.auth import policy
+from app.models import Recommendation, Report, SearchDocument
+
+DOCS = SearchDocument.__table__
+FTS = sa.table("search_fts", sa.column("rowid"), sa.column("title"), sa.column("body"))
+START, STOP = "\x02", "\x03"  # never in user text; become <mark> after escaping
+TERM = re.compile(r"\w+", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class Hit:
+    kind: str
+    ref_id: int
+    report_id: int
+    title: Markup
+    snippet: Markup
+    rank: float
+
+
+def terms(query: str) -> list[str]:
+    return TERM.findall(query.lower())[:20]
+
+
+def _fts5_query(query: str) -> str:
+    """Words of the query as quoted FTS5 terms, all required (no operators from users)."""
+    return " ".join(f'"{t}"' for t in terms(query))
+
+
+def _marked(text: str | None) -> Markup:
+    # escaped first; only our own markers become tags
+    return Markup(str(escape(text or "")).replace(START, "<mark>").replace(STOP, "</mark>"))  # noqa: S704
+
+
+def _visible(user: Any) -> sa.ColumnElement[bool]:
+    recs = sa.select(Recommendation.id).where(policy.recommendation_visibility(user))
+    reports = sa.select(Report.id).where(policy.report_visibility(user))
+    return sa.or_(
+        sa.and_(DOCS.c.kind == "recommendation", DOCS.c.ref_id.in_(recs)),
+        sa.and_(DOCS.c.kind == "report", DOCS.c.ref_id.in_(reports)),
+    )
+
+
+def _sqlite_match(query: str) -> tuple[sa.FromClause, sa.ColumnElement[bool], sa.ColumnElement[float]]:
+    joined = DOCS.join(FTS, FTS.c.rowid == DOCS.c.id)
+    match = sa.text("search_fts MATCH :fts_query").bindparams(fts_query=_fts5_query(query))
+    rank = sa.literal_column("bm25(search_fts, 5.0, 1.0)")  # lower is better
+    return joined, match, rank
+
+
+ENGLISH = sa.literal_column("'english'")  # an untyped literal, so PostgreSQL reads it as regconfig
+
+
+def _postgres_query(query: str) -> sa.ColumnElement[Any]:
+    return sa.func.websearch_to_tsquery(ENGLISH, sa.bindparam("ts_query", query, type_=sa.Text))
+
+
+def search(session: Session, user: Any, query: str, limit: int = 50) -> list[Hit]:
+    """Ranked hits for `query` among the documents this user may read."""
+    if not terms(query):
+        return []
+    if session.get_bind().dialect.name == "sqlite":
+        joined, match, rank = _sqlite_match(query)
+        stmt = (
+            sa.select(
+                DOCS.c.kind,
+                DOCS.c.ref_id,
+                DOCS.c.report_id,
+                sa.func.highlight(sa.literal_column("search_fts"), 0, START, STOP).label("title"),
+                sa.func.snippet(sa.literal_column("search_fts"), 1, START, STOP, "…", 32).label("snippet"),
+                rank.label("rank"),
+            )
+            .select_from(joined)
+            .where(match, _visible(user))
+            .order_by(rank, DOCS.c.id)
+        )
+    else:
+        tsquery = _postgres_query(query)
+        tsv = sa.literal_column("search_documents.tsv")
+        rank = sa.func.ts_rank_cd(tsv, tsquery)
+        options = f"StartSel={START}, StopSel={STOP}"
+        stmt = (
+            sa.select(
+                DOCS.c.kind,
+                DOCS.c.ref_id,
+                DOCS.c.report_id,
+                sa.func.ts_headline("english", DOCS.c.title, tsquery, f"{options}, HighlightAll=true").label(
+                    "title"
+                ),
+                sa.func.ts_headline(
+                    "english", DOCS.c.body, tsquery, f"{options}, MaxFragments=2, MaxWords=32, MinWords=12"
+                ).label("snippet"),
+                rank.label("rank"),
+            )
+            .where(tsv.op("@@")(tsquery), _visible(user))
+            .order_by(rank.desc(), DOCS.c.id)
+        )
+    return [
+        Hit(r.kind, r.ref_id, r.report_id, _marked(r.title), _marked(r.snippet), float(r.rank))
+        for r in session.execute(stmt.limit(limit))
+    ]
+
+
+class TextMatch(ColumnElement[bool]):
+    """`search_documents` rows matching a query, compiled for each database."""
+
+    type = sa.Boolean()
+    inherit_cache = False  # the query text is not a cache key; do not cache the SQL
+
+    def __init__(self, query: str) -> None:
+        self.query = query
+
+
+@compiles(TextMatch, "sqlite")
+def _text_match_sqlite(element: TextMatch, compiler: Any, **kw: Any) -> str:
+    bound = compiler.process(sa.bindparam("fts_match", _fts5_query(element.query), unique=True), **kw)
+    return f"search_documents.id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH {bound})"  # noqa: S608
+
+
+@compiles(TextMatch, "postgresql")
+def _text_match_postgresql(element: TextMatch, compiler: Any, **kw: Any) -> str:
+    bound = compiler.process(sa.bindparam("ts_match", element.query, unique=True), **kw)
+    return f"search_documents.tsv @@ websearch_to_tsquery('english', {bound})"
+
+
+def matching_recommendations(query: str) -> sa.Select[tuple[int]]:
+    """Ids of recommendations whose document matches (for the list's text filter; the
+    list applies visibility itself)."""
+    if not terms(query):
+        return sa.select(DOCS.c.ref_id).where(sa.false())
+    return sa.select(DOCS.c.ref_id).where(DOCS.c.kind == "recommendation", TextMatch(query))

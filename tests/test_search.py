@@ -1,0 +1,131 @@
+"""Full-text search: both back ends, ranking, highlighting, visibility, freshness."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.lifecycle import workflow
+from app.lifecycle.workflow import Context, UpdateData
+from app.models import SearchDocument
+from app.search import index
+from app.search.queries import search
+from tests.conftest import EMAILS, login, rec, report_by_number, user_by_email, visible_text
+
+
+def _hits(role: str, query: str) -> list[tuple[str, int]]:
+    return [(h.kind, h.ref_id) for h in search(db.session, user_by_email(EMAILS[role]), query)]
+
+
+def test_cpg_502_finds_the_oig_12_15_recommendation(as_role) -> None:
+    cpg = rec("OIG-12-15", 3)
+    assert ("recommendation", cpg.id) in _hits("viewer", "CPG-502")
+    page = as_role("viewer").get("/search?q=CPG-502")
+    assert page.status_code == 200
+    text = visible_text(page)
+    assert "OIG-12-15 recommendation 3" in text
+    assert "<mark>" in page.get_data(as_text=True)
+
+
+def test_word_endings_do_not_matter() -> None:
+    cpg = rec("OIG-12-15", 3)
+    assert ("recommendation", cpg.id) in _hits("oig", "disseminating guidance")
+
+
+def test_title_matches_rank_above_body_matches() -> None:
+    body = rec("OIG-12-15", 1)
+    body.text = body.text + " Also consider the okapi."
+    titled = report_by_number("OIG-08-71")
+    titled.title = "Okapi management abroad"
+    db.session.commit()
+    hits = _hits("oig", "okapi")
+    assert hits.index(("report", titled.id)) < hits.index(("recommendation", body.id))
+    first = search(db.session, user_by_email(EMAILS["oig"]), "okapi")[0]
+    assert "<mark>Okapi</mark>" in str(first.title)
+
+
+def test_viewer_search_never_returns_a_restricted_text(as_role) -> None:
+    assert _hits("viewer", "SYNTHETIC") == []
+    page = as_role("viewer").get("/search?q=text for tests").get_data(as_text=True)
+    assert "SYNTHETIC-RESTRICTED" not in page  # the words match; the reader may not see them
+    ia, fema = rec("TEST-R-1", 1), rec("TEST-R-1", 2)
+    # the I&A liaison may open the report and its I&A recommendation, not FEMA's
+    assert set(_hits("liaison", "SYNTHETIC")) == {("recommendation", ia.id), ("report", ia.report_id)}
+    assert {("recommendation", ia.id), ("recommendation", fema.id)} <= set(_hits("oig", "SYNTHETIC"))
+
+
+def test_matches_are_highlighted_and_text_is_escaped(as_role) -> None:
+    cpg = rec("OIG-12-15", 1)
+    cpg.text = "Adopt <script>alert('x')</script> zebracrossing procedures."
+    db.session.commit()
+    page = as_role("oig").get("/search?q=zebracrossing").get_data(as_text=True)
+    assert "<mark>zebracrossing</mark>" in page
+    assert "<script>alert" not in page
+    assert "alert(" in page  # SQLite shows the tags escaped; PostgreSQL's headline drops them
+
+
+def test_index_follows_every_write(app) -> None:
+    oig = app.test_client()
+    login(oig, "oig")
+    cpg = rec("OIG-12-15", 3)
+    assert _hits("oig", "quokka") == []
+    cpg.text = cpg.text + " Quokka habitat."
+    db.session.commit()
+    assert ("recommendation", cpg.id) in _hits("oig", "quokka")
+    # a progress update's words are found too
+    workflow.resolve(db.session, Context(user_by_email(EMAILS["oig"]), date(2020, 1, 2)), cpg)
+    fema = next(a for a in cpg.addressees if a.component.abbreviation == "FEMA")
+    workflow.post_update(
+        db.session,
+        Context(user_by_email(EMAILS["fema"]), date(2020, 2, 2)),
+        cpg,
+        fema,
+        UpdateData("Distributed the wombat checklist."),
+    )
+    db.session.commit()
+    assert ("recommendation", cpg.id) in _hits("oig", "wombat")
+    # a report's new title reaches its recommendations' documents
+    report = report_by_number("OIG-08-71")
+    report.title = "Management of platypus interests abroad"
+    db.session.commit()
+    assert ("report", report.id) in _hits("oig", "platypus")
+    # deleting a recommendation removes it from the index
+    other = rec("OIG-12-15", 4)
+    other.text = "Unique narwhal words."
+    db.session.commit()
+    assert _hits("oig", "narwhal") == [("recommendation", other.id)]
+    assert oig.post(f"/recommendations/{other.id}/delete").status_code == 302
+    assert _hits("oig", "narwhal") == []
+
+
+def test_rebuild_gives_the_same_index() -> None:
+    before = db.session.execute(
+        sa.select(
+            SearchDocument.kind, SearchDocument.ref_id, SearchDocument.title, SearchDocument.body
+        ).order_by(SearchDocument.kind, SearchDocument.ref_id)
+    ).all()
+    index.rebuild(db.session.connection())
+    after = db.session.execute(
+        sa.select(
+            SearchDocument.kind, SearchDocument.ref_id, SearchDocument.title, SearchDocument.body
+        ).order_by(SearchDocument.kind, SearchDocument.ref_id)
+    ).all()
+    assert after == before
+    assert ("recommendation", rec("OIG-12-15", 3).id) in _hits("viewer", "CPG-502")
+
+
+def test_list_free_text_uses_the_index(as_role) -> None:
+    text = visible_text(as_role("viewer").get("/recommendations?q=CPG-502"))
+    assert "OIG-12-15 #3" in text
+    assert "OIG-12-15 #1" not in text
+    assert "Showing 1–1 of 1 recommendation" in text
+
+
+@pytest.mark.parametrize("query", ["", "   ", "!!!", '"', "OR AND NOT", "*"])
+def test_odd_queries_do_not_break(as_role, query: str) -> None:
+    response = as_role("viewer").get("/search", query_string={"q": query})
+    assert response.status_code == 200
+    assert as_role("viewer").get("/recommendations", query_string={"q": query}).status_code == 200
