@@ -97,8 +97,8 @@ def _register_blueprints(app: Flask) -> None:
     from app.main.views import bp as main_bp
     from app.pdf.views import bp as pdf_bp
     from app.recommendations.views import bp as recommendations_bp
-    from app.search.views import bp as search_bp
     from app.reports.views import bp as reports_bp
+    from app.search.views import bp as search_bp
 
     blueprints = (
         main_bp,
