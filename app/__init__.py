@@ -91,17 +91,17 @@ def _register_blueprints(app: Flask) -> None:
     from app.admin.views import bp as admin_bp
     from app.auth.views import bp as auth_bp
     from app.components.views import bp as components_bp
+    from app.dashboard.views import bp as dashboard_bp
     from app.exports.views import bp as exports_bp
     from app.imports.views import bp as imports_bp
     from app.lifecycle.views import bp as lifecycle_bp
-    from app.main.views import bp as main_bp
     from app.pdf.views import bp as pdf_bp
     from app.recommendations.views import bp as recommendations_bp
     from app.reports.views import bp as reports_bp
     from app.search.views import bp as search_bp
 
     blueprints = (
-        main_bp,
+        dashboard_bp,
         auth_bp,
         reports_bp,
         recommendations_bp,

@@ -47,6 +47,9 @@ def bar_chart(
         truncate_label=-1,
         show_y_guides=not horizontal,
         show_x_guides=horizontal,
+        max_scale=6,
+        min_scale=2,
+        value_formatter=lambda v: f"{v:,.0f}",
     )
     chart.x_labels = list(labels)
     chart.add(series, list(values))

@@ -27,13 +27,14 @@ def _read_password() -> str:
 
 
 @click.command("seed")
+@click.option("--components-only", is_flag=True, help="Load only the agencies and components (no reports).")
 @with_appcontext
-def seed_command() -> None:
+def seed_command(components_only: bool) -> None:
     """Load the seed reports (idempotent: running it twice changes nothing)."""
     from app.seed.services import load_seed
 
     actor = _as_system("seed")
-    result = load_seed(db.session, actor)
+    result = load_seed(db.session, actor, components_only=components_only)
     db.session.commit()
     click.echo(f"Seed data: {result.summary()}.")
 
@@ -293,5 +294,50 @@ def pdf_portfolio_command(
 
 
 def register(app: Flask) -> None:
-    for command in (seed_command, demo_users_command, users_group, import_command, pdf_group):
+    for command in (
+        seed_command,
+        demo_users_command,
+        users_group,
+        import_command,
+        pdf_group,
+        demo_data_command,
+    ):
         app.cli.add_command(command)
+
+
+@click.command("demo-data")
+@click.option("--reports", type=click.IntRange(1), default=10000, show_default=True)
+@click.option("--recommendations", type=click.IntRange(0), default=100000, show_default=True)
+@click.option("--seed", type=int, default=1, show_default=True, help="The same seed gives the same data.")
+@click.option("--allow-mixed", is_flag=True, help="Add synthetic data to a database that holds real reports.")
+@with_appcontext
+def demo_data_command(reports: int, recommendations: int, seed: int, allow_mixed: bool) -> None:
+    """Fill the database with clearly synthetic reports and recommendations (DEMO-00001...)."""
+    import time
+
+    from app.demo.generator import DemoDataError, generate
+    from app.web import today
+
+    actor = _as_system("demo-data")
+    started = time.perf_counter()
+    with click.progressbar(length=reports, label="Synthetic reports", file=sys.stderr) as bar:
+        try:
+            counts = generate(
+                db.session.connection(),
+                reports=reports,
+                recommendations=recommendations,
+                seed=seed,
+                today=today(),
+                allow_mixed=allow_mixed,
+                progress=bar.update,
+            )
+        except DemoDataError as exc:
+            db.session.rollback()
+            raise click.ClickException(str(exc)) from None
+    audit.record(db.session, "demo-data", actor=actor, changes={"seed": seed, **vars(counts)})
+    db.session.commit()
+    click.echo(
+        f"Wrote {counts.reports:,} reports, {counts.recommendations:,} recommendations, "
+        f"{counts.addressees:,} addressees and {counts.events:,} history events "
+        f"in {time.perf_counter() - started:.1f} s."
+    )

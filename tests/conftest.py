@@ -126,8 +126,13 @@ def _base_fixtures(session: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
-def db_session(app: Flask) -> Iterator[scoped_session]:
-    """Run the test in a transaction that is rolled back at the end."""
+def db_session(request: pytest.FixtureRequest) -> Iterator[scoped_session | None]:
+    """Run the test in a transaction that is rolled back at the end. Browser tests talk
+    to a live server with its own database and commit for real, so they skip this."""
+    if request.node.get_closest_marker("browser"):
+        yield None
+        return
+    app: Flask = request.getfixturevalue("app")
     with app.app_context():
         connection = db.engine.connect()
     transaction = connection.begin()

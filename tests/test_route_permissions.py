@@ -48,7 +48,7 @@ def oig_step(code: int) -> dict[str, int]:
 
 # (endpoint, method) -> expected status per role, for a request with an invalid form.
 EXPECTED: dict[tuple[str, str], dict[str, int]] = {
-    ("main.index", "GET"): signed_in(302),
+    ("dashboard.index", "GET"): signed_in(200),
     ("auth.login", "GET"): {**signed_in(302), ANON: 200},
     ("auth.login", "POST"): {**signed_in(302), ANON: 200},
     ("auth.logout", "POST"): signed_in(302),
@@ -70,6 +70,7 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("recommendations.delete", "GET"): staff(200),
     ("recommendations.delete", "POST"): staff(302),
     ("components.index", "GET"): signed_in(200),
+    ("components.detail", "GET"): signed_in(200),
     ("components.edit", "GET"): admin_only(200),
     ("components.edit", "POST"): admin_only(200),
     ("admin.users", "GET"): admin_only(200),

@@ -40,7 +40,7 @@ def _login_rate_limit() -> str:
 def login() -> str | Response:
     """Sign in with e-mail and password."""
     if current_user.is_authenticated:
-        return redirect(url_for("main.index"))
+        return redirect(url_for("dashboard.index"))
     form = LoginForm()
     if request.method == "GET":
         form.next.data = safe_next(request.args.get("next"))
@@ -63,7 +63,7 @@ def login() -> str | Response:
             login_user(user)
             session.permanent = True
             flash(f"Signed in as {user.display_name} ({user.role.label}).", "success")
-            return redirect(target or url_for("main.index"))
+            return redirect(target or url_for("dashboard.index"))
         add_field_error(form, None, GENERIC_FAILURE)
     return render_template("auth/login.html", form=form)
 
@@ -99,5 +99,5 @@ def change_password() -> str | Response:
             db.session.commit()
             login_user(current_user._get_current_object())  # new session version, this browser
             flash("Your password has been changed. Other sessions have been signed out.", "success")
-            return redirect(url_for("main.index"))
+            return redirect(url_for("dashboard.index"))
     return render_template("auth/password.html", form=form)

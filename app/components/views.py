@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from app import keyset
 from app.auth import policy
 from app.components import queries, services
 from app.components.forms import ComponentForm
+from app.dashboard.queries import component_summaries
 from app.extensions import db
 from app.forms import select_choices
+from app.lifecycle import deadlines
 from app.models import Component
-from app.web import add_field_error
+from app.recommendations import queries as rec_queries
+from app.web import add_field_error, today
 
 bp = Blueprint("components", __name__, url_prefix="/components")
 
@@ -22,6 +26,40 @@ def index() -> str:
     """Agencies and components, with the recommendations addressed to each."""
     rows = db.session.execute(queries.components_with_counts()).all()
     return render_template("components/index.html", rows=rows)
+
+
+@bp.route("/<int:component_id>")
+def detail(component_id: int) -> str:
+    """A component's portfolio: its counts and clocks, and the recommendations addressed
+    to it, open ones first."""
+    component = db.get_or_404(Component, component_id)
+    now, interval = today(), current_app.config["UPDATE_INTERVAL_DAYS"]
+    summary = component_summaries(db.session, current_user, [component.id], now, interval)[0]
+    sort = rec_queries.SORTS["status"]
+    filters = rec_queries.RecFilters(component_id=component.id)
+    stmt = rec_queries.recommendation_list(current_user, filters, now, interval)
+    try:
+        page = keyset.page(
+            db.session,
+            stmt,
+            sort.keys,
+            after=request.args.get("after"),
+            before=request.args.get("before"),
+            size=current_app.config["PAGE_SIZE"],
+            values_of=sort.values,
+        )
+    except keyset.BadCursor:
+        abort(400, description="That page link is not valid. Start again from the first page.")
+    return render_template(
+        "components/detail.html",
+        component=component,
+        summary=summary,
+        page=page,
+        rec_clocks=lambda rec: deadlines.recommendation_clocks(rec, rec.report.issued_on, now),
+        addressee_clocks=lambda rec, a: deadlines.addressee_clocks(
+            rec, a, rec.report.issued_on, now, interval
+        ),
+    )
 
 
 def _parent_choices(form: ComponentForm, component: Component | None) -> None:

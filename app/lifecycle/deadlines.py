@@ -109,12 +109,17 @@ def update_clock_start() -> sa.ColumnElement[date]:
     )
 
 
-def _any_addressee(*criteria: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
-    return Recommendation.addressees.any(sa.and_(*criteria))
+def clock_criterion(
+    name: str, today: date, interval_days: int, addressee_scope: sa.ColumnElement[bool] | None = None
+) -> sa.ColumnElement[bool]:
+    """Recommendations whose clock `name` is running late (needs Report joined).
+    `addressee_scope` narrows the addressee-level clocks to some addressees (one
+    component's part, say)."""
 
+    def _any_addressee(*criteria: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
+        scope = (addressee_scope,) if addressee_scope is not None else ()
+        return Recommendation.addressees.any(sa.and_(*criteria, *scope))
 
-def clock_criterion(name: str, today: date, interval_days: int) -> sa.ColumnElement[bool]:
-    """Recommendations whose clock `name` is running late (needs Report joined)."""
     is_open = Recommendation.status.in_(RecStatus.open_values())
     unresolved = Recommendation.status == RecStatus.OPEN_UNRESOLVED
     resolved = Recommendation.status == RecStatus.OPEN_RESOLVED

@@ -284,7 +284,7 @@ def work() -> str:
     sections = []
     for queue in queries.queues_for(current_user, now, interval):
         total = db.session.scalar(queries.count_of(queue.stmt)) or 0
-        items = db.session.scalars(queue.stmt.limit(queries.QUEUE_LIMIT)).unique().all() if total else []
+        items = db.session.scalars(queue.stmt.limit(queries.QUEUE_LIMIT)).unique().all()
         sections.append((queue, total, items))
 
     def clock_for(key: str, rec: Recommendation, item: Any) -> Clock | None:

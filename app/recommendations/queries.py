@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -10,7 +11,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from app.auth import policy
-from app.lifecycle import deadlines
+from app.keyset import SortKey
+from app.lifecycle import clocks, deadlines
 from app.models import Addressee, Recommendation, RecStatus, Report
 from app.search.queries import matching_recommendations
 
@@ -54,6 +56,10 @@ class RecFilters:
     year: int | None = None
     significant: bool | None = None
     clock: str = ""
+    age: str = ""  # an AgeBucket value: open recommendations of that age
+    closed_from: date | None = None
+    closed_to: date | None = None
+    money: bool = False  # only those with questioned costs or funds put to better use
 
     @property
     def active(self) -> bool:
@@ -109,4 +115,66 @@ def recommendation_list(user: Any, filters: RecFilters, today: date, interval_da
         stmt = stmt.where(Recommendation.significant.is_(filters.significant))
     if filters.clock:
         stmt = stmt.where(deadlines.clock_criterion(filters.clock, today, interval_days))
+    if filters.age:
+        first, after = clocks.age_bucket_bounds(clocks.AgeBucket(filters.age), today)
+        stmt = stmt.where(Recommendation.status.in_(RecStatus.open_values()))
+        if first is not None:
+            stmt = stmt.where(Report.issued_on >= first)
+        if after is not None:
+            stmt = stmt.where(Report.issued_on < after)
+    if filters.money:
+        stmt = stmt.where(
+            sa.or_(Recommendation.questioned_costs > 0, Recommendation.funds_put_to_better_use > 0),
+            policy.recommendation_visibility(user),  # amounts are part of the restricted content
+        )
+    if filters.closed_from or filters.closed_to:
+        stmt = stmt.where(Recommendation.status.in_(RecStatus.closed_values()))
+        if filters.closed_from:
+            stmt = stmt.where(Recommendation.closed_on >= filters.closed_from)
+        if filters.closed_to:
+            stmt = stmt.where(Recommendation.closed_on <= filters.closed_to)
     return stmt
+
+
+STATUS_ORDER = {status: i for i, status in enumerate(RecStatus)}
+_status_rank = sa.case(STATUS_ORDER, value=Recommendation.status)
+_no_number = sa.case((Report.number.is_(None), 1), else_=0)
+
+
+@dataclass(frozen=True)
+class Sort:
+    label: str
+    keys: tuple[SortKey, ...]
+    values: Callable[[Recommendation], tuple[Any, ...]]
+
+
+_NEWEST = (SortKey(Report.issued_on, True, "date"), SortKey(Report.id, True))
+_WITHIN = (SortKey(Recommendation.number), SortKey(Recommendation.id))
+
+SORTS: dict[str, Sort] = {
+    "newest": Sort(
+        "Newest report first",
+        (*_NEWEST, *_WITHIN),
+        lambda r: (r.report.issued_on, r.report.id, r.number, r.id),
+    ),
+    "oldest": Sort(
+        "Oldest report first",
+        (SortKey(Report.issued_on, kind="date"), SortKey(Report.id), *_WITHIN),
+        lambda r: (r.report.issued_on, r.report.id, r.number, r.id),
+    ),
+    "report": Sort(
+        "Report number",
+        (
+            SortKey(_no_number),
+            SortKey(sa.func.coalesce(Report.number, ""), kind="str"),
+            SortKey(Report.id),
+            *_WITHIN,
+        ),
+        lambda r: (int(r.report.number is None), r.report.number or "", r.report.id, r.number, r.id),
+    ),
+    "status": Sort(
+        "Status",
+        (SortKey(_status_rank), *_NEWEST, *_WITHIN),
+        lambda r: (STATUS_ORDER[r.status], r.report.issued_on, r.report.id, r.number, r.id),
+    ),
+}

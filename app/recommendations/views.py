@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from app import keyset
 from app.audit import AuditActor
 from app.auth import policy
 from app.extensions import db
 from app.forms import ConfirmForm, select_choices
 from app.lifecycle import deadlines
 from app.lifecycle import queries as lifecycle_queries
+from app.lifecycle.clocks import AgeBucket
 from app.lifecycle.conflicts import render_conflict
 from app.lifecycle.workflow import ConflictError
 from app.models import Component, Concurrence, Recommendation, Sensitivity, TextSource
-from app.pagination import paginate
 from app.recommendations import queries, services
 from app.recommendations.forms import MAX_ADDRESSEES, RecommendationForm
 from app.reports import queries as report_queries
@@ -123,6 +125,7 @@ def filters_from_args() -> queries.RecFilters:
     status = args.get("status", "")
     clock = args.get("clock", "")
     significant = {"yes": True, "no": False}.get(args.get("significant", ""))
+    age = args.get("age", "")
     return queries.RecFilters(
         q=args.get("q", "").strip()[:200],
         status=status if status in queries.STATUS_FILTERS else "",
@@ -131,27 +134,52 @@ def filters_from_args() -> queries.RecFilters:
         year=args.get("year", type=int),
         significant=significant,
         clock=clock if clock in deadlines.CLOCK_FILTERS else "",
+        age=age if age in {b.value for b in AgeBucket} else "",
+        closed_from=_date_arg("closed_from"),
+        closed_to=_date_arg("closed_to"),
+        money=args.get("money") == "yes",
     )
+
+
+def _date_arg(name: str) -> date | None:
+    value = request.args.get(name, "")
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        abort(400, description=f"“{name}” must be a date written YYYY-MM-DD.")
 
 
 @bp.route("/recommendations")
 def index() -> str:
     """Every recommendation the user may see, filtered by status, component, report,
-    year, significance and deadline clocks."""
+    year, significance, deadline clocks and text, sorted, a page at a time (keyset)."""
     filters = filters_from_args()
+    sort_name = request.args.get("sort", "newest")
+    sort = queries.SORTS.get(sort_name) or abort(400, description="Unknown sort order.")
     now, interval = today(), current_app.config["UPDATE_INTERVAL_DAYS"]
-    page = paginate(
-        db.session,
-        queries.recommendation_list(current_user, filters, now, interval),
-        request.args.get("page", 1, type=int),
-        current_app.config["PAGE_SIZE"],
-    )
+    stmt = queries.recommendation_list(current_user, filters, now, interval)
+    try:
+        page = keyset.page(
+            db.session,
+            stmt,
+            sort.keys,
+            after=request.args.get("after"),
+            before=request.args.get("before"),
+            size=current_app.config["PAGE_SIZE"],
+            values_of=sort.values,
+        )
+    except keyset.BadCursor:
+        abort(400, description="That page link is not valid. Start again from the first page.")
     return render_template(
         "recommendations/index.html",
         page=page,
+        total=db.session.scalar(lifecycle_queries.count_of(stmt)) or 0,
+        sort_name=sort_name,
+        sorts=queries.SORTS,
         filters=filters,
         statuses=queries.STATUS_FILTERS,
         clock_filters=deadlines.CLOCK_FILTERS,
+        age_buckets=list(AgeBucket),
         components=db.session.scalars(component_choices()).all(),
         years=db.session.scalars(report_queries.issue_years()).all(),
         rec_clocks=lambda rec: deadlines.recommendation_clocks(rec, rec.report.issued_on, now),

@@ -77,14 +77,16 @@ def _money(value: Any) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
 
-def load_seed(session: Session, actor: AuditActor, path: Path = SEED_FILE) -> SeedResult:
+def load_seed(
+    session: Session, actor: AuditActor, path: Path = SEED_FILE, *, components_only: bool = False
+) -> SeedResult:
     """Create or update the seed components, reports, recommendations and addressees.
     A new recommendation's history starts at its report's issue date."""
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     result = SeedResult()
     components = _load_components(session, data.get("components", []), result)
     new_recs: list[Recommendation] = []
-    for item in data.get("reports", []):
+    for item in [] if components_only else data.get("reports", []):
         new_recs += _load_report(session, item, components, result)
     session.flush()
     for rec in new_recs:

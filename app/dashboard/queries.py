@@ -1,0 +1,159 @@
+"""The dashboard's numbers, each one the count of a list filter, computed by GROUP BY
+and FILTER aggregates in SQL: a handful of queries whatever the number of rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from app.auth import policy
+from app.lifecycle import clocks, deadlines
+from app.models import Addressee, Component, Recommendation, RecStatus, Report, Role
+
+OVERDUE = ("response_overdue", "resolution_overdue", "target_overdue", "update_overdue")
+
+
+@dataclass
+class Dashboard:
+    by_status: dict[RecStatus, int]
+    by_component: list[tuple[int, str, int]]  # (component id, abbreviation, open)
+    ages: dict[clocks.AgeBucket, int]
+    overdue: dict[str, int]
+    closed_this_period: int
+    closed_last_period: int
+    period: clocks.Period
+    questioned_open: Decimal
+    funds_open: Decimal
+    mine: list[dict[str, Any]] = field(default_factory=list)  # a liaison's components
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_status.values())
+
+    @property
+    def open(self) -> int:
+        return sum(n for s, n in self.by_status.items() if s.is_open)
+
+
+def _base(user: Any) -> sa.Select[Any]:
+    return (
+        sa.select()
+        .select_from(Recommendation)
+        .join(Report, Report.id == Recommendation.report_id)
+        .where(policy.report_visibility(user))
+    )
+
+
+def build(session: Session, user: Any, today: date, interval_days: int) -> Dashboard:
+    """Everything on the dashboard, scoped to what the user may see."""
+    is_open = Recommendation.status.in_(RecStatus.open_values())
+    visible = policy.recommendation_visibility(user)
+    by_status = dict(
+        session.execute(
+            _base(user).add_columns(Recommendation.status, sa.func.count()).group_by(Recommendation.status)
+        ).all()
+    )
+    by_component = [
+        (cid, abbreviation, n)
+        for cid, abbreviation, n in session.execute(
+            _base(user)
+            .join(Addressee, Addressee.recommendation_id == Recommendation.id)
+            .join(Component, Component.id == Addressee.component_id)
+            .where(is_open)
+            .add_columns(Component.id, Component.abbreviation, sa.func.count(sa.distinct(Recommendation.id)))
+            .group_by(Component.id, Component.abbreviation)
+            .order_by(sa.func.count(sa.distinct(Recommendation.id)).desc(), Component.abbreviation)
+        )
+    ]
+    period = clocks.semiannual_period(today)
+    last = period.previous()
+    columns: list[sa.ColumnElement[Any]] = []
+    for bucket in clocks.AgeBucket:
+        first, after = clocks.age_bucket_bounds(bucket, today)
+        criteria = [is_open]
+        if first is not None:
+            criteria.append(Report.issued_on >= first)
+        if after is not None:
+            criteria.append(Report.issued_on < after)
+        columns.append(sa.func.count().filter(sa.and_(*criteria)))
+    for name in OVERDUE:
+        columns.append(
+            sa.func.count().filter(sa.and_(visible, deadlines.clock_criterion(name, today, interval_days)))
+        )
+    closed = Recommendation.status.in_(RecStatus.closed_values())
+    for p in (period, last):
+        columns.append(
+            sa.func.count().filter(sa.and_(closed, Recommendation.closed_on.between(p.start, p.end)))
+        )
+    columns.append(
+        sa.func.coalesce(sa.func.sum(Recommendation.questioned_costs).filter(sa.and_(is_open, visible)), 0)
+    )
+    columns.append(
+        sa.func.coalesce(
+            sa.func.sum(Recommendation.funds_put_to_better_use).filter(sa.and_(is_open, visible)), 0
+        )
+    )
+    row = session.execute(_base(user).add_columns(*columns)).one()
+    n_ages = len(clocks.AgeBucket)
+    dashboard = Dashboard(
+        by_status={s: by_status.get(s, 0) for s in RecStatus},
+        by_component=by_component,
+        ages=dict(zip(clocks.AgeBucket, row[:n_ages], strict=True)),
+        overdue=dict(zip(OVERDUE, row[n_ages : n_ages + len(OVERDUE)], strict=True)),
+        closed_this_period=row[n_ages + len(OVERDUE)],
+        closed_last_period=row[n_ages + len(OVERDUE) + 1],
+        period=period,
+        questioned_open=Decimal(str(row[-2] or 0)),
+        funds_open=Decimal(str(row[-1] or 0)),
+    )
+    if getattr(user, "role", None) == Role.LIAISON:
+        dashboard.mine = component_summaries(session, user, user.component_ids, today, interval_days)
+    return dashboard
+
+
+def component_summaries(
+    session: Session, user: Any, component_ids: Any, today: date, interval_days: int
+) -> list[dict[str, Any]]:
+    """For each component: open recommendations, and those whose clocks for that
+    component's own part are running late (among those the user may read)."""
+    is_open = Recommendation.status.in_(RecStatus.open_values())
+    in_scope = Report.id.is_not(None)  # the outer join keeps only reports the user may open
+    visible = policy.recommendation_visibility(user)
+    own_part = Addressee.component_id == Component.id
+    late = [
+        sa.func.count(sa.distinct(Recommendation.id)).filter(
+            in_scope, visible, deadlines.clock_criterion(name, today, interval_days, own_part)
+        )
+        for name in OVERDUE
+    ]
+    rows = session.execute(
+        sa.select(
+            Component.id,
+            Component.abbreviation,
+            Component.name,
+            sa.func.count(sa.distinct(Recommendation.id)).filter(in_scope, is_open),
+            *late,
+        )
+        .select_from(Component)
+        .outerjoin(Addressee, Addressee.component_id == Component.id)
+        .outerjoin(Recommendation, Recommendation.id == Addressee.recommendation_id)
+        .outerjoin(Report, sa.and_(Report.id == Recommendation.report_id, policy.report_visibility(user)))
+        .where(Component.id.in_(component_ids))
+        .group_by(Component.id, Component.abbreviation, Component.name)
+        .order_by(Component.abbreviation)
+    )
+    return [
+        {
+            "id": r[0],
+            "abbreviation": r[1],
+            "name": r[2],
+            "open": r[3],
+            "overdue": dict(zip(OVERDUE, r[4:], strict=True)),
+        }
+        for r in rows
+    ]

@@ -1,0 +1,105 @@
+"""Keyset ("seek") pagination: each page starts after the last row of the previous one,
+so pages stay stable while rows are added and a deep page costs what the first costs
+(no OFFSET scan). Cursors are opaque, signed-free tokens: they hold only sort values."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+
+@dataclass(frozen=True)
+class SortKey:
+    expr: sa.ColumnElement[Any]
+    descending: bool = False
+    kind: str = "int"  # "int", "str" or "date": how a cursor value is read back
+
+
+class BadCursor(ValueError):
+    pass
+
+
+def encode(values: Sequence[Any]) -> str:
+    plain = [v.isoformat() if isinstance(v, date) else v for v in values]
+    return base64.urlsafe_b64encode(json.dumps(plain, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode(token: str, keys: Sequence[SortKey]) -> list[Any]:
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        if not isinstance(raw, list) or len(raw) != len(keys):
+            raise BadCursor
+        out: list[Any] = []
+        for key, value in zip(keys, raw, strict=True):
+            if key.kind == "date":
+                out.append(date.fromisoformat(value))
+            elif key.kind == "int":
+                if not isinstance(value, int) or isinstance(value, bool):
+                    raise BadCursor
+                out.append(value)
+            else:
+                if not isinstance(value, str):
+                    raise BadCursor
+                out.append(value)
+        return out
+    except (ValueError, TypeError, json.JSONDecodeError) as exc:
+        raise BadCursor from exc
+
+
+def _after(keys: Sequence[SortKey], values: Sequence[Any], reverse: bool) -> sa.ColumnElement[bool]:
+    """Rows strictly after `values` in the keys' order (before it when `reverse`)."""
+    clauses = []
+    for i, key in enumerate(keys):
+        ahead = key.descending != reverse  # descending: "after" means smaller
+        step = key.expr < values[i] if ahead else key.expr > values[i]
+        equal = [keys[j].expr == values[j] for j in range(i)]
+        clauses.append(sa.and_(*equal, step))
+    return sa.or_(*clauses)
+
+
+def _ordering(keys: Sequence[SortKey], reverse: bool) -> list[sa.ColumnElement[Any]]:
+    return [k.expr.desc() if k.descending != reverse else k.expr.asc() for k in keys]
+
+
+@dataclass(frozen=True)
+class KeysetPage:
+    items: list[Any]
+    next_cursor: str | None
+    prev_cursor: str | None
+
+
+def page(
+    session: Session,
+    stmt: sa.Select[Any],
+    keys: Sequence[SortKey],
+    *,
+    after: str | None,
+    before: str | None,
+    size: int,
+    values_of: Any,
+) -> KeysetPage:
+    """One page of `stmt` (which must select ORM entities; `values_of(item)` gives an
+    item's sort values). BadCursor for a token this code did not make."""
+    reverse = before is not None and after is None
+    token = before if reverse else after
+    query = stmt.order_by(None).order_by(*_ordering(keys, reverse))
+    if token:
+        query = query.where(_after(keys, decode(token, keys), reverse))
+    rows = list(session.scalars(query.limit(size + 1)).unique())
+    more = len(rows) > size
+    rows = rows[:size]
+    if reverse:
+        rows.reverse()
+    if not rows:
+        return KeysetPage([], None, None)
+    first, last = encode(values_of(rows[0])), encode(values_of(rows[-1]))
+    if reverse:
+        return KeysetPage(rows, next_cursor=last, prev_cursor=first if more else None)
+    return KeysetPage(rows, next_cursor=last if more else None, prev_cursor=first if token else None)
