@@ -62,5 +62,10 @@ test-sqlite: install-dev assets
 test-pg: install-dev assets  ## the whole suite on PostgreSQL
 	TEST_DATABASE_URL=$(PG_TEST_URL) $(PY) -m pytest $(PYTEST_ARGS)
 
+bench: install assets  ## build 10k and 100k databases on SQLite and PostgreSQL and measure
+	@command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
+	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect "$$(ls /etc/postgresql)" main start || true
+	$(PY) bench/run.py
+
 clean:
-	rm -rf $(VENV) node_modules static/uswds .stamp-* .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules static/uswds .stamp-* .pytest_cache .ruff_cache bench/out

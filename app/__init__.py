@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from flask import Flask, request
@@ -115,6 +116,10 @@ def _register_blueprints(app: Flask) -> None:
     )
     for bp in blueprints:  # fmt: skip
         app.register_blueprint(bp)
+    if os.environ.get("BENCH_ROUTES") == "1":  # bench/run.py only; never in normal use
+        from app.bench_routes import bp as bench_bp
+
+        app.register_blueprint(bench_bp)
 
 
 def _register_request_hooks(app: Flask) -> None:

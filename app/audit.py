@@ -20,6 +20,7 @@ from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session, UOWTransaction
 from sqlalchemy.orm.base import NO_VALUE
 
+from app.cache import bump_version
 from app.database import utcnow
 from app.models.audit import AuditEvent
 
@@ -221,7 +222,11 @@ def _capture_changes(session: Session, _ctx: UOWTransaction) -> None:
         kinds = sorted({f"{r['action']} {r['object_type']}" for r in rows})
         raise AuditError(f"audited change without an actor: {', '.join(kinds)}")
     now = utcnow()
-    session.connection().execute(
+    connection = session.connection()
+    # Caches of derived data are keyed on this counter: bump it inside the transaction
+    # that makes the change, so it moves exactly when the change commits.
+    bump_version(connection)
+    connection.execute(
         sa.insert(AuditEvent),
         [
             {

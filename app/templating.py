@@ -12,6 +12,7 @@ from flask import Flask, current_app, request
 from flask_login import current_user
 
 from app.auth import policy
+from app.cache import data_version, derived, reader_scope
 from app.extensions import db
 from app.lifecycle import queries, workflow
 from app.models import enums
@@ -83,11 +84,18 @@ def work_count() -> int:
     """Items in the signed-in user's work queues, for the header (one query)."""
     if not current_user.is_authenticated:
         return 0
-    found = queries.queues_for(current_user, today(), current_app.config["UPDATE_INTERVAL_DAYS"])
+    user = current_user._get_current_object()
+    now, interval = today(), current_app.config["UPDATE_INTERVAL_DAYS"]
+    found = queries.queues_for(user, now, interval)
     if not found:
         return 0
-    counts = [queries.count_of(q.stmt).scalar_subquery() for q in found]
-    return sum(db.session.execute(sa.select(*counts)).one())
+
+    def count() -> int:
+        counts = [queries.count_of(q.stmt).scalar_subquery() for q in found]
+        return sum(db.session.execute(sa.select(*counts)).one())
+
+    key = ("work", reader_scope(user), now, interval, data_version(db.session))
+    return derived.get_or_compute(key, count)
 
 
 def register(app: Flask) -> None:

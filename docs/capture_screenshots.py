@@ -9,8 +9,13 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 OUT = Path(__file__).parent / "screenshots"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
 
 
 def main(base: str, email: str, password: str) -> None:
@@ -22,8 +27,11 @@ def main(base: str, email: str, password: str) -> None:
         page.fill("#password", password)
         page.click("main button[type=submit]")
         page.wait_for_url(f"{base}/")
-        for name, path in (("dashboard", "/"), ("list", "/recommendations?status=open"),
-                           ("recommendation", "/recommendations/3")):
+        for name, path in (
+            ("dashboard", "/"),
+            ("list", "/recommendations?status=open"),
+            ("recommendation", "/recommendations/3"),
+        ):
             page.goto(base + path)
             page.screenshot(path=OUT / f"{name}.png", full_page=True)
         with page.expect_download() as download:
@@ -32,8 +40,10 @@ def main(base: str, email: str, password: str) -> None:
         pdf = OUT / "report-status.pdf"
         download.value.save_as(pdf)
         browser.close()
-    subprocess.run(["pdftoppm", "-png", "-r", "80", "-f", "2", "-l", "2", "-singlefile", pdf,
-                    OUT / "pdf-page"], check=True)
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "80", "-f", "2", "-l", "2", "-singlefile", pdf, OUT / "pdf-page"],
+        check=True,
+    )
     pdf.unlink()
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm import joinedload, scoped_session, selectinload, sessionmake
 
 from app import audit, create_app
 from app.auth import services as accounts
+from app.cache import derived
 from app.extensions import db, limiter
 from app.models import (
     Addressee,
@@ -146,6 +147,7 @@ def db_session(request: pytest.FixtureRequest) -> Iterator[scoped_session | None
     original = db.session
     db.session = session
     limiter.reset()
+    derived.clear()  # rolled-back tests reuse data versions; cached values must not leak
     try:
         yield session
     finally:

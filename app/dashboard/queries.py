@@ -40,17 +40,20 @@ class Dashboard:
         return sum(n for s, n in self.by_status.items() if s.is_open)
 
 
-def _base(user: Any) -> sa.Select[Any]:
-    return (
-        sa.select()
-        .select_from(Recommendation)
-        .join(Report, Report.id == Recommendation.report_id)
-        .where(policy.report_visibility(user))
-    )
+def _base(user: Any, *, with_report: bool = False) -> sa.Select[Any]:
+    """Recommendations in the user's scope. Staff see every report, so the reports table
+    is joined only when a number needs it (the issue date)."""
+    stmt = sa.select().select_from(Recommendation)
+    if with_report or not policy.is_staff(user):
+        stmt = stmt.join(Report, Report.id == Recommendation.report_id)
+    if not policy.is_staff(user):
+        stmt = stmt.where(policy.report_visibility(user))
+    return stmt
 
 
 def build(session: Session, user: Any, today: date, interval_days: int) -> Dashboard:
-    """Everything on the dashboard, scoped to what the user may see."""
+    """Everything on the dashboard, scoped to what the user may see: four aggregate
+    queries, each over only the rows its numbers concern."""
     is_open = Recommendation.status.in_(RecStatus.open_values())
     visible = policy.recommendation_visibility(user)
     by_status = dict(
@@ -70,12 +73,11 @@ def build(session: Session, user: Any, today: date, interval_days: int) -> Dashb
             .order_by(sa.func.count(sa.distinct(Recommendation.id)).desc(), Component.abbreviation)
         )
     ]
-    period = clocks.semiannual_period(today)
-    last = period.previous()
+    # Open recommendations only: ages, clocks and money concern nothing else.
     columns: list[sa.ColumnElement[Any]] = []
     for bucket in clocks.AgeBucket:
         first, after = clocks.age_bucket_bounds(bucket, today)
-        criteria = [is_open]
+        criteria = [sa.true()]
         if first is not None:
             criteria.append(Report.issued_on >= first)
         if after is not None:
@@ -85,28 +87,30 @@ def build(session: Session, user: Any, today: date, interval_days: int) -> Dashb
         columns.append(
             sa.func.count().filter(sa.and_(visible, deadlines.clock_criterion(name, today, interval_days)))
         )
-    closed = Recommendation.status.in_(RecStatus.closed_values())
-    for p in (period, last):
-        columns.append(
-            sa.func.count().filter(sa.and_(closed, Recommendation.closed_on.between(p.start, p.end)))
+    columns.append(sa.func.coalesce(sa.func.sum(Recommendation.questioned_costs).filter(visible), 0))
+    columns.append(sa.func.coalesce(sa.func.sum(Recommendation.funds_put_to_better_use).filter(visible), 0))
+    row = session.execute(_base(user, with_report=True).where(is_open).add_columns(*columns)).one()
+    # Closed in the last two semiannual periods: an index range on closed_on.
+    period = clocks.semiannual_period(today)
+    last = period.previous()
+    closed = session.execute(
+        _base(user)
+        .where(Recommendation.status.in_(RecStatus.closed_values()), Recommendation.closed_on >= last.start)
+        .add_columns(
+            *(
+                sa.func.count().filter(Recommendation.closed_on.between(p.start, p.end))
+                for p in (period, last)
+            )
         )
-    columns.append(
-        sa.func.coalesce(sa.func.sum(Recommendation.questioned_costs).filter(sa.and_(is_open, visible)), 0)
-    )
-    columns.append(
-        sa.func.coalesce(
-            sa.func.sum(Recommendation.funds_put_to_better_use).filter(sa.and_(is_open, visible)), 0
-        )
-    )
-    row = session.execute(_base(user).add_columns(*columns)).one()
+    ).one()
     n_ages = len(clocks.AgeBucket)
     dashboard = Dashboard(
         by_status={s: by_status.get(s, 0) for s in RecStatus},
         by_component=by_component,
         ages=dict(zip(clocks.AgeBucket, row[:n_ages], strict=True)),
         overdue=dict(zip(OVERDUE, row[n_ages : n_ages + len(OVERDUE)], strict=True)),
-        closed_this_period=row[n_ages + len(OVERDUE)],
-        closed_last_period=row[n_ages + len(OVERDUE) + 1],
+        closed_this_period=closed[0],
+        closed_last_period=closed[1],
         period=period,
         questioned_open=Decimal(str(row[-2] or 0)),
         funds_open=Decimal(str(row[-1] or 0)),

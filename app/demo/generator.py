@@ -18,6 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from app.cache import bump_version
 from app.lifecycle.clocks import add_months
 from app.models import (
     Addressee,
@@ -224,6 +225,9 @@ def generate(
                 f"(SELECT COALESCE(MAX(id), 1) FROM {table.name}))"
             )
     index.rebuild(conn)
+    bump_version(conn)
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("ANALYZE")  # fresh statistics after a bulk load
     return Counts(reports, sum(per_report), counts["addressees"], counts["events"])
 
 

@@ -153,4 +153,5 @@ def queues_for(user: Any, today: date, interval_days: int) -> list[Queue]:
 
 
 def count_of(stmt: sa.Select[Any]) -> sa.Select[tuple[int]]:
-    return sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())
+    """COUNT(*) of a query's rows, without its selected entities or their eager joins."""
+    return stmt.with_only_columns(sa.func.count(), maintain_column_froms=True).order_by(None)

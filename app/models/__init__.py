@@ -18,6 +18,7 @@ from app.models.recommendation import Addressee, Recommendation
 from app.models.report import Report, report_components
 from app.models.search import SearchDocument
 from app.models.user import User, user_components
+from app.models.version import DataVersion
 
 __all__ = [
     "Addressee",
@@ -26,6 +27,7 @@ __all__ = [
     "ClosureState",
     "Component",
     "Concurrence",
+    "DataVersion",
     "EventKind",
     "RecStatus",
     "Recommendation",

@@ -50,7 +50,7 @@ class Recommendation(db.Model):
     )
     # Current-state shortcuts for clocks and lists; the history events are the record.
     resolved_on: Mapped[date | None] = mapped_column()
-    closed_on: Mapped[date | None] = mapped_column()
+    closed_on: Mapped[date | None] = mapped_column(index=True)
     decision_note: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     version: Mapped[int] = mapped_column(default=1, server_default="1", info={"audit": False})
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, info={"audit": False})

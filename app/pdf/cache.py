@@ -12,21 +12,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.orm import Session
-
-from app.models import AuditEvent
-
-
-def data_version(session: Session) -> int:
-    """Changes on every write: each change adds an audit event (one indexed lookup)."""
-    return session.scalar(sa.select(sa.func.max(AuditEvent.id))) or 0
-
-
-def reader_scope(reader: Any) -> dict[str, Any]:
-    """What a reader may see, as far as PDFs are concerned."""
-    return {"role": str(reader.role), "components": sorted(reader.component_ids)}
-
 
 def cache_key(parts: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()

@@ -11,11 +11,12 @@ from flask import render_template
 from sqlalchemy.orm import Session
 
 from app import charts
+from app.cache import data_version, reader_scope
 from app.database import utcnow
 from app.lifecycle.deadlines import CLOCK_FILTERS
 from app.models import Component, RecStatus, Report
 from app.pdf import data, engine
-from app.pdf.cache import PdfCache, cache_key, data_version, reader_scope
+from app.pdf.cache import PdfCache, cache_key
 from app.recommendations.queries import STATUS_FILTERS, RecFilters
 
 

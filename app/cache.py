@@ -1,0 +1,61 @@
+"""Caching derived data safely: a small in-process cache whose keys include the data
+version, a counter every writing transaction increments (app.audit bumps it in the same
+transaction as the change). A value cached for version N can only be served while
+nothing has been written since, so it is never stale, only recomputed."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from app.models.version import DataVersion
+
+T = TypeVar("T")
+
+
+def data_version(session: Session) -> int:
+    """The current data version (one primary-key read)."""
+    return session.scalar(sa.select(DataVersion.value).where(DataVersion.id == 1)) or 0
+
+
+def reader_scope(reader: Any) -> tuple[str, tuple[int, ...]]:
+    """What a reader may see: their role and the components they serve."""
+    return str(reader.role), tuple(sorted(reader.component_ids))
+
+
+class VersionedCache:
+    """Least-recently-used values, at most `size` of them."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._values: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_or_compute(self, key: Hashable, compute: Callable[[], T]) -> T:
+        with self._lock:
+            if key in self._values:
+                self._values.move_to_end(key)
+                return self._values[key]
+        value = compute()
+        with self._lock:
+            self._values[key] = value
+            while len(self._values) > self.size:
+                self._values.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()
+
+
+derived = VersionedCache()
+
+
+def bump_version(connection: sa.Connection) -> None:
+    """For writes that bypass the ORM (bulk loads): move the data version on."""
+    connection.execute(sa.update(DataVersion).where(DataVersion.id == 1).values(value=DataVersion.value + 1))

@@ -1,0 +1,714 @@
+"""RecTrack benchmark: `make bench`.
+
+For each database (SQLite, PostgreSQL) and scale (10,000 and 100,000 recommendations):
+build a fresh database with synthetic data, start the app under gunicorn (2 workers,
+production settings) on 127.0.0.1, and measure:
+
+- p50/p95 latency and requests per second with wrk (2 connections, 10 s each) for the
+  login page, dashboard, list (first page and a deep keyset page), a search and a
+  recommendation page, signed in as OIG staff (who see everything), and a ceiling: a
+  bare route running the list's main SQL query with no template;
+- a CSV export of every row: time and peak memory of the app's processes;
+- portfolio PDFs of about 100 and 1,000 recommendations: time and peak memory (the
+  renderer runs in a child process; its memory is included), and the cached
+  re-download;
+- 20 concurrent clients for 30 s, a mix of pages and writes (progress updates): errors,
+  and whether the audit events of the writes equal the successful writes.
+
+Prints a table and writes bench/results.json and bench/results.md. Environment:
+BENCH_SCALES (default "10000,100000"), BENCH_DATABASES ("sqlite,postgresql"),
+BENCH_PG_URL (an admin URL of the PostgreSQL server), BENCH_SECONDS (10).
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import platform
+import random
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the app's own code picks test data and cursors
+OUT = ROOT / "bench" / "out"
+VENV = ROOT / ".venv" / "bin"
+FLASK = [str(VENV / "flask"), "--app", "app"]
+PASSWORD = "benchmark passphrase, not a secret"
+SCALES = [int(x) for x in os.environ.get("BENCH_SCALES", "10000,100000").split(",") if x]
+DATABASES = [x for x in os.environ.get("BENCH_DATABASES", "sqlite,postgresql").split(",") if x]
+PG_URL = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
+USERS = {
+    "oig": ("bench-oig@rectrack.example", "oig", []),
+    "viewer": ("bench-viewer@rectrack.example", "viewer", []),
+    "fema": ("bench-fema@rectrack.example", "liaison", ["FEMA"]),
+}
+
+TARGETS = {
+    "dashboard_p95_ms": 150,
+    "list_p95_ms": 150,
+    "list_vs_ceiling": 3.0,
+    "deep_vs_first": 1.5,
+    "csv_seconds": 10,
+    "csv_peak_mb": 300,
+    "pdf_1000_seconds": 8,
+    "pdf_1000_peak_mb": 400,
+    "pdf_cached_ms": 50,
+}
+
+
+def log(message: str) -> None:
+    print(f"[bench {datetime.now():%H:%M:%S}] {message}", flush=True)
+
+
+def run(args: list[str], env: dict[str, str], stdin: str | None = None) -> str:
+    result = subprocess.run(args, cwd=ROOT, env=env, input=stdin, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result.stdout
+
+
+# --- databases ---------------------------------------------------------------------------
+
+
+def database_url(kind: str, scale: int) -> str:
+    if kind == "sqlite":
+        path = OUT / f"bench-{scale}.sqlite"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return f"sqlite:///{path}"
+    import sqlalchemy as sa
+
+    name = f"rectrack_bench_{scale}"
+    admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    admin.dispose()
+    return sa.engine.make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def app_env(url: str, scale: int, kind: str) -> dict[str, str]:
+    instance = OUT / f"instance-{kind}-{scale}"
+    shutil.rmtree(instance, ignore_errors=True)
+    instance.mkdir(parents=True)
+    return {
+        **os.environ,
+        "APP_ENV": "production",
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "DATABASE_URL": url,
+        "INSTANCE_PATH": str(instance),
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "LOGIN_RATE_LIMIT": "10000 per minute",  # the bench signs in many times
+        "BENCH_ROUTES": "1",
+    }
+
+
+def build(kind: str, scale: int) -> tuple[dict[str, str], dict[str, Any]]:
+    url = database_url(kind, scale)
+    env = app_env(url, scale, kind)
+    run([*FLASK, "db", "upgrade"], env)
+    run([*FLASK, "seed", "--components-only"], env)
+    started = time.perf_counter()
+    out = run(
+        [
+            *FLASK,
+            "demo-data",
+            "--reports",
+            str(max(1, scale // 10)),
+            "--recommendations",
+            str(scale),
+            "--seed",
+            "1",
+        ],
+        env,
+    )
+    build_seconds = time.perf_counter() - started
+    for email, role, components in USERS.values():
+        args = [*FLASK, "users", "create", email, "--name", email.split("@")[0], "--role", role]
+        for component in components:
+            args += ["--component", component]
+        run(args, env, stdin=PASSWORD + "\n")
+    log(f"{kind} {scale:,}: {out.strip()}")
+    return env, {"build_seconds": round(build_seconds, 1), "demo_data": out.strip()}
+
+
+# --- the server and a client -------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def server(env: dict[str, str]) -> Any:
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            str(VENV / "gunicorn"),
+            "-w",
+            "2",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--timeout",
+            "600",
+            "--log-level",
+            "warning",
+            "app:create_app()",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = ("127.0.0.1", port)
+    for _ in range(200):
+        try:
+            status = Client(base).get("/login")[0]
+            if status == 200:
+                break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        process.kill()
+        raise RuntimeError(f"gunicorn did not start: {process.stderr.read() if process.stderr else ''}")
+    try:
+        yield base, process.pid
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+class Client:
+    """A minimal HTTP client with one keep-alive connection and a session cookie."""
+
+    def __init__(self, base: tuple[str, int]) -> None:
+        self.base = base
+        self.cookie = ""
+        self.conn = http.client.HTTPConnection(*base, timeout=600)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, bytes, dict[str, str], float]:
+        head = {"Cookie": self.cookie} if self.cookie else {}
+        head.update(headers or {})
+        data = None
+        if body is not None:
+            data = urlencode(body)
+            head["Content-Type"] = "application/x-www-form-urlencoded"
+        started = time.perf_counter()
+        for attempt in range(2):
+            try:
+                self.conn.request(method, path, body=data, headers=head)
+                response = self.conn.getresponse()
+                payload = response.read()
+                break
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                if attempt:
+                    raise
+                self.conn = http.client.HTTPConnection(*self.base, timeout=600)
+        elapsed = time.perf_counter() - started
+        cookie = response.getheader("Set-Cookie")
+        if cookie and cookie.startswith("rectrack_session="):
+            self.cookie = cookie.split(";", 1)[0]
+        return response.status, payload, dict(response.getheaders()), elapsed
+
+    def get(
+        self, path: str, headers: dict[str, str] | None = None
+    ) -> tuple[int, bytes, dict[str, str], float]:
+        return self.request("GET", path, headers=headers)
+
+    def post(self, path: str, body: dict[str, str]) -> tuple[int, bytes, dict[str, str], float]:
+        return self.request("POST", path, body)
+
+    def sign_in(self, who: str) -> Client:
+        _status, page, _h, _t = self.get("/login")
+        token = csrf(page)
+        status, _b, _h, _t = self.post(
+            "/login", {"csrf_token": token, "email": USERS[who][0], "password": PASSWORD}
+        )
+        if status != 302:
+            raise RuntimeError(f"sign-in as {who} failed: {status}")
+        return self
+
+
+def csrf(page: bytes) -> str:
+    match = re.search(rb'name="csrf_token" type="hidden" value="([^"]+)"', page) or re.search(
+        rb'name="csrf_token" value="([^"]+)"', page
+    )
+    if not match:
+        raise RuntimeError("no CSRF token on the page")
+    return match.group(1).decode()
+
+
+# --- measuring ------------------------------------------------------------------------------
+
+
+def wrk(
+    base: tuple[str, int], path: str, cookie: str = "", connections: int = 2, seconds: int = SECONDS
+) -> dict[str, Any]:
+    args = [
+        "wrk",
+        "-t",
+        str(min(connections, 2)),
+        "-c",
+        str(connections),
+        "-d",
+        f"{seconds}s",
+        "--timeout",
+        "30s",
+        "-s",
+        str(ROOT / "bench" / "wrk_report.lua"),
+    ]
+    if cookie:
+        args += ["-H", f"Cookie: {cookie}"]
+    output = subprocess.run(
+        [*args, f"http://{base[0]}:{base[1]}{path}"], capture_output=True, text=True, check=True
+    )
+    line = next(x for x in output.stdout.splitlines() if x.startswith("{"))
+    raw = json.loads(line)
+    return {
+        "p50_ms": round(raw["p50_us"] / 1000, 1),
+        "p95_ms": round(raw["p95_us"] / 1000, 1),
+        "p99_ms": round(raw["p99_us"] / 1000, 1),
+        "rps": round(raw["requests"] / (raw["duration_us"] / 1e6), 1),
+        "requests": raw["requests"],
+        "errors": raw["socket_errors"] + raw["non_2xx_3xx"],
+    }
+
+
+def process_tree(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    tree, stack = [], [root]
+    while stack:
+        pid = stack.pop()
+        tree.append(pid)
+        stack.extend(children.get(pid, []))
+    return tree
+
+
+def rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+class Sampler:
+    """Peak resident memory of the server's processes (workers and PDF renderers),
+    sampled every 20 ms while a request runs."""
+
+    def __init__(self, master: int) -> None:
+        self.master = master
+        self.peak_process = 0.0
+        self.peak_total = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            sizes = [rss_mb(p) for p in process_tree(self.master) if p != self.master]
+            if sizes:
+                self.peak_process = max(self.peak_process, max(sizes))
+                self.peak_total = max(self.peak_total, sum(sizes))
+            time.sleep(0.02)
+
+    def __enter__(self) -> Sampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def timed(client: Client, master: int, path: str) -> dict[str, Any]:
+    with Sampler(master) as sampler:
+        status, body, headers, seconds = client.get(path)
+    return {
+        "status": status,
+        "seconds": round(seconds, 2),
+        "bytes": len(body),
+        "peak_process_mb": round(sampler.peak_process, 1),
+        "peak_total_mb": round(sampler.peak_total, 1),
+        "etag": headers.get("ETag"),
+    }
+
+
+# --- choosing data ------------------------------------------------------------------------
+
+
+def pick(env: dict[str, str]) -> dict[str, Any]:
+    """Ids, a deep cursor and PDF filters for this database, using the app's own code."""
+    os.environ.update(
+        {k: v for k, v in env.items() if k in ("DATABASE_URL", "SECRET_KEY", "APP_ENV", "INSTANCE_PATH")}
+    )
+    import sqlalchemy as sa
+
+    from app import create_app, keyset
+    from app.extensions import db
+    from app.models import Addressee, Component, Recommendation, RecStatus, Report
+    from app.recommendations import queries
+
+    app = create_app()
+    with app.app_context():
+        session = db.session
+        total = session.scalar(sa.select(sa.func.count(Recommendation.id)))
+        sort = queries.SORTS["newest"]
+        deep = (
+            session.execute(
+                sa.select(Recommendation)
+                .join(Report)
+                .order_by(*(k.expr.desc() if k.descending else k.expr for k in sort.keys))
+                .offset(int(total * 0.9))
+                .limit(1)
+            )
+            .scalars()
+            .one()
+        )
+        cursor = keyset.encode(sort.values(deep))
+        rec_id = session.scalar(
+            sa.select(Recommendation.id)
+            .join(Addressee)
+            .group_by(Recommendation.id)
+            .having(sa.func.count() > 1)
+            .order_by(Recommendation.id)
+            .limit(1)
+        )
+        fema = session.scalar(sa.select(Component.id).where(Component.abbreviation == "FEMA"))
+        writers = session.execute(
+            sa.select(Recommendation.id, Addressee.id)
+            .join(Addressee)
+            .where(Recommendation.status == RecStatus.OPEN_RESOLVED, Addressee.component_id == fema)
+            .order_by(Recommendation.id)
+            .limit(20)
+        ).all()
+        # Portfolio filters for PDFs of about 100 and 1,000 recommendations: count every
+        # (year, status, component) combination in one pass over one query.
+        counts: dict[tuple[int, str, int | None], set[int]] = {}
+        rows = session.execute(
+            sa.select(Recommendation.id, Report.issued_on, Recommendation.status, Addressee.component_id)
+            .join(Report)
+            .join(Addressee)
+        )
+        for rid, issued, status, component in rows:
+            for status_key in ("", "open" if status in RecStatus.open_values() else "closed"):
+                for component_key in (None, component):
+                    counts.setdefault((issued.year, status_key, component_key), set()).add(rid)
+        pdfs = {}
+        for target in (100, 1000):
+            (year, status, component), ids = min(counts.items(), key=lambda kv: abs(len(kv[1]) - target))
+            query = {"year": year, "status": status, "component": component or ""}
+            pdfs[target] = {
+                "path": "/recommendations/status.pdf?" + urlencode({k: v for k, v in query.items() if v}),
+                "count": len(ids),
+            }
+        session.remove()
+        db.engine.dispose()
+    return {
+        "total": total,
+        "cursor": cursor,
+        "rec_id": rec_id,
+        "writers": [tuple(w) for w in writers],
+        "pdfs": pdfs,
+    }
+
+
+def audit_writes(env: dict[str, str], since: datetime) -> int:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(env["DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://"))
+    with engine.connect() as conn:
+        count = conn.execute(
+            sa.text(
+                "SELECT count(*) FROM audit_events WHERE action = 'create' AND object_type = 'recommendation_events' "
+                "AND actor_label = :who AND occurred_at >= :since"
+            ),
+            {"who": USERS["fema"][0], "since": since.replace(tzinfo=None)},
+        ).scalar()
+    engine.dispose()
+    return int(count or 0)
+
+
+# --- the mixed load -----------------------------------------------------------------------
+
+
+@dataclass
+class Mix:
+    reads: int = 0
+    writes: int = 0
+    errors: int = 0
+    write_errors: int = 0
+    notes: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def mixed_load(
+    base: tuple[str, int], picks: dict[str, Any], clients: int = 20, seconds: int = 30
+) -> dict[str, Any]:
+    mix = Mix()
+    deadline = time.monotonic() + seconds
+    reads = [
+        "/",
+        "/recommendations",
+        f"/recommendations/{picks['rec_id']}",
+        "/search?q=grant+oversight",
+        "/work",
+    ]
+    writers = picks["writers"]
+
+    def worker(n: int) -> None:
+        rng = random.Random(n)
+        try:
+            client = Client(base).sign_in("fema")
+        except Exception as exc:
+            with mix.lock:
+                mix.errors += 1
+                mix.notes.append(f"sign-in: {exc}")
+            return
+        rec_id, addressee_id = writers[n % len(writers)]
+        while time.monotonic() < deadline:
+            try:
+                if rng.random() < 0.25:
+                    path = f"/recommendations/{rec_id}/components/{addressee_id}/update"
+                    status, page, _h, _t = client.get(path)
+                    version = re.search(rb'name="version" type="hidden" value="(\d+)"', page)
+                    status, _b, _h, _t = client.post(
+                        path,
+                        {
+                            "csrf_token": csrf(page),
+                            "version": version.group(1).decode() if version else "",
+                            "text": f"Benchmark progress update from client {n}.",
+                        },
+                    )
+                    with mix.lock:
+                        if status == 302:
+                            mix.writes += 1
+                        else:
+                            mix.write_errors += 1
+                            mix.errors += 1
+                            mix.notes.append(f"write {status}")
+                else:
+                    status, _b, _h, _t = client.get(rng.choice(reads))
+                    with mix.lock:
+                        if status == 200:
+                            mix.reads += 1
+                        else:
+                            mix.errors += 1
+                            mix.notes.append(f"read {status}")
+            except Exception as exc:
+                with mix.lock:
+                    mix.errors += 1
+                    mix.notes.append(f"{type(exc).__name__}: {exc}")
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return {
+        "clients": clients,
+        "seconds": seconds,
+        "reads": mix.reads,
+        "writes": mix.writes,
+        "errors": mix.errors,
+        "write_errors": mix.write_errors,
+        "error_samples": mix.notes[:5],
+    }
+
+
+# --- one configuration -------------------------------------------------------------------
+
+
+def bench_one(kind: str, scale: int) -> dict[str, Any]:
+    log(f"building {kind} with {scale:,} recommendations")
+    env, built = build(kind, scale)
+    picks = pick(env)
+    result: dict[str, Any] = {"database": kind, "recommendations": picks["total"], **built, "endpoints": {}}
+
+    with server(env) as (base, master):
+        oig = Client(base).sign_in("oig")
+        paths = {
+            "login page": ("/login", ""),
+            "dashboard": ("/", oig.cookie),
+            "list, first page": ("/recommendations", oig.cookie),
+            "list, deep keyset page": (f"/recommendations?after={picks['cursor']}", oig.cookie),
+            "search": ("/search?q=grant+oversight", oig.cookie),
+            "recommendation page": (f"/recommendations/{picks['rec_id']}", oig.cookie),
+            "ceiling: list query as JSON": ("/_bench/list-query", oig.cookie),
+        }
+        for name, (path, cookie) in paths.items():
+            oig.get(path)  # warm up
+            result["endpoints"][name] = wrk(base, path, cookie)
+            log(f"{kind} {scale:,} {name}: {result['endpoints'][name]}")
+
+    with server(env) as (base, master):  # fresh workers, so the peaks are the export's own
+        oig = Client(base).sign_in("oig")
+        result["csv_export"] = timed(oig, master, "/recommendations/export.csv")
+        log(f"{kind} {scale:,} CSV export: {result['csv_export']}")
+
+    with server(env) as (base, master):
+        oig = Client(base).sign_in("oig")
+        for target, pdf in picks["pdfs"].items():
+            measured = timed(oig, master, pdf["path"])
+            result[f"pdf_{target}"] = {**measured, "recommendations": pdf["count"], "path": pdf["path"]}
+            log(f"{kind} {scale:,} PDF ~{target}: {result[f'pdf_{target}']}")
+        cached = picks["pdfs"][1000]["path"]
+        result["pdf_cached"] = wrk(base, cached, oig.cookie, connections=1, seconds=5)
+        log(f"{kind} {scale:,} cached PDF: {result['pdf_cached']}")
+
+    with server(env) as (base, master):
+        since = datetime.now(UTC)
+        result["mixed_load"] = mixed_load(base, picks)
+        result["mixed_load"]["audit_events_of_writes"] = audit_writes(env, since)
+        log(f"{kind} {scale:,} mixed load: {result['mixed_load']}")
+    return result
+
+
+def check(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    e = result["endpoints"]
+    first, deep, ceiling = (
+        e["list, first page"],
+        e["list, deep keyset page"],
+        e["ceiling: list query as JSON"],
+    )
+    mixed = result["mixed_load"]
+    measured = {
+        "dashboard_p95_ms": e["dashboard"]["p95_ms"],
+        "list_p95_ms": first["p95_ms"],
+        "list_vs_ceiling": round(first["p50_ms"] / max(ceiling["p50_ms"], 0.1), 2),
+        "deep_vs_first": round(deep["p50_ms"] / max(first["p50_ms"], 0.1), 2),
+        "csv_seconds": result["csv_export"]["seconds"],
+        "csv_peak_mb": result["csv_export"]["peak_process_mb"],
+        "pdf_1000_seconds": result["pdf_1000"]["seconds"],
+        "pdf_1000_peak_mb": result["pdf_1000"]["peak_process_mb"],
+        "pdf_cached_ms": result["pdf_cached"]["p95_ms"],
+    }
+    out = {
+        name: {"measured": value, "target": TARGETS[name], "met": value <= TARGETS[name]}
+        for name, value in measured.items()
+    }
+    out["mixed_load_zero_errors"] = {"measured": mixed["errors"], "target": 0, "met": mixed["errors"] == 0}
+    out["audit_equals_writes"] = {
+        "measured": f"{mixed['audit_events_of_writes']} audit events for {mixed['writes']} writes",
+        "target": "equal",
+        "met": mixed["audit_events_of_writes"] == mixed["writes"],
+    }
+    return out
+
+
+def markdown(results: list[dict[str, Any]]) -> str:
+    head = "| | " + " | ".join(f"{r['database']} {r['recommendations']:,}" for r in results) + " |"
+    lines = [head, "|---" * (len(results) + 1) + "|"]
+
+    def row(label: str, cell: Any) -> None:
+        lines.append(f"| {label} | " + " | ".join(cell(r) for r in results) + " |")
+
+    for name in results[0]["endpoints"]:
+        row(
+            f"{name}: p50 / p95 ms (req/s)",
+            lambda r, n=name: (
+                f"{r['endpoints'][n]['p50_ms']} / {r['endpoints'][n]['p95_ms']} ({r['endpoints'][n]['rps']})"
+            ),
+        )
+    row("list vs ceiling (p50)", lambda r: f"{r['targets']['list_vs_ceiling']['measured']}×")
+    row("deep page vs first (p50)", lambda r: f"{r['targets']['deep_vs_first']['measured']}×")
+    row(
+        "CSV export of every row: s, peak MB",
+        lambda r: f"{r['csv_export']['seconds']} s, {r['csv_export']['peak_process_mb']} MB",
+    )
+    for target in (100, 1000):
+        row(
+            f"portfolio PDF ~{target}: recs, s, peak MB",
+            lambda r, t=target: (
+                f"{r[f'pdf_{t}']['recommendations']}, {r[f'pdf_{t}']['seconds']} s, {r[f'pdf_{t}']['peak_process_mb']} MB"
+            ),
+        )
+    row(
+        "cached PDF re-download p50 / p95 ms",
+        lambda r: f"{r['pdf_cached']['p50_ms']} / {r['pdf_cached']['p95_ms']}",
+    )
+    row(
+        "20 clients × 30 s: reads, writes, errors",
+        lambda r: f"{r['mixed_load']['reads']}, {r['mixed_load']['writes']}, {r['mixed_load']['errors']}",
+    )
+    row("audit events of writes", lambda r: str(r["mixed_load"]["audit_events_of_writes"]))
+    row("build (demo-data) s", lambda r: str(r["build_seconds"]))
+    missed = [
+        f"{r['database']} {r['recommendations']:,}: {k} {v['measured']} (target {v['target']})"
+        for r in results
+        for k, v in r["targets"].items()
+        if not v["met"]
+    ]
+    lines += ["", "Targets missed: " + ("; ".join(missed) if missed else "none.")]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not installed (make bench installs it: apt-get install wrk)")
+    OUT.mkdir(parents=True, exist_ok=True)
+    results = []
+    for kind in DATABASES:
+        for scale in SCALES:
+            result = bench_one(kind, scale)
+            result["targets"] = check(result)
+            results.append(result)
+    report = {
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "settings": {
+            "gunicorn_workers": 2,
+            "wrk_connections": 2,
+            "wrk_seconds": SECONDS,
+            "signed_in_as": "OIG staff",
+        },
+        "runs": results,
+    }
+    (ROOT / "bench" / "results.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
+    table = markdown(results)
+    (ROOT / "bench" / "results.md").write_text(table)
+    print(table)
+
+
+if __name__ == "__main__":
+    main()
