@@ -87,3 +87,15 @@ def test_liaison_sees_their_components_first(as_role) -> None:
     assert "I&A portfolio" in text
     assert db.session.scalar(sa.select(sa.func.count()).select_from(sa.text("components"))) >= 9
     assert RecStatus.OPEN_UNRESOLVED.label in text
+
+
+def test_a_second_view_is_served_from_the_cache(app) -> None:
+    from tests.test_query_budget import counting
+
+    client = app.test_client()
+    login(client, "oig")
+    with counting() as first:
+        client.get("/")
+    with counting() as second:
+        client.get("/")
+    assert len(second) < len(first) - 3  # the four aggregate queries are not run again

@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, render_template
 from flask_login import current_user
 
 from app import charts
+from app.cache import data_version, derived, reader_scope
 from app.dashboard import queries
 from app.extensions import db
 from app.models import RecStatus
@@ -28,16 +29,18 @@ def _chart(title: str, labels: list[str], values: list[int], horizontal: bool = 
 def index() -> str:
     """Counts by status, component and age; what is running late; recent closures;
     open monetary benefits. Every number links to the list behind it."""
-    now = today()
-    data = queries.build(db.session, current_user, now, current_app.config["UPDATE_INTERVAL_DAYS"])
-    top = data.by_component[:15]
-    return render_template(
-        "dashboard/index.html",
-        data=data,
-        today_date=now,
-        charts={
+    now, interval = today(), current_app.config["UPDATE_INTERVAL_DAYS"]
+    user = current_user._get_current_object()
+
+    def compute() -> tuple[queries.Dashboard, dict[str, dict[str, str]]]:
+        data = queries.build(db.session, user, now, interval)
+        top = data.by_component[:15]
+        statuses = list(RecStatus)
+        charts = {
             "status": _chart(
-                "Recommendations by status", [s.label for s in RecStatus], list(data.by_status.values())
+                "Recommendations by status",
+                [s.label for s in statuses],
+                [data.by_status[s] for s in statuses],
             ),
             "components": _chart(
                 "Open recommendations by component", [c[1] for c in top], [c[2] for c in top]
@@ -48,5 +51,10 @@ def index() -> str:
                 list(data.ages.values()),
                 horizontal=False,
             ),
-        },
-    )
+        }
+        return data, charts
+
+    # The numbers change only with the data: computed once per reader scope and version.
+    key = ("dashboard", reader_scope(user), now, interval, data_version(db.session))
+    data, charts = derived.get_or_compute(key, compute)
+    return render_template("dashboard/index.html", data=data, today_date=now, charts=charts)
