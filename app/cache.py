@@ -53,7 +53,14 @@ class VersionedCache:
             self._values.clear()
 
 
-derived = VersionedCache()
+derived = VersionedCache(size=1024)
+
+
+def current(session: Session, key: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
+    """`compute()` for `key` at the current data version; from the cache while nothing
+    has been written since. The key must name everything the value depends on (for
+    anything a reader may not see, their `reader_scope`)."""
+    return derived.get_or_compute((*key, data_version(session)), compute)
 
 
 def bump_version(connection: sa.Connection) -> None:

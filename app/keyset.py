@@ -61,7 +61,11 @@ def _after(keys: Sequence[SortKey], values: Sequence[Any], reverse: bool) -> sa.
         step = key.expr < values[i] if ahead else key.expr > values[i]
         equal = [keys[j].expr == values[j] for j in range(i)]
         clauses.append(sa.and_(*equal, step))
-    return sa.or_(*clauses)
+    # The OR of steps is exact but no index can range-scan it; the redundant bound on the
+    # first key can, so a deep page starts at its position instead of scanning up to it.
+    lead = keys[0]
+    bound = lead.expr <= values[0] if lead.descending != reverse else lead.expr >= values[0]
+    return sa.and_(bound, sa.or_(*clauses))
 
 
 def _ordering(keys: Sequence[SortKey], reverse: bool) -> list[sa.ColumnElement[Any]]:

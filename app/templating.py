@@ -11,8 +11,9 @@ import sqlalchemy as sa
 from flask import Flask, current_app, request
 from flask_login import current_user
 
+from app import cache
 from app.auth import policy
-from app.cache import data_version, derived, reader_scope
+from app.cache import reader_scope
 from app.extensions import db
 from app.lifecycle import queries, workflow
 from app.models import enums
@@ -94,8 +95,7 @@ def work_count() -> int:
         counts = [queries.count_of(q.stmt).scalar_subquery() for q in found]
         return sum(db.session.execute(sa.select(*counts)).one())
 
-    key = ("work", reader_scope(user), now, interval, data_version(db.session))
-    return derived.get_or_compute(key, count)
+    return cache.current(db.session, ("work", reader_scope(user), now, interval), count)
 
 
 def register(app: Flask) -> None:

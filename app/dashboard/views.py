@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template
 from flask_login import current_user
 
-from app import charts
-from app.cache import data_version, derived, reader_scope
+from app import cache, charts
+from app.cache import reader_scope
 from app.dashboard import queries
 from app.extensions import db
 from app.models import RecStatus
@@ -55,6 +55,5 @@ def index() -> str:
         return data, charts
 
     # The numbers change only with the data: computed once per reader scope and version.
-    key = ("dashboard", reader_scope(user), now, interval, data_version(db.session))
-    data, charts = derived.get_or_compute(key, compute)
+    data, charts = cache.current(db.session, ("dashboard", reader_scope(user), now, interval), compute)
     return render_template("dashboard/index.html", data=data, today_date=now, charts=charts)

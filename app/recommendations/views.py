@@ -9,9 +9,10 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from app import keyset
+from app import cache, keyset
 from app.audit import AuditActor
 from app.auth import policy
+from app.cache import reader_scope
 from app.extensions import db
 from app.forms import ConfirmForm, select_choices
 from app.lifecycle import deadlines
@@ -173,7 +174,11 @@ def index() -> str:
     return render_template(
         "recommendations/index.html",
         page=page,
-        total=db.session.scalar(lifecycle_queries.count_of(stmt)) or 0,
+        total=cache.current(
+            db.session,
+            ("recommendation-total", reader_scope(current_user), filters, now, interval),
+            lambda: db.session.scalar(lifecycle_queries.count_of(stmt)) or 0,
+        ),
         sort_name=sort_name,
         sorts=queries.SORTS,
         filters=filters,
@@ -181,7 +186,9 @@ def index() -> str:
         clock_filters=deadlines.CLOCK_FILTERS,
         age_buckets=list(AgeBucket),
         components=db.session.scalars(component_choices()).all(),
-        years=db.session.scalars(report_queries.issue_years()).all(),
+        years=cache.current(
+            db.session, ("issue-years",), lambda: db.session.scalars(report_queries.issue_years()).all()
+        ),
         rec_clocks=lambda rec: deadlines.recommendation_clocks(rec, rec.report.issued_on, now),
         addressee_clocks=lambda rec, a: deadlines.addressee_clocks(
             rec, a, rec.report.issued_on, now, interval

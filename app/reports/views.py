@@ -6,6 +6,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from app import cache
 from app.auth import policy
 from app.extensions import db
 from app.forms import ConfirmForm, select_choices
@@ -46,7 +47,9 @@ def index() -> str:
         filters=filters,
         statuses=queries.REPORT_STATUSES,
         components=db.session.scalars(queries.component_choices()).all(),
-        years=db.session.scalars(queries.issue_years()).all(),
+        years=cache.current(
+            db.session, ("issue-years",), lambda: db.session.scalars(queries.issue_years()).all()
+        ),
     )
 
 
