@@ -52,7 +52,7 @@ def _base(user: Any, *, with_report: bool = False) -> sa.Select[Any]:
 
 
 def build(session: Session, user: Any, today: date, interval_days: int) -> Dashboard:
-    """Everything on the dashboard, scoped to what the user may see: four aggregate
+    """Everything on the dashboard, scoped to what the user may see: five aggregate
     queries, each over only the rows its numbers concern."""
     is_open = Recommendation.status.in_(RecStatus.open_values())
     visible = policy.recommendation_visibility(user)
@@ -68,12 +68,13 @@ def build(session: Session, user: Any, today: date, interval_days: int) -> Dashb
             .join(Addressee, Addressee.recommendation_id == Recommendation.id)
             .join(Component, Component.id == Addressee.component_id)
             .where(is_open)
-            .add_columns(Component.id, Component.abbreviation, sa.func.count(sa.distinct(Recommendation.id)))
+            # One addressee row per (recommendation, component): count() needs no DISTINCT.
+            .add_columns(Component.id, Component.abbreviation, sa.func.count())
             .group_by(Component.id, Component.abbreviation)
-            .order_by(sa.func.count(sa.distinct(Recommendation.id)).desc(), Component.abbreviation)
+            .order_by(sa.func.count().desc(), Component.abbreviation)
         )
     ]
-    # Open recommendations only: ages, clocks and money concern nothing else.
+    # Open recommendations only: ages and money concern nothing else.
     columns: list[sa.ColumnElement[Any]] = []
     for bucket in clocks.AgeBucket:
         first, after = clocks.age_bucket_bounds(bucket, today)
@@ -83,13 +84,22 @@ def build(session: Session, user: Any, today: date, interval_days: int) -> Dashb
         if after is not None:
             criteria.append(Report.issued_on < after)
         columns.append(sa.func.count().filter(sa.and_(*criteria)))
-    for name in OVERDUE:
-        columns.append(
-            sa.func.count().filter(sa.and_(visible, deadlines.clock_criterion(name, today, interval_days)))
-        )
     columns.append(sa.func.coalesce(sa.func.sum(Recommendation.questioned_costs).filter(visible), 0))
     columns.append(sa.func.coalesce(sa.func.sum(Recommendation.funds_put_to_better_use).filter(visible), 0))
     row = session.execute(_base(user, with_report=True).where(is_open).add_columns(*columns)).one()
+    # Each late clock as its own count in WHERE, where the database can semi-join the
+    # addressees; inside a FILTER the same EXISTS runs once per open row (twice as slow).
+    overdue = session.execute(
+        sa.select(
+            *(
+                _base(user, with_report=name in deadlines.CLOCKS_ON_ISSUE_DATE)
+                .where(is_open, visible, deadlines.clock_criterion(name, today, interval_days))
+                .add_columns(sa.func.count())
+                .scalar_subquery()
+                for name in OVERDUE
+            )
+        )
+    ).one()
     # Closed in the last two semiannual periods: an index range on closed_on.
     period = clocks.semiannual_period(today)
     last = period.previous()
@@ -108,7 +118,7 @@ def build(session: Session, user: Any, today: date, interval_days: int) -> Dashb
         by_status={s: by_status.get(s, 0) for s in RecStatus},
         by_component=by_component,
         ages=dict(zip(clocks.AgeBucket, row[:n_ages], strict=True)),
-        overdue=dict(zip(OVERDUE, row[n_ages : n_ages + len(OVERDUE)], strict=True)),
+        overdue=dict(zip(OVERDUE, overdue, strict=True)),
         closed_this_period=closed[0],
         closed_last_period=closed[1],
         period=period,

@@ -109,10 +109,15 @@ def update_clock_start() -> sa.ColumnElement[date]:
     )
 
 
+# The clocks counted from the report's issue date: their criteria need Report joined.
+CLOCKS_ON_ISSUE_DATE = frozenset({"response_overdue", "resolution_overdue", "gao_ig_act"})
+
+
 def clock_criterion(
     name: str, today: date, interval_days: int, addressee_scope: sa.ColumnElement[bool] | None = None
 ) -> sa.ColumnElement[bool]:
-    """Recommendations whose clock `name` is running late (needs Report joined).
+    """Recommendations whose clock `name` is running late (Report joined for those in
+    CLOCKS_ON_ISSUE_DATE).
     `addressee_scope` narrows the addressee-level clocks to some addressees (one
     component's part, say)."""
 
