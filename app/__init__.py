@@ -14,6 +14,7 @@ from app import audit
 from app.database import configure_engine, install_raiseload
 from app.extensions import csrf, db, limiter, login_manager, migrate
 from app.search import index as search_index
+from app.web import IdConverter
 from config import BASE_DIR, INSTANCE_DIR, BaseConfig, config_from_env
 
 # Endpoints an anonymous visitor may reach; everything else needs a signed-in user.
@@ -38,6 +39,7 @@ def create_app(config: BaseConfig | None = None) -> Flask:
         n = app.config["TRUSTED_PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
 
+    app.url_map.converters["int"] = IdConverter
     _init_extensions(app)
     _register_blueprints(app)
     _register_request_hooks(app)

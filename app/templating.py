@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
-from flask import Flask, current_app, request
+from flask import Flask, current_app, request, url_for
 from flask_login import current_user
 
 from app import cache
@@ -65,6 +65,13 @@ def url_with(**changes: Any) -> str:
     return f"{request.path}?{query}" if query else request.path
 
 
+def url_keeping_filters(endpoint: str) -> str:
+    """Another page (an export, say) with this page's query string, minus paging."""
+    args = [(k, v) for k, v in request.args.items(multi=True) if k not in ("after", "before", "page")]
+    query = urlencode(args)
+    return f"{url_for(endpoint)}?{query}" if query else url_for(endpoint)
+
+
 def can_step(name: str, rec: Any, addressee: Any = None) -> bool:
     """May the signed-in user take this workflow step now? (Hides buttons only.)"""
     return workflow.allowed(name, current_user, rec, addressee)
@@ -103,6 +110,7 @@ def register(app: Flask) -> None:
         policy=policy,
         enums=enums,
         url_with=url_with,
+        url_keeping_filters=url_keeping_filters,
         can_step=can_step,
         work_count=work_count,
         today=today,

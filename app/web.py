@@ -7,8 +7,31 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from flask import current_app, request
+from flask import abort, current_app, request
+from werkzeug.routing import IntegerConverter
 from wtforms import Form
+
+# Ids are 32-bit INTEGER columns on PostgreSQL; a larger number is no row, not an error.
+MAX_ID = 2**31 - 1
+
+
+class IdConverter(IntegerConverter):
+    """`<int:...>` in routes: numbers past MAX_ID do not match, so they are a 404."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
+def int_arg(name: str, *, low: int = 1, high: int = MAX_ID, default: int | None = None) -> int | None:
+    """A whole-number query argument: `default` when absent or not a number, a 400
+    saying the range when outside [low, high] (the database could not compare it)."""
+    value = request.args.get(name, type=int)
+    if value is None:
+        return default
+    if not low <= value <= high:
+        abort(400, description=f"“{name}” must be a whole number from {low:,} to {high:,}.")
+    return value
 
 
 def client_ip() -> str | None:

@@ -71,3 +71,50 @@ def test_every_error_page_has_a_title_and_a_way_home(app: Flask, code: int) -> N
     assert status == code
     assert "<h1>" in body
     assert "RecTrack home" in body or "Sign in" in body
+
+
+HUGE = "9" * 30
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"/reports/{HUGE}",
+        f"/recommendations/{HUGE}",
+        f"/components/{HUGE}",
+        "/reports/2147483648",
+    ],
+)
+def test_an_id_beyond_the_columns_range_is_not_found(as_role, url: str) -> None:
+    assert as_role("oig").get(url).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/recommendations?year=10000",
+        "/recommendations?year=-1",
+        "/recommendations?year=0",
+        f"/recommendations?component={HUGE}",
+        f"/recommendations?report={HUGE}",
+        "/reports?year=10000",
+        f"/reports?component={HUGE}",
+        f"/reports?page={HUGE}",
+        f"/admin/audit?page={HUGE}",
+        "/recommendations/export.csv?year=10000",
+        "/recommendations/status.pdf?year=10000",
+    ],
+)
+def test_a_number_out_of_range_in_the_query_is_a_clear_400(as_role, url: str) -> None:
+    response = as_role("admin").get(url)
+    assert response.status_code == 400, url
+    assert "must be a whole number from" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "url", ["/recommendations?endpoint=x", "/recommendations?_scheme=https", "/recommendations?_method=POST"]
+)
+def test_query_arguments_named_like_url_for_options_are_harmless(as_role, url: str) -> None:
+    response = as_role("oig").get(url)
+    assert response.status_code == 200
+    assert "/recommendations/export.csv?" in response.get_data(as_text=True)

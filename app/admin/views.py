@@ -15,7 +15,7 @@ from app.extensions import db
 from app.forms import select_choices
 from app.models import Component, Role
 from app.pagination import paginate
-from app.web import add_field_error
+from app.web import add_field_error, int_arg
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -124,7 +124,7 @@ def audit_log() -> str:
     page = paginate(
         db.session,
         queries.audit_events(action, object_type, actor),
-        args.get("page", 1, type=int),
+        int_arg("page", default=1),
         current_app.config["PAGE_SIZE"],
     )
     actions_q, types_q = queries.audit_facets()

@@ -25,7 +25,7 @@ from app.recommendations import queries, services
 from app.recommendations.forms import MAX_ADDRESSEES, RecommendationForm
 from app.reports import queries as report_queries
 from app.reports.queries import component_choices
-from app.web import add_field_error, today
+from app.web import add_field_error, int_arg, today
 
 bp = Blueprint("recommendations", __name__)
 
@@ -130,9 +130,9 @@ def filters_from_args() -> queries.RecFilters:
     return queries.RecFilters(
         q=args.get("q", "").strip()[:200],
         status=status if status in queries.STATUS_FILTERS else "",
-        component_id=args.get("component", type=int),
-        report_id=args.get("report", type=int),
-        year=args.get("year", type=int),
+        component_id=int_arg("component"),
+        report_id=int_arg("report"),
+        year=int_arg("year", high=9999),
         significant=significant,
         clock=clock if clock in deadlines.CLOCK_FILTERS else "",
         age=age if age in {b.value for b in AgeBucket} else "",

@@ -14,7 +14,7 @@ from app.models import ReportType, Sensitivity
 from app.pagination import paginate
 from app.reports import queries, services
 from app.reports.forms import ReportForm
-from app.web import add_field_error
+from app.web import add_field_error, int_arg
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -24,9 +24,9 @@ def _filters_from_args() -> queries.ReportFilters:
     status = args.get("status", "")
     return queries.ReportFilters(
         q=args.get("q", "").strip()[:200],
-        component_id=args.get("component", type=int),
+        component_id=int_arg("component"),
         status=status if status in queries.REPORT_STATUSES else "",
-        year=args.get("year", type=int),
+        year=int_arg("year", high=9999),
     )
 
 
@@ -37,7 +37,7 @@ def index() -> str:
     page = paginate(
         db.session,
         queries.report_list(current_user, filters),
-        request.args.get("page", 1, type=int),
+        int_arg("page", default=1),
         current_app.config["PAGE_SIZE"],
         rows=True,
     )
