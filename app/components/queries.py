@@ -7,11 +7,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
-from app.models import Addressee, Component, Recommendation, RecStatus
+from app.auth import policy
+from app.models import Addressee, Component, Recommendation, RecStatus, Report
 
 
-def components_with_counts() -> sa.Select[Any]:
-    """Each component with the recommendations addressed to it, in total and still open."""
+def components_with_counts(user: Any) -> sa.Select[Any]:
+    """Each component with the recommendations addressed to it that the user may read,
+    in total and still open (the same rows the list filtered by component shows)."""
     parent = aliased(Component)
     counts = (
         sa.select(
@@ -20,6 +22,8 @@ def components_with_counts() -> sa.Select[Any]:
             sa.func.count().filter(Recommendation.status.in_(RecStatus.open_values())).label("open"),
         )
         .join(Recommendation, Recommendation.id == Addressee.recommendation_id)
+        .join(Report, Report.id == Recommendation.report_id)
+        .where(policy.report_visibility(user), policy.recommendation_visibility(user))
         .group_by(Addressee.component_id)
         .subquery()
     )

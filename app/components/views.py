@@ -24,7 +24,7 @@ bp = Blueprint("components", __name__, url_prefix="/components")
 @bp.route("")
 def index() -> str:
     """Agencies and components, with the recommendations addressed to each."""
-    rows = db.session.execute(queries.components_with_counts()).all()
+    rows = db.session.execute(queries.components_with_counts(current_user)).all()
     return render_template("components/index.html", rows=rows)
 
 

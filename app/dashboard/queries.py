@@ -67,7 +67,7 @@ def build(session: Session, user: Any, today: date, interval_days: int) -> Dashb
             _base(user)
             .join(Addressee, Addressee.recommendation_id == Recommendation.id)
             .join(Component, Component.id == Addressee.component_id)
-            .where(is_open)
+            .where(is_open, visible)  # whom a recommendation is addressed to is restricted content
             # One addressee row per (recommendation, component): count() needs no DISTINCT.
             .add_columns(Component.id, Component.abbreviation, sa.func.count())
             .group_by(Component.id, Component.abbreviation)
@@ -105,7 +105,11 @@ def build(session: Session, user: Any, today: date, interval_days: int) -> Dashb
     last = period.previous()
     closed = session.execute(
         _base(user)
-        .where(Recommendation.status.in_(RecStatus.closed_values()), Recommendation.closed_on >= last.start)
+        .where(
+            Recommendation.status.in_(RecStatus.closed_values()),
+            Recommendation.closed_on >= last.start,
+            visible,  # a closing date is restricted content
+        )
         .add_columns(
             *(
                 sa.func.count().filter(Recommendation.closed_on.between(p.start, p.end))
@@ -150,7 +154,7 @@ def component_summaries(
             Component.id,
             Component.abbreviation,
             Component.name,
-            sa.func.count(sa.distinct(Recommendation.id)).filter(in_scope, is_open),
+            sa.func.count(sa.distinct(Recommendation.id)).filter(in_scope, visible, is_open),
             *late,
         )
         .select_from(Component)

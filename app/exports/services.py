@@ -26,16 +26,6 @@ from app.recommendations.queries import RecFilters, recommendation_list
 BATCH = 2000
 
 
-def _has_rec_criteria(filters: RecFilters) -> bool:
-    return bool(
-        filters.q
-        or filters.status
-        or filters.component_id
-        or filters.clock
-        or filters.significant is not None
-    )
-
-
 def _report_components(session: Session, report_ids: sa.Select[Any]) -> dict[int, str]:
     out: dict[int, list[str]] = {}
     stmt = (
@@ -167,7 +157,7 @@ def export_rows(
             "last_update_on": row.last_update_on,
             "closure_state": row.closure_state.label,
         }
-    if not _has_rec_criteria(filters):
+    if not filters.narrows_recommendations():
         # Reports with nothing entered yet, so an export holds every report in scope.
         empty = (
             sa.select(*REPORT_COLUMNS)

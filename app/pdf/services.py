@@ -7,12 +7,15 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from flask import render_template
 from sqlalchemy.orm import Session
 
 from app import charts
+from app.auth import policy
 from app.cache import data_version, reader_scope
 from app.database import utcnow
+from app.lifecycle.clocks import AgeBucket
 from app.lifecycle.deadlines import CLOCK_FILTERS
 from app.models import Component, RecStatus, Report
 from app.pdf import data, engine
@@ -70,7 +73,8 @@ def etag_for(session: Session, reader: Any, request: PdfRequest) -> str:
     return cache_key({**request.key_parts(), "scope": reader_scope(reader), "data": data_version(session)})
 
 
-def describe_filters(session: Session, filters: RecFilters) -> str:
+def describe_filters(session: Session, reader: Any, filters: RecFilters) -> str:
+    """The filters in words, naming only a report the reader may open."""
     parts = []
     if filters.status:
         parts.append(f"status {STATUS_FILTERS[filters.status]}")
@@ -78,14 +82,24 @@ def describe_filters(session: Session, filters: RecFilters) -> str:
         component = session.get(Component, filters.component_id)
         parts.append(f"component {component.abbreviation if component else filters.component_id}")
     if filters.report_id:
-        report = session.get(Report, filters.report_id)
-        parts.append(f"report {report.display_number if report else filters.report_id}")
+        report = session.scalar(
+            sa.select(Report).where(Report.id == filters.report_id, policy.report_visibility(reader))
+        )
+        parts.append(f"report {report.display_number}" if report else "a report not available to this reader")
     if filters.year:
         parts.append(f"issued in {filters.year}")
     if filters.significant is not None:
         parts.append("significant only" if filters.significant else "not significant")
     if filters.clock:
         parts.append(CLOCK_FILTERS[filters.clock].lower())
+    if filters.age:
+        parts.append(f"open, {AgeBucket(filters.age).label.lower()} since issuance")
+    if filters.closed_from or filters.closed_to:
+        since = f" from {filters.closed_from.isoformat()}" if filters.closed_from else ""
+        until = f" to {filters.closed_to.isoformat()}" if filters.closed_to else ""
+        parts.append(f"closed{since}{until}")
+    if filters.money:
+        parts.append("with questioned costs or funds put to better use")
     if filters.q:
         parts.append(f"text contains “{filters.q}”")
     return "; ".join(parts) or "none (every recommendation the reader may see)"
@@ -151,7 +165,7 @@ def build_html(session: Session, reader: Any, request: PdfRequest, settings: Set
         data=folio,
         doc_title="Portfolio status of OIG recommendations",
         hidden=folio.summary.hidden,
-        filter_text=describe_filters(session, filters),
+        filter_text=describe_filters(session, reader, filters),
         charts=_charts(folio.summary),
         **common,
     )

@@ -63,12 +63,35 @@ class RecFilters:
 
     @property
     def active(self) -> bool:
-        return any(v not in ("", None) for v in vars(self).values())
+        return bool(self.report_id or self.year or self.narrows_recommendations())
+
+    def narrows_recommendations(self) -> bool:
+        """Filters on the recommendations themselves, not only on which report."""
+        return bool(
+            self.q
+            or self.status
+            or self.component_id
+            or self.significant is not None
+            or self.clock
+            or self.age
+            or self.closed_from
+            or self.closed_to
+            or self.money
+        )
 
     def reads_hidden_content(self) -> bool:
-        """Filters on text or on the components' responses and dates: a placeholder row
-        must never match them, or the match itself would leak what it hides."""
-        return bool(self.q or self.clock)
+        """Filters on what a placeholder row hides (text, components, significance,
+        money, clocks, closing date): such a row must never match them, or the match
+        itself would leak what it hides. Status, age and report are shown."""
+        return bool(
+            self.q
+            or self.clock
+            or self.component_id
+            or self.significant is not None
+            or self.money
+            or self.closed_from
+            or self.closed_to
+        )
 
 
 STATUS_FILTERS = {
@@ -124,8 +147,7 @@ def recommendation_list(user: Any, filters: RecFilters, today: date, interval_da
             stmt = stmt.where(Report.issued_on < after)
     if filters.money:
         stmt = stmt.where(
-            sa.or_(Recommendation.questioned_costs > 0, Recommendation.funds_put_to_better_use > 0),
-            policy.recommendation_visibility(user),  # amounts are part of the restricted content
+            sa.or_(Recommendation.questioned_costs > 0, Recommendation.funds_put_to_better_use > 0)
         )
     if filters.closed_from or filters.closed_to:
         stmt = stmt.where(Recommendation.status.in_(RecStatus.closed_values()))

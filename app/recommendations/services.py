@@ -80,6 +80,19 @@ def _check(
     )
     if clash is not None:
         raise RecommendationError(f"{report} already has a recommendation {data.number}.", field="number")
+    published = report.recommendations_published
+    if rec is None and published is not None:
+        entered = session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Recommendation)
+            .where(Recommendation.report_id == report.id)
+        )
+        if entered is not None and entered >= published:
+            raise RecommendationError(
+                f"{report} published {published} recommendation{'s' if published != 1 else ''} and "
+                f"{entered} are entered. If the report has more, correct its published count first.",
+                field="number",
+            )
     if report.sensitivity == Sensitivity.RESTRICTED and data.sensitivity != Sensitivity.RESTRICTED:
         raise RecommendationError(
             "This report is restricted, so its recommendations must be restricted too.",

@@ -13,6 +13,7 @@ from app import cache, keyset
 from app.audit import AuditActor
 from app.auth import policy
 from app.cache import reader_scope
+from app.components.queries import all_components
 from app.extensions import db
 from app.forms import ConfirmForm, select_choices
 from app.lifecycle import deadlines
@@ -23,8 +24,7 @@ from app.lifecycle.workflow import ConflictError
 from app.models import Component, Concurrence, Recommendation, Sensitivity, TextSource
 from app.recommendations import queries, services
 from app.recommendations.forms import MAX_ADDRESSEES, RecommendationForm
-from app.reports import queries as report_queries
-from app.reports.queries import component_choices
+from app.reports import menus
 from app.web import add_field_error, int_arg, today
 
 bp = Blueprint("recommendations", __name__)
@@ -103,7 +103,7 @@ def create(report_id: int) -> str | Response:
     if report.sensitivity == Sensitivity.RESTRICTED:
         defaults["sensitivity"] = Sensitivity.RESTRICTED.value
     form = RecommendationForm(data=defaults if request.method == "GET" else None)
-    components = list(db.session.scalars(component_choices()))
+    components = list(db.session.scalars(all_components()))
     _prepare(form, components)
     if _submitted(form):
         try:
@@ -185,10 +185,8 @@ def index() -> str:
         statuses=queries.STATUS_FILTERS,
         clock_filters=deadlines.CLOCK_FILTERS,
         age_buckets=list(AgeBucket),
-        components=db.session.scalars(component_choices()).all(),
-        years=cache.current(
-            db.session, ("issue-years",), lambda: db.session.scalars(report_queries.issue_years()).all()
-        ),
+        components=db.session.scalars(all_components()).all(),
+        years=menus.issue_years(db.session, current_user),
         rec_clocks=lambda rec: deadlines.recommendation_clocks(rec, rec.report.issued_on, now),
         addressee_clocks=lambda rec, a: deadlines.addressee_clocks(
             rec, a, rec.report.issued_on, now, interval
@@ -222,7 +220,7 @@ def edit(rec_id: int) -> str | Response:
     rec = db.first_or_404(queries.recommendation_detail(rec_id))
     policy.require(policy.can_manage_reports(current_user))
     form = RecommendationForm(data=_form_data(rec) if request.method == "GET" else None)
-    _prepare(form, list(db.session.scalars(component_choices())))
+    _prepare(form, list(db.session.scalars(all_components())))
     if _submitted(form):
         try:
             services.update_recommendation(

@@ -78,7 +78,12 @@ def report_list(user: Any, filters: ReportFilters) -> sa.Select[Any]:
         stmt = stmt.where(
             sa.or_(
                 Report.components.any(Component.id == cid),
-                Report.recommendations.any(Recommendation.addressees.any(Addressee.component_id == cid)),
+                Report.recommendations.any(
+                    sa.and_(
+                        policy.recommendation_visibility(user),
+                        Recommendation.addressees.any(Addressee.component_id == cid),
+                    )
+                ),
             )
         )
     if filters.status == "open":
@@ -116,10 +121,7 @@ def report_for_edit(report_id: int) -> sa.Select[tuple[Report]]:
     )
 
 
-def issue_years() -> sa.Select[Any]:
-    year = sa.extract("year", Report.issued_on)
-    return sa.select(sa.cast(year, sa.Integer)).distinct().order_by(sa.cast(year, sa.Integer).desc())
-
-
-def component_choices() -> sa.Select[tuple[Component]]:
-    return sa.select(Component).order_by(Component.abbreviation)
+def issue_years(user: Any) -> sa.Select[Any]:
+    """The years the user's reports were issued in (for the year filter)."""
+    year = sa.cast(sa.extract("year", Report.issued_on), sa.Integer)
+    return sa.select(year).where(policy.report_visibility(user)).distinct().order_by(year.desc())

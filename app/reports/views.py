@@ -6,13 +6,13 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from app import cache
 from app.auth import policy
+from app.components.queries import all_components
 from app.extensions import db
 from app.forms import ConfirmForm, select_choices
 from app.models import ReportType, Sensitivity
 from app.pagination import paginate
-from app.reports import queries, services
+from app.reports import menus, queries, services
 from app.reports.forms import ReportForm
 from app.web import add_field_error, int_arg
 
@@ -46,10 +46,8 @@ def index() -> str:
         page=page,
         filters=filters,
         statuses=queries.REPORT_STATUSES,
-        components=db.session.scalars(queries.component_choices()).all(),
-        years=cache.current(
-            db.session, ("issue-years",), lambda: db.session.scalars(queries.issue_years()).all()
-        ),
+        components=db.session.scalars(all_components()).all(),
+        years=menus.issue_years(db.session, current_user),
     )
 
 
@@ -63,7 +61,7 @@ def detail(report_id: int) -> str:
 
 def _form_choices(form: ReportForm) -> None:
     form.components.choices = select_choices(
-        (c.id, f"{c.abbreviation}: {c.name}") for c in db.session.scalars(queries.component_choices())
+        (c.id, f"{c.abbreviation}: {c.name}") for c in db.session.scalars(all_components())
     )
 
 
