@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify
 from flask_login import current_user
 
+from app import keyset
 from app.extensions import db
 from app.recommendations import queries
 from app.web import today
@@ -23,9 +24,7 @@ def list_query() -> Response:
         current_user, queries.RecFilters(), today(), current_app.config["UPDATE_INTERVAL_DAYS"]
     )
     rows = db.session.scalars(
-        stmt.order_by(None)
-        .order_by(*(k.expr.desc() if k.descending else k.expr for k in sort.keys))
-        .limit(current_app.config["PAGE_SIZE"])
+        stmt.order_by(None).order_by(*keyset.ordering(sort.keys)).limit(current_app.config["PAGE_SIZE"])
     ).unique()
     return jsonify(
         [{"id": r.id, "number": r.number, "report": r.report.number, "status": r.status.value} for r in rows]

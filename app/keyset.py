@@ -68,7 +68,8 @@ def _after(keys: Sequence[SortKey], values: Sequence[Any], reverse: bool) -> sa.
     return sa.and_(bound, sa.or_(*clauses))
 
 
-def _ordering(keys: Sequence[SortKey], reverse: bool) -> list[sa.ColumnElement[Any]]:
+def ordering(keys: Sequence[SortKey], reverse: bool = False) -> list[sa.ColumnElement[Any]]:
+    """ORDER BY clauses for the keys (reversed for paging backwards)."""
     return [k.expr.desc() if k.descending != reverse else k.expr.asc() for k in keys]
 
 
@@ -93,7 +94,7 @@ def page(
     item's sort values). BadCursor for a token this code did not make."""
     reverse = before is not None and after is None
     token = before if reverse else after
-    query = stmt.order_by(None).order_by(*_ordering(keys, reverse))
+    query = stmt.order_by(None).order_by(*ordering(keys, reverse))
     if token:
         query = query.where(_after(keys, decode(token, keys), reverse))
     rows = list(session.scalars(query.limit(size + 1)).unique())

@@ -55,7 +55,6 @@ PG_URL = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 USERS = {
     "oig": ("bench-oig@rectrack.example", "oig", []),
-    "viewer": ("bench-viewer@rectrack.example", "viewer", []),
     "fema": ("bench-fema@rectrack.example", "liaison", ["FEMA"]),
 }
 
@@ -160,6 +159,8 @@ def free_port() -> int:
 @contextmanager
 def server(env: dict[str, str]) -> Any:
     port = free_port()
+    log_path = Path(env["INSTANCE_PATH"]) / "gunicorn.log"  # a file: a pipe nobody reads fills up
+    log = log_path.open("w")
     process = subprocess.Popen(
         [
             str(VENV / "gunicorn"),
@@ -176,20 +177,20 @@ def server(env: dict[str, str]) -> Any:
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
+        stderr=log,
     )
     base = ("127.0.0.1", port)
     for _ in range(200):
         try:
-            status = Client(base).get("/login")[0]
-            if status == 200:
+            if Client(base).get("/login")[0] == 200:
                 break
         except OSError:
-            time.sleep(0.1)
+            pass
+        time.sleep(0.1)
     else:
         process.kill()
-        raise RuntimeError(f"gunicorn did not start: {process.stderr.read() if process.stderr else ''}")
+        log.close()
+        raise RuntimeError(f"gunicorn did not start: {log_path.read_text()[-4000:]}")
     try:
         yield base, process.pid
     finally:
@@ -198,6 +199,7 @@ def server(env: dict[str, str]) -> Any:
             process.wait(20)
         except subprocess.TimeoutExpired:
             process.kill()
+        log.close()
 
 
 class Client:
@@ -394,7 +396,7 @@ def pick(env: dict[str, str]) -> dict[str, Any]:
             session.execute(
                 sa.select(Recommendation)
                 .join(Report)
-                .order_by(*(k.expr.desc() if k.descending else k.expr for k in sort.keys))
+                .order_by(*keyset.ordering(sort.keys))
                 .offset(int(total * 0.9))
                 .limit(1)
             )

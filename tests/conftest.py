@@ -8,6 +8,7 @@ a transaction that is rolled back, with the app's commits turned into savepoints
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -147,7 +148,10 @@ def db_session(request: pytest.FixtureRequest) -> Iterator[scoped_session | None
     original = db.session
     db.session = session
     limiter.reset()
-    derived.clear()  # rolled-back tests reuse data versions; cached values must not leak
+    # Rolled-back tests reuse data versions, so nothing cached under one may carry over
+    # (in production a version names one committed state, never two).
+    derived.clear()
+    shutil.rmtree(app.config["PDF_CACHE_DIR"], ignore_errors=True)
     try:
         yield session
     finally:

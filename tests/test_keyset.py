@@ -68,7 +68,7 @@ def test_pages_cover_every_row_once_in_order_both_ways(ties: None, sort_name: st
     sort = queries.SORTS[sort_name]
     user = user_by_email("oig@test.example")
     stmt = queries.recommendation_list(user, queries.RecFilters(), date(2026, 11, 22), 90)
-    ordered = stmt.order_by(None).order_by(*keyset._ordering(sort.keys, reverse=False))
+    ordered = stmt.order_by(None).order_by(*keyset.ordering(sort.keys))
     expected = [r.id for r in db.session.scalars(ordered).unique()]
     assert len(expected) > 3 * PAGE
 

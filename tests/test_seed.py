@@ -93,3 +93,16 @@ def test_seeding_twice_changes_nothing():
         db.session.scalar(sa.select(sa.func.count()).select_from(m))
         for m in (Component, Report, Recommendation)
     ] == counts
+
+
+def test_an_existing_component_gets_a_parent_created_in_the_same_load():
+    from app.seed.services import SeedResult, _load_components
+
+    db.session.add(Component(abbreviation="TESTCHILD", name="Synthetic child (test fixture)", active=True))
+    db.session.flush()
+    items = [
+        {"abbreviation": "TESTPARENT", "name": "Synthetic parent (test fixture)"},
+        {"abbreviation": "TESTCHILD", "name": "Synthetic child (test fixture)", "parent": "TESTPARENT"},
+    ]
+    found = _load_components(db.session, items, SeedResult())
+    assert found["TESTCHILD"].parent_id == found["TESTPARENT"].id is not None

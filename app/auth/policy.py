@@ -50,8 +50,14 @@ def can_view_audit_log(user: Any) -> bool:
     return is_admin(user)
 
 
-def serves_component(user: Any, component_id: int) -> bool:
-    return _role(user) == Role.LIAISON and component_id in user.component_ids
+def has_work_queues(user: Any) -> bool:
+    """Staff and liaisons owe or decide something; congressional staff only read."""
+    return _role(user) in (*STAFF, Role.LIAISON)
+
+
+def sees_actor_names(user: Any) -> bool:
+    """Who took each step, by name; congressional staff see only the role."""
+    return _role(user) not in (None, Role.VIEWER)
 
 
 def can_view_recommendation(user: Any, rec: Recommendation) -> bool:

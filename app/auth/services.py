@@ -81,11 +81,7 @@ def authenticate(
             reason = "wrong password; account locked"
 
     if reason is not None:
-        actor = (
-            AuditActor(user.id, user.email, str(user.role), source_ip)
-            if user
-            else AuditActor.anonymous(source_ip)
-        )
+        actor = AuditActor.for_user(user, source_ip) if user else AuditActor.anonymous(source_ip)
         audit.record(
             session,
             "login",

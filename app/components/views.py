@@ -55,7 +55,6 @@ def detail(component_id: int) -> str:
         component=component,
         summary=summary,
         page=page,
-        rec_clocks=lambda rec: deadlines.recommendation_clocks(rec, rec.report.issued_on, now),
         addressee_clocks=lambda rec, a: deadlines.addressee_clocks(
             rec, a, rec.report.issued_on, now, interval
         ),

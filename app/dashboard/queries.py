@@ -15,7 +15,7 @@ from app.auth import policy
 from app.lifecycle import clocks, deadlines
 from app.models import Addressee, Component, Recommendation, RecStatus, Report, Role
 
-OVERDUE = ("response_overdue", "resolution_overdue", "target_overdue", "update_overdue")
+OVERDUE = deadlines.LATE_CLOCKS
 
 
 @dataclass

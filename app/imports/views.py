@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import re
 from pathlib import Path
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, url_for
@@ -17,16 +15,14 @@ from app.extensions import db
 from app.imports import services
 from app.imports.forms import CommitForm, UploadForm
 from app.imports.reader import FileProblem, read_sheet
+from app.imports.staging import Staging
 from app.web import today
 
 bp = Blueprint("imports", __name__, url_prefix="/import")
 
-TOKEN_RE = re.compile(r"^[0-9a-f]{64}$")
 
-
-def _staging(token: str) -> Path:
-    """Where an upload waits between its dry run and its commit (per user)."""
-    return Path(current_app.config["IMPORT_STAGING_DIR"]) / f"{current_user.id}-{token}"
+def _staging() -> Staging:
+    return Staging(Path(current_app.config["IMPORT_STAGING_DIR"]), current_user.id)
 
 
 @bp.route("", methods=["GET", "POST"])
@@ -54,11 +50,7 @@ def upload() -> str:
             )
             db.session.rollback()  # a dry run leaves nothing behind
             if result.ok:
-                token = hashlib.sha256(data).hexdigest()
-                path = _staging(token)
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_bytes(data)
-                path.with_suffix(".name").write_text(filename)
+                token = _staging().put(data, filename)
     return render_template(
         "imports/upload.html",
         form=form,
@@ -75,19 +67,21 @@ def commit() -> Response:
     """Apply a file that passed its dry run: all of it, in one transaction."""
     policy.require(policy.can_manage_reports(current_user))
     form = CommitForm()
-    if not form.validate_on_submit() or not TOKEN_RE.match(form.token.data or ""):
+    if not form.validate_on_submit():
         abort(400)
-    path = _staging(form.token.data)
-    if not path.is_file():
+    try:
+        staged = _staging().get(form.token.data or "")
+    except ValueError:
+        abort(400)
+    if staged is None:
         abort(409, description="That upload is no longer waiting; upload the file again.")
-    data = path.read_bytes()
-    filename = path.with_suffix(".name").read_text() if path.with_suffix(".name").exists() else "upload"
+    filename = staged.filename
     result = services.run_import(
         db.session,
         AuditActor.for_user(current_user),
-        read_sheet(data),
+        read_sheet(staged.data),
         filename=filename,
-        data=data,
+        data=staged.data,
         commit=True,
         today=today(),
     )
@@ -98,8 +92,7 @@ def commit() -> Response:
             description="The data changed since the dry run and the file no longer applies. Upload it again.",
         )
     db.session.commit()
-    path.unlink(missing_ok=True)
-    path.with_suffix(".name").unlink(missing_ok=True)
+    _staging().discard(form.token.data)
     flash(f"Imported {filename}. {result.summary()}.", "success")
     return redirect(url_for("reports.index"))
 

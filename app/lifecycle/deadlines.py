@@ -68,6 +68,9 @@ def addressee_clocks(
 
 # --- SQL criteria for lists ---------------------------------------------------------
 
+# The clocks that count as "running late" on the dashboard and in status reports.
+LATE_CLOCKS = ("response_overdue", "resolution_overdue", "target_overdue", "update_overdue")
+
 CLOCK_FILTERS = {
     "response_overdue": "Response overdue",
     "resolution_overdue": "Resolution past 6 months",

@@ -88,10 +88,6 @@ class Recommendation(db.Model):
     )
 
     @property
-    def is_restricted(self) -> bool:
-        return self.sensitivity == Sensitivity.RESTRICTED
-
-    @property
     def lead(self) -> Addressee | None:
         return next((a for a in self.addressees if a.is_lead), None)
 

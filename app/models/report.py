@@ -73,10 +73,6 @@ class Report(db.Model):
     )
 
     @property
-    def is_restricted(self) -> bool:
-        return self.sensitivity == Sensitivity.RESTRICTED
-
-    @property
     def display_number(self) -> str:
         return self.number or "Number not known"
 

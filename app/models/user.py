@@ -64,9 +64,6 @@ class User(UserMixin, db.Model):
     def component_ids(self) -> frozenset[int]:
         return frozenset(c.id for c in self.components)
 
-    def has_role(self, *roles: Role) -> bool:
-        return self.role in roles
-
     def __str__(self) -> str:
         return self.email
 

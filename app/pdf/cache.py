@@ -40,6 +40,13 @@ class PdfCache:
         self._prune()
 
     def _prune(self) -> None:
-        files = sorted(self.root.glob("*.pdf"), key=lambda p: p.stat().st_mtime)
+        files = sorted(self.root.glob("*.pdf"), key=_mtime)
         for old in files[: max(0, len(files) - self.max_files)]:
             old.unlink(missing_ok=True)
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:  # another worker pruned it meanwhile
+        return 0.0

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 from app.auth import policy
 from app.lifecycle import clocks, deadlines
 from app.lifecycle.history import RecSnapshot, replay
-from app.models import Addressee, Component, Recommendation, RecommendationEvent, RecStatus, Report
+from app.models import Addressee, Component, Recommendation, RecStatus, Report
 from app.recommendations.queries import RecFilters, recommendation_list
 
 
@@ -72,7 +72,7 @@ class Summary:
         return sum(n for s, n in self.by_status.items() if s.is_open)
 
 
-OVERDUE_KINDS = ("response_overdue", "resolution_overdue", "target_overdue", "update_overdue")
+OVERDUE_KINDS = deadlines.LATE_CLOCKS
 
 
 def _line(user: Any, snap: RecSnapshot, as_of: date, interval: int) -> RecLine:
@@ -231,8 +231,3 @@ def portfolio(
     return Portfolio(
         filters=filters, lines=lines, summary=summarize(lines), tables=semiannual_tables(lines, as_of)
     )
-
-
-def events_up_to(line: RecLine, kinds: tuple[Any, ...], limit: int = 3) -> list[RecommendationEvent]:
-    """The latest events of some kinds up to the report's date, newest first."""
-    return [e for e in reversed(line.snap.events) if e.kind in kinds][:limit]

@@ -171,9 +171,12 @@ def build_html(session: Session, reader: Any, request: PdfRequest, settings: Set
     )
 
 
-def make_pdf(session: Session, reader: Any, request: PdfRequest, settings: Settings) -> PdfResult:
-    """The PDF for a request: from the cache when nothing changed, else rendered."""
-    etag = etag_for(session, reader, request)
+def make_pdf(
+    session: Session, reader: Any, request: PdfRequest, settings: Settings, etag: str | None = None
+) -> PdfResult:
+    """The PDF for a request: from the cache when nothing changed, else rendered.
+    `etag` is etag_for(...) when the caller has it already."""
+    etag = etag or etag_for(session, reader, request)
     if settings.cache is not None and (cached := settings.cache.get(etag)) is not None:
         return PdfResult(cached, etag, request.filename, from_cache=True)
     html = build_html(session, reader, request, settings)

@@ -57,7 +57,7 @@ def _send(pdf_request: services.PdfRequest, conf: services.Settings) -> Response
         response = make_response("", 304)
     else:
         try:
-            result = services.make_pdf(db.session, reader, pdf_request, conf)
+            result = services.make_pdf(db.session, reader, pdf_request, conf, etag)
         except TooManyRecommendations as exc:
             abort(400, description=str(exc))
         except PdfError:

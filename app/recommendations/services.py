@@ -242,6 +242,11 @@ def update_recommendation(
 ENTRY_EVENTS = frozenset({EventKind.CREATED, EventKind.CONCURRENCE_RECORDED})
 
 
+def is_deletable(rec: Recommendation) -> bool:
+    """Only data entry so far (needs rec.events loaded): deleting is still allowed."""
+    return all(e.kind in ENTRY_EVENTS for e in rec.events)
+
+
 def has_lifecycle_history(session: Session, rec_ids: list[int]) -> bool:
     """True when any of these recommendations went beyond data entry (responses,
     decisions, updates): such a record is not a mistake to delete."""

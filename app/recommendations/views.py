@@ -210,7 +210,7 @@ def detail(rec_id: int) -> str:
         addressee_clocks={
             a.id: deadlines.addressee_clocks(rec, a, issued, now, interval) for a in rec.addressees
         },
-        deletable=not any(e.kind not in services.ENTRY_EVENTS for e in rec.events),
+        deletable=services.is_deletable(rec),
     )
 
 

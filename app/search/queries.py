@@ -116,6 +116,16 @@ def search(session: Session, user: Any, query: str, limit: int = 50) -> list[Hit
     ]
 
 
+def hit_records(hits: list[Hit]) -> tuple[sa.Select[Any], sa.Select[Any]]:
+    """The recommendations and reports the hits point to (their links and titles)."""
+    rec_ids = [h.ref_id for h in hits if h.kind == "recommendation"]
+    report_ids = {h.report_id for h in hits}
+    return (
+        sa.select(Recommendation).where(Recommendation.id.in_(rec_ids)),
+        sa.select(Report).where(Report.id.in_(report_ids)),
+    )
+
+
 class TextMatch(ColumnElement[bool]):
     """`search_documents` rows matching a query, compiled for each database."""
 

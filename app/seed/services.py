@@ -110,11 +110,12 @@ def _load_components(
             result.created["components"] += 1
         else:
             _set(component, "components", result, name=item["name"])
+    session.flush()  # new components get ids before anything names them as its parent
     for item in items:
         component = existing[item["abbreviation"]]
         parent = existing[item["parent"]] if item.get("parent") else None
         if component.abbreviation in created:
-            component.parent = parent  # inserted with its parent in one flush
+            component.parent = parent
         else:
             _set(component, "components", result, parent_id=parent.id if parent else None)
     session.flush()
