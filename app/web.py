@@ -1,15 +1,22 @@
-"""Request-level helpers shared by views: the client's address, safe redirects, dates."""
+"""Request-level helpers shared by views: the client's address, safe redirects, dates,
+numbers from the query string and keyset pages."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from flask import abort, current_app, request
+from sqlalchemy.orm import Session
 from werkzeug.routing import IntegerConverter
 from wtforms import Form
+
+from app import keyset
+from app.keyset import KeysetPage, SortKey
 
 # Ids are 32-bit INTEGER columns on PostgreSQL; a larger number is no row, not an error.
 MAX_ID = 2**31 - 1
@@ -75,3 +82,22 @@ def add_field_error(form: Form, field: str | None, message: str) -> None:
         target.errors = [*target.errors, message] if isinstance(target.errors, list) else [message]
     else:
         form.form_errors.append(message)
+
+
+def keyset_page(
+    session: Session, stmt: sa.Select[Any], keys: Sequence[SortKey], values_of: Callable[[Any], Any]
+) -> KeysetPage:
+    """The page of `stmt` that the request's after/before cursor names; a 400 for a
+    cursor the app did not make."""
+    try:
+        return keyset.page(
+            session,
+            stmt,
+            keys,
+            after=request.args.get("after"),
+            before=request.args.get("before"),
+            size=current_app.config["PAGE_SIZE"],
+            values_of=values_of,
+        )
+    except keyset.BadCursor:
+        abort(400, description="That page link is not valid. Start again from the first page.")

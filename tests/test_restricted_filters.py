@@ -205,3 +205,39 @@ def test_a_recommendation_past_the_published_count_is_refused() -> None:
         rec_services.RecommendationError, match="published 1 recommendation and 1 are entered"
     ):
         rec_services.create_recommendation(db.session, actor, report, data(2), today=date(2026, 1, 1))
+
+
+def test_a_liaison_opens_a_restricted_report_addressed_to_them_either_way(client) -> None:
+    """Through the report's own components, or through one recommendation's addressee."""
+    fema = _component("FEMA")
+    by_report = Report(
+        number="TEST-R-BYREPORT",
+        title="Synthetic restricted report addressed to FEMA (test fixture)",
+        issued_on=date(2022, 2, 2),
+        sensitivity=Sensitivity.RESTRICTED,
+        components=[fema],
+    )
+    by_rec = Report(
+        number="TEST-R-BYREC",
+        title="Synthetic restricted report with a FEMA recommendation (test fixture)",
+        issued_on=date(2022, 2, 3),
+        sensitivity=Sensitivity.RESTRICTED,
+    )
+    by_rec.recommendations.append(
+        Recommendation(
+            number=1,
+            text="SYNTHETIC-BYREC text for tests.",
+            text_source=TextSource.VERBATIM,
+            sensitivity=Sensitivity.RESTRICTED,
+            addressees=[Addressee(component=fema, is_lead=True, concurrence=Concurrence.PENDING)],
+        )
+    )
+    db.session.add_all([by_report, by_rec])
+    db.session.commit()
+    ids = {"TEST-R-BYREPORT": by_report.id, "TEST-R-BYREC": by_rec.id}
+    for role, expected in (("fema", 200), ("liaison", 403), ("viewer", 403)):
+        login(client, role)
+        listed = visible_text(client.get("/reports?q=TEST-R-BY"))
+        for number, report_id in ids.items():
+            assert client.get(f"/reports/{report_id}").status_code == expected, (role, number)
+            assert (number in listed) == (expected == 200), (role, number)

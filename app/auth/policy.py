@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import abort
 
-from app.models import Addressee, Attachment, Recommendation, Report, Role, Sensitivity
+from app.models import Addressee, Attachment, Recommendation, Report, Role, Sensitivity, report_components
 from app.models.component import Component
 
 STAFF = (Role.ADMIN, Role.OIG)
@@ -112,6 +112,24 @@ def recommendation_visibility(user: Any) -> sa.ColumnElement[bool]:
     return public if role is not None else sa.false()
 
 
+def _reports_of(component_ids: Any) -> sa.Select[Any]:
+    """Reports addressed to the components, or with a recommendation addressed to them.
+
+    An uncorrelated IN, not nested EXISTS: under an OR, PostgreSQL ran the nested EXISTS
+    once per recommendation row, while this runs once and is probed by hash (a FEMA
+    liaison's uncached dashboard at 100,000 recommendations: 1.7 s -> 0.9 s; SQLite
+    +0.06 s). The same swap for recommendation_visibility gained nothing."""
+    return sa.union(  # correlate(None): never borrow a table from the enclosing query
+        sa.select(report_components.c.report_id)
+        .where(report_components.c.component_id.in_(component_ids))
+        .correlate(None),
+        sa.select(Recommendation.report_id)
+        .join(Addressee, Addressee.recommendation_id == Recommendation.id)
+        .where(Addressee.component_id.in_(component_ids))
+        .correlate(None),
+    )
+
+
 def report_visibility(user: Any) -> sa.ColumnElement[bool]:
     """SQL criterion: the reports this user may open."""
     role = _role(user)
@@ -119,12 +137,7 @@ def report_visibility(user: Any) -> sa.ColumnElement[bool]:
         return sa.true()
     public = Report.sensitivity == Sensitivity.PUBLIC
     if role == Role.LIAISON and user.component_ids:
-        mine = user.component_ids
-        return sa.or_(
-            public,
-            Report.components.any(Component.id.in_(mine)),
-            Report.recommendations.any(Recommendation.addressees.any(Addressee.component_id.in_(mine))),
-        )
+        return sa.or_(public, Report.id.in_(_reports_of(user.component_ids)))
     return public if role is not None else sa.false()
 
 

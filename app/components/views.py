@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from app import keyset
 from app.auth import policy
 from app.components import queries, services
 from app.components.forms import ComponentForm
@@ -16,7 +15,7 @@ from app.forms import select_choices
 from app.lifecycle import deadlines
 from app.models import Component
 from app.recommendations import queries as rec_queries
-from app.web import add_field_error, today
+from app.web import add_field_error, keyset_page, today
 
 bp = Blueprint("components", __name__, url_prefix="/components")
 
@@ -38,18 +37,7 @@ def detail(component_id: int) -> str:
     sort = rec_queries.SORTS["status"]
     filters = rec_queries.RecFilters(component_id=component.id)
     stmt = rec_queries.recommendation_list(current_user, filters, now, interval)
-    try:
-        page = keyset.page(
-            db.session,
-            stmt,
-            sort.keys,
-            after=request.args.get("after"),
-            before=request.args.get("before"),
-            size=current_app.config["PAGE_SIZE"],
-            values_of=sort.values,
-        )
-    except keyset.BadCursor:
-        abort(400, description="That page link is not valid. Start again from the first page.")
+    page = keyset_page(db.session, stmt, sort.keys, sort.values)
     return render_template(
         "components/detail.html",
         component=component,

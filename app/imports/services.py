@@ -23,7 +23,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from app import audit
 from app.audit import AuditActor
@@ -31,6 +31,7 @@ from app.exports.columns import PLACEHOLDER
 from app.imports.reader import Sheet
 from app.models import Component, Concurrence, Recommendation, Report, ReportType, Sensitivity, TextSource
 from app.recommendations import services as rec_services
+from app.reports import queries as report_queries
 from app.reports import services as report_services
 
 NUMBER_RE = re.compile(r"^[A-Za-z0-9]+(-[A-Za-z0-9]+)*$")
@@ -441,19 +442,8 @@ def _rec_data(rec: Recommendation | None, incoming: RecIn, report: Report) -> re
 
 def _find_report(session: Session, key: tuple[str, str]) -> Report | None:
     kind, value = key
-    match = (
-        Report.number == value
-        if kind == "number"
-        else sa.and_(Report.number.is_(None), Report.title == value)
-    )
-    return session.scalar(
-        sa.select(Report)
-        .where(match)
-        .options(
-            selectinload(Report.components),
-            selectinload(Report.recommendations).selectinload(Recommendation.addressees),
-        )
-    )
+    number, title = (value, "") if kind == "number" else (None, value)
+    return session.scalar(report_queries.report_by_identity(number, title))
 
 
 def _count_addressees(

@@ -22,21 +22,16 @@ from app.models import (
     ResponseState,
     Role,
 )
+from app.recommendations.queries import recommendation_detail
 
 QUEUE_LIMIT = 100
 
 
 def lifecycle_detail(rec_id: int) -> sa.Select[tuple[Recommendation]]:
     """A recommendation with its report, addressees, history and documents."""
-    return (
-        sa.select(Recommendation)
-        .where(Recommendation.id == rec_id)
-        .options(
-            joinedload(Recommendation.report).selectinload(Report.components),
-            selectinload(Recommendation.addressees).joinedload(Addressee.component),
-            selectinload(Recommendation.events).selectinload(RecommendationEvent.attachments),
-            selectinload(Recommendation.attachments),
-        )
+    return recommendation_detail(rec_id).options(
+        selectinload(Recommendation.events).selectinload(RecommendationEvent.attachments),
+        selectinload(Recommendation.attachments),
     )
 
 

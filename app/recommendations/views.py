@@ -9,7 +9,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from app import cache, keyset
+from app import cache
 from app.audit import AuditActor
 from app.auth import policy
 from app.cache import reader_scope
@@ -25,7 +25,7 @@ from app.models import Component, Concurrence, Recommendation, Sensitivity, Text
 from app.recommendations import queries, services
 from app.recommendations.forms import MAX_ADDRESSEES, RecommendationForm
 from app.reports import menus
-from app.web import add_field_error, int_arg, today
+from app.web import add_field_error, int_arg, keyset_page, today
 
 bp = Blueprint("recommendations", __name__)
 
@@ -159,18 +159,7 @@ def index() -> str:
     sort = queries.SORTS.get(sort_name) or abort(400, description="Unknown sort order.")
     now, interval = today(), current_app.config["UPDATE_INTERVAL_DAYS"]
     stmt = queries.recommendation_list(current_user, filters, now, interval)
-    try:
-        page = keyset.page(
-            db.session,
-            stmt,
-            sort.keys,
-            after=request.args.get("after"),
-            before=request.args.get("before"),
-            size=current_app.config["PAGE_SIZE"],
-            values_of=sort.values,
-        )
-    except keyset.BadCursor:
-        abort(400, description="That page link is not valid. Start again from the first page.")
+    page = keyset_page(db.session, stmt, sort.keys, sort.values)
     return render_template(
         "recommendations/index.html",
         page=page,

@@ -125,3 +125,17 @@ def issue_years(user: Any) -> sa.Select[Any]:
     """The years the user's reports were issued in (for the year filter)."""
     year = sa.cast(sa.extract("year", Report.issued_on), sa.Integer)
     return sa.select(year).where(policy.report_visibility(user)).distinct().order_by(year.desc())
+
+
+def report_by_identity(number: str | None, title: str) -> sa.Select[tuple[Report]]:
+    """A report by its number, or by its title when it has none (seed and import files
+    name reports this way), with its recommendations and addressees."""
+    match = Report.number == number if number else sa.and_(Report.number.is_(None), Report.title == title)
+    return (
+        sa.select(Report)
+        .where(match)
+        .options(
+            selectinload(Report.components),
+            selectinload(Report.recommendations).selectinload(Recommendation.addressees),
+        )
+    )

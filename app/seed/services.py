@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 import yaml
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from app.audit import AuditActor
 from app.lifecycle import history
@@ -30,6 +30,7 @@ from app.models import (
     Sensitivity,
     TextSource,
 )
+from app.reports import queries as report_queries
 
 SEED_FILE = Path(__file__).parent / "data" / "seed-reports.yaml"
 
@@ -123,19 +124,7 @@ def _load_components(
 
 
 def _find_report(session: Session, item: dict[str, Any]) -> Report | None:
-    key = (
-        Report.number == item["number"]
-        if item.get("number")
-        else sa.and_(Report.number.is_(None), Report.title == item["title"])
-    )
-    return session.scalar(
-        sa.select(Report)
-        .where(key)
-        .options(
-            selectinload(Report.components),
-            selectinload(Report.recommendations).selectinload(Recommendation.addressees),
-        )
-    )
+    return session.scalar(report_queries.report_by_identity(item.get("number"), item.get("title", "")))
 
 
 def _load_report(
