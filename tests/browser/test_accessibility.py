@@ -52,6 +52,7 @@ PAGES = {
 
 
 def _check(page: Any, url: str) -> None:
+    page.wait_for_load_state()  # after a click, the new page may still be parsing
     violations = axe_violations(page)
     assert not violations, f"{url}:\n{describe(violations)}"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +13,10 @@ from pypdf import PdfReader
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
-def _flash(page: Any) -> str:
-    return page.locator(".usa-alert--success").first.inner_text()
+def _expect_flash(page: Any, text: str) -> None:
+    """The success message holds `text`. expect() retries: right after a click the new
+    page may still be parsing, and reading it once can see the alert before its text."""
+    expect(page.locator(".usa-alert--success").first).to_contain_text(text)
 
 
 def test_oig_logs_a_report_with_two_recommendations(sign_in: Any) -> None:
@@ -30,31 +33,29 @@ def test_oig_logs_a_report_with_two_recommendations(sign_in: Any) -> None:
     page.click("label:has-text('FEMA: Federal Emergency Management Agency')")
     page.click("label:has-text('I&A: Office of Intelligence and Analysis')")
     page.click("button:has-text('Log report')")
-    assert "was logged" in _flash(page)
-    assert "0 of 2 recommendations entered" in page.inner_text("main")
+    _expect_flash(page, "was logged")
+    expect(page.locator("main")).to_contain_text("0 of 2 recommendations entered")
 
     page.click("text=Add a recommendation")
     page.fill("#text", "Publish threat bulletins to fusion centers within 24 hours of identification.")
     page.select_option("#addressees-0-component_id", label="I&A: Office of Intelligence and Analysis")
     page.select_option("#addressees-0-concurrence", "concur")
     page.click("button:has-text('Save recommendation')")
-    assert "Recommendation 1" in _flash(page)
+    _expect_flash(page, "Recommendation 1")
 
     page.click("text=Add a recommendation")
-    assert page.input_value("#number") == "2"
+    expect(page.locator("#number")).to_have_value("2")
     page.fill("#text", "Jointly train fusion center and EOC staff on handling portion-marked products.")
     page.select_option("#addressees-0-component_id", label="FEMA: Federal Emergency Management Agency")
     page.click("label[for='addressees-0-is_lead']")
     page.click("button:has-text('Add another component')")
     page.select_option("#addressees-1-component_id", label="I&A: Office of Intelligence and Analysis")
     page.click("button:has-text('Save recommendation')")
-    assert "Recommendation 2" in _flash(page)
+    _expect_flash(page, "Recommendation 2")
 
-    main = page.inner_text("main")
-    assert "2 of 2 recommendations entered" in main
-    second = page.inner_text("#rec-2")
-    assert "FEMA (lead)" in second
-    assert "I&A" in second
+    expect(page.locator("main")).to_contain_text("2 of 2 recommendations entered")
+    expect(page.locator("#rec-2")).to_contain_text("FEMA (lead)")
+    expect(page.locator("#rec-2")).to_contain_text("I&A")
 
 
 def test_liaison_responds_updates_requests_closure_and_oig_closes(sign_in: Any, tmp_path: Path) -> None:
@@ -73,37 +74,37 @@ def test_liaison_responds_updates_requests_closure_and_oig_closes(sign_in: Any, 
     fema.fill("#target_date", "2027-09-30")
     fema.fill("#responsible_official", "Director, National Preparedness Directorate")
     fema.click("button:has-text('Submit the response')")
-    assert "response was submitted" in _flash(fema)
+    _expect_flash(fema, "response was submitted")
 
     oig = sign_in("oig")
     oig.goto(rec_url)
     oig.locator("#decision").get_by_role("link", name="Resolve", exact=True).click()
     oig.fill("#note", "FEMA's plan is responsive.")
     oig.get_by_role("button", name="Resolve", exact=True).click()
-    assert "Open–Resolved" in _flash(oig)
+    _expect_flash(oig, "Open–Resolved")
 
     fema.goto(rec_url)
     fema.click("a:has-text('Post a progress update')")
     fema.fill("#text", "Guidance sent to 54 state EOCs.")
     fema.click("button:has-text('Post a progress update')")
-    assert "update was posted" in _flash(fema)
+    _expect_flash(fema, "update was posted")
     fema.click("a:has-text('Request closure')")
     fema.fill("#justification", "Guidance sent to every EOC; the survey shows it applies locally.")
     fema.set_input_files("#documents", str(evidence))
     fema.click("button:has-text('Request closure')")
-    assert "Closure was requested" in _flash(fema)
-    assert "eoc-survey.pdf" in fema.inner_text("main")
+    _expect_flash(fema, "Closure was requested")
+    expect(fema.locator("main")).to_contain_text("eoc-survey.pdf")
 
     oig.goto(rec_url)
     oig.locator("#decision").get_by_role("link", name="Close", exact=True).click()
     oig.select_option("#outcome", "implemented")
     oig.fill("#note", "The evidence shows the guidance reached local EOCs.")
     oig.get_by_role("button", name="Close", exact=True).click()
-    assert "closed" in _flash(oig)
-    history = oig.inner_text("section[aria-labelledby=history-heading]")
+    _expect_flash(oig, "closed")
+    history = oig.locator("section[aria-labelledby=history-heading]")
     for step in ("Response submitted", "Resolved", "Progress update", "Closure requested", "Closed"):
-        assert step in history
-    assert "CLOSED–IMPLEMENTED" in oig.inner_text("h1").upper()
+        expect(history).to_contain_text(step)
+    expect(oig.locator("h1")).to_contain_text(re.compile("closed–implemented", re.IGNORECASE))
     with oig.expect_download() as download:
         oig.click("a:has-text('eoc-survey.pdf')")
     assert Path(download.value.path()).read_bytes() == PDF
