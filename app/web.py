@@ -4,10 +4,9 @@ numbers from the query string and keyset pages."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import abort, current_app, request
@@ -15,7 +14,7 @@ from sqlalchemy.orm import Session
 from werkzeug.routing import IntegerConverter
 from wtforms import Form
 
-from app import keyset
+from app import clock, keyset
 from app.keyset import KeysetPage, SortKey
 
 # Ids are 32-bit INTEGER columns on PostgreSQL; a larger number is no row, not an error.
@@ -61,7 +60,7 @@ def safe_next(target: str | None) -> str | None:
 
 def today() -> date:
     """Today's date where the OIG works (APP_TIMEZONE), for deadlines and defaults."""
-    return datetime.now(ZoneInfo(current_app.config["APP_TIMEZONE"])).date()
+    return clock.today()
 
 
 def _field_at(form: Form, path: str) -> Any:

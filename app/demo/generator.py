@@ -12,12 +12,13 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 
+from app import clock
 from app.cache import bump_version
 from app.lifecycle.clocks import add_months
 from app.models import (
@@ -119,7 +120,7 @@ def generate(
         raise DemoDataError("Load the components first (flask --app app seed).")
 
     rng = random.Random(seed)
-    now = datetime.now(UTC)
+    now = clock.now()
     report_table, rec_table = Report.__table__, Recommendation.__table__
     addressee_table, event_table = Addressee.__table__, RecommendationEvent.__table__
     next_report = _table_max(conn, report_table) + 1
