@@ -3,6 +3,12 @@
 The schema is built once per run by the migrations (never create_all), on SQLite by
 default or on PostgreSQL when TEST_DATABASE_URL points there. Each test then runs inside
 a transaction that is rolled back, with the app's commits turned into savepoints.
+
+The clock is frozen for the whole run (time-machine, ticking from a fixed instant), so
+the suite never depends on the hour or the machine's time zone. RECTRACK_TEST_NOW moves
+that instant: `.ci/run` repeats the date-sensitive tests at an hour when the UTC and
+Eastern dates differ, and on a daylight-saving change day. Tests ask `app.clock` for
+today; a test in test_clock_seam.py refuses any wall-clock read under tests/.
 """
 
 from __future__ import annotations
@@ -10,18 +16,19 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy.orm import joinedload, scoped_session, selectinload, sessionmaker
 
-from app import audit, create_app
+from app import audit, clock, create_app
 from app.auth import services as accounts
 from app.cache import derived
 from app.extensions import db, limiter
@@ -40,7 +47,36 @@ from app.models import (
 from app.seed.services import load_seed
 from config import TestingConfig
 
+# A Monday afternoon in Washington; the same date in UTC and Eastern time.
+DEFAULT_TEST_NOW = "2026-11-16T17:00:00+00:00"
 PASSWORD = "correct horse battery staple"
+_traveller: Any = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _traveller
+    instant = datetime.fromisoformat(os.environ.get("RECTRACK_TEST_NOW") or DEFAULT_TEST_NOW)
+    if instant.tzinfo is None:
+        raise pytest.UsageError("RECTRACK_TEST_NOW needs a UTC offset, e.g. 2026-12-01T02:30:00+00:00")
+    _traveller = time_machine.travel(instant, tick=True)
+    _traveller.start()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _traveller is not None:
+        _traveller.stop()
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"clock frozen (ticking) from {os.environ.get('RECTRACK_TEST_NOW') or DEFAULT_TEST_NOW}"
+
+
+@pytest.fixture
+def today() -> date:
+    """The app's today (APP_TIMEZONE) on the frozen clock."""
+    return clock.today()
+
+
 ROLES = ("admin", "oig", "liaison", "viewer")
 
 

@@ -6,13 +6,14 @@ from __future__ import annotations
 import hashlib
 import io
 import zipfile
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 
+from app import clock
 from app.extensions import db
 from app.lifecycle.attachments import AttachmentError, Upload, classify, sanitize_name
 from app.models import Attachment, RecommendationEvent
@@ -100,7 +101,7 @@ def _respond_with(client, files: list[tuple[bytes, str]]):
         "concurrence": "concur",
         "response": "FEMA concurs.",
         "corrective_action_plan": "Plan.",
-        "target_date": (date.today() + timedelta(days=90)).isoformat(),
+        "target_date": (clock.today() + timedelta(days=90)).isoformat(),
         "responsible_official": "Director",
         "documents": [(io.BytesIO(content), name) for content, name in files],
     }

@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
+from app import clock
 from app.extensions import db
 from app.lifecycle import workflow
 from app.lifecycle.workflow import Context, ResponseData, UpdateData
@@ -34,7 +35,7 @@ def _response(text: str) -> dict[str, str]:
         "concurrence": "concur",
         "response": text,
         "corrective_action_plan": "Plan.",
-        "target_date": (date.today() + timedelta(days=120)).isoformat(),
+        "target_date": (clock.today() + timedelta(days=120)).isoformat(),
         "responsible_official": "Director",
     }
 
@@ -162,7 +163,7 @@ def _resolve_with_update(number: int, days_since_activity: int, target_in_days: 
     """Resolve OIG-12-15 #number on a past date so its update clock is where we want it."""
     r = rec("OIG-12-15", number)
     ia = r.addressees[0]
-    start = date.today() - timedelta(days=days_since_activity)
+    start = clock.today() - timedelta(days=days_since_activity)
     workflow.submit_response(
         db.session,
         Context(user_by_email(EMAILS["liaison"]), start),
@@ -205,10 +206,10 @@ def test_response_resolution_and_gao_filters(as_role) -> None:
     after_response = rec("OIG-12-15", 3)
     workflow.submit_response(
         db.session,
-        Context(user_by_email(EMAILS["fema"]), date.today()),
+        Context(user_by_email(EMAILS["fema"]), clock.today()),
         after_response,
         _fema_row(after_response),
-        ResponseData(Concurrence.CONCUR, "ok", "plan", date.today() + timedelta(days=30), "o"),
+        ResponseData(Concurrence.CONCUR, "ok", "plan", clock.today() + timedelta(days=30), "o"),
     )
     db.session.commit()
     # I&A's own 90-day response is still missing: a concurrence quoted in the report is
@@ -218,7 +219,7 @@ def test_response_resolution_and_gao_filters(as_role) -> None:
     ia_row = next(a for a in after_response.addressees if a.component.abbreviation == "I&A")
     workflow.submit_response(
         db.session,
-        Context(user_by_email(EMAILS["liaison"]), date.today()),
+        Context(user_by_email(EMAILS["liaison"]), clock.today()),
         after_response,
         ia_row,
         ResponseData(Concurrence.NON_CONCUR, "Better directed to FEMA."),

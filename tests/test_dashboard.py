@@ -4,11 +4,11 @@ every write at once, and it shows only what the reader may see."""
 from __future__ import annotations
 
 import re
-from datetime import date
 
 import pytest
 import sqlalchemy as sa
 
+from app import clock
 from app.cache import data_version
 from app.demo.generator import generate
 from app.extensions import db
@@ -37,7 +37,12 @@ def _list_total(client, href: str) -> int:
 @pytest.mark.parametrize("role", ["oig", "liaison", "viewer"])
 def test_every_dashboard_number_is_the_count_of_its_list(app, role: str) -> None:
     generate(
-        db.session.connection(), reports=40, recommendations=300, seed=3, today=date.today(), allow_mixed=True
+        db.session.connection(),
+        reports=40,
+        recommendations=300,
+        seed=3,
+        today=clock.today(),
+        allow_mixed=True,
     )
     db.session.commit()
     client = app.test_client()
@@ -53,7 +58,7 @@ def test_dashboard_follows_a_write_at_once(app) -> None:
     login(client, "oig")
     before = dict(_links(client))["/recommendations?status=open_resolved"]
     cpg = rec("OIG-12-15", 1)
-    workflow.resolve(db.session, Context(user_by_email(EMAILS["oig"]), date.today()), cpg)
+    workflow.resolve(db.session, Context(user_by_email(EMAILS["oig"]), clock.today()), cpg)
     db.session.commit()
     assert dict(_links(client))["/recommendations?status=open_resolved"] == before + 1
 

@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
+from app import clock
 from app.extensions import db
 from app.lifecycle import workflow
 from app.lifecycle.history import state_as_of, states_as_of
@@ -119,7 +120,7 @@ def test_states_for_many_recommendations_in_a_fixed_number_of_queries() -> None:
 def test_replay_up_to_today_matches_the_current_record() -> None:
     rec_id = _walk_cpg_502()
     current = rec("OIG-12-15", 3)
-    snapshot = state_as_of(db.session, rec_id, date.today())
+    snapshot = state_as_of(db.session, rec_id, clock.today())
     assert snapshot.status == current.status
     assert snapshot.resolved_on == current.resolved_on
     assert snapshot.closed_on == current.closed_on

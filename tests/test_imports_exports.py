@@ -16,7 +16,6 @@ import random
 import re
 import zipfile
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +28,7 @@ from openpyxl import load_workbook
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, selectinload
 
-from app import audit, create_app
+from app import audit, clock, create_app
 from app.exports.columns import COLUMNS, KEYS, PLACEHOLDER
 from app.extensions import db
 from app.imports.reader import FileProblem, read_sheet
@@ -172,7 +171,7 @@ def _import(data: bytes, *, commit: bool = True, filename: str = "test.csv") -> 
         filename=filename,
         data=data,
         commit=commit,
-        today=date.today(),
+        today=clock.today(),
     )
 
 
@@ -501,7 +500,7 @@ def test_xlsx_export_imports_back_into_an_empty_database(as_role, scratch_url: s
                 filename="export.xlsx",
                 data=data,
                 commit=True,
-                today=date.today(),
+                today=clock.today(),
             )
             assert result.problems == []
             assert result.committed

@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from app import keyset
+from app import clock, keyset
 from app.extensions import db
 from app.lifecycle import workflow
 from app.lifecycle.workflow import Context
@@ -126,6 +126,6 @@ def test_list_total_is_cached_but_moves_with_every_write(client) -> None:
         assert _total(client) == before
     assert not any("count(" in s.lower() for s in again)  # served from the cache
 
-    workflow.resolve(db.session, Context(user_by_email(EMAILS["oig"]), date.today()), rec("OIG-12-15", 1))
+    workflow.resolve(db.session, Context(user_by_email(EMAILS["oig"]), clock.today()), rec("OIG-12-15", 1))
     db.session.commit()
     assert _total(client) == before + 1

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import io
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
+from app import clock
 from app.extensions import db
 from app.models import (
     Addressee,
@@ -43,7 +44,7 @@ def _response(**overrides: object) -> dict[str, object]:
         "concurrence": "concur",
         "response": "FEMA concurs and will distribute CPG-502 to every EOC.",
         "corrective_action_plan": "Update the distribution list; send the guidance; survey EOCs.",
-        "target_date": (date.today() + timedelta(days=200)).isoformat(),
+        "target_date": (clock.today() + timedelta(days=200)).isoformat(),
         "responsible_official": "Director, National Preparedness Directorate",
     }
     data.update(overrides)
@@ -333,10 +334,10 @@ def test_moving_the_target_date_needs_a_reason_and_keeps_the_old_date(app) -> No
     fema, oig = app.test_client(), app.test_client()
     login(fema, "fema")
     login(oig, "oig")
-    first = date.today() + timedelta(days=100)
+    first = clock.today() + timedelta(days=100)
     fema.post(_url(cpg, "FEMA", "respond"), data=_response(target_date=first.isoformat()))
     oig.post(_url(cpg, None, "resolve"), data={})
-    later = (date.today() + timedelta(days=300)).isoformat()
+    later = (clock.today() + timedelta(days=300)).isoformat()
     page = fema.post(_url(cpg, "FEMA", "update"), data={"text": "Delayed.", "new_target_date": later})
     assert "Explain why the target date moves." in page.get_data(as_text=True)
     assert _row(_cpg(), "FEMA").target_date == first

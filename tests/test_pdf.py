@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from flask import Flask
 from pypdf import PdfReader
 
+from app import clock
 from app.extensions import db
 from app.lifecycle import workflow
 from app.lifecycle.workflow import Context, ResponseData
@@ -151,7 +152,7 @@ def _walk(today: date) -> int:
     ],
 )
 def test_pdf_as_of_a_past_date_shows_that_dates_status(as_role, as_of, status, present, absent) -> None:
-    report_id = _walk(date.today())
+    report_id = _walk(clock.today())
     text = _text(_get(as_role("oig"), f"/reports/{report_id}/status.pdf?as_of={as_of}").data)
     assert f"Recommendation 3 · {status}" in text
     section = text.split("Recommendation 3 ·", 1)[1].split("Recommendation 4 ·", 1)[0]

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 
+from app import clock
 from app.demo.generator import generate
 from app.extensions import db
 from app.models import Component, Recommendation, Report
@@ -51,7 +51,7 @@ def _add(recommendations: int, reports: int, seed: int) -> None:
         reports=reports,
         recommendations=recommendations,
         seed=seed,
-        today=date.today(),
+        today=clock.today(),
         allow_mixed=True,
     )
     db.session.commit()
