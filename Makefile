@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run install install-dev assets db seed test test-sqlite test-pg lint format bench clean
+.PHONY: run install install-dev assets db seed test test-sqlite test-pg test-clock lint format bench clean
 
 run: install assets db seed  ## serve the app with seed data on http://127.0.0.1:5000
 	$(FLASK) run --host $(HOST) --port $(PORT)
@@ -61,6 +61,16 @@ test-sqlite: install-dev assets
 
 test-pg: install-dev assets  ## the whole suite on PostgreSQL
 	TEST_DATABASE_URL=$(PG_TEST_URL) $(PY) -m pytest $(PYTEST_ARGS)
+
+# The date-sensitive tests again, with the clock frozen where the UTC and Eastern dates
+# differ (21:30 on 30 November in Washington) and across the autumn daylight-saving change.
+CLOCK_TESTS := tests/test_clock_seam.py tests/test_clocks.py tests/test_concurrency_and_queues.py \
+	tests/test_keyset.py tests/test_dashboard.py tests/test_pdf.py tests/test_history.py \
+	tests/test_lifecycle.py tests/test_restricted_filters.py
+test-clock: install-dev assets  ## date-sensitive tests at awkward instants, SQLite and PostgreSQL
+	env -u DATABASE_URL -u TEST_DATABASE_URL RECTRACK_TEST_NOW=2026-12-01T02:30:00+00:00 $(PY) -m pytest $(CLOCK_TESTS)
+	env -u DATABASE_URL -u TEST_DATABASE_URL RECTRACK_TEST_NOW=2026-11-01T05:45:00+00:00 $(PY) -m pytest $(CLOCK_TESTS)
+	TEST_DATABASE_URL=$(PG_TEST_URL) RECTRACK_TEST_NOW=2026-12-01T02:30:00+00:00 $(PY) -m pytest $(CLOCK_TESTS)
 
 bench: install assets  ## build 10k and 100k databases on SQLite and PostgreSQL and measure
 	@command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
