@@ -100,7 +100,9 @@ class FallbackStore:
         if failed_at is not None:
             with self._lock:
                 self._failed_at = None
-            log.warning("Rate-limit store %s answers again; counting failed sign-ins there.", _redacted(self.uri))
+            log.warning(
+                "Rate-limit store %s answers again; counting sign-in failures there.", _redacted(self.uri)
+            )
         return result
 
     def reset(self) -> None:
