@@ -62,11 +62,24 @@ class BaseConfig:
     # Uploads wait here between an import's dry run and its commit.
     IMPORT_STAGING_DIR = os.environ.get("IMPORT_STAGING_DIR", str(INSTANCE_DIR / "imports"))
 
+    # Sign-in throttling (app/auth/throttle.py; README, "Security notes"). Counters live in
+    # RATELIMIT_STORAGE_URI, and in memory while that store cannot be reached.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
-    RATELIMIT_HEADERS_ENABLED = True
-    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "5 per minute")
-    LOGIN_LOCKOUT_THRESHOLD = _int_env("LOGIN_LOCKOUT_THRESHOLD", 10)
-    LOGIN_LOCKOUT_MINUTES = _int_env("LOGIN_LOCKOUT_MINUTES", 15)
+    # Failed sign-ins from one address (an IPv6 /64), whatever the account: password spraying.
+    LOGIN_LIMIT_PER_ADDRESS = os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "10 per 15 minutes")
+    # Failed sign-ins from one address to one account.
+    LOGIN_LIMIT_PER_ADDRESS_AND_ACCOUNT = os.environ.get(
+        "LOGIN_LIMIT_PER_ADDRESS_AND_ACCOUNT", "5 per 15 minutes"
+    )
+    # Failed sign-ins to one account from addresses and browsers it has not signed in from.
+    LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "10 per 15 minutes")
+    # After this many failures in a row (NIST SP 800-63B: at most 100), only known
+    # browsers and addresses may sign in to the account until one of them succeeds.
+    LOGIN_MAX_CONSECUTIVE_FAILURES = _int_env("LOGIN_MAX_CONSECUTIVE_FAILURES", 100)
+    # An address the account signed in from this recently is known.
+    LOGIN_KNOWN_ADDRESS_DAYS = _int_env("LOGIN_KNOWN_ADDRESS_DAYS", 30)
+    # A browser that signed in to the account keeps a signed cookie saying so this long.
+    LOGIN_DEVICE_COOKIE_DAYS = _int_env("LOGIN_DEVICE_COOKIE_DAYS", 180)
 
     # Number of reverse proxies in front of the app whose X-Forwarded-For is trusted.
     TRUSTED_PROXY_COUNT = _int_env("TRUSTED_PROXY_COUNT", 0)

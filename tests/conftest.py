@@ -30,8 +30,9 @@ from sqlalchemy.orm import joinedload, scoped_session, selectinload, sessionmake
 
 from app import audit, clock, create_app
 from app.auth import services as accounts
+from app.auth import throttle
 from app.cache import derived
-from app.extensions import db, limiter
+from app.extensions import db
 from app.models import (
     Addressee,
     Component,
@@ -183,7 +184,7 @@ def db_session(request: pytest.FixtureRequest) -> Iterator[scoped_session | None
     )
     original = db.session
     db.session = session
-    limiter.reset()
+    app.extensions[throttle.EXTENSION_KEY].reset()
     # Rolled-back tests reuse data versions, so nothing cached under one may carry over
     # (in production a version names one committed state, never two).
     derived.clear()

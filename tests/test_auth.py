@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 
 from app.auth.passwords import hash_password, password_problems
-from app.database import utcnow
 from app.extensions import db
 from app.models import AuditEvent, User
 from tests.conftest import EMAILS, PASSWORD, user_by_email
@@ -65,26 +62,9 @@ def test_rate_limit_per_account_and_ip(client) -> None:
         assert _login(client, EMAILS["oig"], "wrong password, attempt").status_code == 200
     response = _login(client, EMAILS["oig"], PASSWORD)
     assert response.status_code == 429
-    assert "Too many attempts" in response.get_data(as_text=True)
+    assert "Too many failed sign-in attempts" in response.get_data(as_text=True)
     # another account from the same address is not blocked by this one's limit
     assert _login(client, EMAILS["viewer"], PASSWORD).status_code == 302
-
-
-def test_lockout_after_repeated_failures_from_many_addresses(app: Flask, client) -> None:
-    threshold = app.config["LOGIN_LOCKOUT_THRESHOLD"]
-    for i in range(threshold):
-        _login(client, EMAILS["liaison"], "wrong password, attempt", ip=f"198.51.100.{i + 1}")
-    user = user_by_email(EMAILS["liaison"])
-    assert user.locked_until is not None
-    # the right password is refused while locked, with the same message
-    page = _login(client, EMAILS["liaison"], PASSWORD, ip="203.0.113.9").get_data(as_text=True)
-    assert GENERIC in page
-    assert _events("login")[-1].changes["reason"] == "account locked"
-    # once the pause is over, the right password works again
-    user = user_by_email(EMAILS["liaison"])
-    user.locked_until = utcnow() - timedelta(seconds=1)
-    db.session.commit()
-    assert _login(client, EMAILS["liaison"], PASSWORD, ip="203.0.113.9").status_code == 302
 
 
 @pytest.mark.parametrize(
@@ -138,7 +118,9 @@ def test_passwords_are_argon2id_with_required_cost() -> None:
         ("a" * 14, False),
         ("b" * 15, False),
         ("fifteen chars!!", True),
-        ("x" * 64 + "y", True),
+        ("violet harbour lantern parade with a rather long tail of words", True),
+        ("quartz ferry " * 9 + "lantern", True),  # 124 characters: judged in pieces
+        ("iloveyou" * 16, False),  # 128 characters, all repeats
         ("z" * 129, False),
     ],
 )

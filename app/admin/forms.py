@@ -31,7 +31,10 @@ class NewUserForm(UserForm):
     )
     password = PasswordField(
         "Initial password",
-        description="15 to 128 characters. Give it to the person by a separate channel.",
+        description=(
+            "15 to 128 characters, not a common or breached password. "
+            "Give it to the person by a separate channel."
+        ),
         validators=[DataRequired("Enter an initial password.")],
     )
 

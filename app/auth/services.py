@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.orm import Session, selectinload
 
 from app import audit
 from app.audit import AuditActor
 from app.auth.passwords import hash_password, needs_rehash, password_problems, verify_password
-from app.models import Component, Role, User
+from app.auth.throttle import LoginThrottle, Refusal
+from app.models import AuditEvent, Component, Role, User
 
 
 class AccountError(ValueError):
@@ -24,13 +27,40 @@ class AccountError(ValueError):
 
 
 @dataclass(frozen=True)
-class LockoutPolicy:
-    threshold: int
-    minutes: int
+class LoginPolicy:
+    """The parts of sign-in throttling kept in the database (see authenticate)."""
+
+    max_consecutive_failures: int
+    known_address_days: int
+
+
+@dataclass(frozen=True)
+class LoginAttempt:
+    """What came of a sign-in: the user, or None; `refusal` when it was not even checked."""
+
+    user: User | None = None
+    refusal: Refusal | None = None
+
+
+NOT_AN_EMAIL = "(not an e-mail address)"
 
 
 def normalize_email(email: str) -> str:
     return email.strip().lower()
+
+
+def email_for_audit(typed: str, user: User | None) -> str:
+    """What a sign-in's audit event says was typed as the e-mail address: the address
+    when it is shaped like one, else a placeholder, since people do type their password
+    into the e-mail field and the audit trail must not keep it."""
+    if user is not None:
+        return user.email
+    email = normalize_email(typed)
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError:
+        return NOT_AN_EMAIL
+    return email
 
 
 def user_by_email(session: Session, email: str) -> User | None:
@@ -47,6 +77,56 @@ def load_user(session: Session, user_id: int, session_version: int) -> User | No
     return user
 
 
+def signed_in_from(session: Session, user: User, source_ip: str | None, since: datetime) -> bool:
+    """Whether the account signed in successfully from this address since then (the
+    audit trail records every sign-in with its address)."""
+    if not source_ip:
+        return False
+    return bool(
+        session.scalar(
+            sa.select(
+                sa.exists().where(
+                    AuditEvent.actor_id == user.id,
+                    AuditEvent.action == "login",
+                    AuditEvent.outcome == "success",
+                    AuditEvent.source_ip == source_ip,
+                    AuditEvent.occurred_at >= since,
+                )
+            )
+        )
+    )
+
+
+def _refusal(
+    throttle: LoginThrottle,
+    policy: LoginPolicy,
+    user: User | None,
+    email: str,
+    source_ip: str | None,
+    *,
+    device_known: bool,
+    known: Callable[[], bool],
+) -> Refusal | None:
+    """Why this attempt is refused before its password is checked, or None."""
+    exhausted = throttle.exhausted(source_ip, email)
+    if "address_account" in exhausted:
+        return Refusal(
+            "throttled: too many failures from this address for this account", exhausted["address_account"]
+        )
+    if "address" in exhausted and not device_known:
+        return Refusal("throttled: too many failures from this address", exhausted["address"])
+    at_cap = user is not None and user.failed_login_count >= policy.max_consecutive_failures
+    if ("account" not in exhausted and not at_cap) or known():
+        return None
+    if at_cap:
+        return Refusal(
+            f"throttled: {policy.max_consecutive_failures} failures in a row; "
+            "only known browsers and addresses may sign in",
+            exhausted.get("account", throttle.account_window_seconds),
+        )
+    return Refusal("throttled: too many failures for this account from unknown sources", exhausted["account"])
+
+
 def authenticate(
     session: Session,
     email: str,
@@ -54,62 +134,98 @@ def authenticate(
     *,
     source_ip: str | None,
     now: datetime,
-    lockout: LockoutPolicy,
-) -> User | None:
-    """Check a sign-in attempt and audit it. Returns the user, or None on any failure.
+    throttle: LoginThrottle,
+    policy: LoginPolicy,
+    device_user_ids: frozenset[int] = frozenset(),
+) -> LoginAttempt:
+    """Check a sign-in attempt, count it and audit it.
 
-    Every failure looks the same to the caller (and so to the person signing in): an
-    unknown account, a wrong password, a disabled or locked account.
+    Every failure looks the same to the person signing in (an unknown account, a wrong
+    password, a disabled account), and so does every refusal.
+
+    Throttling follows NIST SP 800-63B and OWASP ASVS 5.0 V6: it slows the source of the
+    failures rather than locking the account, so nobody can lock someone else out.
+
+    - An address with too many recent failures, whatever the account, is refused (password
+      spraying), except for an account whose device cookie the browser holds: an office
+      behind one address keeps working while one machine there sprays.
+    - An address with too many recent failures on one account is refused for that
+      account, device cookie or not.
+    - Too many recent failures on one account from unknown sources refuse further unknown
+      sources; known ones go on. A source is known to an account when the browser holds
+      the device cookie that a successful sign-in to it sets (signed, so it cannot be
+      made up), or when the account signed in from the address within
+      LOGIN_KNOWN_ADDRESS_DAYS. The owner keeps signing in while strangers hammer.
+    - After LOGIN_MAX_CONSECUTIVE_FAILURES (at most 100, as NIST requires) failures in a
+      row, unknown sources are refused until a known one signs in or an administrator
+      resets the password; no window reopens it. Known sources still face their
+      address limits.
+
+    A refused attempt checks no password, counts as no failure, and is audited as
+    "denied". Failures from known sources do not count toward the account window.
     """
-    email = normalize_email(email)
     user = user_by_email(session, email)
-    password_ok = verify_password(user.password_hash if user else None, password)
+    audit_email = email_for_audit(email, user)
+    email = normalize_email(email)
+    actor = AuditActor.for_user(user, source_ip) if user else AuditActor.anonymous(source_ip)
+    device_known = user is not None and user.id in device_user_ids
 
-    reason = None
-    if user is None:
-        reason = "unknown account"
-    elif not user.active:
-        reason = "account disabled"
-    elif user.locked_until is not None and user.locked_until > now:
-        reason = "account locked"
-    elif not password_ok:
-        reason = "wrong password"
-        user.failed_login_count += 1
-        if user.failed_login_count >= lockout.threshold:
-            user.locked_until = now + timedelta(minutes=lockout.minutes)
-            user.failed_login_count = 0
-            reason = "wrong password; account locked"
+    @cache
+    def known() -> bool:
+        if user is None:
+            return False
+        since = now - timedelta(days=policy.known_address_days)
+        return device_known or signed_in_from(session, user, source_ip, since)
 
-    if reason is not None:
-        actor = AuditActor.for_user(user, source_ip) if user else AuditActor.anonymous(source_ip)
+    refusal = _refusal(throttle, policy, user, email, source_ip, device_known=device_known, known=known)
+    if refusal is not None:
         audit.record(
             session,
             "login",
             actor=actor,
             object_type="users",
             object_id=user.id if user else None,
-            changes={"email": email, "reason": reason},
+            changes={"email": audit_email, "reason": refusal.reason},
+            outcome="denied",
+        )
+        session.flush()
+        return LoginAttempt(refusal=refusal)
+
+    password_ok = verify_password(user.password_hash if user else None, password)
+    reason = None
+    if user is None:
+        reason = "unknown account"
+    elif not user.active:
+        reason = "account disabled"
+    elif not password_ok:
+        reason = "wrong password"
+
+    if reason is not None:
+        throttle.record_failure(source_ip, email, count_for_account=not known())
+        if user is not None:  # counted in SQL, so parallel attempts cannot lose a failure
+            user.failed_login_count = User.failed_login_count + 1
+        audit.record(
+            session,
+            "login",
+            actor=actor,
+            object_type="users",
+            object_id=user.id if user else None,
+            changes={"email": audit_email, "reason": reason},
             outcome="failure",
         )
         session.flush()
-        return None
+        return LoginAttempt()
 
     assert user is not None
+    throttle.record_success(source_ip, email)
     user.failed_login_count = 0
-    user.locked_until = None
     user.last_login_at = now
     if needs_rehash(user.password_hash):
         audit.set_actor(session, AuditActor.for_user(user, source_ip))
         user.password_hash = hash_password(password)
-    audit.record(
-        session,
-        "login",
-        actor=AuditActor.for_user(user, source_ip),
-        object_type="users",
-        object_id=user.id,
-    )
+    audit.record(session, "login", actor=actor, object_type="users", object_id=user.id)
     session.flush()
-    return user
+    return LoginAttempt(user=user)
 
 
 def end_session(session: Session, user: User, *, source_ip: str | None) -> None:
@@ -125,8 +241,9 @@ def end_session(session: Session, user: User, *, source_ip: str | None) -> None:
     session.flush()
 
 
-def check_new_password(password: str, confirm: str | None, email: str) -> None:
-    problems = password_problems(password, email)
+def check_new_password(password: str, confirm: str | None, email: str, name: str = "") -> None:
+    """Refuse a new password that breaks the rules (app/auth/passwords.py), or an unconfirmed one."""
+    problems = password_problems(password, email, name)
     if problems:
         raise AccountError(" ".join(problems), field="password")
     if confirm is not None and password != confirm:
@@ -137,7 +254,7 @@ def change_password(session: Session, user: User, current: str, new: str, confir
     """Change one's own password; other sessions of the account stop working."""
     if not verify_password(user.password_hash, current):
         raise AccountError("Your current password is not correct.", field="current_password")
-    check_new_password(new, confirm, user.email)
+    check_new_password(new, confirm, user.email, user.display_name)
     user.password_hash = hash_password(new)
     user.session_version += 1
     session.flush()
@@ -179,7 +296,7 @@ def create_user(
         raise AccountError("Enter a name.", field="display_name")
     components = list(components)
     _check_role_components(role, components)
-    check_new_password(password, None, email)
+    check_new_password(password, None, email, display_name)
     user = User(
         email=email,
         display_name=display_name.strip(),
@@ -253,9 +370,8 @@ def update_user(
 
 def reset_password(session: Session, user: User, password: str, confirm: str) -> None:
     """Set a new password for someone else (admins only); their sessions end."""
-    check_new_password(password, confirm, user.email)
+    check_new_password(password, confirm, user.email, user.display_name)
     user.password_hash = hash_password(password)
     user.session_version += 1
-    user.locked_until = None
-    user.failed_login_count = 0
+    user.failed_login_count = 0  # unknown sources may try again
     session.flush()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from flask import (
     Blueprint,
     current_app,
@@ -15,29 +17,35 @@ from flask import (
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from app.auth import services
+from app.auth import devices, services, throttle
 from app.auth.forms import LoginForm, PasswordChangeForm
 from app.database import utcnow
-from app.extensions import db, limiter
+from app.extensions import db
 from app.web import add_field_error, client_ip, safe_next
 
 bp = Blueprint("auth", __name__)
 
 GENERIC_FAILURE = "The e-mail address or password is not correct, or sign-in is paused."
+THROTTLED = (
+    "Too many failed sign-in attempts. Sign-in from here is paused: try again in {minutes}, "
+    "or from a browser you have signed in with before."
+)
 
 
-def _login_rate_key() -> str:
-    email = services.normalize_email(request.form.get("email", ""))
-    return f"login:{client_ip()}:{email}"
+def _login_policy() -> services.LoginPolicy:
+    return services.LoginPolicy(
+        max_consecutive_failures=current_app.config["LOGIN_MAX_CONSECUTIVE_FAILURES"],
+        known_address_days=current_app.config["LOGIN_KNOWN_ADDRESS_DAYS"],
+    )
 
 
-def _login_rate_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
+def _minutes(seconds: int) -> str:
+    minutes = max(1, math.ceil(seconds / 60))
+    return "1 minute" if minutes == 1 else f"{minutes} minutes"
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_rate_limit, key_func=_login_rate_key, methods=["POST"])
-def login() -> str | Response:
+def login() -> str | Response | tuple[str, int, dict[str, str]]:
     """Sign in with e-mail and password."""
     if current_user.is_authenticated:
         return redirect(url_for("dashboard.index"))
@@ -45,25 +53,31 @@ def login() -> str | Response:
     if request.method == "GET":
         form.next.data = safe_next(request.args.get("next"))
     if form.validate_on_submit():
-        user = services.authenticate(
+        attempt = services.authenticate(
             db.session,
             form.email.data,
             form.password.data,
             source_ip=client_ip(),
             now=utcnow(),
-            lockout=services.LockoutPolicy(
-                current_app.config["LOGIN_LOCKOUT_THRESHOLD"],
-                current_app.config["LOGIN_LOCKOUT_MINUTES"],
-            ),
+            throttle=throttle.current(),
+            policy=_login_policy(),
+            device_user_ids=devices.known_user_ids(),
         )
         db.session.commit()
-        if user is not None:
+        if attempt.user is not None:
             target = safe_next(form.next.data)
             session.clear()
-            login_user(user)
+            login_user(attempt.user)
             session.permanent = True
-            flash(f"Signed in as {user.display_name} ({user.role.label}).", "success")
-            return redirect(target or url_for("dashboard.index"))
+            flash(f"Signed in as {attempt.user.display_name} ({attempt.user.role.label}).", "success")
+            response = redirect(target or url_for("dashboard.index"))
+            devices.remember(response, attempt.user.id)
+            return response
+        if attempt.refusal is not None:
+            seconds = attempt.refusal.retry_after
+            add_field_error(form, None, THROTTLED.format(minutes=_minutes(seconds)))
+            page = render_template("auth/login.html", form=form)
+            return page, 429, {"Retry-After": str(seconds)}
         add_field_error(form, None, GENERIC_FAILURE)
     return render_template("auth/login.html", form=form)
 

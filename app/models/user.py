@@ -38,8 +38,9 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(sa.String(255), info={"audit": "redact"})
     # Bumped on logout and password change: every older session cookie stops working.
     session_version: Mapped[int] = mapped_column(default=1, server_default="1", info={"audit": False})
+    # Failed sign-ins in a row, from anywhere; a success or a password reset ends the run
+    # (app/auth/services.py, authenticate).
     failed_login_count: Mapped[int] = mapped_column(default=0, server_default="0", info={"audit": False})
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, info={"audit": False})
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, info={"audit": False})
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, info={"audit": False})
 
