@@ -89,6 +89,26 @@ def test_xlsx_export_records_the_filters_and_the_rows(as_role) -> None:
     assert event.changes == {"format": "xlsx", "filters": {"year": 2011}, "rows": 5, "complete": True}
 
 
+def test_a_csv_export_cut_off_midway_records_what_was_written(as_role, today) -> None:
+    from app.demo.generator import generate
+
+    generate(db.session.connection(), reports=60, recommendations=700, seed=3, today=today, allow_mixed=True)
+    db.session.commit()
+    oig = as_role("oig")
+    since = _mark()
+    response = oig.get("/recommendations/export.csv", buffered=False)
+    chunks = iter(response.response)
+    first = next(chunks)
+    while not first:  # stream_with_context and the response wrapper may hand over empty chunks first
+        first = next(chunks)
+    response.close()  # the client goes away after the first chunk
+    sent = len(list(csv.reader(io.StringIO(first.decode("utf-8").lstrip("\ufeff"))))) - 1
+    assert sent == 500  # services.csv_chunks writes 500 rows per chunk, and there are more
+    event = _one(since, "export")
+    _assert_actor(event, "oig")
+    assert event.changes == {"format": "csv", "filters": {}, "rows": 500, "complete": False}
+
+
 def test_an_unfiltered_export_records_no_filters(as_role) -> None:
     viewer = as_role("viewer")
     since = _mark()

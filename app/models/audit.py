@@ -14,8 +14,9 @@ from app.extensions import db
 
 
 class AuditEvent(db.Model):
-    """Never updated or deleted: the ORM refuses it (app.audit) and so does a database
-    trigger (see the first migration)."""
+    """Never updated or deleted: the ORM refuses it (app.audit) and so do database
+    triggers (the first migration; on PostgreSQL, TRUNCATE too since 0006). The app's
+    runtime role cannot alter or drop them (app/db_roles.py)."""
 
     __tablename__ = "audit_events"
 
