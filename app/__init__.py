@@ -145,6 +145,16 @@ def _register_request_hooks(app: Flask) -> None:
         audit.set_actor(db.session, actor)
 
     @app.after_request
+    def write_access_events(response: Any) -> Any:
+        from app.web import client_ip, pending_accesses
+
+        accesses = pending_accesses()
+        if accesses:
+            actor = audit.get_actor(db.session) or audit.AuditActor.anonymous(client_ip())
+            audit.commit_apart(db.session, actor, accesses)
+        return response
+
+    @app.after_request
     def security_headers(response: Any) -> Any:
         response.headers.setdefault(
             "Content-Security-Policy",

@@ -1,16 +1,23 @@
-"""Append-only audit events for every change and every sign-in attempt.
+"""Append-only audit events for every change, every sign-in attempt, and every access
+worth knowing about (a read of a restricted item, a download, an export, a refused request).
 
 Changes are captured in one place, a flush hook, so no service can forget to audit: each
 new, changed or deleted row of an audited model becomes an AuditEvent with its fields
 before and after. The acting user travels on the session (`set_actor`), set once per
 request by the app and once per command by the CLI; a flush of an audited change with
-no actor is a programming error and fails loudly.
+no actor is a programming error and fails loudly. Every event names its record in words
+(app/audit_labels.py).
+
+Access events are not changes, and the request that causes one often saves nothing or is
+refused (a refused request is rolled back by app/errors.py). Views therefore only note
+them (app.web.note_access); once the view's own unit of work is over, `commit_apart`
+writes them in a transaction of their own (see its docstring).
 """
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -20,11 +27,18 @@ from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session, UOWTransaction
 from sqlalchemy.orm.base import NO_VALUE
 
+from app import audit_labels
 from app.cache import bump_version
 from app.database import utcnow
 from app.models.audit import AuditEvent
 
 _ACTOR_KEY = "audit_actor"
+_LABELS_KEY = "audit_labels_before_flush"
+# Columns that a record's name is made of: an update touching one is named again after the flush.
+_NAMING_COLUMNS = frozenset(
+    {"number", "title", "email", "abbreviation", "original_name", "kind"}
+    | {"report_id", "recommendation_id", "addressee_id", "component_id"}
+)
 REDACTED = "[redacted]"
 
 
@@ -69,12 +83,30 @@ def record(
     object_id: int | None = None,
     changes: dict[str, Any] | None = None,
     outcome: str = "success",
+    object_label: str | None = None,
 ) -> AuditEvent:
-    """Add an explicit event (sign-ins, imports, exports): things that are not a row change."""
+    """Add an explicit event (sign-ins, imports): things that are not a row change. The
+    record is named from the database unless `object_label` is given."""
     actor = actor or get_actor(session)
     if actor is None:
         raise AuditError(f"audit event {action!r} has no actor")
-    audit_event = AuditEvent(
+    if object_label is None and object_id is not None:
+        object_label = audit_labels.label(session.connection(), object_type, object_id)
+    audit_event = _event(actor, action, object_type, object_id, object_label, changes, outcome)
+    session.add(audit_event)
+    return audit_event
+
+
+def _event(
+    actor: AuditActor,
+    action: str,
+    object_type: str | None,
+    object_id: int | None,
+    object_label: str | None,
+    changes: dict[str, Any] | None,
+    outcome: str,
+) -> AuditEvent:
+    return AuditEvent(
         occurred_at=utcnow(),
         actor_id=actor.user_id,
         actor_label=actor.label,
@@ -82,12 +114,57 @@ def record(
         action=action,
         object_type=object_type,
         object_id=object_id,
+        object_label=object_label,
         changes=to_json(changes or {}),
         source_ip=actor.source_ip,
         outcome=outcome,
     )
-    session.add(audit_event)
-    return audit_event
+
+
+@dataclass(frozen=True)
+class Access:
+    """An access event waiting to be written: what was read, downloaded, exported or refused.
+    `details` must never hold restricted text: which file, which filters, how many rows."""
+
+    action: str
+    object_type: str | None = None
+    object_id: int | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+    outcome: str = "success"
+
+
+def commit_apart(session: Session, actor: AuditActor, accesses: list[Access]) -> None:
+    """Write access events in a transaction of their own, once the request's work is over.
+
+    Called at the end of a request (app/__init__.py) or of a streamed export, never from a
+    service: whatever the request meant to save, its view has committed by then, and
+    whatever it has not committed is ended here without being saved (`close` rolls back
+    and lets go of the loaded objects), exactly as the end of the request would. So the
+    events survive a refused (rolled-back) request, and this commit can never carry half
+    of a request's work with it.
+
+    The records are named first, in a read of their own; the INSERT then opens the new
+    transaction, so on SQLite it waits for the write lock (busy_timeout) instead of failing
+    on a stale read snapshot.
+    """
+    session.close()
+    names: dict[tuple[str, int], str] = {}
+    if any(a.object_id is not None for a in accesses):
+        names = audit_labels.labels(session.connection(), [(a.object_type, a.object_id) for a in accesses])
+        session.rollback()
+    session.add_all(
+        _event(
+            actor,
+            a.action,
+            a.object_type,
+            a.object_id,
+            names.get((a.object_type or "", a.object_id or 0)),
+            a.details,
+            a.outcome,
+        )
+        for a in accesses
+    )
+    session.commit()
 
 
 def to_json(value: Any) -> Any:
@@ -181,6 +258,17 @@ def _append_only(obj: object) -> bool:
     return isinstance(obj, AuditEvent) or getattr(obj, "__append_only__", False)
 
 
+def _name_before_flush(session: Session, _ctx: UOWTransaction, _instances: Any) -> None:
+    """Name the rows this flush may delete while they still exist (a delete-orphan shows up
+    only as a changed row here), so their delete events keep a name."""
+    rows = [obj for obj in (*session.deleted, *session.dirty) if _is_audited(obj)]
+    if rows:
+        pairs = [(_object_type(obj), _object_id(obj)) for obj in rows]
+        session.info[_LABELS_KEY] = audit_labels.labels(session.connection(), pairs)
+    else:
+        session.info.pop(_LABELS_KEY, None)
+
+
 def _guard_append_only(session: Session, _ctx: UOWTransaction, _instances: Any) -> None:
     for obj in session.deleted:
         if _append_only(obj):
@@ -215,6 +303,7 @@ def _capture_changes(session: Session, _ctx: UOWTransaction) -> None:
                     "changes": changes,
                 }
             )
+    before = session.info.pop(_LABELS_KEY, {})
     if not rows:
         return
     actor = get_actor(session)
@@ -223,6 +312,15 @@ def _capture_changes(session: Session, _ctx: UOWTransaction) -> None:
         raise AuditError(f"audited change without an actor: {', '.join(kinds)}")
     now = utcnow()
     connection = session.connection()
+    renamed = [
+        (r["object_type"], r["object_id"])
+        for r in rows
+        if r["action"] == "create" or (r["action"] == "update" and _NAMING_COLUMNS & r["changes"].keys())
+    ]
+    after = audit_labels.labels(connection, renamed) if renamed else {}
+    for row in rows:
+        key = (row["object_type"], row["object_id"])
+        row["object_label"] = after.get(key) or before.get(key)
     # Caches of derived data are keyed on this counter: bump it inside the transaction
     # that makes the change, so it moves exactly when the change commits.
     bump_version(connection)
@@ -247,5 +345,7 @@ def install(session_class: type[Session] = Session) -> None:
     """Register the audit hooks on every session (idempotent)."""
     if not event.contains(session_class, "before_flush", _guard_append_only):
         event.listen(session_class, "before_flush", _guard_append_only)
+    if not event.contains(session_class, "before_flush", _name_before_flush):
+        event.listen(session_class, "before_flush", _name_before_flush)
     if not event.contains(session_class, "after_flush", _capture_changes):
         event.listen(session_class, "after_flush", _capture_changes)

@@ -1,17 +1,19 @@
 """Friendly error pages. No traceback ever reaches the browser; a failed request rolls
-back, so nothing is half-saved."""
+back, so nothing is half-saved. A refused request (403) is recorded in the audit trail
+after the rollback, in a transaction of its own (app.audit.commit_apart)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
+from app.web import note_access, pending_accesses
 
 MESSAGES: dict[int, tuple[str, str]] = {
     400: (
@@ -59,6 +61,9 @@ def register(app: Flask) -> None:
         if code not in MESSAGES:
             return exc
         detail = exc.description if code in (400, 403, 409) and _custom(exc) else None
+        pending_accesses()  # a read or download noted before the error: nothing was delivered
+        if code == 403:
+            _note_refusal(detail)
         if code == 413:
             limit_mb = app.config["ATTACHMENT_MAX_BYTES"] // (1024 * 1024)
             detail = f"The largest file RecTrack accepts is {limit_mb} MB."
@@ -74,6 +79,28 @@ def register(app: Flask) -> None:
         # Forms check uniqueness first; this is the race where two saves collide.
         db.session.rollback()
         return render_error(409)
+
+
+# The record a refused request was about: the most specific id in its address.
+_OBJECT_ARGS = (
+    ("attachment_id", "attachments"),
+    ("addressee_id", "addressees"),
+    ("rec_id", "recommendations"),
+    ("report_id", "reports"),
+    ("component_id", "components"),
+    ("user_id", "users"),
+)
+
+
+def _note_refusal(reason: str | None) -> None:
+    """Who tried what: endpoint, method and path (never the query string or the form, which
+    could carry text), the record, and the reason the app gave in words."""
+    args = request.view_args or {}
+    object_type, object_id = next(((t, args[k]) for k, t in _OBJECT_ARGS if k in args), (None, None))
+    details = {"endpoint": request.endpoint, "method": request.method, "path": request.path}
+    if reason:
+        details["reason"] = reason
+    note_access("request", object_type=object_type, object_id=object_id, details=details, outcome="denied")
 
 
 def _custom(exc: HTTPException) -> bool:

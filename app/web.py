@@ -1,5 +1,5 @@
 """Request-level helpers shared by views: the client's address, safe redirects, dates,
-numbers from the query string and keyset pages."""
+numbers from the query string, keyset pages and access events for the audit trail."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import abort, current_app, request
+from flask import abort, current_app, g, request
 from sqlalchemy.orm import Session
 from werkzeug.routing import IntegerConverter
 from wtforms import Form
 
-from app import clock, keyset
+from app import audit, clock, keyset
 from app.keyset import KeysetPage, SortKey
 
 # Ids are 32-bit INTEGER columns on PostgreSQL; a larger number is no row, not an error.
@@ -38,6 +38,28 @@ def int_arg(name: str, *, low: int = 1, high: int = MAX_ID, default: int | None 
     if not low <= value <= high:
         abort(400, description=f"“{name}” must be a whole number from {low:,} to {high:,}.")
     return value
+
+
+def note_access(
+    action: str,
+    *,
+    object_type: str | None = None,
+    object_id: int | None = None,
+    details: dict[str, Any] | None = None,
+    outcome: str = "success",
+) -> None:
+    """Have this request leave an access event in the audit trail (a read of a restricted
+    item, a download, a PDF, a refusal). It is written when the request's own work is over,
+    in a transaction of its own (`pending_accesses`, app/__init__.py), and before the
+    response leaves: if it cannot be written, the response is an error, not the data."""
+    g.setdefault("audit_accesses", []).append(
+        audit.Access(action, object_type, object_id, details or {}, outcome)
+    )
+
+
+def pending_accesses() -> list[audit.Access]:
+    """The access events noted so far in this request (and forget them)."""
+    return g.pop("audit_accesses", [])
 
 
 def client_ip() -> str | None:

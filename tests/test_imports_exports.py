@@ -857,7 +857,10 @@ def test_only_oig_staff_may_import(as_role, role: str) -> None:
     assert client.post("/import/commit", data={"token": "0" * 64}).status_code == 403
     assert client.get("/import/template.csv").status_code == 403
     assert client.get("/import/template.xlsx").status_code == 403
-    assert _counts() == before
+    # Nothing imported; each of the five refusals is in the audit trail (outcome "denied").
+    assert _counts() == {**before, "audit": before["audit"] + 5}
+    outcomes = db.session.scalars(sa.select(AuditEvent.outcome).order_by(AuditEvent.id.desc()).limit(5))
+    assert list(outcomes) == ["denied"] * 5
 
 
 def test_admin_may_import(as_role) -> None:

@@ -138,3 +138,71 @@ def test_lifecycle_migration_backfills_history(scratch_url: str) -> None:
         with db.engine.connect() as conn:
             assert conn.execute(sa.text("SELECT count(*) FROM addressees")).scalar() == 2
         db.engine.dispose()
+
+
+def test_audit_label_migration_names_older_events_as_the_app_does(scratch_url: str) -> None:
+    """0006 names the events written before audit_events.object_label existed; its SQL
+    gives each record the same name as app/audit_labels.py."""
+    from sqlalchemy.orm import Session
+
+    from app import audit
+    from app.auth.services import create_user
+    from app.models import Addressee, Attachment, AuditEvent, Component, Recommendation, Report, Role
+    from app.seed.services import load_seed
+
+    app = create_app(TestingConfig(scratch_url))
+    with app.app_context():
+        upgrade()
+        actor = audit.AuditActor.system("tests: migration")
+        # db.session is the suite's own (conftest); this database gets a session of its own.
+        with Session(db.engine, info={"audit_actor": actor}) as session:
+            load_seed(session, actor)
+            create_user(
+                session,
+                email="named@test.example",
+                display_name="Named",
+                role=Role.OIG,
+                password="correct horse battery staple",
+            )
+            cpg = session.scalar(
+                sa.select(Recommendation)
+                .join(Report)
+                .where(Report.number == "OIG-12-15", Recommendation.number == 3)
+            )
+            fema_part = session.scalar(
+                sa.select(Addressee)
+                .join(Component)
+                .where(Addressee.recommendation_id == cpg.id, Component.abbreviation == "FEMA")
+            )
+            for addressee, name in ((fema_part, "plan.pdf"), (None, "oig memo.txt")):
+                session.add(
+                    Attachment(
+                        recommendation=cpg,
+                        addressee=addressee,
+                        sha256="0" * 64,
+                        size_bytes=1,
+                        content_type="text/plain",
+                        original_name=name,
+                    )
+                )
+            session.commit()
+            written = dict(session.execute(sa.select(AuditEvent.id, AuditEvent.object_label)).all())
+        downgrade(revision="0005_data_version")
+        upgrade()
+        with db.engine.connect() as conn:
+            named = dict(conn.execute(sa.text("SELECT id, object_label FROM audit_events")).all())
+        db.engine.dispose()
+    assert named == written
+    assert {
+        "OIG-12-15",
+        "OIG-12-15 #3",
+        "OIG-12-15 #3 / FEMA",
+        "OIG-12-15 #3: created",
+        "OIG-12-15 #3 / FEMA: concurrence recorded",
+        "OIG-12-15 #3 / FEMA: plan.pdf",
+        "OIG-12-15 #3: oig memo.txt",
+        "named@test.example",
+        "I&A",
+        "DHS Partners Did Not Always Use DHS Technology to Obtain Em… #1 / OSA",  # 59 + "…"
+    } <= set(named.values())
+    assert None not in named.values()

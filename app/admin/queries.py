@@ -16,12 +16,19 @@ def user(user_id: int) -> sa.Select[tuple[User]]:
     return sa.select(User).options(selectinload(User.components)).where(User.id == user_id)
 
 
-def audit_events(action: str = "", object_type: str = "", actor: str = "") -> sa.Select[tuple[AuditEvent]]:
+def audit_events(
+    action: str = "", object_type: str = "", actor: str = "", record: str = ""
+) -> sa.Select[tuple[AuditEvent]]:
+    """Events newest first; `record` matches part of the record's name, in any case
+    ("oig-12-15 #3" finds the recommendation, its components' parts, steps and documents)."""
     stmt = sa.select(AuditEvent).order_by(AuditEvent.id.desc())
     if action:
         stmt = stmt.where(AuditEvent.action == action)
     if object_type:
         stmt = stmt.where(AuditEvent.object_type == object_type)
+    if record.strip():
+        wanted = record.strip().lower()
+        stmt = stmt.where(sa.func.lower(AuditEvent.object_label).contains(wanted, autoescape=True))
     if actor:
         stmt = stmt.where(AuditEvent.actor_label == actor.strip().lower())
     return stmt

@@ -121,9 +121,10 @@ def audit_log() -> str:
     policy.require(policy.can_view_audit_log(current_user))
     args = request.args
     action, object_type, actor = args.get("action", ""), args.get("object_type", ""), args.get("actor", "")
+    record = args.get("object", "").strip()[:200]
     page = paginate(
         db.session,
-        queries.audit_events(action, object_type, actor),
+        queries.audit_events(action, object_type, actor, record),
         int_arg("page", default=1),
         current_app.config["PAGE_SIZE"],
     )
@@ -134,6 +135,7 @@ def audit_log() -> str:
         action=action,
         object_type=object_type,
         actor=actor,
+        record=record,
         actions=db.session.scalars(actions_q).all(),
         object_types=db.session.scalars(types_q).all(),
     )

@@ -28,8 +28,8 @@ from app.lifecycle.attachments import AttachmentError, Storage, Upload
 from app.lifecycle.clocks import Clock
 from app.lifecycle.conflicts import render_conflict
 from app.lifecycle.workflow import ConflictError, WorkflowError
-from app.models import Addressee, Concurrence, Recommendation
-from app.web import add_field_error, today
+from app.models import Addressee, Concurrence, Recommendation, Sensitivity
+from app.web import add_field_error, note_access, today
 
 bp = Blueprint("lifecycle", __name__)
 
@@ -79,6 +79,8 @@ def _step(
         abort(exc.status, description=exc.message)
     form = form_class()
     if request.method == "GET":
+        if rec.sensitivity == Sensitivity.RESTRICTED:  # the form shows the recommendation in full
+            note_access("read", object_type="recommendations", object_id=rec.id, details={"step": step})
         form.version.data = (addressee or rec).version
         if isinstance(form, forms.ResponseForm) and addressee is not None:
             _prefill_response(form, addressee)
@@ -299,12 +301,23 @@ def work() -> str:
 
 @bp.route("/attachments/<int:attachment_id>")
 def download(attachment_id: int) -> Response:
-    """A supporting document, as a download, for those who may see it."""
+    """A supporting document, as a download, for those who may see it (recorded in the
+    audit trail)."""
     attachment = db.first_or_404(queries.attachment_for_download(attachment_id))
     policy.require(policy.can_download_attachment(current_user, attachment))
     path = Storage(Path(current_app.config["ATTACHMENT_DIR"])).path(attachment.sha256)
     if not path.is_file():
         abort(404)
+    note_access(
+        "download",
+        object_type="attachments",
+        object_id=attachment.id,
+        details={
+            "file": attachment.original_name,
+            "sha256": attachment.sha256,
+            "bytes": attachment.size_bytes,
+        },
+    )
     response = send_file(
         path,
         mimetype=attachment.content_type,

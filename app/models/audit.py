@@ -1,4 +1,5 @@
-"""The append-only audit trail: every change and every sign-in attempt."""
+"""The append-only audit trail: every change, every sign-in attempt, and reads of restricted
+items, downloads, exports and refused requests."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from app.extensions import db
 
 
 class AuditEvent(db.Model):
-    """Never updated or deleted: the ORM refuses it (app.audit) and so does a database
-    trigger (see the first migration)."""
+    """Never updated or deleted: the ORM refuses it (app.audit) and so do database
+    triggers (the first migration; on PostgreSQL, TRUNCATE too since 0006). The app's
+    runtime role cannot alter or drop them (app/db_roles.py)."""
 
     __tablename__ = "audit_events"
 
@@ -26,6 +28,8 @@ class AuditEvent(db.Model):
     action: Mapped[str] = mapped_column(sa.String(60), index=True)
     object_type: Mapped[str | None] = mapped_column(sa.String(60))
     object_id: Mapped[int | None] = mapped_column()
+    # The record named in words when the event was written ("OIG-12-15 #3 / FEMA"); see app/audit_labels.py.
+    object_label: Mapped[str | None] = mapped_column(sa.String(200))
     changes: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     source_ip: Mapped[str | None] = mapped_column(sa.String(45))
     outcome: Mapped[str] = mapped_column(sa.String(20), default="success")

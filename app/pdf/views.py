@@ -1,4 +1,5 @@
-"""PDF downloads: one click from the page each report summarizes."""
+"""PDF downloads: one click from the page each report summarizes. Each PDF sent is
+recorded in the audit trail (a 304, the browser's own copy, sends nothing)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from app.pdf.data import TooManyRecommendations
 from app.pdf.engine import PdfError
 from app.recommendations.views import filters_from_args
 from app.reports import queries as report_queries
-from app.web import today
+from app.web import note_access, today
 
 bp = Blueprint("pdf", __name__)
 
@@ -66,9 +67,23 @@ def _send(pdf_request: services.PdfRequest, conf: services.Settings) -> Response
         response = make_response(result.pdf)
         response.headers["Content-Type"] = "application/pdf"
         response.headers["Content-Disposition"] = f'attachment; filename="{result.filename}"'
+        _note_pdf(pdf_request, result.filename)
     response.set_etag(etag)
     response.headers["Cache-Control"] = "private, no-cache"
     return response
+
+
+def _note_pdf(pdf_request: services.PdfRequest, filename: str) -> None:
+    subject = pdf_request.report or pdf_request.component
+    details: dict[str, object] = {"kind": pdf_request.kind, "as_of": pdf_request.as_of, "file": filename}
+    if pdf_request.filters is not None:
+        details["filters"] = pdf_request.filters.in_use()
+    note_access(
+        "pdf",
+        object_type=None if subject is None else subject.__tablename__,
+        object_id=None if subject is None else subject.id,
+        details=details,
+    )
 
 
 @bp.route("/reports/<int:report_id>/status.pdf")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any
 
@@ -64,6 +64,10 @@ class RecFilters:
     @property
     def active(self) -> bool:
         return bool(self.report_id or self.year or self.narrows_recommendations())
+
+    def in_use(self) -> dict[str, Any]:
+        """The filters set to something, by name (what an export's audit event records)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) != f.default}
 
     def narrows_recommendations(self) -> bool:
         """Filters on the recommendations themselves, not only on which report."""

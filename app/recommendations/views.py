@@ -25,7 +25,7 @@ from app.models import Component, Concurrence, Recommendation, Sensitivity, Text
 from app.recommendations import queries, services
 from app.recommendations.forms import MAX_ADDRESSEES, RecommendationForm
 from app.reports import menus
-from app.web import add_field_error, int_arg, keyset_page, today
+from app.web import add_field_error, int_arg, keyset_page, note_access, today
 
 bp = Blueprint("recommendations", __name__)
 
@@ -186,9 +186,11 @@ def index() -> str:
 @bp.route("/recommendations/<int:rec_id>")
 def detail(rec_id: int) -> str:
     """One recommendation: each component's part side by side, the clocks, the OIG's
-    decision and the whole history."""
+    decision and the whole history. Reading a restricted one is recorded in the audit trail."""
     rec = db.first_or_404(lifecycle_queries.lifecycle_detail(rec_id))
     policy.require(policy.can_view_recommendation(current_user, rec))
+    if rec.sensitivity == Sensitivity.RESTRICTED:
+        note_access("read", object_type="recommendations", object_id=rec.id)
     now, interval = today(), current_app.config["UPDATE_INTERVAL_DAYS"]
     issued = rec.report.issued_on
     return render_template(

@@ -14,7 +14,7 @@ from app.models import ReportType, Sensitivity
 from app.pagination import paginate
 from app.reports import menus, queries, services
 from app.reports.forms import ReportForm
-from app.web import add_field_error, int_arg
+from app.web import add_field_error, int_arg, note_access
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -53,9 +53,18 @@ def index() -> str:
 
 @bp.route("/<int:report_id>")
 def detail(report_id: int) -> str:
-    """One report with its recommendations, addressees and concurrence."""
+    """One report with its recommendations, addressees and concurrence. Showing a
+    restricted report, or restricted recommendations in full, is recorded in the audit trail."""
     report = db.first_or_404(queries.report_detail(report_id))
     policy.require(policy.can_view_report(current_user, report))
+    shown = [
+        r.number
+        for r in report.recommendations
+        if r.sensitivity == Sensitivity.RESTRICTED and policy.can_view_recommendation(current_user, r)
+    ]
+    if report.sensitivity == Sensitivity.RESTRICTED or shown:
+        details = {"restricted_recommendations": shown} if shown else {}
+        note_access("read", object_type="reports", object_id=report.id, details=details)
     return render_template("reports/detail.html", report=report)
 
 
