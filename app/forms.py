@@ -13,6 +13,8 @@ from wtforms.fields import DateField
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from app.locking import MISSING_VERSION_MESSAGE
+
 
 class ConfirmForm(FlaskForm):
     """Only the CSRF token: a deliberate second click for deletions and decisions."""
@@ -98,11 +100,7 @@ class MoneyField(DecimalField):
 
 
 class MissingVersion(BadRequest):
-    description = (
-        "The form did not say which version of the record it was opened on, so it could not be "
-        "checked against changes saved since. Nothing was saved. Reload the page and enter your "
-        "change again."
-    )
+    description = MISSING_VERSION_MESSAGE
 
 
 class VersionField(HiddenField):

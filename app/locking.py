@@ -32,15 +32,18 @@ class Versioned(Protocol):
     version: int
 
 
+MISSING_VERSION_MESSAGE = (
+    "The form did not say which version of the record it was opened on, so it could not be "
+    "checked against changes saved since. Nothing was saved. Reload the page and enter your "
+    "change again."
+)
+
+
 class MissingVersionError(ValueError):
     """A save that does not say which version of the record it started from."""
 
     def __init__(self) -> None:
-        super().__init__(
-            "The form did not say which version of the record it was opened on, so it could not "
-            "be checked against changes saved since. Nothing was saved. Reload the page and "
-            "enter your change again."
-        )
+        super().__init__(MISSING_VERSION_MESSAGE)
 
 
 class ConflictError(Exception):
@@ -48,7 +51,6 @@ class ConflictError(Exception):
     label by label, when the service can say; a view may describe it itself."""
 
     status = 409
-    field = None
 
     def __init__(self, current: dict[str, str] | None = None) -> None:
         self.message = "Someone else saved a change after you opened this form."
