@@ -13,6 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
+from app.locking import MissingVersionError
 from app.web import note_access, pending_accesses
 
 MESSAGES: dict[int, tuple[str, str]] = {
@@ -68,6 +69,11 @@ def register(app: Flask) -> None:
             limit_mb = app.config["ATTACHMENT_MAX_BYTES"] // (1024 * 1024)
             detail = f"The largest file RecTrack accepts is {limit_mb} MB."
         return render_error(code, detail)
+
+    @app.errorhandler(MissingVersionError)
+    def missing_version(exc: MissingVersionError) -> Any:
+        db.session.rollback()
+        return render_error(400, str(exc))
 
     @app.errorhandler(StaleDataError)
     def stale(exc: StaleDataError) -> Any:

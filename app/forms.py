@@ -13,6 +13,8 @@ from wtforms.fields import DateField
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from app.locking import MISSING_VERSION_MESSAGE
+
 
 class ConfirmForm(FlaskForm):
     """Only the CSRF token: a deliberate second click for deletions and decisions."""
@@ -97,8 +99,23 @@ class MoneyField(DecimalField):
             raise ValueError("Use at most two decimal places (cents).")
 
 
+class MissingVersion(BadRequest):
+    description = MISSING_VERSION_MESSAGE
+
+
 class VersionField(HiddenField):
-    """The record's version when the form was loaded (optimistic locking)."""
+    """The record's version when the form was loaded (optimistic locking; app/locking.py).
+
+    A form that edits a record cannot be saved without it: leaving it out, or sending it
+    empty, is a bad request (400) whatever else the form holds. `required=False` is for
+    rows that may be new (empty means "not saved yet"); the service then decides.
+    """
+
+    def __init__(
+        self, label: str | None = None, validators: Any = None, *, required: bool = True, **kwargs: Any
+    ) -> None:
+        super().__init__(label, validators, **kwargs)
+        self.required = required
 
     def process_formdata(self, valuelist: list[Any]) -> None:
         if not valuelist or valuelist[0] in ("", None):
@@ -108,6 +125,10 @@ class VersionField(HiddenField):
             self.data = int(valuelist[0])
         except (TypeError, ValueError):
             raise TamperedInput() from None
+
+    def pre_validate(self, form: Any) -> None:
+        if self.required and self.data is None:
+            raise MissingVersion()
 
 
 def form_summary(form: Any, prefix: str = "") -> dict[str, str]:

@@ -284,3 +284,26 @@ def visible_text(response: Any) -> str:
     body = response.get_data(as_text=True)
     body = re.sub(r"<(script|style)\b.*?</\1>", " ", body, flags=re.S)
     return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", body))).strip()
+
+
+def hidden_fields(page: str) -> dict[str, str]:
+    """The hidden inputs of a form page (the record's version among them), as a browser
+    would send them back."""
+    import html
+    import re
+
+    fields = {}
+    for tag in re.findall(r"<input\b[^>]*>", page):
+        if 'type="hidden"' not in tag:
+            continue
+        name, value = re.search(r'name="([^"]*)"', tag), re.search(r'value="([^"]*)"', tag)
+        if name:
+            fields[html.unescape(name.group(1))] = html.unescape(value.group(1)) if value else ""
+    return fields
+
+
+def submit(client: FlaskClient, url: str, data: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+    """Open a form page, then post `data` with the page's hidden fields (its version),
+    as a person using the form does. What `data` sets wins."""
+    page = client.get(url, **({"environ_base": kwargs["environ_base"]} if "environ_base" in kwargs else {}))
+    return client.post(url, data={**hidden_fields(page.get_data(as_text=True)), **(data or {})}, **kwargs)

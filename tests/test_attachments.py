@@ -17,7 +17,7 @@ from app import clock
 from app.extensions import db
 from app.lifecycle.attachments import AttachmentError, Upload, classify, sanitize_name
 from app.models import Attachment, RecommendationEvent
-from tests.conftest import login, rec
+from tests.conftest import login, rec, submit
 
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
@@ -105,7 +105,8 @@ def _respond_with(client, files: list[tuple[bytes, str]]):
         "responsible_official": "Director",
         "documents": [(io.BytesIO(content), name) for content, name in files],
     }
-    return client.post(
+    return submit(
+        client,
         f"/recommendations/{cpg.id}/components/{fema.id}/respond",
         data=data,
         content_type="multipart/form-data",
@@ -183,10 +184,11 @@ def _restricted_with_documents(app: Flask) -> tuple[int, int]:
         target = rec("TEST-R-1", number)
         client = app.test_client()
         login(client, "oig")
-        client.post(f"/recommendations/{target.id}/resolve", data={})
+        submit(client, f"/recommendations/{target.id}/resolve", data={})
         login(client, role)
         row = target.addressees[0]
-        client.post(
+        submit(
+            client,
             f"/recommendations/{target.id}/components/{row.id}/update",
             data={
                 "text": "progress",

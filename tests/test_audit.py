@@ -11,7 +11,7 @@ from app import audit
 from app.audit import AuditError
 from app.extensions import db
 from app.models import AuditEvent, Component, Report
-from tests.conftest import rec, report_by_number
+from tests.conftest import rec, report_by_number, submit
 
 
 def _last(object_type: str, action: str) -> AuditEvent:
@@ -46,7 +46,8 @@ def test_web_create_update_delete_are_audited_with_actor_and_ip(as_role) -> None
     assert created.changes["issued_on"] == [None, "2020-02-29"]
 
     report = report_by_number("OIG-99-01")
-    client.post(
+    submit(
+        client,
         f"/reports/{report.id}/edit",
         data={
             "number": "OIG-99-01",

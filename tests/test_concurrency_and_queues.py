@@ -15,7 +15,7 @@ from app.extensions import db
 from app.lifecycle import workflow
 from app.lifecycle.workflow import Context, ResponseData, UpdateData
 from app.models import Concurrence, Recommendation, RecStatus
-from tests.conftest import EMAILS, login, rec, user_by_email, visible_text
+from tests.conftest import EMAILS, login, rec, submit, user_by_email, visible_text
 
 
 def _hidden(page: str, name: str) -> str:
@@ -68,7 +68,8 @@ def test_oig_edit_form_loaded_before_a_liaison_response_gets_409(app: Flask) -> 
     login(fema, "fema")
     form_page = oig.get(f"/recommendations/{cpg.id}/edit").get_data(as_text=True)
     fields = dict(re.findall(r'name="([^"]+)" type="hidden" value="([^"]*)"', form_page))
-    fema.post(
+    submit(
+        fema,
         f"/recommendations/{cpg.id}/components/{_fema_row(cpg).id}/respond",
         data=_response("FEMA partly concurs now."),
     )
@@ -136,7 +137,7 @@ def test_oig_queues_and_header_count(app: Flask) -> None:
     before = visible_text(oig.get("/work"))
     assert "Responses awaiting evaluation (0)" in before
     assert "Resolutions past 6 months (" in before
-    fema.post(f"/recommendations/{cpg.id}/components/{_fema_row(cpg).id}/respond", data=_response("ok"))
+    submit(fema, f"/recommendations/{cpg.id}/components/{_fema_row(cpg).id}/respond", data=_response("ok"))
     after = visible_text(oig.get("/work"))
     assert "Responses awaiting evaluation (1)" in after
     page = oig.get("/reports").get_data(as_text=True)

@@ -20,7 +20,7 @@ from app.models import (
     RecStatus,
     ResponseState,
 )
-from tests.conftest import login, rec, visible_text
+from tests.conftest import login, rec, submit, visible_text
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -75,7 +75,8 @@ def test_cpg_502_from_response_to_closure(client, app) -> None:
     assert "OIG-12-15 #3" in work
     assert "Response overdue by" in work  # issued in 2011
 
-    response = fema.post(
+    response = submit(
+        fema,
         _url(cpg, "FEMA", "respond"),
         data={**_response(), "documents": (io.BytesIO(PDF), "fema-cap.pdf")},
         content_type="multipart/form-data",
@@ -85,17 +86,23 @@ def test_cpg_502_from_response_to_closure(client, app) -> None:
     assert "Responses awaiting evaluation (1)" in visible_text(oig.get("/work"))
 
     assert (
-        oig.post(_url(cpg, None, "resolve"), data={"note": "FEMA's plan is responsive."}).status_code == 302
+        submit(oig, _url(cpg, None, "resolve"), data={"note": "FEMA's plan is responsive."}).status_code
+        == 302
     )
     assert _cpg().status == RecStatus.OPEN_RESOLVED
     assert _row(_cpg(), "FEMA").response_state == ResponseState.ACCEPTED
 
     assert (
-        fema.post(_url(cpg, "FEMA", "update"), data={"text": "Guidance sent to 54 EOCs."}).status_code == 302
+        submit(fema, _url(cpg, "FEMA", "update"), data={"text": "Guidance sent to 54 EOCs."}).status_code
+        == 302
     )
-    assert fema.post(_url(cpg, "FEMA", "request-closure"), data={"justification": "Done."}).status_code == 302
     assert (
-        oig.post(_url(cpg, "FEMA", "return-closure"), data={"reason": "Send the survey results."}).status_code
+        submit(fema, _url(cpg, "FEMA", "request-closure"), data={"justification": "Done."}).status_code == 302
+    )
+    assert (
+        submit(
+            oig, _url(cpg, "FEMA", "return-closure"), data={"reason": "Send the survey results."}
+        ).status_code
         == 302
     )
     assert _cpg().status == RecStatus.OPEN_RESOLVED
@@ -104,7 +111,8 @@ def test_cpg_502_from_response_to_closure(client, app) -> None:
     assert "Closure requests returned (1)" in visible_text(fema.get("/work"))
 
     assert (
-        fema.post(
+        submit(
+            fema,
             _url(cpg, "FEMA", "request-closure"),
             data={
                 "justification": "Survey attached.",
@@ -115,8 +123,8 @@ def test_cpg_502_from_response_to_closure(client, app) -> None:
         == 302
     )
     assert (
-        oig.post(
-            _url(cpg, None, "close"), data={"outcome": "implemented", "note": "Evidence is sufficient."}
+        submit(
+            oig, _url(cpg, None, "close"), data={"outcome": "implemented", "note": "Evidence is sufficient."}
         ).status_code
         == 302
     )
@@ -180,7 +188,7 @@ def test_another_components_liaison_gets_403_and_nothing_changes(as_role, step, 
     before = _snapshot()
     client = as_role("liaison")  # serves I&A, not FEMA
     assert client.get(_url(_cpg(), abbr, step)).status_code == 403
-    assert client.post(_url(_cpg(), abbr, step), data=data).status_code == 403
+    assert submit(client, _url(_cpg(), abbr, step), data=data).status_code == 403
     assert _snapshot() == before
 
 
@@ -194,22 +202,22 @@ def test_liaison_of_another_component_is_refused_at_every_step_of_the_flow(app) 
 
     def refused(step: str, data: dict[str, object], abbr: str | None = "FEMA") -> None:
         before = _snapshot()
-        response = other.post(_url(cpg, abbr, step), data=data)
+        response = submit(other, _url(cpg, abbr, step), data=data)
         assert response.status_code == 403, step
         assert _snapshot() == before, step
 
     refused("respond", _response())
-    fema.post(_url(cpg, "FEMA", "respond"), data=_response())
+    submit(fema, _url(cpg, "FEMA", "respond"), data=_response())
     refused("accept", {}, "FEMA")
     refused("resolve", {}, None)
-    oig.post(_url(cpg, None, "resolve"), data={})
+    submit(oig, _url(cpg, None, "resolve"), data={})
     refused("update", {"text": "x"})
-    fema.post(_url(cpg, "FEMA", "update"), data={"text": "x"})
+    submit(fema, _url(cpg, "FEMA", "update"), data={"text": "x"})
     refused("request-closure", {"justification": "x"})
-    fema.post(_url(cpg, "FEMA", "request-closure"), data={"justification": "x"})
+    submit(fema, _url(cpg, "FEMA", "request-closure"), data={"justification": "x"})
     refused("return-closure", {"reason": "x"})
     refused("close", {"outcome": "implemented"}, None)
-    oig.post(_url(cpg, None, "close"), data={"outcome": "implemented"})
+    submit(oig, _url(cpg, None, "close"), data={"outcome": "implemented"})
     refused("reopen", {"reason": "x"}, None)
     assert _cpg().status == RecStatus.CLOSED_IMPLEMENTED
 
@@ -246,7 +254,7 @@ def test_wrong_role_gets_403_with_a_message(as_role, role, step, abbr, data) -> 
 )
 def test_step_not_allowed_now_gets_409_and_nothing_changes(as_role, role, step, abbr, data, message) -> None:
     before = _snapshot()
-    response = as_role(role).post(_url(_cpg(), abbr, step), data=data)
+    response = submit(as_role(role), _url(_cpg(), abbr, step), data=data)
     assert response.status_code == 409
     assert message in response.get_data(as_text=True)
     assert _snapshot() == before
@@ -255,11 +263,11 @@ def test_step_not_allowed_now_gets_409_and_nothing_changes(as_role, role, step, 
 def test_resolving_needs_a_plan(as_role) -> None:
     hsin = rec("OIG-12-15", 1)
     # every addressee of this one concurred in the report, so it can be resolved
-    assert as_role("oig").post(f"/recommendations/{hsin.id}/resolve", data={}).status_code == 302
+    assert submit(as_role("oig"), f"/recommendations/{hsin.id}/resolve", data={}).status_code == 302
     pending = db.session.scalar(
         sa.select(Addressee).where(Addressee.concurrence == Concurrence.PENDING).limit(1)
     )
-    response = as_role("oig").post(f"/recommendations/{pending.recommendation_id}/resolve", data={})
+    response = submit(as_role("oig"), f"/recommendations/{pending.recommendation_id}/resolve", data={})
     assert response.status_code == 409
     assert "No component has responded or concurred yet" in response.get_data(as_text=True)
 
@@ -277,7 +285,7 @@ def test_resolving_needs_a_plan(as_role) -> None:
 )
 def test_response_needs_the_directive_s_parts(as_role, overrides, message) -> None:
     before = _snapshot()
-    response = as_role("fema").post(_url(_cpg(), "FEMA", "respond"), data=_response(**overrides))
+    response = submit(as_role("fema"), _url(_cpg(), "FEMA", "respond"), data=_response(**overrides))
     assert response.status_code == 200
     assert message in response.get_data(as_text=True)
     assert _snapshot() == before
@@ -287,12 +295,12 @@ def test_non_concurrence_needs_no_plan(as_role) -> None:
     data = _response(
         concurrence="non_concur", corrective_action_plan="", responsible_official="", target_date=""
     )
-    assert as_role("fema").post(_url(_cpg(), "FEMA", "respond"), data=data).status_code == 302
+    assert submit(as_role("fema"), _url(_cpg(), "FEMA", "respond"), data=data).status_code == 302
     assert _row(_cpg(), "FEMA").concurrence == Concurrence.NON_CONCUR
 
 
 def test_pending_is_not_an_answer(as_role) -> None:
-    response = as_role("fema").post(_url(_cpg(), "FEMA", "respond"), data=_response(concurrence="pending"))
+    response = submit(as_role("fema"), _url(_cpg(), "FEMA", "respond"), data=_response(concurrence="pending"))
     assert response.status_code == 400  # not one of the form's choices
 
 
@@ -301,11 +309,11 @@ def test_liaison_revises_until_evaluated_then_sees_the_returned_reason(app) -> N
     fema, oig = app.test_client(), app.test_client()
     login(fema, "fema")
     login(oig, "oig")
-    fema.post(_url(cpg, "FEMA", "respond"), data=_response())
+    submit(fema, _url(cpg, "FEMA", "respond"), data=_response())
     assert "Revise the response" in fema.get(f"/recommendations/{cpg.id}").get_data(as_text=True)
-    fema.post(_url(cpg, "FEMA", "respond"), data=_response(response="Revised answer."))
+    submit(fema, _url(cpg, "FEMA", "respond"), data=_response(response="Revised answer."))
     assert _row(_cpg(), "FEMA").response == "Revised answer."
-    oig.post(_url(cpg, "FEMA", "return"), data={"reason": "An alternative plan is requested."})
+    submit(oig, _url(cpg, "FEMA", "return"), data={"reason": "An alternative plan is requested."})
     assert _row(_cpg(), "FEMA").response_state == ResponseState.RETURNED
     assert _cpg().status == RecStatus.OPEN_UNRESOLVED
     page = fema.get(f"/recommendations/{cpg.id}").get_data(as_text=True)
@@ -335,13 +343,14 @@ def test_moving_the_target_date_needs_a_reason_and_keeps_the_old_date(app) -> No
     login(fema, "fema")
     login(oig, "oig")
     first = clock.today() + timedelta(days=100)
-    fema.post(_url(cpg, "FEMA", "respond"), data=_response(target_date=first.isoformat()))
-    oig.post(_url(cpg, None, "resolve"), data={})
+    submit(fema, _url(cpg, "FEMA", "respond"), data=_response(target_date=first.isoformat()))
+    submit(oig, _url(cpg, None, "resolve"), data={})
     later = (clock.today() + timedelta(days=300)).isoformat()
-    page = fema.post(_url(cpg, "FEMA", "update"), data={"text": "Delayed.", "new_target_date": later})
+    page = submit(fema, _url(cpg, "FEMA", "update"), data={"text": "Delayed.", "new_target_date": later})
     assert "Explain why the target date moves." in page.get_data(as_text=True)
     assert _row(_cpg(), "FEMA").target_date == first
-    fema.post(
+    submit(
+        fema,
         _url(cpg, "FEMA", "update"),
         data={
             "text": "Delayed.",
@@ -362,11 +371,11 @@ def test_closing_not_implemented_needs_a_reason_and_reopen_restarts(app) -> None
     cpg = _cpg()
     oig = app.test_client()
     login(oig, "oig")
-    page = oig.post(_url(cpg, None, "close"), data={"outcome": "not_implemented", "note": ""})
+    page = submit(oig, _url(cpg, None, "close"), data={"outcome": "not_implemented", "note": ""})
     assert "Say why the recommendation is closed without being implemented." in page.get_data(as_text=True)
-    oig.post(_url(cpg, None, "close"), data={"outcome": "not_implemented", "note": "I&A did not concur."})
+    submit(oig, _url(cpg, None, "close"), data={"outcome": "not_implemented", "note": "I&A did not concur."})
     assert _cpg().status == RecStatus.CLOSED_NOT_IMPLEMENTED
-    oig.post(_url(cpg, None, "reopen"), data={"reason": "New information from FEMA."})
+    submit(oig, _url(cpg, None, "reopen"), data={"reason": "New information from FEMA."})
     reopened = _cpg()
     assert reopened.status == RecStatus.OPEN_UNRESOLVED
     assert reopened.decision_note == "New information from FEMA."
@@ -378,12 +387,12 @@ def test_recommendation_with_history_cannot_be_deleted(app) -> None:
     fema, oig = app.test_client(), app.test_client()
     login(fema, "fema")
     login(oig, "oig")
-    fema.post(_url(cpg, "FEMA", "respond"), data=_response())
+    submit(fema, _url(cpg, "FEMA", "respond"), data=_response())
     assert "Delete recommendation" not in oig.get(f"/recommendations/{cpg.id}").get_data(as_text=True)
-    response = oig.post(f"/recommendations/{cpg.id}/delete")
+    response = submit(oig, f"/recommendations/{cpg.id}/delete")
     assert response.status_code == 409
     assert "cannot be deleted" in response.get_data(as_text=True)
-    assert oig.post(f"/reports/{cpg.report_id}/delete").status_code == 409
+    assert submit(oig, f"/reports/{cpg.report_id}/delete").status_code == 409
     assert _cpg() is not None
 
 
@@ -391,7 +400,7 @@ def test_every_step_is_also_in_the_audit_trail(app) -> None:
     cpg = _cpg()
     fema = app.test_client()
     login(fema, "fema")
-    fema.post(_url(cpg, "FEMA", "respond"), data=_response(), environ_base={"REMOTE_ADDR": "192.0.2.9"})
+    submit(fema, _url(cpg, "FEMA", "respond"), data=_response(), environ_base={"REMOTE_ADDR": "192.0.2.9"})
     event = db.session.scalar(
         sa.select(AuditEvent)
         .where(AuditEvent.object_type == "addressees", AuditEvent.action == "update")

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Component, Concurrence, Recommendation, RecStatus
-from tests.conftest import rec, report_by_number
+from tests.conftest import rec, report_by_number, submit
 
 
 def _cid(abbr: str) -> int:
@@ -173,13 +173,13 @@ def test_editing_moves_the_lead_and_drops_a_row(as_role) -> None:
     cpg = rec("OIG-12-15", 3)
     client = as_role("oig")
     data = _form(number="3", rows=_rows("I&A", "FEMA", leads=("FEMA",)), text=cpg.text, text_source="summary")
-    assert client.post(f"/recommendations/{cpg.id}/edit", data=data).status_code == 302
+    assert submit(client, f"/recommendations/{cpg.id}/edit", data=data).status_code == 302
     assert {a.component.abbreviation for a in rec("OIG-12-15", 3).addressees if a.is_lead} == {"FEMA"}
     data = _form(number="3", rows=_rows("I&A", "FEMA", leads=("I&A",)), text=cpg.text, text_source="summary")
-    assert client.post(f"/recommendations/{cpg.id}/edit", data=data).status_code == 302
+    assert submit(client, f"/recommendations/{cpg.id}/edit", data=data).status_code == 302
     assert {a.component.abbreviation for a in rec("OIG-12-15", 3).addressees if a.is_lead} == {"I&A"}
     data = _form(number="3", rows=_rows("FEMA"), text=cpg.text, text_source="summary")
-    assert client.post(f"/recommendations/{cpg.id}/edit", data=data).status_code == 302
+    assert submit(client, f"/recommendations/{cpg.id}/edit", data=data).status_code == 302
     assert [(a.component.abbreviation, a.is_lead) for a in rec("OIG-12-15", 3).addressees] == [("FEMA", True)]
 
 

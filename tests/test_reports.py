@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Component, Report, Sensitivity
-from tests.conftest import report_by_number
+from tests.conftest import report_by_number, submit
 
 
 def _form(**overrides: str) -> dict[str, str]:
@@ -87,7 +87,7 @@ def test_published_count_cannot_drop_below_entered(as_role) -> None:
     data = _form(
         number="OIG-12-15", title=report.title, issued_on="2011-12-06", recommendations_published="3"
     )
-    page = as_role("oig").post(f"/reports/{report.id}/edit", data=data).get_data(as_text=True)
+    page = submit(as_role("oig"), f"/reports/{report.id}/edit", data=data).get_data(as_text=True)
     assert "4 recommendations are already entered" in page
     assert report_by_number("OIG-12-15").recommendations_published == 8
 
@@ -101,7 +101,7 @@ def test_restricting_a_report_restricts_its_recommendations(as_role) -> None:
         recommendations_published="8",
         sensitivity="restricted",
     )
-    assert as_role("oig").post(f"/reports/{report.id}/edit", data=data).status_code == 302
+    assert submit(as_role("oig"), f"/reports/{report.id}/edit", data=data).status_code == 302
     report = report_by_number("OIG-12-15")
     assert {r.sensitivity for r in report.recommendations} == {Sensitivity.RESTRICTED}
 

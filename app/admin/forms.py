@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
-from app.forms import StrictMultiCheckboxField, StrictSelectField, select_choices, strip
+from app.forms import StrictMultiCheckboxField, StrictSelectField, VersionField, select_choices, strip
 from app.models import Role
 
 
@@ -17,9 +17,11 @@ class UserForm(FlaskForm):
         "Components served", description="Liaisons only: they act for these components.", coerce=int
     )
     active = BooleanField("Account is active", default=True)
+    version = VersionField()
 
 
 class NewUserForm(UserForm):
+    version = None  # type: ignore[assignment]  # a new account has no version yet
     email = EmailField(
         "E-mail address",
         filters=[strip],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
 from app.admin import queries
@@ -13,7 +14,9 @@ from app.auth import services as accounts
 from app.components.queries import all_components
 from app.extensions import db
 from app.forms import select_choices
-from app.models import Component, Role
+from app.lifecycle.conflicts import render_conflict
+from app.locking import ConflictError
+from app.models import Component, Role, User
 from app.pagination import paginate
 from app.web import add_field_error, int_arg
 
@@ -65,16 +68,25 @@ def new_user() -> str | Response:
     return render_template("admin/user_form.html", form=form, user=None)
 
 
+def _edit_form(user: User) -> UserForm:
+    """The account form filled from the account as it is now."""
+    form = UserForm(formdata=None, obj=user)
+    _component_choices(form)
+    form.components.data = [c.id for c in user.components]
+    form.role.data = user.role.value
+    return form
+
+
 @bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
-def edit_user(user_id: int) -> str | Response:
-    """Change an account's name, role, components or active flag."""
+def edit_user(user_id: int) -> str | Response | tuple[str, int]:
+    """Change an account's name, role, components or active flag; refused (409) if the
+    account was changed since the form was loaded."""
     user = db.first_or_404(queries.user(user_id))
     policy.require(policy.can_manage_users(current_user))
-    form = UserForm(obj=user if request.method == "GET" else None)
-    components = _component_choices(form)
     if request.method == "GET":
-        form.components.data = [c.id for c in user.components]
-        form.role.data = user.role.value
+        return render_template("admin/user_form.html", form=_edit_form(user), user=user)
+    form = UserForm()
+    components = _component_choices(form)
     if form.validate_on_submit():
         try:
             accounts.update_user(
@@ -85,7 +97,12 @@ def edit_user(user_id: int) -> str | Response:
                 role=Role(form.role.data),
                 components=_chosen(components, form.components.data),
                 active=form.active.data,
+                version=form.version.data,
             )
+        except (ConflictError, StaleDataError) as exc:
+            db.session.rollback()
+            current = _edit_form(db.first_or_404(queries.user(user_id)))
+            return render_conflict(exc if isinstance(exc, ConflictError) else ConflictError(), form, current)
         except accounts.AccountError as exc:
             db.session.rollback()
             add_field_error(form, exc.field, str(exc))

@@ -15,6 +15,7 @@ from app import audit
 from app.audit import AuditActor
 from app.auth.passwords import hash_password, needs_rehash, password_problems, verify_password
 from app.auth.throttle import LoginThrottle, Refusal
+from app.locking import UNCHECKED, Expected, bump_version, check_version
 from app.models import AuditEvent, Component, Role, User
 
 
@@ -347,8 +348,11 @@ def update_user(
     role: Role,
     components: Iterable[Component],
     active: bool,
+    version: Expected = UNCHECKED,
 ) -> None:
-    """Change an account's name, role, components or active flag (admins only)."""
+    """Change an account's name, role, components or active flag (admins only), unless
+    the account changed since `version` (ConflictError)."""
+    check_version(user, version)
     components = list(components)
     _check_role_components(role, components)
     if user.id == acting.id and (role != Role.ADMIN or not active):
@@ -365,6 +369,7 @@ def update_user(
     user.active = active
     if was_active and not active:
         user.session_version += 1  # a disabled account is signed out everywhere
+    bump_version(user)
     session.flush()
 
 

@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField
 from wtforms.validators import DataRequired, Length, Regexp
 
-from app.forms import StrictSelectField, strip
+from app.forms import StrictSelectField, VersionField, strip
 
 
 def _int_or_none(value: object) -> int | None:
@@ -27,3 +27,9 @@ class ComponentForm(FlaskForm):
     )
     parent_id = StrictSelectField("Part of", coerce=_int_or_none, validate_choice=False)
     active = BooleanField("Active (can be chosen for new recommendations)", default=True)
+
+
+class ComponentEditForm(ComponentForm):
+    """A change to a component: also says which version of it the form shows."""
+
+    version = VersionField()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from app.locking import UNCHECKED, Expected, bump_version, check_version
 from app.models import Component
 
 
@@ -45,12 +46,17 @@ def save_component(
     name: str,
     parent_id: int | None,
     active: bool,
+    version: Expected = UNCHECKED,
 ) -> Component:
-    """Create a component, or change one."""
+    """Create a component, or change one unless it changed since `version` (ConflictError)."""
+    if component is not None:
+        check_version(component, version)
     _check(session, component, abbreviation, parent_id)
     if component is None:
         component = Component()
         session.add(component)
+    else:
+        bump_version(component)
     component.abbreviation = abbreviation
     component.name = name
     component.parent_id = parent_id

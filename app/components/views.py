@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
 from app.auth import policy
 from app.components import queries, services
-from app.components.forms import ComponentForm
+from app.components.forms import ComponentEditForm, ComponentForm
 from app.dashboard.queries import component_summaries
 from app.extensions import db
 from app.forms import select_choices
 from app.lifecycle import deadlines
+from app.lifecycle.conflicts import render_conflict
+from app.locking import ConflictError
 from app.models import Component
 from app.recommendations import queries as rec_queries
 from app.web import add_field_error, keyset_page, today
@@ -59,25 +64,58 @@ def _parent_choices(form: ComponentForm, component: Component | None) -> None:
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@bp.route("/<int:component_id>/edit", methods=["GET", "POST"])
-def edit(component_id: int | None = None) -> str | Response:
-    """Add a component, or change one (administrators)."""
-    component = db.get_or_404(Component, component_id) if component_id else None
+def create() -> str | Response:
+    """Add a component (administrators)."""
     policy.require(policy.can_manage_components(current_user))
-    form = ComponentForm(obj=component if request.method == "GET" else None)
-    _parent_choices(form, component)
-    if request.method == "GET" and component is not None:
-        form.parent_id.data = component.parent_id
+    form = ComponentForm()
+    _parent_choices(form, None)
     if form.validate_on_submit():
         try:
-            saved = services.save_component(
-                db.session,
-                component,
-                abbreviation=form.abbreviation.data,
-                name=form.name.data,
-                parent_id=form.parent_id.data,
-                active=form.active.data,
-            )
+            saved = services.save_component(db.session, None, **_values(form))
+        except services.ComponentError as exc:
+            db.session.rollback()
+            add_field_error(form, exc.field, str(exc))
+        else:
+            db.session.commit()
+            flash(f"Component {saved.abbreviation} was saved.", "success")
+            return redirect(url_for("components.index"))
+    return render_template("components/form.html", form=form, component=None)
+
+
+def _values(form: ComponentForm) -> dict[str, Any]:
+    return {
+        "abbreviation": form.abbreviation.data,
+        "name": form.name.data,
+        "parent_id": form.parent_id.data,
+        "active": form.active.data,
+    }
+
+
+def _edit_form(component: Component) -> ComponentEditForm:
+    """The edit form filled from the component as it is now."""
+    form = ComponentEditForm(formdata=None, obj=component)
+    _parent_choices(form, component)
+    form.parent_id.data = component.parent_id
+    return form
+
+
+@bp.route("/<int:component_id>/edit", methods=["GET", "POST"])
+def edit(component_id: int) -> str | Response | tuple[str, int]:
+    """Change a component (administrators); refused (409) if it changed since the form
+    was loaded."""
+    component = db.get_or_404(Component, component_id)
+    policy.require(policy.can_manage_components(current_user))
+    if request.method == "GET":
+        return render_template("components/form.html", form=_edit_form(component), component=component)
+    form = ComponentEditForm()
+    _parent_choices(form, component)
+    if form.validate_on_submit():
+        try:
+            saved = services.save_component(db.session, component, **_values(form), version=form.version.data)
+        except (ConflictError, StaleDataError) as exc:
+            db.session.rollback()
+            current = _edit_form(db.get_or_404(Component, component_id))
+            return render_conflict(exc if isinstance(exc, ConflictError) else ConflictError(), form, current)
         except services.ComponentError as exc:
             db.session.rollback()
             add_field_error(form, exc.field, str(exc))

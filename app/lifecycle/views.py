@@ -27,7 +27,8 @@ from app.lifecycle import deadlines, forms, queries, workflow
 from app.lifecycle.attachments import AttachmentError, Storage, Upload
 from app.lifecycle.clocks import Clock
 from app.lifecycle.conflicts import render_conflict
-from app.lifecycle.workflow import ConflictError, WorkflowError
+from app.lifecycle.workflow import WorkflowError
+from app.locking import ConflictError
 from app.models import Addressee, Concurrence, Recommendation, Sensitivity
 from app.web import add_field_error, note_access, today
 

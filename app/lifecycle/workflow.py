@@ -19,9 +19,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app import locking
 from app.audit import AuditActor
 from app.lifecycle import history
 from app.lifecycle.attachments import Storage, Upload, attach, classify
+from app.locking import UNCHECKED, Expected
 from app.models import (
     Addressee,
     ClosureState,
@@ -49,14 +51,6 @@ class WorkflowError(Exception):
         self.message = message
         self.status = status
         self.field = field
-
-
-class ConflictError(WorkflowError):
-    """The record changed after the form was loaded; `current` is what it holds now."""
-
-    def __init__(self, current: dict[str, str]) -> None:
-        super().__init__("Someone else saved a change after you opened this form.", 409)
-        self.current = current
 
 
 @dataclass(frozen=True)
@@ -153,10 +147,10 @@ def allowed(name: str, user: Any, rec: Recommendation, addressee: Addressee | No
     return True
 
 
-def check_version(obj: Recommendation | Addressee, expected: int | None) -> None:
-    """Refuse to save over a change made after the form was loaded."""
-    if expected is not None and obj.version != expected:
-        raise ConflictError(summary(obj))
+def check_version(obj: Recommendation | Addressee, expected: Expected) -> None:
+    """Refuse to save over a change made after the form was loaded, or without knowing
+    which version the form was loaded with."""
+    locking.check_version(obj, expected, summary)
 
 
 def summary(obj: Recommendation | Addressee) -> dict[str, str]:
@@ -246,7 +240,7 @@ def submit_response(
     addressee: Addressee,
     data: ResponseData,
     *,
-    version: int | None = None,
+    version: Expected = UNCHECKED,
 ) -> RecommendationEvent:
     """A liaison's written response for their component: concurrence, corrective action
     plan, target date, responsible official and documents. Revisable until evaluated."""
@@ -313,7 +307,7 @@ def post_update(
     addressee: Addressee,
     data: UpdateData,
     *,
-    version: int | None = None,
+    version: Expected = UNCHECKED,
 ) -> RecommendationEvent:
     """A progress update (append-only). Moving the target date needs a reason; the old
     date stays in the history."""
@@ -356,7 +350,7 @@ def request_closure(
     addressee: Addressee,
     justification: str,
     *,
-    version: int | None = None,
+    version: Expected = UNCHECKED,
 ) -> RecommendationEvent:
     """The liaison says their part is done, with a justification and evidence."""
     check("request_closure", ctx.user, rec, addressee)
@@ -391,7 +385,7 @@ def accept_response(
     addressee: Addressee,
     note: str = "",
     *,
-    version: int | None = None,
+    version: Expected = UNCHECKED,
 ) -> RecommendationEvent:
     """The OIG finds one component's response responsive."""
     check("accept_response", ctx.user, rec, addressee)
@@ -418,7 +412,7 @@ def return_response(
     addressee: Addressee,
     reason: str,
     *,
-    version: int | None = None,
+    version: Expected = UNCHECKED,
 ) -> RecommendationEvent:
     """The OIG keeps the recommendation unresolved for this component and says why
     (a non-concurrence, an alternative plan requested...). The liaison sees the reason."""
@@ -441,7 +435,7 @@ def return_response(
 
 
 def resolve(
-    session: Session, ctx: Context, rec: Recommendation, note: str = "", *, version: int | None = None
+    session: Session, ctx: Context, rec: Recommendation, note: str = "", *, version: Expected = UNCHECKED
 ) -> RecommendationEvent:
     """Open–Unresolved to Open–Resolved: the corrective action plan is responsive.
     Responses awaiting evaluation are accepted with it."""
@@ -483,7 +477,7 @@ def return_closure(
     addressee: Addressee,
     reason: str,
     *,
-    version: int | None = None,
+    version: Expected = UNCHECKED,
 ) -> RecommendationEvent:
     """The OIG turns down a closure request; the recommendation stays open and the
     liaison sees why."""
@@ -514,7 +508,7 @@ def close(
     *,
     implemented: bool,
     note: str = "",
-    version: int | None = None,
+    version: Expected = UNCHECKED,
 ) -> RecommendationEvent:
     """Close the recommendation as a whole: implemented (on a closure request, from
     Open–Resolved) or not implemented (with a reason, from either open status)."""
@@ -552,7 +546,7 @@ def close(
 
 
 def reopen(
-    session: Session, ctx: Context, rec: Recommendation, reason: str, *, version: int | None = None
+    session: Session, ctx: Context, rec: Recommendation, reason: str, *, version: Expected = UNCHECKED
 ) -> RecommendationEvent:
     """Back to Open–Unresolved, with a reason. Components respond again; their earlier
     responses stay in the history."""

@@ -18,8 +18,12 @@ class Component(db.Model):
         sa.ForeignKey("components.id", ondelete="RESTRICT"), index=True
     )
     active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    # Optimistic locking (app/locking.py): a form loaded before the last save cannot save.
+    version: Mapped[int] = mapped_column(default=1, server_default="1", info={"audit": False})
 
     parent: Mapped[Component | None] = relationship(remote_side=[id])
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
     __table_args__ = (sa.CheckConstraint("abbreviation <> ''", name="abbreviation_not_empty"),)
 

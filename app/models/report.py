@@ -50,6 +50,8 @@ class Report(db.Model):
     # Provenance: where each fact on this report was read, and caveats about gaps.
     sources: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     notes: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    # Optimistic locking (app/locking.py): a form loaded before the last save cannot save.
+    version: Mapped[int] = mapped_column(default=1, server_default="1", info={"audit": False})
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, info={"audit": False})
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime, default=utcnow, onupdate=utcnow, info={"audit": False}
@@ -63,6 +65,8 @@ class Report(db.Model):
         cascade="all, delete-orphan",
         order_by="Recommendation.number",
     )
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
     __table_args__ = (
         sa.CheckConstraint(

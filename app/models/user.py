@@ -43,10 +43,16 @@ class User(UserMixin, db.Model):
     failed_login_count: Mapped[int] = mapped_column(default=0, server_default="0", info={"audit": False})
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, info={"audit": False})
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, info={"audit": False})
+    # Optimistic locking (app/locking.py) for the administrators' account form. Only a save
+    # of that form moves it (bump_version); sign-ins, which write the sign-in columns above,
+    # do not, so they never make an open account form stale.
+    version: Mapped[int] = mapped_column(default=1, server_default="1", info={"audit": False})
 
     components: Mapped[list[Component]] = relationship(
         secondary=user_components, order_by="Component.abbreviation", info={"audit": True}
     )
+
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}  # noqa: RUF012
 
     __table_args__ = (
         sa.CheckConstraint("email = lower(email)", name="email_lower_case"),

@@ -44,7 +44,9 @@ class AddresseeRowForm(Form):
     )
     response = TextAreaField("Management response", filters=[strip], validators=[Length(max=20000)])
     response_date = FriendlyDateField("Response date", validators=[Optional()])
-    version = VersionField()
+    # Empty on a row added in this form; the service checks a row naming a component
+    # already addressed.
+    version = VersionField(required=False)
 
 
 class RecommendationForm(FlaskForm):
@@ -75,6 +77,11 @@ class RecommendationForm(FlaskForm):
         "Sensitivity", choices=select_choices(Sensitivity.choices()), default="public"
     )
     addressees = FieldList(FormField(AddresseeRowForm), min_entries=1, max_entries=MAX_ADDRESSEES)
-    version = VersionField()
     add_row = SubmitField("Add another component")
     save = SubmitField("Save recommendation")
+
+
+class RecommendationEditForm(RecommendationForm):
+    """A correction to an entered recommendation: also says which version it shows."""
+
+    version = VersionField()

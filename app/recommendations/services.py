@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from app.audit import AuditActor
 from app.lifecycle import history
 from app.lifecycle.workflow import check_version
+from app.locking import UNCHECKED, Expected, MissingVersionError, bump_version
 from app.models import (
     Addressee,
     Component,
@@ -65,7 +66,9 @@ class RecommendationData:
     funds_put_to_better_use: Decimal | None = None
     sensitivity: Sensitivity = Sensitivity.PUBLIC
     addressees: list[AddresseeData] = field(default_factory=list)
-    version: int | None = None  # the recommendation's version when the form was loaded
+    # The recommendation's version when the form was loaded; UNCHECKED for callers that
+    # are not forms (imports), which then do not check the rows' versions either.
+    version: Expected = UNCHECKED
 
 
 def _check(
@@ -188,11 +191,23 @@ def create_recommendation(
 
 
 def _check_versions(rec: Recommendation, data: RecommendationData) -> None:
+    """The form must have been loaded from the current recommendation and from the
+    current state of every component row it names. Every save of this form bumps the
+    recommendation's version, so a current version means the same rows as at load time;
+    a row's own version catches the component's lifecycle steps taken since."""
     check_version(rec, data.version)
+    if data.version is UNCHECKED:
+        return
     current = {a.component_id: a for a in rec.addressees}
-    for row in data.addressees:
-        if row.component_id in current and row.version is not None:
-            check_version(current[row.component_id], row.version)
+    for component_id, addressee in current.items():
+        versions = [row.version for row in data.addressees if row.component_id == component_id]
+        if not versions:
+            continue  # the form drops this row
+        if all(v is None for v in versions):
+            raise MissingVersionError()
+        for version in versions:
+            if version is not None:  # a second row naming it is new; _check refuses it
+                check_version(addressee, version)
 
 
 def _check_removals(rec: Recommendation, rows: list[tuple[int, AddresseeData]]) -> None:
@@ -225,6 +240,7 @@ def update_recommendation(
         old_lead.is_lead = False
         session.flush()
     changed = _apply(rec, data, rows)
+    bump_version(rec)  # also when only the rows changed: an older form is now stale
     session.flush()
     for addressee in changed:
         history.record(

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
 from app import cache
@@ -20,10 +21,10 @@ from app.lifecycle import deadlines
 from app.lifecycle import queries as lifecycle_queries
 from app.lifecycle.clocks import AgeBucket
 from app.lifecycle.conflicts import render_conflict
-from app.lifecycle.workflow import ConflictError
+from app.locking import UNCHECKED, ConflictError
 from app.models import Component, Concurrence, Recommendation, Sensitivity, TextSource
 from app.recommendations import queries, services
-from app.recommendations.forms import MAX_ADDRESSEES, RecommendationForm
+from app.recommendations.forms import MAX_ADDRESSEES, RecommendationEditForm, RecommendationForm
 from app.reports import menus
 from app.web import add_field_error, int_arg, keyset_page, note_access, today
 
@@ -61,7 +62,7 @@ def _data_from_form(form: RecommendationForm) -> services.RecommendationData:
             )
             for row in (entry.form for entry in form.addressees)
         ],
-        version=form.version.data,
+        version=form.version.data if isinstance(form, RecommendationEditForm) else UNCHECKED,
     )
 
 
@@ -205,21 +206,32 @@ def detail(rec_id: int) -> str:
     )
 
 
+def _edit_form(rec: Recommendation) -> RecommendationEditForm:
+    """The edit form filled from the recommendation as it is now."""
+    form = RecommendationEditForm(formdata=None, data=_form_data(rec))
+    _prepare(form, list(db.session.scalars(all_components())))
+    return form
+
+
 @bp.route("/recommendations/<int:rec_id>/edit", methods=["GET", "POST"])
-def edit(rec_id: int) -> str | Response:
-    """Correct a recommendation and its addressees (OIG staff)."""
+def edit(rec_id: int) -> str | Response | tuple[str, int]:
+    """Correct a recommendation and its addressees (OIG staff); refused (409) if it or a
+    component's part changed since the form was loaded."""
     rec = db.first_or_404(queries.recommendation_detail(rec_id))
     policy.require(policy.can_manage_reports(current_user))
-    form = RecommendationForm(data=_form_data(rec) if request.method == "GET" else None)
+    if request.method == "GET":
+        return render_template("recommendations/form.html", form=_edit_form(rec), report=rec.report, rec=rec)
+    form = RecommendationEditForm()
     _prepare(form, list(db.session.scalars(all_components())))
     if _submitted(form):
         try:
             services.update_recommendation(
                 db.session, AuditActor.for_user(current_user), rec, _data_from_form(form), today=today()
             )
-        except ConflictError as exc:
+        except (ConflictError, StaleDataError) as exc:
             db.session.rollback()
-            return render_conflict(exc, form)
+            current = _edit_form(db.first_or_404(queries.recommendation_detail(rec_id)))
+            return render_conflict(exc if isinstance(exc, ConflictError) else ConflictError(), form, current)
         except services.RecommendationError as exc:
             db.session.rollback()
             add_field_error(form, exc.field, str(exc))

@@ -26,6 +26,7 @@ from app.forms import (
     FriendlyDateField,
     StrictMultiCheckboxField,
     StrictSelectField,
+    VersionField,
     blank_to_none,
     select_choices,
     strip,
@@ -99,3 +100,9 @@ class ReportForm(FlaskForm):
     def validate_url(self, field: URLField) -> None:
         if field.data and not field.data.lower().startswith(("https://", "http://")):
             raise ValidationError("Enter a web address starting with https://")
+
+
+class ReportEditForm(ReportForm):
+    """A change to a logged report: also says which version of it the form shows."""
+
+    version = VersionField()

@@ -8,6 +8,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from app.locking import UNCHECKED, Expected, bump_version, check_version
 from app.models import Component, Report, ReportType, Sensitivity
 from app.recommendations.services import has_lifecycle_history
 
@@ -88,13 +89,18 @@ def create_report(session: Session, data: ReportData) -> Report:
     return report
 
 
-def update_report(session: Session, report: Report, data: ReportData) -> None:
-    """Change a report's facts. Restricting a report restricts its recommendations too."""
+def update_report(
+    session: Session, report: Report, data: ReportData, *, version: Expected = UNCHECKED
+) -> None:
+    """Change a report's facts, unless it changed since `version` (ConflictError).
+    Restricting a report restricts its recommendations too."""
+    check_version(report, version)
     components = _check(session, data, report)
     _apply(report, data, components)
     if report.sensitivity == Sensitivity.RESTRICTED:
         for rec in report.recommendations:
             rec.sensitivity = Sensitivity.RESTRICTED
+    bump_version(report)
     session.flush()
 
 

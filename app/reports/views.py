@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
 from app.auth import policy
 from app.components.queries import all_components
 from app.extensions import db
 from app.forms import ConfirmForm, select_choices
-from app.models import ReportType, Sensitivity
+from app.lifecycle.conflicts import render_conflict
+from app.locking import ConflictError
+from app.models import Report, ReportType, Sensitivity
 from app.pagination import paginate
 from app.reports import menus, queries, services
-from app.reports.forms import ReportForm
+from app.reports.forms import ReportEditForm, ReportForm
 from app.web import add_field_error, int_arg, note_access
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -112,20 +115,33 @@ def create() -> str | Response:
     return render_template("reports/form.html", form=form, report=None)
 
 
+def _edit_form(report: Report) -> ReportEditForm:
+    """The edit form filled from the report as it is now."""
+    form = ReportEditForm(formdata=None, obj=report)
+    _form_choices(form)
+    form.components.data = [c.id for c in report.components]
+    form.report_type.data = report.report_type.value if report.report_type else ""
+    form.sensitivity.data = report.sensitivity.value
+    return form
+
+
 @bp.route("/<int:report_id>/edit", methods=["GET", "POST"])
-def edit(report_id: int) -> str | Response:
-    """Change a report's facts (OIG staff)."""
+def edit(report_id: int) -> str | Response | tuple[str, int]:
+    """Change a report's facts (OIG staff); refused (409) if it changed since the form
+    was loaded."""
     report = db.first_or_404(queries.report_for_edit(report_id))
     policy.require(policy.can_manage_reports(current_user))
-    form = ReportForm(obj=report if request.method == "GET" else None)
-    _form_choices(form)
     if request.method == "GET":
-        form.components.data = [c.id for c in report.components]
-        form.report_type.data = report.report_type.value if report.report_type else ""
-        form.sensitivity.data = report.sensitivity.value
+        return render_template("reports/form.html", form=_edit_form(report), report=report)
+    form = ReportEditForm()
+    _form_choices(form)
     if form.validate_on_submit():
         try:
-            services.update_report(db.session, report, _data_from_form(form))
+            services.update_report(db.session, report, _data_from_form(form), version=form.version.data)
+        except (ConflictError, StaleDataError) as exc:
+            db.session.rollback()
+            current = _edit_form(db.first_or_404(queries.report_for_edit(report_id)))
+            return render_conflict(exc if isinstance(exc, ConflictError) else ConflictError(), form, current)
         except services.ReportError as exc:
             db.session.rollback()
             add_field_error(form, exc.field, str(exc))
