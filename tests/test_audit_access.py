@@ -17,7 +17,7 @@ from openpyxl import load_workbook
 from app import audit
 from app.extensions import db
 from app.models import Attachment, AuditEvent, Component, RecommendationEvent, Report
-from tests.conftest import EMAILS, login, rec, report_by_number, user_by_email, visible_text
+from tests.conftest import EMAILS, login, rec, report_by_number, submit, user_by_email, visible_text
 
 
 def _mark() -> int:
@@ -127,7 +127,8 @@ def _attachment_of(role: str, client: FlaskClient) -> Attachment:
     cpg = rec("OIG-12-15", 3)
     fema_row = next(a for a in cpg.addressees if a.component.abbreviation == "FEMA")
     login(client, "fema")
-    response = client.post(
+    response = submit(
+        client,
         f"/recommendations/{cpg.id}/components/{fema_row.id}/respond",
         data={
             "concurrence": "concur",
