@@ -33,6 +33,7 @@ from app.auth import services as accounts
 from app.auth import throttle
 from app.cache import derived
 from app.extensions import db
+from app.lifecycle import history
 from app.models import (
     Addressee,
     Component,
@@ -161,6 +162,10 @@ def _base_fixtures(session: Any) -> None:
                 ],
             )
         )
+    session.flush()
+    # Their history starts like any entered recommendation's, so the "as of" PDFs list them.
+    for recommendation in restricted.recommendations:
+        history.record_issuance(session, recommendation, audit.AuditActor.system("tests: fixtures"))
     session.flush()
 
 

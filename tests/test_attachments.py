@@ -14,10 +14,13 @@ import sqlalchemy as sa
 from flask import Flask
 
 from app import clock
+from app.audit import AuditActor
 from app.extensions import db
-from app.lifecycle.attachments import AttachmentError, Upload, classify, sanitize_name
-from app.models import Attachment, RecommendationEvent
-from tests.conftest import login, rec, submit
+from app.lifecycle import workflow
+from app.lifecycle.attachments import AttachmentError, Storage, Upload, classify, sanitize_name
+from app.models import Attachment, Component, Concurrence, RecommendationEvent, Sensitivity
+from app.recommendations import services as rec_services
+from tests.conftest import EMAILS, login, rec, report_by_number, submit, user_by_email, visible_text
 
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
@@ -223,3 +226,125 @@ def test_public_documents_are_readable_by_viewers(client) -> None:
     attachment_id = db.session.scalar(sa.select(Attachment.id).order_by(Attachment.id.desc()))
     login(client, "viewer")
     assert client.get(f"/attachments/{attachment_id}").status_code == 200
+
+
+# --- a document stays its component's -----------------------------------------------
+
+
+def _component_ids() -> dict[str, int]:
+    return {c.abbreviation: c.id for c in db.session.scalars(sa.select(Component))}
+
+
+def _set_addressees(abbreviations: tuple[str, ...]) -> None:
+    """OIG staff correct TEST-R-1 #3 to be addressed to these components (the first leads)."""
+    target = rec("TEST-R-1", 3)
+    current = {a.component_id: a for a in target.addressees}
+    ids = _component_ids()
+    rows = []
+    for i, abbr in enumerate(abbreviations):
+        row = current.get(ids[abbr])
+        rows.append(
+            rec_services.AddresseeData(
+                ids[abbr],
+                is_lead=i == 0,
+                concurrence=row.concurrence if row else Concurrence.PENDING,
+                version=row.version if row else None,
+            )
+        )
+    data = rec_services.RecommendationData(
+        number=target.number,
+        text=target.text,
+        sensitivity=target.sensitivity,
+        addressees=rows,
+        version=target.version,
+    )
+    oig = AuditActor.for_user(user_by_email(EMAILS["oig"]))
+    rec_services.update_recommendation(db.session, oig, target, data, today=clock.today())
+    db.session.commit()
+
+
+def _shared_restricted_recommendation_with_documents(app: Flask) -> tuple[int, int, int]:
+    """TEST-R-1 #3: restricted, addressed to I&A (no answer yet) and FEMA (concurs);
+    OIG staff resolve it and each liaison asks for closure of their part with a document.
+    Returns (recommendation id, I&A's document id, FEMA's document id)."""
+    ids = _component_ids()
+    oig = user_by_email(EMAILS["oig"])
+    today = clock.today()
+    target = rec_services.create_recommendation(
+        db.session,
+        AuditActor.for_user(oig),
+        report_by_number("TEST-R-1"),
+        rec_services.RecommendationData(
+            number=3,
+            text="SYNTHETIC-RESTRICTED-SHARED text for tests.",
+            sensitivity=Sensitivity.RESTRICTED,
+            addressees=[
+                rec_services.AddresseeData(ids["I&A"], is_lead=True),
+                rec_services.AddresseeData(ids["FEMA"], concurrence=Concurrence.CONCUR),
+            ],
+        ),
+        today=today,
+    )
+    workflow.resolve(db.session, workflow.Context(oig, today), target, "FEMA's plan.", version=target.version)
+    storage = Storage(Path(app.config["ATTACHMENT_DIR"]))
+    documents = {}
+    for role, abbr in (("liaison", "I&A"), ("fema", "FEMA")):
+        part = next(a for a in target.addressees if a.component_id == ids[abbr])
+        ctx = workflow.Context(
+            user_by_email(EMAILS[role]),
+            today,
+            storage=storage,
+            max_attachment_bytes=1024 * 1024,
+            uploads=[Upload(f"{abbr} evidence.txt", f"{abbr} evidence (restricted)\n".encode())],
+        )
+        event = workflow.request_closure(db.session, ctx, target, part, "Done.", version=part.version)
+        documents[abbr] = event.attachments[0].id
+    db.session.commit()
+    return target.id, documents["I&A"], documents["FEMA"]
+
+
+def test_documents_of_a_removed_component_stay_its_own(app: Flask, as_role) -> None:
+    """Once OIG staff remove I&A from a restricted recommendation addressed to I&A and
+    FEMA, I&A's document is still I&A's: never FEMA's, never treated as the OIG's own.
+    Staff keep it. I&A's liaisons no longer read the recommendation, so they lose its
+    documents with it, and get them back if I&A is addressed again."""
+    rec_id, ia_doc, fema_doc = _shared_restricted_recommendation_with_documents(app)
+    link = f'href="/attachments/{ia_doc}"'
+    assert as_role("fema").get(f"/attachments/{ia_doc}").status_code == 403
+    assert as_role("liaison").get(f"/attachments/{ia_doc}").status_code == 200
+
+    _set_addressees(("FEMA",))
+    row = db.session.get(Attachment, ia_doc)
+    assert row.addressee_id is None  # the addressee row is gone...
+    assert row.component_id == _component_ids()["I&A"]  # ...the document is still I&A's
+
+    fema = as_role("fema")
+    assert fema.get(f"/attachments/{ia_doc}").status_code == 403
+    page = fema.get(f"/recommendations/{rec_id}")
+    assert page.status_code == 200
+    assert link not in page.get_data(as_text=True)  # not in the OIG's section, not in the history
+    assert fema.get(f"/attachments/{fema_doc}").status_code == 200
+    for staff in ("oig", "admin"):
+        client = as_role(staff)
+        assert client.get(f"/attachments/{ia_doc}").data == b"I&A evidence (restricted)\n"
+        page = client.get(f"/recommendations/{rec_id}")
+        assert "Documents of components no longer addressed I&A: I&A evidence.txt" in visible_text(page)
+    ia = as_role("liaison")
+    assert ia.get(f"/recommendations/{rec_id}").status_code == 403
+    assert ia.get(f"/attachments/{ia_doc}").status_code == 403
+    assert as_role("viewer").get(f"/attachments/{ia_doc}").status_code == 403
+
+    _set_addressees(("FEMA", "I&A"))
+    ia = as_role("liaison")
+    assert ia.get(f"/attachments/{ia_doc}").status_code == 200
+    page = visible_text(ia.get(f"/recommendations/{rec_id}"))
+    assert "no longer addressed" not in page  # back on I&A's own card
+    assert "I&A evidence.txt" in page
+    assert as_role("fema").get(f"/attachments/{ia_doc}").status_code == 403
+
+
+def test_an_uploaded_document_records_its_component(client) -> None:
+    login(client, "fema")
+    assert _respond_with(client, [(PDF, "plan.pdf")]).status_code == 302
+    attachment = db.session.scalar(sa.select(Attachment).order_by(Attachment.id.desc()))
+    assert attachment.component_id == _component_ids()["FEMA"]

@@ -206,3 +206,48 @@ def test_audit_label_migration_names_older_events_as_the_app_does(scratch_url: s
         "DHS Partners Did Not Always Use DHS Technology to Obtain Em… #1 / OSA",  # 59 + "…"
     } <= set(named.values())
     assert None not in named.values()
+
+
+BEFORE_ATTACHMENT_COMPONENT_ROWS = [
+    *PRE_LIFECYCLE_ROWS,
+    # Events as the app writes them: the component named in details. Event 2 names none.
+    "INSERT INTO recommendation_events (id, recommendation_id, addressee_id, kind, actor_label, "
+    "actor_role, occurred_at, effective_on, note, details) VALUES "
+    "(1, 1, NULL, 'closure_requested', 'ia@x', 'liaison', '2020-02-01', '2020-02-01', 'Done', "
+    """'{"component": "I&A"}'), """
+    "(2, 1, NULL, 'resolved', 'oig@x', 'oig', '2020-01-20', '2020-01-20', '', '{}')",
+]
+
+
+def test_attachment_component_migration_keeps_each_document_its_component(scratch_url: str) -> None:
+    """Existing documents get their component from their addressee, or, when the
+    addressee is gone, from the event they were uploaded with; the downgrade removes it."""
+    app = create_app(TestingConfig(scratch_url))
+    with app.app_context():
+        upgrade(revision="0008_edit_versions")
+        with db.engine.begin() as conn:
+            for statement in BEFORE_ATTACHMENT_COMPONENT_ROWS:
+                conn.execute(sa.text(statement))
+            conn.execute(
+                sa.text(
+                    "INSERT INTO attachments (id, recommendation_id, addressee_id, event_id, sha256, "
+                    "size_bytes, content_type, original_name, uploaded_at) VALUES "
+                    "(:id, 1, :addressee, :event, :sha, 1, 'text/plain', 'x.txt', '2020-02-01')"
+                ),
+                [  # 1: FEMA's, its addressee still there; 2: I&A's, its addressee removed;
+                    # 3 and 4: addressee removed and nothing names the component
+                    {"id": 1, "addressee": 2, "event": None, "sha": "0" * 64},
+                    {"id": 2, "addressee": None, "event": 1, "sha": "0" * 64},
+                    {"id": 3, "addressee": None, "event": None, "sha": "0" * 64},
+                    {"id": 4, "addressee": None, "event": 2, "sha": "0" * 64},
+                ],
+            )
+        upgrade(revision="0009_attachment_component")
+        with db.engine.connect() as conn:
+            owners = conn.execute(sa.text("SELECT id, component_id FROM attachments ORDER BY id")).all()
+        assert [tuple(row) for row in owners] == [(1, 2), (2, 1), (3, None), (4, None)]  # FEMA is 2, I&A 1
+        downgrade(revision="0008_edit_versions")
+        assert "component_id" not in {c["name"] for c in sa.inspect(db.engine).get_columns("attachments")}
+        with db.engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM attachments")).scalar() == 4
+        db.engine.dispose()

@@ -18,7 +18,7 @@ from app.extensions import db
 from app.lifecycle import workflow
 from app.lifecycle.workflow import Context, ResponseData
 from app.models import Addressee, Component, Concurrence, Recommendation, Sensitivity, TextSource
-from app.pdf import engine
+from app.pdf import engine, services
 from tests.conftest import EMAILS, login, rec, report_by_number, user_by_email
 
 SECRET = "SYNTHETIC-RESTRICTED-IN-PUBLIC-REPORT text for tests"
@@ -74,7 +74,9 @@ def test_viewer_downloads_the_three_pdfs(as_role) -> None:
         assert reader.metadata.title, kind
         assert SECRET not in text, kind
         assert "SYNTHETIC-RESTRICTED" not in text, kind  # nor the restricted report's texts
-        assert "Restricted: not available in this version." in text, kind
+        # The report page and the list keep it as a placeholder; the component page
+        # leaves out what the reader may not read, and so does its PDF.
+        assert ("Restricted: not available in this version." in text) == (kind != "component"), kind
         assert "Page 1 of" in text, kind
     assert PdfReader(io.BytesIO(pdfs["report"])).metadata.title == "OIG-12-15: recommendation status"
     report_text = _text(pdfs["report"])
@@ -85,6 +87,8 @@ def test_viewer_downloads_the_three_pdfs(as_role) -> None:
     component_text = _text(pdfs["component"])
     assert "FEMA (Federal Emergency Management Agency)" in component_text
     assert "OIG-12-15" in component_text
+    assert "Recommendation 7" not in component_text
+    assert "1 recommendation addressed to FEMA" in component_text  # #3; not the restricted #7
     portfolio_text = _text(pdfs["portfolio"])
     for heading in (
         "Executive summary",
@@ -196,6 +200,18 @@ def test_etag_304_and_a_write_changes_the_version(as_role) -> None:
     assert changed.status_code == 200
     assert changed.headers["ETag"] != etag
     assert "(corrected)" in _text(changed.data)
+
+
+def test_a_pdf_made_under_older_content_rules_is_not_served_again(as_role, monkeypatch) -> None:
+    """A release that changes what PDFs show (as the component PDF's visibility fix did)
+    must not serve copies cached, or confirm ETags given out, before it."""
+    client = as_role("viewer")
+    url = f"/reports/{report_by_number('OIG-12-15').id}/status.pdf"
+    etag = _get(client, url).headers["ETag"]
+    monkeypatch.setattr(services, "CONTENT_RULES", services.CONTENT_RULES + 1)
+    again = client.get(url, headers={"If-None-Match": etag})
+    assert again.status_code == 200
+    assert again.headers["ETag"] != etag
 
 
 def test_cached_copy_is_served_without_rendering(as_role, monkeypatch) -> None:

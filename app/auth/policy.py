@@ -89,12 +89,15 @@ def can_view_report(user: Any, report: Report) -> bool:
 
 def can_download_attachment(user: Any, attachment: Attachment) -> bool:
     """Whoever may read the recommendation, except that on a restricted one a liaison
-    gets only the documents of their own components (or the OIG's own)."""
+    gets only the documents of their own components (or the OIG's own). A document is
+    its component's for good (attachment.component_id), even after OIG staff remove that
+    component from the recommendation; its liaisons then no longer read the restricted
+    recommendation, so they lose its documents with it, and only staff keep them."""
     rec = attachment.recommendation
     if not can_view_recommendation(user, rec):
         return False
     if rec.sensitivity == Sensitivity.RESTRICTED and _role(user) == Role.LIAISON:
-        return attachment.addressee is None or attachment.addressee.component_id in user.component_ids
+        return attachment.component_id is None or attachment.component_id in user.component_ids
     return True
 
 

@@ -157,6 +157,7 @@ def attach(
         attachment = Attachment(
             recommendation=rec,
             addressee=addressee,
+            component_id=addressee.component_id if addressee is not None else None,
             event=event,
             sha256=storage.put(upload.data),
             size_bytes=len(upload.data),

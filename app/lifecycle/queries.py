@@ -31,7 +31,7 @@ def lifecycle_detail(rec_id: int) -> sa.Select[tuple[Recommendation]]:
     """A recommendation with its report, addressees, history and documents."""
     return recommendation_detail(rec_id).options(
         selectinload(Recommendation.events).selectinload(RecommendationEvent.attachments),
-        selectinload(Recommendation.attachments),
+        selectinload(Recommendation.attachments).joinedload(Attachment.component),
     )
 
 
@@ -39,10 +39,7 @@ def attachment_for_download(attachment_id: int) -> sa.Select[tuple[Attachment]]:
     return (
         sa.select(Attachment)
         .where(Attachment.id == attachment_id)
-        .options(
-            joinedload(Attachment.recommendation).selectinload(Recommendation.addressees),
-            joinedload(Attachment.addressee),
-        )
+        .options(joinedload(Attachment.recommendation).selectinload(Recommendation.addressees))
     )
 
 

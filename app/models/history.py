@@ -13,6 +13,7 @@ from app.extensions import db
 from app.models.enums import Concurrence, EventKind, RecStatus
 
 if TYPE_CHECKING:
+    from app.models.component import Component
     from app.models.recommendation import Addressee, Recommendation
 
 
@@ -57,7 +58,12 @@ class RecommendationEvent(db.Model):
 
 
 class Attachment(db.Model):
-    """A supporting document. The bytes live outside static/ under a content-hash name."""
+    """A supporting document. The bytes live outside static/ under a content-hash name.
+
+    `component_id` is the component the document belongs to (NULL: the OIG's own). It is
+    set when the document is uploaded and never follows the addressee row: if OIG staff
+    remove that component from the recommendation, `addressee_id` goes to NULL but the
+    document stays that component's, never anyone else's or the OIG's."""
 
     __tablename__ = "attachments"
 
@@ -71,6 +77,9 @@ class Attachment(db.Model):
     event_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("recommendation_events.id", ondelete="SET NULL"), index=True
     )
+    component_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("components.id", ondelete="RESTRICT"), index=True
+    )
     sha256: Mapped[str] = mapped_column(sa.String(64))
     size_bytes: Mapped[int] = mapped_column()
     content_type: Mapped[str] = mapped_column(sa.String(120))
@@ -80,6 +89,7 @@ class Attachment(db.Model):
 
     recommendation: Mapped[Recommendation] = relationship(back_populates="attachments")
     addressee: Mapped[Addressee | None] = relationship()
+    component: Mapped[Component | None] = relationship()
     event: Mapped[RecommendationEvent | None] = relationship(back_populates="attachments")
 
     __table_args__ = (

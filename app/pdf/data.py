@@ -1,9 +1,10 @@
 """What the three status reports say: recommendations as they stood on the "as of" date,
 their clocks, summary counts, and the tables an IG's semiannual report needs.
 
-Visibility follows the pages: a recommendation the reader may not see in full stays in
-the report as a placeholder line (so counts stay honest) and carries none of its text,
-addressees or money.
+Visibility follows the pages, through the pages' own query (recommendation_list): where
+a page keeps a recommendation the reader may not see in full as a placeholder line (the
+report page, the list), so does its PDF, with none of its text, addressees or money;
+where a page leaves it out (the component page), so does its PDF, and it is not counted.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 from app.auth import policy
 from app.lifecycle import clocks, deadlines
 from app.lifecycle.history import RecSnapshot, replay
-from app.models import Addressee, Component, Recommendation, RecStatus, Report
+from app.models import Component, Recommendation, RecStatus, Report
 from app.recommendations.queries import RecFilters, recommendation_list
 
 
@@ -163,13 +164,15 @@ class ReportStatus:
     summary: Summary
 
 
-def _base(user: Any, as_of: date, interval: int) -> sa.Select[Any]:
-    return recommendation_list(user, RecFilters(), as_of, interval).where(Report.issued_on <= as_of)
+def _base(user: Any, filters: RecFilters, as_of: date, interval: int) -> sa.Select[Any]:
+    """The recommendations the page with these filters lists, issued by the date: the
+    pages' query, so a PDF never shows (or counts) what its page hides."""
+    return recommendation_list(user, filters, as_of, interval).where(Report.issued_on <= as_of)
 
 
 def report_status(session: Session, user: Any, report: Report, as_of: date, interval: int) -> ReportStatus:
     """One OIG report: its facts, then every recommendation as of the date."""
-    stmt = _base(user, as_of, interval).where(Report.id == report.id)
+    stmt = _base(user, RecFilters(report_id=report.id), as_of, interval)
     lines = sorted(lines_for(session, user, stmt, as_of, interval), key=lambda line: line.rec.number)
     return ReportStatus(report=report, lines=lines, summary=summarize(lines))
 
@@ -184,10 +187,9 @@ class ComponentStatus:
 def component_status(
     session: Session, user: Any, component: Component, as_of: date, interval: int
 ) -> ComponentStatus:
-    """Every recommendation addressed to one component, grouped by report."""
-    stmt = _base(user, as_of, interval).where(
-        Recommendation.addressees.any(Addressee.component_id == component.id)
-    )
+    """Every recommendation addressed to one component that the component page lists
+    (those the reader may read in full), grouped by report."""
+    stmt = _base(user, RecFilters(component_id=component.id), as_of, interval)
     lines = lines_for(session, user, stmt, as_of, interval)
     groups: dict[int, tuple[Report, list[RecLine]]] = {}
     for line in lines:
@@ -210,7 +212,7 @@ def portfolio(
     """Every recommendation matching the list filters, as of the date. Status and clock
     filters apply to the state of that date."""
     timeless = replace(filters, status="", clock="")
-    stmt = recommendation_list(user, timeless, as_of, interval).where(Report.issued_on <= as_of)
+    stmt = _base(user, timeless, as_of, interval)
     if filters.clock:
         stmt = stmt.where(policy.recommendation_visibility(user))  # clocks read hidden content
     total = session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())) or 0

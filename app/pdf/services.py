@@ -68,9 +68,24 @@ class PdfResult:
     from_cache: bool
 
 
+# Which rules decided what a PDF holds. Raise it when a release changes which items or
+# text a PDF shows for the same request, reader and data: a PDF cached, or an ETag given
+# out, by an earlier release is then never served again. 2: the component PDF leaves out
+# what the component page leaves out.
+CONTENT_RULES = 2
+
+
 def etag_for(session: Session, reader: Any, request: PdfRequest) -> str:
-    """The cache key: the request, what the reader may see, and the data version."""
-    return cache_key({**request.key_parts(), "scope": reader_scope(reader), "data": data_version(session)})
+    """The cache key: the request, what the reader may see, the data version and the
+    content rules."""
+    return cache_key(
+        {
+            **request.key_parts(),
+            "scope": reader_scope(reader),
+            "data": data_version(session),
+            "rules": CONTENT_RULES,
+        }
+    )
 
 
 def describe_filters(session: Session, reader: Any, filters: RecFilters) -> str:
