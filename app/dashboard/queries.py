@@ -30,6 +30,9 @@ class Dashboard:
     questioned_open: Decimal
     funds_open: Decimal
     mine: list[dict[str, Any]] = field(default_factory=list)  # a liaison's components
+    # A liaison's late clocks on their own components' parts (`overdue` counts every
+    # recommendation they may see, any component's part).
+    overdue_mine: dict[str, int] | None = None
 
     @property
     def total(self) -> int:
@@ -89,14 +92,27 @@ def build(session: Session, user: Any, today: date, interval_days: int) -> Dashb
     row = session.execute(_base(user, with_report=True).where(is_open).add_columns(*columns)).one()
     # Each late clock as its own count in WHERE, where the database can semi-join the
     # addressees; inside a FILTER the same EXISTS runs once per open row (twice as slow).
+    late = [deadlines.clock_criterion(name, today, interval_days) for name in OVERDUE]
+    component_ids = sorted(getattr(user, "component_ids", ()) or ())
+    mine = getattr(user, "role", None) == Role.LIAISON and bool(component_ids)
+    if mine:  # the same clocks on the liaison's own components' parts, in the same query
+        own = Addressee.component_id.in_(component_ids)
+        late += [
+            sa.and_(
+                deadlines.clock_criterion(name, today, interval_days, own),
+                # a clock of the recommendation as a whole: addressed to one of theirs
+                sa.true() if name in deadlines.ADDRESSEE_CLOCKS else Recommendation.addressees.any(own),
+            )
+            for name in OVERDUE
+        ]
     overdue = session.execute(
         sa.select(
             *(
                 _base(user, with_report=name in deadlines.CLOCKS_ON_ISSUE_DATE)
-                .where(is_open, visible, deadlines.clock_criterion(name, today, interval_days))
+                .where(is_open, visible, criterion)
                 .add_columns(sa.func.count())
                 .scalar_subquery()
-                for name in OVERDUE
+                for name, criterion in zip(OVERDUE * (2 if mine else 1), late, strict=True)
             )
         )
     ).one()
@@ -122,7 +138,8 @@ def build(session: Session, user: Any, today: date, interval_days: int) -> Dashb
         by_status={s: by_status.get(s, 0) for s in RecStatus},
         by_component=by_component,
         ages=dict(zip(clocks.AgeBucket, row[:n_ages], strict=True)),
-        overdue=dict(zip(OVERDUE, overdue, strict=True)),
+        overdue=dict(zip(OVERDUE, overdue[: len(OVERDUE)], strict=True)),
+        overdue_mine=dict(zip(OVERDUE, overdue[len(OVERDUE) :], strict=True)) if mine else None,
         closed_this_period=closed[0],
         closed_last_period=closed[1],
         period=period,

@@ -130,6 +130,10 @@ def update_clock_start() -> sa.ColumnElement[date]:
     )
 
 
+# The clocks that run on each addressee's part (`addressee_scope` narrows them); the
+# others run on the recommendation as a whole.
+ADDRESSEE_CLOCKS = frozenset({"response_overdue", "target_overdue", "update_due", "update_overdue"})
+
 # The clocks counted from the report's issue date: their criteria need Report joined.
 CLOCKS_ON_ISSUE_DATE = frozenset({"response_overdue", "resolution_overdue", "gao_ig_act"})
 
