@@ -16,7 +16,7 @@ from flask import Flask
 
 from app.extensions import db
 from app.lifecycle.attachments import Storage
-from app.models import Attachment, Component, User
+from app.models import Acronym, Attachment, Component, User
 from tests.conftest import login, rec, report_by_number
 
 ANON = "anonymous"
@@ -115,10 +115,15 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("imports.template_csv", "GET"): staff(200),
     ("imports.template_xlsx", "GET"): staff(200),
     ("search.search", "GET"): signed_in(200),
+    ("search.acronym_list", "GET"): admin_only(200),
+    ("search.acronym_list", "POST"): admin_only(200),
+    ("search.acronym_edit", "GET"): admin_only(200),
+    ("search.acronym_edit", "POST"): admin_only(200),
+    ("search.acronym_delete", "POST"): admin_only(400),  # no version: refused
 }
 
 SKIPPED_ENDPOINTS = {"static"}
-IDS = ("report_id", "rec_id", "addressee_id", "attachment_id", "component_id", "user_id")
+IDS = ("report_id", "rec_id", "addressee_id", "attachment_id", "component_id", "user_id", "acronym_id")
 
 
 def _routes(app: Flask) -> list[tuple[str, str, str]]:
@@ -144,6 +149,7 @@ def _params(app: Flask) -> dict[str, Any]:
         "attachment_id": _attachment(app, first).id,
         "component_id": fema.id,
         "user_id": viewer.id,
+        "acronym_id": db.session.scalar(sa.select(Acronym.id).where(Acronym.acronym == "HSIN")),
     }
 
 
