@@ -9,13 +9,14 @@ import re
 import sqlalchemy as sa
 
 from app import clock
+from app.auth import services as accounts
 from app.extensions import db
 from app.lifecycle import workflow
 from app.lifecycle.workflow import Context, ResponseData
-from app.models import Component, Concurrence
+from app.models import Component, Concurrence, Role
 from app.pdf import data
 from app.recommendations.queries import RecFilters
-from tests.conftest import EMAILS, login, rec, user_by_email, visible_text
+from tests.conftest import EMAILS, PASSWORD, login, rec, user_by_email, visible_text
 from tests.test_dashboard import _links, _list_total
 
 LATE = ("response_overdue", "resolution_overdue", "target_overdue", "update_overdue")
@@ -110,3 +111,32 @@ def test_staff_and_viewers_keep_the_whole_count(as_role) -> None:
     numbers = _numbers(as_role("oig"))
     assert not [href for href in numbers if "component=" in href and "clock=" in href]
     assert "/recommendations?clock=response_overdue" in numbers
+
+
+def test_a_liaison_of_two_components_sees_each_and_both(app) -> None:
+    components = {c.abbreviation: c for c in db.session.scalars(sa.select(Component))}
+    accounts.create_user(
+        db.session,
+        email="two@test.example",
+        display_name="Two Hats",
+        role=Role.LIAISON,
+        password=PASSWORD,
+        components=[components["FEMA"], components["I&A"]],
+    )
+    db.session.commit()
+    fema, ia = _component_id("FEMA"), _component_id("I&A")
+    client = app.test_client()
+    with client.session_transaction() as sess:
+        sess["_user_id"] = user_by_email("two@test.example").get_id()
+        sess["_fresh"] = True
+    numbers = _numbers(client)
+    for href, shown in numbers.items():
+        assert _list_total(client, href) == shown, href
+    assert numbers[f"/recommendations?component={fema}&clock=response_overdue"] == 2
+    # I&A: OIG-12-15 #1, #2, #3 (its own part), #4, TEST-R-1 #1 and the OIG-24 one
+    assert numbers[f"/recommendations?component={ia}&clock=response_overdue"] == 6
+    section = _late_section(client)
+    assert "Running late for FEMA and I&A" in section
+    # both together: OIG-12-15 #3 is late for each, and counts once
+    assert section.startswith("Running late for FEMA and I&A Recommendations where your")
+    assert " 7 Responses overdue FEMA 2 · I&A 6 " in section

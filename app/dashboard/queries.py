@@ -93,9 +93,12 @@ def build(session: Session, user: Any, today: date, interval_days: int) -> Dashb
     # Each late clock as its own count in WHERE, where the database can semi-join the
     # addressees; inside a FILTER the same EXISTS runs once per open row (twice as slow).
     late = [deadlines.clock_criterion(name, today, interval_days) for name in OVERDUE]
-    component_ids = sorted(getattr(user, "component_ids", ()) or ())
-    mine = getattr(user, "role", None) == Role.LIAISON and bool(component_ids)
-    if mine:  # the same clocks on the liaison's own components' parts, in the same query
+    liaison = getattr(user, "role", None) == Role.LIAISON
+    component_ids = sorted(user.component_ids) if liaison else []
+    # A liaison of several components: the same clocks on their own parts, in the same
+    # query (of one component, the component's own counts below are the same numbers).
+    mine = len(component_ids) > 1
+    if mine:
         own = Addressee.component_id.in_(component_ids)
         late += [
             sa.and_(
@@ -146,8 +149,10 @@ def build(session: Session, user: Any, today: date, interval_days: int) -> Dashb
         questioned_open=Decimal(str(row[-2] or 0)),
         funds_open=Decimal(str(row[-1] or 0)),
     )
-    if getattr(user, "role", None) == Role.LIAISON:
+    if liaison:
         dashboard.mine = component_summaries(session, user, user.component_ids, today, interval_days)
+        if len(dashboard.mine) == 1:
+            dashboard.overdue_mine = dict(dashboard.mine[0]["overdue"])
     return dashboard
 
 
