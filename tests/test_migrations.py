@@ -251,3 +251,31 @@ def test_attachment_component_migration_keeps_each_document_its_component(scratc
         with db.engine.connect() as conn:
             assert conn.execute(sa.text("SELECT count(*) FROM attachments")).scalar() == 4
         db.engine.dispose()
+
+
+def test_search_acronyms_migration_indexes_officials_and_its_downgrade_takes_them_out(
+    scratch_url: str,
+) -> None:
+    app = create_app(TestingConfig(scratch_url))
+    with app.app_context():
+        upgrade(revision="0001_initial")
+        with db.engine.begin() as conn:
+            for statement in PRE_LIFECYCLE_ROWS:
+                conn.execute(sa.text(statement))
+        upgrade(revision="0009_attachment_component")
+        body = "SELECT body FROM search_documents WHERE kind = 'recommendation' AND ref_id = 1"
+        with db.engine.begin() as conn:
+            before = conn.execute(sa.text(body)).scalar()
+            conn.execute(
+                sa.text("UPDATE addressees SET responsible_official = 'Pat Quill' WHERE component_id = 2")
+            )
+        assert before == "CPG-502\nI&A\nFEMA"
+        upgrade(revision="0010_search_acronyms")
+        with db.engine.connect() as conn:
+            assert conn.execute(sa.text(body)).scalar() == "CPG-502\nI&A\nFEMA\nPat Quill"
+            acronyms = dict(conn.execute(sa.text("SELECT acronym, expansion FROM acronyms")).all())
+        assert acronyms["HSIN"] == "Homeland Security Information Network"
+        downgrade(revision="0009_attachment_component")
+        with db.engine.connect() as conn:
+            assert conn.execute(sa.text(body)).scalar() == before
+        db.engine.dispose()

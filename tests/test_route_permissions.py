@@ -36,6 +36,7 @@ from app.imports.staging import Staging
 from app.lifecycle import forms as lifecycle_forms
 from app.lifecycle.attachments import Storage
 from app.models import (
+    Acronym,
     Addressee,
     Attachment,
     ClosureState,
@@ -50,6 +51,7 @@ from app.models import (
 from app.recommendations import services as rec_services
 from app.recommendations.forms import RecommendationEditForm, RecommendationForm
 from app.reports.forms import ReportEditForm, ReportForm
+from app.search.forms import AcronymDeleteForm, AcronymEditForm, AcronymForm
 from tests.conftest import EMAILS, PASSWORD, login, rec, report_by_number, user_by_email, visible_text
 from tests.html_forms import filled, form_values
 from tests.states import component, fema_responded, hsin_resolved, row, step_url
@@ -155,10 +157,15 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("imports.template_csv", "GET"): staff(200),
     ("imports.template_xlsx", "GET"): staff(200),
     ("search.search", "GET"): signed_in(200),
+    ("search.acronym_list", "GET"): admin_only(200),
+    ("search.acronym_list", "POST"): admin_only(200),
+    ("search.acronym_edit", "GET"): admin_only(200),
+    ("search.acronym_edit", "POST"): admin_only(400),  # no version: refused
+    ("search.acronym_delete", "POST"): admin_only(400),  # no version: refused
 }
 
 SKIPPED_ENDPOINTS = {"static"}
-IDS = ("report_id", "rec_id", "addressee_id", "attachment_id", "component_id", "user_id")
+IDS = ("report_id", "rec_id", "addressee_id", "attachment_id", "component_id", "user_id", "acronym_id")
 
 
 def _routes(app: Flask) -> list[tuple[str, str, str]]:
@@ -184,6 +191,7 @@ def _params(app: Flask) -> dict[str, Any]:
         "attachment_id": _attachment(app, first).id,
         "component_id": fema.id,
         "user_id": viewer.id,
+        "acronym_id": db.session.scalar(sa.select(Acronym.id).where(Acronym.acronym == "HSIN")),
     }
 
 
@@ -284,7 +292,7 @@ class Smoke:
     changes: Callable[[], dict[str, Any]]
     saved: Callable[[], None]
     setup: Callable[[], None] | None = None
-    action: str | None = None  # where the form posts, when not to its own page
+    action: str | Callable[[], str] | None = None  # where the form posts, when not to its own page
     status: int = 302
 
 
@@ -302,6 +310,11 @@ def _uploaded(client: FlaskClient) -> tuple[str, str]:
     response = client.post("/import", data={"file": (io.BytesIO(SMOKE_CSV), "smoke.csv")})
     assert response.status_code == 200
     return "/import", response.get_data(as_text=True)
+
+
+def _acronym(short: str) -> Acronym | None:
+    db.session.expire_all()
+    return db.session.scalar(sa.select(Acronym).where(Acronym.acronym == short))
 
 
 def _user(role: str) -> User:
@@ -613,6 +626,31 @@ SMOKE: dict[type[FlaskForm], tuple[Smoke, ...]] = {
         ),
     ),
     CommitForm: (Smoke("oig", _uploaded, dict, _imported, action="/import/commit"),),
+    AcronymForm: (
+        Smoke(
+            "admin",
+            _get(lambda: "/admin/acronyms"),
+            lambda: {"acronym": "EMI", "expansion": "Emergency Management Institute"},
+            _check(lambda: _acronym("EMI").expansion == "Emergency Management Institute"),
+        ),
+    ),
+    AcronymEditForm: (
+        Smoke(
+            "admin",
+            _get(lambda: f"/admin/acronyms/{_acronym('HSIN').id}/edit"),
+            lambda: {"expansion": "Homeland Security Information Network (HSIN)"},
+            _check(lambda: _acronym("HSIN").expansion == "Homeland Security Information Network (HSIN)"),
+        ),
+    ),
+    AcronymDeleteForm: (
+        Smoke(
+            "admin",
+            _get(lambda: f"/admin/acronyms/{_acronym('EOC').id}/edit"),
+            dict,
+            _check(lambda: _acronym("EOC") is None),
+            action=lambda: f"/admin/acronyms/{_acronym('EOC').id}/delete",
+        ),
+    ),
 }
 
 # Base classes that views never show on their own.
@@ -677,7 +715,7 @@ def test_form_smoke(
     if case.role != ANON:
         login(client, case.role)
     url, page = case.page(client)
-    target = case.action or url
+    target = (case.action() if callable(case.action) else case.action) or url
     validated.clear()
     response = client.post(target, data=filled(form_values(page, url, target), case.changes()))
     assert response.status_code == case.status, visible_text(response)[-1200:]

@@ -46,6 +46,11 @@ def can_manage_users(user: Any) -> bool:
     return is_admin(user)
 
 
+def can_manage_acronyms(user: Any) -> bool:
+    """The acronyms search expands (app.search.acronyms)."""
+    return is_admin(user)
+
+
 def can_view_audit_log(user: Any) -> bool:
     return is_admin(user)
 

@@ -30,6 +30,9 @@ class Dashboard:
     questioned_open: Decimal
     funds_open: Decimal
     mine: list[dict[str, Any]] = field(default_factory=list)  # a liaison's components
+    # A liaison's late clocks on their own components' parts (`overdue` counts every
+    # recommendation they may see, any component's part).
+    overdue_mine: dict[str, int] | None = None
 
     @property
     def total(self) -> int:
@@ -89,14 +92,30 @@ def build(session: Session, user: Any, today: date, interval_days: int) -> Dashb
     row = session.execute(_base(user, with_report=True).where(is_open).add_columns(*columns)).one()
     # Each late clock as its own count in WHERE, where the database can semi-join the
     # addressees; inside a FILTER the same EXISTS runs once per open row (twice as slow).
+    late = [deadlines.clock_criterion(name, today, interval_days) for name in OVERDUE]
+    liaison = getattr(user, "role", None) == Role.LIAISON
+    component_ids = sorted(user.component_ids) if liaison else []
+    # A liaison of several components: the same clocks on their own parts, in the same
+    # query (of one component, the component's own counts below are the same numbers).
+    mine = len(component_ids) > 1
+    if mine:
+        own = Addressee.component_id.in_(component_ids)
+        late += [
+            sa.and_(
+                deadlines.clock_criterion(name, today, interval_days, own),
+                # a clock of the recommendation as a whole: addressed to one of theirs
+                sa.true() if name in deadlines.ADDRESSEE_CLOCKS else Recommendation.addressees.any(own),
+            )
+            for name in OVERDUE
+        ]
     overdue = session.execute(
         sa.select(
             *(
                 _base(user, with_report=name in deadlines.CLOCKS_ON_ISSUE_DATE)
-                .where(is_open, visible, deadlines.clock_criterion(name, today, interval_days))
+                .where(is_open, visible, criterion)
                 .add_columns(sa.func.count())
                 .scalar_subquery()
-                for name in OVERDUE
+                for name, criterion in zip(OVERDUE * (2 if mine else 1), late, strict=True)
             )
         )
     ).one()
@@ -122,15 +141,18 @@ def build(session: Session, user: Any, today: date, interval_days: int) -> Dashb
         by_status={s: by_status.get(s, 0) for s in RecStatus},
         by_component=by_component,
         ages=dict(zip(clocks.AgeBucket, row[:n_ages], strict=True)),
-        overdue=dict(zip(OVERDUE, overdue, strict=True)),
+        overdue=dict(zip(OVERDUE, overdue[: len(OVERDUE)], strict=True)),
+        overdue_mine=dict(zip(OVERDUE, overdue[len(OVERDUE) :], strict=True)) if mine else None,
         closed_this_period=closed[0],
         closed_last_period=closed[1],
         period=period,
         questioned_open=Decimal(str(row[-2] or 0)),
         funds_open=Decimal(str(row[-1] or 0)),
     )
-    if getattr(user, "role", None) == Role.LIAISON:
+    if liaison:
         dashboard.mine = component_summaries(session, user, user.component_ids, today, interval_days)
+        if len(dashboard.mine) == 1:
+            dashboard.overdue_mine = dict(dashboard.mine[0]["overdue"])
     return dashboard
 
 

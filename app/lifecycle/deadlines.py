@@ -13,9 +13,10 @@ import sqlalchemy as sa
 
 from app.lifecycle import clocks
 from app.lifecycle.clocks import AgeBucket, Clock
-from app.models import Addressee, ClosureState, Recommendation, RecStatus, Report, ResponseState
+from app.models import Addressee, ClosureState, Concurrence, Recommendation, RecStatus, Report, ResponseState
 
 AWAITING_RESPONSE = (ResponseState.NONE, ResponseState.RETURNED)
+NO_UPDATES_NON_CONCUR = "No progress updates due: did not concur and has no corrective action plan"
 
 
 @dataclass(frozen=True)
@@ -30,8 +31,9 @@ class RecommendationClocks:
 @dataclass(frozen=True)
 class AddresseeClocks:
     response: Clock | None  # while no acceptable response is in
-    update: Clock | None  # while Open–Resolved
+    update: Clock | None  # while Open–Resolved, for an addressee that owes updates
     target: Clock | None  # while open with a target date
+    no_update: str = ""  # why an Open–Resolved addressee has no update clock, in words
 
 
 def recommendation_clocks(rec: Recommendation, issued: date, today: date) -> RecommendationClocks:
@@ -48,10 +50,23 @@ def recommendation_clocks(rec: Recommendation, issued: date, today: date) -> Rec
     )
 
 
+def owes_updates(addressee: Addressee) -> bool:
+    """Whether a resolved addressee reports progress. One that did not concur and has no
+    corrective action plan (none is asked of a non-concurrence) has nothing to report on.
+    The same rule in SQL: owes_updates_criterion()."""
+    return not (addressee.concurrence == Concurrence.NON_CONCUR and not addressee.corrective_action_plan)
+
+
+def owes_updates_criterion() -> sa.ColumnElement[bool]:
+    """owes_updates() in SQL, on Addressee."""
+    return sa.or_(Addressee.concurrence != Concurrence.NON_CONCUR, Addressee.corrective_action_plan != "")
+
+
 def addressee_clocks(
     rec: Recommendation, addressee: Addressee, issued: date, today: date, interval_days: int
 ) -> AddresseeClocks:
     response = update = target = None
+    no_update = ""
     if rec.status == RecStatus.OPEN_UNRESOLVED and addressee.response_state in AWAITING_RESPONSE:
         response = Clock("Response", clocks.response_due(issued), today)
     if (
@@ -59,11 +74,14 @@ def addressee_clocks(
         and rec.resolved_on
         and addressee.closure_state != ClosureState.REQUESTED
     ):
-        due = clocks.next_update_due(rec.resolved_on, addressee.last_update_on, interval_days)
-        update = Clock("Update", due, today)
+        if owes_updates(addressee):
+            due = clocks.next_update_due(rec.resolved_on, addressee.last_update_on, interval_days)
+            update = Clock("Update", due, today)
+        else:
+            no_update = NO_UPDATES_NON_CONCUR
     if rec.status.is_open and addressee.target_date:
         target = Clock("Target completion", addressee.target_date, today)
-    return AddresseeClocks(response=response, update=update, target=target)
+    return AddresseeClocks(response=response, update=update, target=target, no_update=no_update)
 
 
 # --- SQL criteria for lists ---------------------------------------------------------
@@ -112,6 +130,10 @@ def update_clock_start() -> sa.ColumnElement[date]:
     )
 
 
+# The clocks that run on each addressee's part (`addressee_scope` narrows them); the
+# others run on the recommendation as a whole.
+ADDRESSEE_CLOCKS = frozenset({"response_overdue", "target_overdue", "update_due", "update_overdue"})
+
 # The clocks counted from the report's issue date: their criteria need Report joined.
 CLOCKS_ON_ISSUE_DATE = frozenset({"response_overdue", "resolution_overdue", "gao_ig_act"})
 
@@ -152,7 +174,7 @@ def clock_criterion(
         return sa.and_(
             resolved,
             Recommendation.resolved_on.is_not(None),
-            _any_addressee(Addressee.closure_state != ClosureState.REQUESTED, late),
+            _any_addressee(Addressee.closure_state != ClosureState.REQUESTED, owes_updates_criterion(), late),
         )
     if name == "gao_ig_act":
         cutoff = clocks.latest_issue_date_due_before(

@@ -219,6 +219,12 @@ def replay(rec: Recommendation, as_of: date) -> RecSnapshot:
     return snapshot
 
 
+def events_of(rec: Recommendation, addressee_id: int, kind: EventKind) -> list[RecommendationEvent]:
+    """One addressee's events of a kind, newest first (needs rec.events loaded)."""
+    found = [e for e in rec.events if e.addressee_id == addressee_id and e.kind == kind]
+    return sorted(found, key=lambda e: (e.effective_on, e.id), reverse=True)
+
+
 def with_history(rec_ids: Iterable[int] | None = None) -> sa.Select[tuple[Recommendation]]:
     """Recommendations with what replay() needs, in a fixed number of queries."""
     stmt = sa.select(Recommendation).options(

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from app.lifecycle import clocks
-from app.lifecycle.deadlines import AWAITING_RESPONSE, update_clock_start
+from app.lifecycle.deadlines import AWAITING_RESPONSE, owes_updates_criterion, update_clock_start
 from app.models import (
     Addressee,
     Attachment,
@@ -92,6 +92,7 @@ def queues_for(user: Any, today: date, interval_days: int) -> list[Queue]:
                     resolved,
                     Recommendation.resolved_on.is_not(None),
                     Addressee.closure_state != ClosureState.REQUESTED,
+                    owes_updates_criterion(),
                     update_clock_start() <= soon,
                 )
                 .order_by(update_clock_start(), Recommendation.id),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +24,21 @@ from werkzeug.wrappers import Response
 
 from app.auth import policy
 from app.extensions import db
-from app.lifecycle import deadlines, forms, queries, workflow
+from app.lifecycle import deadlines, forms, history, queries, workflow
 from app.lifecycle.attachments import AttachmentError, Storage, Upload
 from app.lifecycle.clocks import Clock
 from app.lifecycle.conflicts import render_conflict
 from app.lifecycle.workflow import WorkflowError
 from app.locking import ConflictError
-from app.models import Addressee, Concurrence, Recommendation, Sensitivity
+from app.models import (
+    Addressee,
+    ClosureState,
+    Concurrence,
+    EventKind,
+    Recommendation,
+    RecommendationEvent,
+    Sensitivity,
+)
 from app.web import add_field_error, note_access, today
 
 bp = Blueprint("lifecycle", __name__)
@@ -105,8 +114,45 @@ def _step(
             anchor = f"addressee-{addressee.id}" if addressee else "decision"
             return redirect(url_for("recommendations.detail", rec_id=rec.id, _anchor=anchor))
     return render_template(
-        "lifecycle/step.html", form=form, rec=rec, addressee=addressee, rule=workflow.TRANSITIONS[step]
+        "lifecycle/step.html",
+        form=form,
+        rec=rec,
+        addressee=addressee,
+        rule=workflow.TRANSITIONS[step],
+        **_closure_context(step, rec, addressee),
     )
+
+
+@dataclass(frozen=True)
+class ClosureRequest:
+    """A component's pending closure request, as the OIG decides on it: the latest
+    request (its justification and evidence), and the evidence sent with earlier ones."""
+
+    addressee: Addressee
+    latest: RecommendationEvent | None
+    earlier: list[RecommendationEvent]
+
+
+def _closure_context(step: str, rec: Recommendation, addressee: Addressee | None) -> dict[str, Any]:
+    """What a closure decision is made on, shown on its form: the pending requests and
+    their evidence (to close or return one), or the OIG's reason for returning the last
+    request (to ask again)."""
+    if (
+        step == "request_closure"
+        and addressee is not None
+        and addressee.closure_state == ClosureState.RETURNED
+    ):
+        returned = history.events_of(rec, addressee.id, EventKind.CLOSURE_RETURNED)
+        return {"closure_returned": returned[0] if returned else None}
+    if step in ("close", "return_closure"):
+        parts = [addressee] if addressee is not None else rec.addressees
+        requests = []
+        for part in parts:
+            if part.closure_state == ClosureState.REQUESTED:
+                events = history.events_of(rec, part.id, EventKind.CLOSURE_REQUESTED)
+                requests.append(ClosureRequest(part, events[0] if events else None, events[1:]))
+        return {"closure_requests": requests}
+    return {}
 
 
 def _prefill_response(form: forms.ResponseForm, addressee: Addressee) -> None:

@@ -16,11 +16,12 @@ from app.models.enums import (
 from app.models.history import Attachment, RecommendationEvent
 from app.models.recommendation import Addressee, Recommendation
 from app.models.report import Report, report_components
-from app.models.search import SearchDocument
+from app.models.search import Acronym, SearchDocument
 from app.models.user import User, user_components
 from app.models.version import DataVersion
 
 __all__ = [
+    "Acronym",
     "Addressee",
     "Attachment",
     "AuditEvent",

@@ -27,3 +27,26 @@ class SearchDocument(db.Model):
         sa.UniqueConstraint("kind", "ref_id"),
         sa.CheckConstraint("kind IN ('report', 'recommendation')", name="kind_known"),
     )
+
+
+class Acronym(db.Model):
+    """A short form and what it stands for ("HSIN", "Homeland Security Information
+    Network"): a search for either finds both. Administrators keep the list; component
+    abbreviations and names are paired the same way without an entry here."""
+
+    __tablename__ = "acronyms"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    acronym: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    expansion: Mapped[str] = mapped_column(sa.String(200))
+    version: Mapped[int] = mapped_column(default=1, server_default="1", info={"audit": False})
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+    __table_args__ = (
+        sa.CheckConstraint("acronym <> ''", name="acronym_not_empty"),
+        sa.CheckConstraint("expansion <> ''", name="expansion_not_empty"),
+    )
+
+    def __str__(self) -> str:
+        return self.acronym

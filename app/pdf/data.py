@@ -51,8 +51,14 @@ class RecLine:
     def parts(self) -> list[deadlines.AddresseeClocks]:
         return list(self.addressee_clocks.values())
 
-    def matches_clock(self, name: str) -> bool:
-        return self.visible and deadlines.clock_matches(name, self.rec_clocks, self.parts)
+    def matches_clock(self, name: str, component_id: int | None = None) -> bool:
+        """As the list's clock filter; with a component, its own part's clocks only."""
+        parts = self.parts
+        if component_id is not None:
+            parts = [
+                self.addressee_clocks[a.id] for a in self.snap.addressees if a.component.id == component_id
+            ]
+        return self.visible and deadlines.clock_matches(name, self.rec_clocks, parts)
 
 
 @dataclass
@@ -229,7 +235,7 @@ def portfolio(
     elif filters.status:
         lines = [line for line in lines if line.status == RecStatus(filters.status)]
     if filters.clock:
-        lines = [line for line in lines if line.matches_clock(filters.clock)]
+        lines = [line for line in lines if line.matches_clock(filters.clock, filters.component_id)]
     return Portfolio(
         filters=filters, lines=lines, summary=summarize(lines), tables=semiannual_tables(lines, as_of)
     )

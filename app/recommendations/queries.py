@@ -141,7 +141,9 @@ def recommendation_list(user: Any, filters: RecFilters, today: date, interval_da
     if filters.significant is not None:
         stmt = stmt.where(Recommendation.significant.is_(filters.significant))
     if filters.clock:
-        stmt = stmt.where(deadlines.clock_criterion(filters.clock, today, interval_days))
+        # With a component chosen, a clock of a component's part is that component's own.
+        own = Addressee.component_id == filters.component_id if filters.component_id else None
+        stmt = stmt.where(deadlines.clock_criterion(filters.clock, today, interval_days, own))
     if filters.age:
         first, after = clocks.age_bucket_bounds(clocks.AgeBucket(filters.age), today)
         stmt = stmt.where(Recommendation.status.in_(RecStatus.open_values()))

@@ -73,6 +73,7 @@ def _recommendation_documents(conn: sa.Connection, rec_ids: list[int]) -> list[d
             Component.abbreviation,
             Addressee.response,
             Addressee.corrective_action_plan,
+            Addressee.responsible_official,
             Addressee.closure_justification,
         )
         .join(Component, Component.id == Addressee.component_id)

@@ -1,10 +1,10 @@
 """One search function, two back ends: SQLite FTS5 (bm25 ranking, highlight/snippet)
 and PostgreSQL full-text search (ts_rank, ts_headline). Results are ranked, the matched
-words marked, and only what the reader may see is ever returned."""
+words marked, and only what the reader may see is ever returned. Acronyms and what
+they stand for find each other (app.search.thesaurus), the same way on both."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,12 +15,14 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import ColumnElement
 
 from app.auth import policy
+from app.extensions import db
 from app.models import Recommendation, Report, SearchDocument
+from app.search import thesaurus
+from app.search.thesaurus import Group, Thesaurus
 
 DOCS = SearchDocument.__table__
 FTS = sa.table("search_fts", sa.column("rowid"), sa.column("title"), sa.column("body"))
 START, STOP = "\x02", "\x03"  # never in user text; become <mark> after escaping
-TERM = re.compile(r"\w+", re.UNICODE)
 
 
 @dataclass(frozen=True)
@@ -34,12 +36,7 @@ class Hit:
 
 
 def terms(query: str) -> list[str]:
-    return TERM.findall(query.lower())[:20]
-
-
-def _fts5_query(query: str) -> str:
-    """Words of the query as quoted FTS5 terms, all required (no operators from users)."""
-    return " ".join(f'"{t}"' for t in terms(query))
+    return thesaurus.terms(query)[: thesaurus.MAX_TERMS]
 
 
 def _marked(text: str | None) -> Markup:
@@ -56,9 +53,11 @@ def _visible(user: Any) -> sa.ColumnElement[bool]:
     )
 
 
-def _sqlite_match(query: str) -> tuple[sa.FromClause, sa.ColumnElement[bool], sa.ColumnElement[float]]:
+def _sqlite_match(
+    found: list[Group],
+) -> tuple[sa.FromClause, sa.ColumnElement[bool], sa.ColumnElement[float]]:
     joined = DOCS.join(FTS, FTS.c.rowid == DOCS.c.id)
-    match = sa.text("search_fts MATCH :fts_query").bindparams(fts_query=_fts5_query(query))
+    match = sa.text("search_fts MATCH :fts_query").bindparams(fts_query=thesaurus.fts5_query(found))
     rank = sa.literal_column("bm25(search_fts, 5.0, 1.0)")  # lower is better
     return joined, match, rank
 
@@ -66,16 +65,23 @@ def _sqlite_match(query: str) -> tuple[sa.FromClause, sa.ColumnElement[bool], sa
 ENGLISH = sa.literal_column("'english'")  # an untyped literal, so PostgreSQL reads it as regconfig
 
 
-def _postgres_query(query: str) -> sa.ColumnElement[Any]:
-    return sa.func.websearch_to_tsquery(ENGLISH, sa.bindparam("ts_query", query, type_=sa.Text))
+def _postgres_query(query: str, found: list[Group]) -> sa.ColumnElement[Any]:
+    """The query as typed, parsed by PostgreSQL like the documents ("CPG-502" stays one
+    token there); with acronyms in it, OR the same words with their other forms."""
+    typed = sa.func.websearch_to_tsquery(ENGLISH, sa.bindparam("ts_query", query, type_=sa.Text))
+    if not thesaurus.expands(found):
+        return typed
+    text = thesaurus.tsquery_text(found)
+    return typed.op("||")(sa.func.to_tsquery(ENGLISH, sa.bindparam("ts_expanded", text, type_=sa.Text)))
 
 
 def search(session: Session, user: Any, query: str, limit: int = 50) -> list[Hit]:
     """Ranked hits for `query` among the documents this user may read."""
     if not terms(query):
         return []
+    found = thesaurus.groups(query, thesaurus.load(session))
     if session.get_bind().dialect.name == "sqlite":
-        joined, match, rank = _sqlite_match(query)
+        joined, match, rank = _sqlite_match(found)
         stmt = (
             sa.select(
                 DOCS.c.kind,
@@ -90,7 +96,7 @@ def search(session: Session, user: Any, query: str, limit: int = 50) -> list[Hit
             .order_by(rank, DOCS.c.id)
         )
     else:
-        tsquery = _postgres_query(query)
+        tsquery = _postgres_query(query, found)
         tsv = sa.literal_column("search_documents.tsv")
         rank = sa.func.ts_rank_cd(tsv, tsquery)
         options = f"StartSel={START}, StopSel={STOP}"
@@ -127,30 +133,40 @@ def hit_records(hits: list[Hit]) -> tuple[sa.Select[Any], sa.Select[Any]]:
 
 
 class TextMatch(ColumnElement[bool]):
-    """`search_documents` rows matching a query, compiled for each database."""
+    """`search_documents` rows matching a query's groups of words, compiled for each
+    database."""
 
     type = sa.Boolean()
     inherit_cache = False  # the query text is not a cache key; do not cache the SQL
 
-    def __init__(self, query: str) -> None:
+    def __init__(self, query: str, found: list[Group]) -> None:
         self.query = query
+        self.found = found
 
 
 @compiles(TextMatch, "sqlite")
 def _text_match_sqlite(element: TextMatch, compiler: Any, **kw: Any) -> str:
-    bound = compiler.process(sa.bindparam("fts_match", _fts5_query(element.query), unique=True), **kw)
+    text = thesaurus.fts5_query(element.found)
+    bound = compiler.process(sa.bindparam("fts_match", text, unique=True), **kw)
     return f"search_documents.id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH {bound})"  # noqa: S608
 
 
 @compiles(TextMatch, "postgresql")
 def _text_match_postgresql(element: TextMatch, compiler: Any, **kw: Any) -> str:
     bound = compiler.process(sa.bindparam("ts_match", element.query, unique=True), **kw)
-    return f"search_documents.tsv @@ websearch_to_tsquery('english', {bound})"
+    tsquery = f"websearch_to_tsquery('english', {bound})"
+    if thesaurus.expands(element.found):  # as _postgres_query
+        text = thesaurus.tsquery_text(element.found)
+        expanded = compiler.process(sa.bindparam("ts_expanded", text, unique=True), **kw)
+        tsquery = f"({tsquery} || to_tsquery('english', {expanded}))"
+    return f"search_documents.tsv @@ {tsquery}"
 
 
-def matching_recommendations(query: str) -> sa.Select[tuple[int]]:
+def matching_recommendations(query: str, known: Thesaurus | None = None) -> sa.Select[tuple[int]]:
     """Ids of recommendations whose document matches (for the list's text filter; the
-    list applies visibility itself)."""
+    list applies visibility itself). The acronyms are read from the app's session
+    unless given."""
     if not terms(query):
         return sa.select(DOCS.c.ref_id).where(sa.false())
-    return sa.select(DOCS.c.ref_id).where(DOCS.c.kind == "recommendation", TextMatch(query))
+    found = thesaurus.groups(query, known if known is not None else thesaurus.load(db.session))
+    return sa.select(DOCS.c.ref_id).where(DOCS.c.kind == "recommendation", TextMatch(query, found))
