@@ -9,7 +9,7 @@ import re
 from datetime import timedelta
 
 from app import clock
-from tests.conftest import login, rec, visible_text
+from tests.conftest import login, rec, submit, visible_text
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -36,7 +36,8 @@ def _resolved(app):
     login(fema, "fema")
     login(oig, "oig")
     _ok(
-        fema.post(
+        submit(
+            fema,
             _url("FEMA", "respond"),
             data={
                 "concurrence": "concur",
@@ -47,13 +48,14 @@ def _resolved(app):
             },
         )
     )
-    _ok(oig.post(_url(None, "resolve"), data={"note": "Responsive."}))
+    _ok(submit(oig, _url(None, "resolve"), data={"note": "Responsive."}))
     return fema, oig
 
 
 def _request(fema, justification: str, filename: str, body: bytes) -> None:
     _ok(
-        fema.post(
+        submit(
+            fema,
             _url("FEMA", "request-closure"),
             data={"justification": justification, "documents": (io.BytesIO(body), filename)},
             content_type="multipart/form-data",
@@ -68,7 +70,7 @@ def _document_links(html: str) -> dict[str, str]:
 def test_asking_again_shows_the_oig_reason_for_returning(app) -> None:
     fema, oig = _resolved(app)
     _request(fema, "Guidance sent to 54 EOCs.", "list.csv", b"eoc\nA\n")
-    _ok(oig.post(_url("FEMA", "return-closure"), data={"reason": "Send the survey results of the EOCs."}))
+    _ok(submit(oig, _url("FEMA", "return-closure"), data={"reason": "Send the survey results of the EOCs."}))
     form = fema.get(_url("FEMA", "request-closure"))
     assert form.status_code == 200
     text = visible_text(form)
@@ -88,7 +90,7 @@ def test_a_first_request_form_shows_no_returned_reason(app) -> None:
 def test_close_and_return_forms_show_the_request_and_its_evidence(app) -> None:
     fema, oig = _resolved(app)
     _request(fema, "Guidance sent to 54 EOCs.", "distribution-list.csv", b"eoc\nA\n")
-    _ok(oig.post(_url("FEMA", "return-closure"), data={"reason": "Send the survey results."}))
+    _ok(submit(oig, _url("FEMA", "return-closure"), data={"reason": "Send the survey results."}))
     _request(fema, "Survey of every EOC attached.", "eoc-survey.pdf", PDF)
     for step in (_url(None, "close"), _url("FEMA", "return-closure")):
         page = oig.get(step)
