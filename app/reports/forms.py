@@ -3,6 +3,8 @@ the services."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -35,8 +37,24 @@ from app.models import ReportType, Sensitivity
 REPORT_NUMBER_RE = r"^[A-Za-z0-9]+(-[A-Za-z0-9]+)*$"
 
 
+URL_MESSAGE = "Enter a full web address starting with https://, such as https://www.oig.dhs.gov/."
+
+
 def upper(value: str | None) -> str | None:
     return value.upper() if isinstance(value, str) else value
+
+
+class WebAddress(URL):
+    """An http(s) address; one message whatever is wrong with it (the scheme is checked
+    here, not in a second validator that would add its own message)."""
+
+    def __init__(self) -> None:
+        super().__init__(message=URL_MESSAGE)
+
+    def __call__(self, form: Any, field: Any) -> None:
+        if not (field.data or "").lower().startswith(("https://", "http://")):
+            raise ValidationError(self.message)
+        super().__call__(form, field)
 
 
 class ReportForm(FlaskForm):
@@ -76,7 +94,7 @@ class ReportForm(FlaskForm):
         filters=[blank_to_none],
         validators=[
             Optional(),
-            URL(message="Enter a full web address starting with https://"),
+            WebAddress(),
             Length(max=500),
         ],
     )
@@ -95,7 +113,3 @@ class ReportForm(FlaskForm):
         "Sources", description="Where these facts were read.", filters=[strip], validators=[Length(max=5000)]
     )
     notes = TextAreaField("Notes", filters=[strip], validators=[Length(max=5000)])
-
-    def validate_url(self, field: URLField) -> None:
-        if field.data and not field.data.lower().startswith(("https://", "http://")):
-            raise ValidationError("Enter a web address starting with https://")

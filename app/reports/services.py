@@ -38,7 +38,12 @@ class ReportData:
     notes: str = ""
 
 
-def _check(session: Session, data: ReportData, report: Report | None) -> list[Component]:
+def _check(session: Session, data: ReportData, report: Report | None, today: date) -> list[Component]:
+    if data.issued_on > today:
+        raise ReportError(
+            f"The issue date cannot be later than today ({today:%B} {today.day}, {today.year}).",
+            field="issued_on",
+        )
     if data.number:
         clash = session.scalar(
             sa.select(Report.id).where(
@@ -78,9 +83,9 @@ def _apply(report: Report, data: ReportData, components: list[Component]) -> Non
     report.notes = data.notes
 
 
-def create_report(session: Session, data: ReportData) -> Report:
-    """Log a new report."""
-    components = _check(session, data, None)
+def create_report(session: Session, data: ReportData, *, today: date) -> Report:
+    """Log a new report (issued today at the latest)."""
+    components = _check(session, data, None, today)
     report = Report()
     _apply(report, data, components)
     session.add(report)
@@ -88,9 +93,9 @@ def create_report(session: Session, data: ReportData) -> Report:
     return report
 
 
-def update_report(session: Session, report: Report, data: ReportData) -> None:
+def update_report(session: Session, report: Report, data: ReportData, *, today: date) -> None:
     """Change a report's facts. Restricting a report restricts its recommendations too."""
-    components = _check(session, data, report)
+    components = _check(session, data, report, today)
     _apply(report, data, components)
     if report.sensitivity == Sensitivity.RESTRICTED:
         for rec in report.recommendations:

@@ -14,7 +14,7 @@ from app.models import ReportType, Sensitivity
 from app.pagination import paginate
 from app.reports import menus, queries, services
 from app.reports.forms import ReportForm
-from app.web import add_field_error, int_arg
+from app.web import add_field_error, int_arg, today
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -92,7 +92,7 @@ def create() -> str | Response:
     _form_choices(form)
     if form.validate_on_submit():
         try:
-            report = services.create_report(db.session, _data_from_form(form))
+            report = services.create_report(db.session, _data_from_form(form), today=today())
         except services.ReportError as exc:
             db.session.rollback()
             add_field_error(form, exc.field, str(exc))
@@ -116,7 +116,7 @@ def edit(report_id: int) -> str | Response:
         form.sensitivity.data = report.sensitivity.value
     if form.validate_on_submit():
         try:
-            services.update_report(db.session, report, _data_from_form(form))
+            services.update_report(db.session, report, _data_from_form(form), today=today())
         except services.ReportError as exc:
             db.session.rollback()
             add_field_error(form, exc.field, str(exc))
