@@ -11,7 +11,7 @@ from werkzeug.exceptions import BadRequest
 from wtforms import DecimalField, HiddenField, SelectField, SelectMultipleField
 from wtforms.fields import DateField
 from wtforms.fields.choices import SelectChoice
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
 
 class ConfirmForm(FlaskForm):
@@ -72,9 +72,13 @@ class FriendlyDateField(DateField):
 
 
 class MoneyField(DecimalField):
-    """A dollar amount: finite, not negative, at most cents, within Numeric(14, 2)."""
+    """A dollar amount: finite, not negative, at most cents, within Numeric(14, 2).
+
+    A text input, not type="number": a browser sends a number input it cannot read as a
+    double (1e309, "1,250") as an empty value, which would be saved as "Not recorded"."""
 
     MAX = Decimal("999999999999.99")
+    widget = TextInput()
 
     def process_formdata(self, valuelist: list[Any]) -> None:
         if valuelist and isinstance(valuelist[0], str):

@@ -120,6 +120,18 @@ def test_a_bad_web_address_gets_one_message(as_role, url: str) -> None:
     assert messages == ["Enter a full web address starting with https://, such as https://www.oig.dhs.gov/."]
 
 
+def test_number_of_recommendations_reaches_the_server_as_typed(as_role) -> None:
+    """Not type="number": the browser would send 1e309 as an empty value ("not known")."""
+    page = as_role("oig").get("/reports/new").get_data(as_text=True)
+    tag = re.search(r'<input[^>]*\bid="recommendations_published"[^>]*>', page)
+    assert tag
+    assert 'type="text"' in tag.group(0)
+    assert 'inputmode="numeric"' in tag.group(0)
+    response = as_role("oig").post("/reports/new", data=_form(recommendations_published="1e309"))
+    assert response.status_code == 200
+    assert "Not a valid integer value." in response.get_data(as_text=True)
+
+
 @pytest.mark.parametrize(
     ("field", "value"), [("report_type", "memo"), ("sensitivity", "secret"), ("components", "999999")]
 )
