@@ -27,9 +27,13 @@ def format_date(value: date | None, approximate: bool = False) -> str:
     return f"about {text}" if approximate else text
 
 
-def format_datetime(value: datetime | None) -> str:
+def format_datetime(value: datetime | None, long: bool = False) -> str:
+    """A UTC time as "2026-11-16 17:00 UTC" (tables), or with `long` as
+    "November 16, 2026, 17:00 UTC" (beside other dates written out, as in a history)."""
     if value is None:
         return ""
+    if long:
+        return f"{format_date(value)}, {value:%H:%M} UTC"
     return f"{value:%Y-%m-%d %H:%M} UTC"
 
 
