@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app, request, url_for
 from flask_login import current_user
 
-from app import cache
+from app import cache, wording
 from app.auth import policy
 from app.cache import reader_scope
 from app.extensions import db
@@ -120,7 +120,7 @@ def register(app: Flask) -> None:
         today=today,
     )
     app.jinja_env.tests.update(allowed_for=can_step, downloadable=downloadable)
-    app.jinja_env.filters.update(role_label=role_label)
+    app.jinja_env.filters.update(role_label=role_label, count=wording.count, noun=wording.noun)
     app.jinja_env.filters.update(
         date=format_date, datetime=format_datetime, money=format_money, blocks=text_blocks
     )

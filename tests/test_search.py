@@ -121,7 +121,7 @@ def test_list_free_text_uses_the_index(as_role) -> None:
     text = visible_text(as_role("viewer").get("/recommendations?q=CPG-502"))
     assert "OIG-12-15 #3" in text
     assert "OIG-12-15 #1" not in text
-    assert "1 recommendation match; showing 1" in text
+    assert "1 recommendation matches; showing 1" in text
 
 
 @pytest.mark.parametrize("query", ["", "   ", "!!!", '"', "OR AND NOT", "*"])

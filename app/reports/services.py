@@ -8,6 +8,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from app import wording
 from app.models import Component, Report, ReportType, Sensitivity
 from app.recommendations.services import has_lifecycle_history
 
@@ -56,7 +57,8 @@ def _check(session: Session, data: ReportData, report: Report | None, today: dat
         entered = len(report.recommendations)
         if data.recommendations_published < entered:
             raise ReportError(
-                f"{entered} recommendations are already entered for this report; "
+                f"{wording.count(entered, 'recommendation')} {wording.noun(entered, 'is', 'are')} "
+                "already entered for this report; "
                 "the published number cannot be smaller.",
                 field="recommendations_published",
             )
