@@ -8,9 +8,10 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from werkzeug.exceptions import BadRequest
-from wtforms import DecimalField, HiddenField, SelectField, SelectMultipleField
+from wtforms import DecimalField, HiddenField, IntegerField, SelectField, SelectMultipleField
 from wtforms.fields import DateField
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import StopValidation
 from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
 
@@ -69,6 +70,20 @@ class FriendlyDateField(DateField):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("invalid_value_message", DATE_MESSAGE)
         super().__init__(*args, **kwargs)
+
+
+class WholeNumberField(IntegerField):
+    """A whole number in a text input (inputmode numeric in the form macro): a browser
+    sends a type="number" value it cannot read (1e309) as an empty one. Text that is not
+    a whole number gets its one message, not a range message as well."""
+
+    widget = TextInput()
+
+    def pre_validate(self, form: Any) -> None:
+        typed = bool(self.raw_data and str(self.raw_data[0]).strip())
+        if self.process_errors and typed:  # a blank is for Optional or InputRequired to judge
+            raise StopValidation()
+        super().pre_validate(form)
 
 
 class MoneyField(DecimalField):

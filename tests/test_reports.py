@@ -44,6 +44,11 @@ def test_oig_logs_a_report(as_role) -> None:
     assert "0 of 2 recommendations entered" in page
 
 
+def test_blank_count_of_recommendations_is_allowed_and_stored_as_null(as_role) -> None:
+    assert as_role("oig").post("/reports/new", data=_form(recommendations_published=" ")).status_code == 302
+    assert report_by_number("OIG-24-99").recommendations_published is None
+
+
 def test_blank_number_is_allowed_and_stored_as_null(as_role) -> None:
     assert as_role("oig").post("/reports/new", data=_form(number="  ")).status_code == 302
     assert db.session.scalar(sa.select(Report.number).where(Report.title == _form()["title"])) is None
@@ -60,7 +65,7 @@ def test_blank_number_is_allowed_and_stored_as_null(as_role) -> None:
         ("issued_on", "", "Enter a real date as YYYY-MM-DD"),
         ("title", "", "Enter the report&#39;s title."),
         ("recommendations_published", "-1", "Enter a whole number from 0 to 999."),
-        ("recommendations_published", "eight", "Not a valid integer value."),
+        ("recommendations_published", "eight", "Enter a whole number from 0 to 999."),
         ("url", "ftp://example.org/report.pdf", "Enter a full web address starting with https://"),
     ],
 )
@@ -93,6 +98,13 @@ def test_issue_date_may_be_today_but_not_tomorrow(as_role, today: date) -> None:
     response = client.post("/reports/new", data=_form(issued_on=today.isoformat()))
     assert response.status_code == 302
     assert report_by_number("OIG-24-99").issued_on == today
+
+
+def test_a_future_issue_date_is_listed_with_the_forms_other_problems(as_role, today: date) -> None:
+    data = _form(issued_on=(today + timedelta(days=1)).isoformat(), url="example.org", title="")
+    page = as_role("oig").post("/reports/new", data=data).get_data(as_text=True)
+    for field in ("issued_on", "url", "title"):
+        assert f'id="{field}-error"' in page, field
 
 
 def test_editing_a_report_to_a_future_issue_date_is_refused(as_role, today: date) -> None:
@@ -129,7 +141,11 @@ def test_number_of_recommendations_reaches_the_server_as_typed(as_role) -> None:
     assert 'inputmode="numeric"' in tag.group(0)
     response = as_role("oig").post("/reports/new", data=_form(recommendations_published="1e309"))
     assert response.status_code == 200
-    assert "Not a valid integer value." in response.get_data(as_text=True)
+    messages = re.findall(
+        r'<span class="usa-error-message" id="recommendations_published-error">([^<]*)</span>',
+        response.get_data(as_text=True),
+    )
+    assert messages == ["Enter a whole number from 0 to 999."]  # once, not also as out of range
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,6 @@ from typing import Any
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    IntegerField,
     StringField,
     TextAreaField,
     URLField,
@@ -28,11 +27,14 @@ from app.forms import (
     FriendlyDateField,
     StrictMultiCheckboxField,
     StrictSelectField,
+    WholeNumberField,
     blank_to_none,
     select_choices,
     strip,
 )
 from app.models import ReportType, Sensitivity
+from app.reports.services import ReportError, check_issue_date
+from app.web import today
 
 REPORT_NUMBER_RE = r"^[A-Za-z0-9]+(-[A-Za-z0-9]+)*$"
 
@@ -99,10 +101,11 @@ class ReportForm(FlaskForm):
         ],
     )
     summary = TextAreaField("Summary", filters=[strip], validators=[Length(max=20000)])
-    recommendations_published = IntegerField(
+    recommendations_published = WholeNumberField(
         "Number of recommendations as published",
         description="Leave blank if not known.",
         validators=[Optional(), NumberRange(min=0, max=999, message="Enter a whole number from 0 to 999.")],
+        invalid_value_message="Enter a whole number from 0 to 999.",
     )
     concurrence_summary = TextAreaField("Concurrence summary", filters=[strip], validators=[Length(max=5000)])
     sensitivity = StrictSelectField(
@@ -113,3 +116,11 @@ class ReportForm(FlaskForm):
         "Sources", description="Where these facts were read.", filters=[strip], validators=[Length(max=5000)]
     )
     notes = TextAreaField("Notes", filters=[strip], validators=[Length(max=5000)])
+
+    def validate_issued_on(self, field: FriendlyDateField) -> None:
+        # here too, not only in the service, so it is listed with the form's other problems
+        if field.data is not None:
+            try:
+                check_issue_date(field.data, today())
+            except ReportError as exc:
+                raise ValidationError(str(exc)) from None

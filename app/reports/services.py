@@ -39,12 +39,17 @@ class ReportData:
     notes: str = ""
 
 
-def _check(session: Session, data: ReportData, report: Report | None, today: date) -> list[Component]:
-    if data.issued_on > today:
+def check_issue_date(issued_on: date, today: date) -> None:
+    """A report cannot have been issued after today (the OIG's today, app.clock)."""
+    if issued_on > today:
         raise ReportError(
             f"The issue date cannot be later than today ({today:%B} {today.day}, {today.year}).",
             field="issued_on",
         )
+
+
+def _check(session: Session, data: ReportData, report: Report | None, today: date) -> list[Component]:
+    check_issue_date(data.issued_on, today)
     if data.number:
         clash = session.scalar(
             sa.select(Report.id).where(
