@@ -17,6 +17,7 @@ from app.cache import reader_scope
 from app.extensions import db
 from app.lifecycle import queries, workflow
 from app.models import enums
+from app.pdf.layout import keep_together
 from app.web import today
 
 
@@ -118,6 +119,7 @@ def register(app: Flask) -> None:
         can_step=can_step,
         work_count=work_count,
         today=today,
+        keep_together=keep_together,
     )
     app.jinja_env.tests.update(allowed_for=can_step, downloadable=downloadable)
     app.jinja_env.filters.update(role_label=role_label, count=wording.count, noun=wording.noun)
