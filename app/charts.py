@@ -4,6 +4,7 @@ table beside it in the page or PDF; the picture never carries information alone.
 from __future__ import annotations
 
 import base64
+import math
 from collections.abc import Sequence
 
 import pygal
@@ -29,11 +30,25 @@ STYLE = Style(
 )
 
 
+def integer_ticks(maximum: float, most: int = 6) -> list[int]:
+    """Whole-number axis ticks from 0 that reach `maximum`, at most `most` steps of
+    1, 2 or 5 times a power of ten (pygal's own ticks are fractions for small values,
+    so "2.5" is drawn as "2" and bars of 3 run past the top)."""
+    top = max(math.ceil(maximum), 1)
+    scale = 1
+    while True:
+        for step in (scale, 2 * scale, 5 * scale):
+            if math.ceil(top / step) <= most:
+                return list(range(0, math.ceil(top / step) * step + 1, step))
+        scale *= 10
+
+
 def bar_chart(
     labels: Sequence[str], values: Sequence[int | float], *, series: str, horizontal: bool = True
 ) -> str:
     """A single-series bar chart as an SVG document string."""
     chart_class = pygal.HorizontalBar if horizontal else pygal.Bar
+    ticks = integer_ticks(max(values, default=0))
     height = max(160, 40 + 34 * len(labels)) if horizontal else 300
     chart = chart_class(
         style=STYLE,
@@ -47,8 +62,8 @@ def bar_chart(
         truncate_label=-1,
         show_y_guides=not horizontal,
         show_x_guides=horizontal,
-        max_scale=6,
-        min_scale=2,
+        range=(0, ticks[-1]),
+        y_labels=ticks,
         value_formatter=lambda v: f"{v:,.0f}",
     )
     chart.x_labels = list(labels)

@@ -9,7 +9,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from app import audit
+from app import audit, wording
 from app.auth import services as accounts
 from app.extensions import db
 
@@ -136,7 +136,7 @@ def import_command(path: str, dry_run: bool) -> None:
         click.echo(f"Dry run, nothing saved. Would import: {result.summary()}.")
     else:
         db.session.commit()
-        click.echo(f"Imported {result.rows} rows: {result.summary()}.")
+        click.echo(f"Imported {wording.count(result.rows, 'row')}: {result.summary()}.")
 
 
 pdf_group = AppGroup("pdf", help="Make a PDF status report (for scheduled publishing).")
@@ -382,7 +382,9 @@ def demo_data_command(reports: int, recommendations: int, seed: int, allow_mixed
     audit.record(db.session, "demo-data", actor=actor, changes={"seed": seed, **vars(counts)})
     db.session.commit()
     click.echo(
-        f"Wrote {counts.reports:,} reports, {counts.recommendations:,} recommendations, "
-        f"{counts.addressees:,} addressees and {counts.events:,} history events "
+        f"Wrote {wording.count(counts.reports, 'report')}, "
+        f"{wording.count(counts.recommendations, 'recommendation')}, "
+        f"{wording.count(counts.addressees, 'addressee')} and "
+        f"{wording.count(counts.events, 'history event')} "
         f"in {time.perf_counter() - started:.1f} s."
     )

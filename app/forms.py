@@ -8,10 +8,11 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from werkzeug.exceptions import BadRequest
-from wtforms import DecimalField, HiddenField, SelectField, SelectMultipleField
+from wtforms import DecimalField, HiddenField, IntegerField, SelectField, SelectMultipleField
 from wtforms.fields import DateField
 from wtforms.fields.choices import SelectChoice
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.validators import StopValidation
+from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
 from app.locking import MISSING_VERSION_MESSAGE
 
@@ -73,10 +74,28 @@ class FriendlyDateField(DateField):
         super().__init__(*args, **kwargs)
 
 
+class WholeNumberField(IntegerField):
+    """A whole number in a text input (inputmode numeric in the form macro): a browser
+    sends a type="number" value it cannot read (1e309) as an empty one. Text that is not
+    a whole number gets its one message, not a range message as well."""
+
+    widget = TextInput()
+
+    def pre_validate(self, form: Any) -> None:
+        typed = bool(self.raw_data and str(self.raw_data[0]).strip())
+        if self.process_errors and typed:  # a blank is for Optional or InputRequired to judge
+            raise StopValidation()
+        super().pre_validate(form)
+
+
 class MoneyField(DecimalField):
-    """A dollar amount: finite, not negative, at most cents, within Numeric(14, 2)."""
+    """A dollar amount: finite, not negative, at most cents, within Numeric(14, 2).
+
+    A text input, not type="number": a browser sends a number input it cannot read as a
+    double (1e309, "1,250") as an empty value, which would be saved as "Not recorded"."""
 
     MAX = Decimal("999999999999.99")
+    widget = TextInput()
 
     def process_formdata(self, valuelist: list[Any]) -> None:
         if valuelist and isinstance(valuelist[0], str):

@@ -11,12 +11,13 @@ import sqlalchemy as sa
 from flask import Flask, current_app, request, url_for
 from flask_login import current_user
 
-from app import cache
+from app import cache, wording
 from app.auth import policy
 from app.cache import reader_scope
 from app.extensions import db
 from app.lifecycle import queries, workflow
 from app.models import enums
+from app.pdf.layout import keep_together
 from app.web import today
 
 
@@ -27,9 +28,13 @@ def format_date(value: date | None, approximate: bool = False) -> str:
     return f"about {text}" if approximate else text
 
 
-def format_datetime(value: datetime | None) -> str:
+def format_datetime(value: datetime | None, long: bool = False) -> str:
+    """A UTC time as "2026-11-16 17:00 UTC" (tables), or with `long` as
+    "November 16, 2026, 17:00 UTC" (beside other dates written out, as in a history)."""
     if value is None:
         return ""
+    if long:
+        return f"{format_date(value)}, {value:%H:%M} UTC"
     return f"{value:%Y-%m-%d %H:%M} UTC"
 
 
@@ -114,9 +119,10 @@ def register(app: Flask) -> None:
         can_step=can_step,
         work_count=work_count,
         today=today,
+        keep_together=keep_together,
     )
     app.jinja_env.tests.update(allowed_for=can_step, downloadable=downloadable)
-    app.jinja_env.filters.update(role_label=role_label)
+    app.jinja_env.filters.update(role_label=role_label, count=wording.count, noun=wording.noun)
     app.jinja_env.filters.update(
         date=format_date, datetime=format_datetime, money=format_money, blocks=text_blocks
     )

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy.orm.exc import StaleDataError
 
-from app import locking
+from app import clock, locking
 from app.auth import services as accounts
 from app.extensions import db
 from app.lifecycle import workflow
@@ -452,7 +452,7 @@ def test_services_refuse_a_save_without_a_version() -> None:
     report = report_by_number("OIG-12-15")
     data = report_services.ReportData(title="Changed", issued_on=report.issued_on, number=report.number)
     with pytest.raises(locking.MissingVersionError):
-        report_services.update_report(db.session, report, data, version=None)
+        report_services.update_report(db.session, report, data, today=clock.today(), version=None)
     viewer = user_by_email(EMAILS["viewer"])
     with pytest.raises(locking.MissingVersionError):
         accounts.update_user(

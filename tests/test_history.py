@@ -3,6 +3,8 @@ Also the transition table itself, step by step and state by state."""
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import date
 
 import pytest
@@ -248,3 +250,19 @@ def test_allowed_mirrors_check() -> None:
     assert workflow.allowed("submit_response", fema_user, cpg, fema)
     assert not workflow.allowed("submit_response", fema_user, cpg, _rows(cpg)["I&A"])
     assert not workflow.allowed("resolve", fema_user, cpg)
+
+
+def test_history_entries_write_every_date_the_same_way(as_role) -> None:
+    """ "2013-06-30 → March 31, 2014" mixed two formats; every date in an entry reads
+    like "March 31, 2014", including when it was recorded."""
+    rec_id = _walk_cpg_502()
+    page = as_role("oig").get(f"/recommendations/{rec_id}").get_data(as_text=True)
+    history = page[
+        page.index('id="history-heading"') : page.index("</section>", page.index('id="history-heading"'))
+    ]
+    text = re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", history)))
+    assert "Target completion date: December 31, 2012 → June 30, 2013" in text
+    assert "Target completion date: June 30, 2013 → March 31, 2014 (FY13 sequestration)" in text
+    assert re.findall(r"\d{4}-\d{2}-\d{2}", text) == []
+    recorded = re.findall(r"\), recorded ([A-Z][a-z]+ \d{1,2}, \d{4}, \d{2}:\d{2} UTC)", text)
+    assert len(recorded) == text.count("), recorded ") >= 8  # issuance, two responses, five steps

@@ -16,6 +16,7 @@ import random
 import re
 import zipfile
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -693,6 +694,26 @@ def test_row_problems_are_reported_by_row_and_column_and_change_nothing(
     assert not result.committed
     assert _counts() == before
     assert _report_numbers("OIG-99-01") == []
+
+
+def test_an_issue_date_after_today_is_a_problem_and_today_is_not() -> None:
+    today = clock.today()
+    before = _counts()
+    tomorrow = today + timedelta(days=1)
+    result = _import(_csv([{**_new_rows()[0], "report_issued_on": tomorrow.isoformat()}]))
+    assert result.problems == [
+        Problem(
+            2,
+            "report_issued_on",
+            f"The issue date cannot be later than today ({today:%B} {today.day}, {today.year}).",
+        )
+    ]
+    assert not result.committed
+    assert _counts() == before
+    result = _import(_csv([{**_new_rows()[0], "report_issued_on": today.isoformat()}]))
+    assert result.problems == []
+    assert result.committed
+    assert report_by_number("OIG-99-01").issued_on == today
 
 
 def test_row_problems_are_listed_on_the_upload_page(as_role) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -108,13 +109,15 @@ def _rows(*abbrs: str, leads: tuple[str, ...] = ()) -> list[dict[str, str]]:
     [
         ({"number": "3"}, None, "OIG-12-15 already has a recommendation 3."),
         ({"number": "0"}, None, "Enter a whole number from 1 to 999."),
-        ({"number": "three"}, None, "Enter a whole number, such as 3."),
+        ({"number": "three"}, None, "Enter a whole number, such as 3.</span>"),  # and no range message
         ({"text": "   "}, None, "Enter the recommendation&#39;s text."),
         ({"questioned_costs": "-5"}, None, "The amount cannot be negative."),
         ({"questioned_costs": "lots"}, None, "Enter an amount in dollars"),
         ({"questioned_costs": "NaN"}, None, "Enter an amount in dollars"),
         ({"funds_put_to_better_use": "10.005"}, None, "Use at most two decimal places (cents)."),
         ({"funds_put_to_better_use": "1e15"}, None, "The amount is too large."),
+        ({"questioned_costs": "1e309"}, None, "The amount is too large."),
+        ({"questioned_costs": "-Infinity"}, None, "Enter an amount in dollars"),
         ({}, [{"component_id": ""}], "Choose at least one component"),
         ({}, "dup", "This component is already listed above."),
         ({}, "two-leads", "Mark only one component as the lead."),
@@ -140,6 +143,19 @@ def test_bad_input_gets_a_message_and_saves_nothing(as_role, overrides, rows, me
     assert response.status_code == 200
     assert message in response.get_data(as_text=True)
     assert _count() == before
+
+
+@pytest.mark.parametrize("name", ["questioned_costs", "funds_put_to_better_use"])
+def test_amounts_reach_the_server_as_typed(as_role, name: str) -> None:
+    """A number input (type="number") lets the browser replace what it cannot read as a
+    double, such as 1e309, with an empty value: the server would then save "Not recorded"
+    without a word. Amounts are text inputs with a decimal keyboard; the server checks them."""
+    report = report_by_number("OIG-12-15")
+    page = as_role("oig").get(f"/reports/{report.id}/recommendations/new").get_data(as_text=True)
+    tag = re.search(rf'<input[^>]*\bid="{name}"[^>]*>', page)
+    assert tag, name
+    assert 'type="text"' in tag.group(0)
+    assert 'inputmode="decimal"' in tag.group(0)
 
 
 @pytest.mark.parametrize(

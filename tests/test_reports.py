@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from datetime import date, timedelta
+
 import pytest
 import sqlalchemy as sa
 
@@ -41,6 +44,11 @@ def test_oig_logs_a_report(as_role) -> None:
     assert "0 of 2 recommendations entered" in page
 
 
+def test_blank_count_of_recommendations_is_allowed_and_stored_as_null(as_role) -> None:
+    assert as_role("oig").post("/reports/new", data=_form(recommendations_published=" ")).status_code == 302
+    assert report_by_number("OIG-24-99").recommendations_published is None
+
+
 def test_blank_number_is_allowed_and_stored_as_null(as_role) -> None:
     assert as_role("oig").post("/reports/new", data=_form(number="  ")).status_code == 302
     assert db.session.scalar(sa.select(Report.number).where(Report.title == _form()["title"])) is None
@@ -57,8 +65,8 @@ def test_blank_number_is_allowed_and_stored_as_null(as_role) -> None:
         ("issued_on", "", "Enter a real date as YYYY-MM-DD"),
         ("title", "", "Enter the report&#39;s title."),
         ("recommendations_published", "-1", "Enter a whole number from 0 to 999."),
-        ("recommendations_published", "eight", "Not a valid integer value."),
-        ("url", "ftp://example.org/report.pdf", "Enter a web address starting with https://"),
+        ("recommendations_published", "eight", "Enter a whole number from 0 to 999."),
+        ("url", "ftp://example.org/report.pdf", "Enter a full web address starting with https://"),
     ],
 )
 def test_bad_input_gets_a_message_and_saves_nothing(as_role, field: str, value: str, message: str) -> None:
@@ -69,6 +77,75 @@ def test_bad_input_gets_a_message_and_saves_nothing(as_role, field: str, value: 
     assert message in page
     assert "usa-input--error" in page or "usa-form-group--error" in page
     assert _count() == before
+
+
+def _long_date(day: date) -> str:
+    return f"{day:%B} {day.day}, {day.year}"
+
+
+def test_issue_date_may_be_today_but_not_tomorrow(as_role, today: date) -> None:
+    """The app's today (America/New_York on the frozen clock) is the last date accepted."""
+    client = as_role("oig")
+    before = _count()
+    for day in (today + timedelta(days=1), date(2099, 1, 1)):
+        response = client.post("/reports/new", data=_form(issued_on=day.isoformat()))
+        assert response.status_code == 200
+        page = response.get_data(as_text=True)
+        error = re.search(r'<span class="usa-error-message" id="issued_on-error">([^<]*)</span>', page)
+        assert error, "the message must be next to the issue date"
+        assert error.group(1) == f"The issue date cannot be later than today ({_long_date(today)})."
+        assert _count() == before
+    response = client.post("/reports/new", data=_form(issued_on=today.isoformat()))
+    assert response.status_code == 302
+    assert report_by_number("OIG-24-99").issued_on == today
+
+
+def test_a_future_issue_date_is_listed_with_the_forms_other_problems(as_role, today: date) -> None:
+    data = _form(issued_on=(today + timedelta(days=1)).isoformat(), url="example.org", title="")
+    page = as_role("oig").post("/reports/new", data=data).get_data(as_text=True)
+    for field in ("issued_on", "url", "title"):
+        assert f'id="{field}-error"' in page, field
+
+
+def test_editing_a_report_to_a_future_issue_date_is_refused(as_role, today: date) -> None:
+    report = report_by_number("OIG-12-15")
+    data = _form(
+        number="OIG-12-15",
+        title=report.title,
+        issued_on=(today + timedelta(days=1)).isoformat(),
+        recommendations_published="8",
+    )
+    page = as_role("oig").post(f"/reports/{report.id}/edit", data=data).get_data(as_text=True)
+    assert "The issue date cannot be later than today" in page
+    assert report_by_number("OIG-12-15").issued_on == date(2011, 12, 6)
+
+
+@pytest.mark.parametrize(
+    "url", ["example.org/report.pdf", "ftp://example.org/report.pdf", "https://", "www.oig.dhs.gov"]
+)
+def test_a_bad_web_address_gets_one_message(as_role, url: str) -> None:
+    response = as_role("oig").post("/reports/new", data=_form(url=url))
+    assert response.status_code == 200
+    messages = re.findall(
+        r'<span class="usa-error-message" id="url-error">([^<]*)</span>', response.get_data(as_text=True)
+    )
+    assert messages == ["Enter a full web address starting with https://, such as https://www.oig.dhs.gov/."]
+
+
+def test_number_of_recommendations_reaches_the_server_as_typed(as_role) -> None:
+    """Not type="number": the browser would send 1e309 as an empty value ("not known")."""
+    page = as_role("oig").get("/reports/new").get_data(as_text=True)
+    tag = re.search(r'<input[^>]*\bid="recommendations_published"[^>]*>', page)
+    assert tag
+    assert 'type="text"' in tag.group(0)
+    assert 'inputmode="numeric"' in tag.group(0)
+    response = as_role("oig").post("/reports/new", data=_form(recommendations_published="1e309"))
+    assert response.status_code == 200
+    messages = re.findall(
+        r'<span class="usa-error-message" id="recommendations_published-error">([^<]*)</span>',
+        response.get_data(as_text=True),
+    )
+    assert messages == ["Enter a whole number from 0 to 999."]  # once, not also as out of range
 
 
 @pytest.mark.parametrize(

@@ -201,9 +201,7 @@ def test_a_recommendation_past_the_published_count_is_refused() -> None:
 
     actor = AuditActor.system("tests")
     rec_services.create_recommendation(db.session, actor, report, data(1), today=date(2026, 1, 1))
-    with pytest.raises(
-        rec_services.RecommendationError, match="published 1 recommendation and 1 are entered"
-    ):
+    with pytest.raises(rec_services.RecommendationError, match="published 1 recommendation and 1 is entered"):
         rec_services.create_recommendation(db.session, actor, report, data(2), today=date(2026, 1, 1))
 
 

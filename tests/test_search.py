@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import date
 
 import pytest
@@ -121,7 +123,7 @@ def test_list_free_text_uses_the_index(as_role) -> None:
     text = visible_text(as_role("viewer").get("/recommendations?q=CPG-502"))
     assert "OIG-12-15 #3" in text
     assert "OIG-12-15 #1" not in text
-    assert "1 recommendation match; showing 1" in text
+    assert "1 recommendation matches; showing 1" in text
 
 
 @pytest.mark.parametrize("query", ["", "   ", "!!!", '"', "OR AND NOT", "*"])
@@ -129,3 +131,35 @@ def test_odd_queries_do_not_break(as_role, query: str) -> None:
     response = as_role("viewer").get("/search", query_string={"q": query})
     assert response.status_code == 200
     assert as_role("viewer").get("/recommendations", query_string={"q": query}).status_code == 200
+
+
+def test_a_snippet_does_not_repeat_the_component_name(as_role) -> None:
+    """The component's abbreviation was indexed on a line of its own just before its
+    response, so a response starting with the name read "FEMA FEMA concurs"."""
+    cpg = rec("OIG-12-15", 3)
+    cpg_id = cpg.id
+    fema = next(a for a in cpg.addressees if a.component.abbreviation == "FEMA")
+    fema.response = "FEMA concurs and will publish the zebrafinch guidance."
+    db.session.commit()
+    page = as_role("oig").get("/search?q=zebrafinch")
+    snippets = re.findall(r'<p class="margin-y-05 rt-snippet">(.*?)</p>', page.get_data(as_text=True), re.S)
+    assert len(snippets) == 1
+    text = re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", "", snippets[0])))
+    assert "FEMA concurs and will publish the zebrafinch guidance." in text
+    assert "FEMA FEMA" not in text
+    # the components addressed are still found by name
+    assert ("recommendation", cpg_id) in _hits("oig", "FEMA zebrafinch")
+
+
+def test_no_results_and_one_result_are_worded_for_what_they_are(as_role) -> None:
+    text = visible_text(as_role("viewer").get("/search?q=HIJACK"))
+    assert "No results for “HIJACK”. Try fewer or different words." in text
+    assert "best first" not in text
+    cpg = rec("OIG-12-15", 3)
+    cpg.text = cpg.text + " Capybara."
+    db.session.commit()
+    text = visible_text(as_role("viewer").get("/search?q=capybara"))
+    assert "1 result for “capybara”." in text
+    assert "best first" not in text
+    text = visible_text(as_role("viewer").get("/search?q=CPG-502"))
+    assert re.search(r"\b\d+ results for “CPG-502”, best first\.", text)

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from app import wording
 from app.exports.columns import FORMULA_PREFIXES, KEYS, REQUIRED
 
 MAX_ROWS = 200_000
@@ -60,12 +61,12 @@ def _check_columns(header: list[str]) -> tuple[str, ...]:
     unknown = [c for c in columns if c and c not in KEYS]
     if unknown:
         raise FileProblem(
-            f"Unknown column{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}. "
+            f"Unknown {wording.noun(len(unknown), 'column')}: {', '.join(unknown)}. "
             "Use the column names of the template."
         )
     missing = [c for c in REQUIRED if c not in columns]
     if missing:
-        raise FileProblem(f"Missing required column{'s' if len(missing) > 1 else ''}: {', '.join(missing)}.")
+        raise FileProblem(f"Missing required {wording.noun(len(missing), 'column')}: {', '.join(missing)}.")
     return columns
 
 

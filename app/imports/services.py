@@ -463,6 +463,7 @@ def _count_addressees(
 
 _REPORT_ERROR_COLUMNS = {
     "number": "report_number",
+    "issued_on": "report_issued_on",
     "recommendations_published": "report_recommendations_published",
     "components": "report_components",
 }
@@ -500,10 +501,10 @@ def apply_rows(
         savepoint = session.begin_nested()
         try:
             if report is None:
-                report = report_services.create_report(session, data)
+                report = report_services.create_report(session, data, today=today)
                 result.created["reports"] += 1
             elif data != _report_data_of(report):
-                report_services.update_report(session, report, data)
+                report_services.update_report(session, report, data, today=today)
                 result.updated["reports"] += 1
             else:
                 result.unchanged["reports"] += 1

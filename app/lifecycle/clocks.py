@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
+from app import wording
+
 RESPONSE_DAYS = 90
 RESOLUTION_MONTHS = 6
 UPDATE_INTERVAL_DAYS = 90
@@ -181,4 +183,4 @@ class Clock:
 
 
 def _days(n: int) -> str:
-    return "1 day" if n == 1 else f"{n:,} days"
+    return wording.count(n, "day")

@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
+from app import wording
 from app.lifecycle import clocks
 from app.lifecycle.deadlines import AWAITING_RESPONSE, owes_updates_criterion, update_clock_start
 from app.models import (
@@ -85,7 +86,8 @@ def queues_for(user: Any, today: date, interval_days: int) -> list[Queue]:
             Queue(
                 "updates_due",
                 "Progress updates due",
-                f"Due every {interval_days} days after resolution; listed from 30 days before.",
+                f"Due every {wording.count(interval_days, 'day')} after resolution; "
+                "listed from 30 days before.",
                 _addressee_rows()
                 .where(
                     mine,

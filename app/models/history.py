@@ -53,6 +53,12 @@ class RecommendationEvent(db.Model):
         sa.Index("ix_recommendation_events_timeline", "recommendation_id", "effective_on", "id"),
     )
 
+    @property
+    def previous_target_date(self) -> date | None:
+        """The target date this step replaced (kept in `details` as YYYY-MM-DD)."""
+        value = (self.details or {}).get("previous_target_date")
+        return date.fromisoformat(value) if value else None
+
     def __repr__(self) -> str:
         return f"<RecommendationEvent {self.id} {self.kind} rec={self.recommendation_id}>"
 

@@ -8,7 +8,6 @@ from wtforms import (
     FieldList,
     Form,
     FormField,
-    IntegerField,
     SubmitField,
     TextAreaField,
 )
@@ -19,6 +18,7 @@ from app.forms import (
     MoneyField,
     StrictSelectField,
     VersionField,
+    WholeNumberField,
     blank_to_none,
     select_choices,
     strip,
@@ -50,7 +50,7 @@ class AddresseeRowForm(Form):
 
 
 class RecommendationForm(FlaskForm):
-    number = IntegerField(
+    number = WholeNumberField(
         "Recommendation number",
         validators=[
             InputRequired("Enter the recommendation's number as printed in the report."),

@@ -10,6 +10,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from app import wording
 from app.audit import AuditActor
 from app.lifecycle import history
 from app.lifecycle.workflow import check_version
@@ -92,8 +93,9 @@ def _check(
         )
         if entered is not None and entered >= published:
             raise RecommendationError(
-                f"{report} published {published} recommendation{'s' if published != 1 else ''} and "
-                f"{entered} are entered. If the report has more, correct its published count first.",
+                f"{report} published {wording.count(published, 'recommendation')} and "
+                f"{entered} {wording.noun(entered, 'is', 'are')} entered. "
+                "If the report has more, correct its published count first.",
                 field="number",
             )
     if report.sensitivity == Sensitivity.RESTRICTED and data.sensitivity != Sensitivity.RESTRICTED:

@@ -3,10 +3,11 @@ the services."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    IntegerField,
     StringField,
     TextAreaField,
     URLField,
@@ -27,17 +28,36 @@ from app.forms import (
     StrictMultiCheckboxField,
     StrictSelectField,
     VersionField,
+    WholeNumberField,
     blank_to_none,
     select_choices,
     strip,
 )
 from app.models import ReportType, Sensitivity
+from app.reports.services import ReportError, check_issue_date
+from app.web import today
 
 REPORT_NUMBER_RE = r"^[A-Za-z0-9]+(-[A-Za-z0-9]+)*$"
 
 
+URL_MESSAGE = "Enter a full web address starting with https://, such as https://www.oig.dhs.gov/."
+
+
 def upper(value: str | None) -> str | None:
     return value.upper() if isinstance(value, str) else value
+
+
+class WebAddress(URL):
+    """An http(s) address; one message whatever is wrong with it (the scheme is checked
+    here, not in a second validator that would add its own message)."""
+
+    def __init__(self) -> None:
+        super().__init__(message=URL_MESSAGE)
+
+    def __call__(self, form: Any, field: Any) -> None:
+        if not (field.data or "").lower().startswith(("https://", "http://")):
+            raise ValidationError(self.message)
+        super().__call__(form, field)
 
 
 class ReportForm(FlaskForm):
@@ -77,15 +97,16 @@ class ReportForm(FlaskForm):
         filters=[blank_to_none],
         validators=[
             Optional(),
-            URL(message="Enter a full web address starting with https://"),
+            WebAddress(),
             Length(max=500),
         ],
     )
     summary = TextAreaField("Summary", filters=[strip], validators=[Length(max=20000)])
-    recommendations_published = IntegerField(
+    recommendations_published = WholeNumberField(
         "Number of recommendations as published",
         description="Leave blank if not known.",
         validators=[Optional(), NumberRange(min=0, max=999, message="Enter a whole number from 0 to 999.")],
+        invalid_value_message="Enter a whole number from 0 to 999.",
     )
     concurrence_summary = TextAreaField("Concurrence summary", filters=[strip], validators=[Length(max=5000)])
     sensitivity = StrictSelectField(
@@ -97,9 +118,13 @@ class ReportForm(FlaskForm):
     )
     notes = TextAreaField("Notes", filters=[strip], validators=[Length(max=5000)])
 
-    def validate_url(self, field: URLField) -> None:
-        if field.data and not field.data.lower().startswith(("https://", "http://")):
-            raise ValidationError("Enter a web address starting with https://")
+    def validate_issued_on(self, field: FriendlyDateField) -> None:
+        # here too, not only in the service, so it is listed with the form's other problems
+        if field.data is not None:
+            try:
+                check_issue_date(field.data, today())
+            except ReportError as exc:
+                raise ValidationError(str(exc)) from None
 
 
 class ReportEditForm(ReportForm):

@@ -8,6 +8,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from app import wording
 from app.locking import UNCHECKED, Expected, bump_version, check_version
 from app.models import Component, Report, ReportType, Sensitivity
 from app.recommendations.services import has_lifecycle_history
@@ -39,7 +40,17 @@ class ReportData:
     notes: str = ""
 
 
-def _check(session: Session, data: ReportData, report: Report | None) -> list[Component]:
+def check_issue_date(issued_on: date, today: date) -> None:
+    """A report cannot have been issued after today (the OIG's today, app.clock)."""
+    if issued_on > today:
+        raise ReportError(
+            f"The issue date cannot be later than today ({today:%B} {today.day}, {today.year}).",
+            field="issued_on",
+        )
+
+
+def _check(session: Session, data: ReportData, report: Report | None, today: date) -> list[Component]:
+    check_issue_date(data.issued_on, today)
     if data.number:
         clash = session.scalar(
             sa.select(Report.id).where(
@@ -52,7 +63,8 @@ def _check(session: Session, data: ReportData, report: Report | None) -> list[Co
         entered = len(report.recommendations)
         if data.recommendations_published < entered:
             raise ReportError(
-                f"{entered} recommendations are already entered for this report; "
+                f"{wording.count(entered, 'recommendation')} {wording.noun(entered, 'is', 'are')} "
+                "already entered for this report; "
                 "the published number cannot be smaller.",
                 field="recommendations_published",
             )
@@ -79,9 +91,9 @@ def _apply(report: Report, data: ReportData, components: list[Component]) -> Non
     report.notes = data.notes
 
 
-def create_report(session: Session, data: ReportData) -> Report:
-    """Log a new report."""
-    components = _check(session, data, None)
+def create_report(session: Session, data: ReportData, *, today: date) -> Report:
+    """Log a new report (issued today at the latest)."""
+    components = _check(session, data, None, today)
     report = Report()
     _apply(report, data, components)
     session.add(report)
@@ -90,12 +102,12 @@ def create_report(session: Session, data: ReportData) -> Report:
 
 
 def update_report(
-    session: Session, report: Report, data: ReportData, *, version: Expected = UNCHECKED
+    session: Session, report: Report, data: ReportData, *, today: date, version: Expected = UNCHECKED
 ) -> None:
     """Change a report's facts, unless it changed since `version` (ConflictError).
     Restricting a report restricts its recommendations too."""
     check_version(report, version)
-    components = _check(session, data, report)
+    components = _check(session, data, report, today)
     _apply(report, data, components)
     if report.sensitivity == Sensitivity.RESTRICTED:
         for rec in report.recommendations:

@@ -17,7 +17,7 @@ from app.models import Report, ReportType, Sensitivity
 from app.pagination import paginate
 from app.reports import menus, queries, services
 from app.reports.forms import ReportEditForm, ReportForm
-from app.web import add_field_error, int_arg, note_access
+from app.web import add_field_error, int_arg, note_access, today
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -104,7 +104,7 @@ def create() -> str | Response:
     _form_choices(form)
     if form.validate_on_submit():
         try:
-            report = services.create_report(db.session, _data_from_form(form))
+            report = services.create_report(db.session, _data_from_form(form), today=today())
         except services.ReportError as exc:
             db.session.rollback()
             add_field_error(form, exc.field, str(exc))
@@ -137,7 +137,9 @@ def edit(report_id: int) -> str | Response | tuple[str, int]:
     _form_choices(form)
     if form.validate_on_submit():
         try:
-            services.update_report(db.session, report, _data_from_form(form), version=form.version.data)
+            services.update_report(
+                db.session, report, _data_from_form(form), today=today(), version=form.version.data
+            )
         except (ConflictError, StaleDataError) as exc:
             db.session.rollback()
             current = _edit_form(db.first_or_404(queries.report_for_edit(report_id)))

@@ -80,8 +80,9 @@ def _recommendation_documents(conn: sa.Connection, rec_ids: list[int]) -> list[d
         .where(Addressee.recommendation_id.in_(rec_ids))
         .order_by(Addressee.id)
     )
+    addressed: dict[int, list[str]] = defaultdict(list)
     for rec_id, abbreviation, *texts in parts:
-        extra[rec_id].append(abbreviation)
+        addressed[rec_id].append(abbreviation)
         extra[rec_id].extend(t for t in texts if t)
     notes = conn.execute(
         sa.select(RecommendationEvent.recommendation_id, RecommendationEvent.note)
@@ -94,13 +95,16 @@ def _recommendation_documents(conn: sa.Connection, rec_ids: list[int]) -> list[d
     )
     for rec_id, note in notes:
         extra[rec_id].append(note)
+    # The components once, at the end: a response often starts with its component's name,
+    # and the name on a line just before it read "FEMA FEMA concurs" in snippets.
+    addressed_line = {rec_id: [f"Addressed to {', '.join(names)}."] for rec_id, names in addressed.items()}
     return [
         {
             "kind": "recommendation",
             "ref_id": r.id,
             "report_id": r.report_id,
             "title": f"{r.report_number or ''} recommendation {r.number}: {r.report_title}".strip(),
-            "body": "\n".join([r.text, *extra.get(r.id, [])]),
+            "body": "\n".join([r.text, *extra.get(r.id, []), *addressed_line.get(r.id, [])]),
         }
         for r in recs
     ]

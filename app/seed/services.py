@@ -18,6 +18,7 @@ import sqlalchemy as sa
 import yaml
 from sqlalchemy.orm import Session
 
+from app import wording
 from app.audit import AuditActor
 from app.lifecycle import history
 from app.models import (
@@ -45,8 +46,9 @@ class SeedResult:
     updated: Counter[str] = field(default_factory=Counter)
 
     def summary(self) -> str:
-        parts = [f"{n} {kind} created" for kind, n in sorted(self.created.items())]
-        parts += [f"{n} {kind} updated" for kind, n in sorted(self.updated.items())]
+        # kinds are table names: "reports", "addressees"
+        parts = [f"{wording.count(n, kind[:-1])} created" for kind, n in sorted(self.created.items())]
+        parts += [f"{wording.count(n, kind[:-1])} updated" for kind, n in sorted(self.updated.items())]
         return "; ".join(parts) or "nothing to change"
 
 
