@@ -114,6 +114,7 @@ def test_editing_a_report_to_a_future_issue_date_is_refused(as_role, today: date
         title=report.title,
         issued_on=(today + timedelta(days=1)).isoformat(),
         recommendations_published="8",
+        version=str(report.version),
     )
     page = as_role("oig").post(f"/reports/{report.id}/edit", data=data).get_data(as_text=True)
     assert "The issue date cannot be later than today" in page
