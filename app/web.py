@@ -16,6 +16,7 @@ from wtforms import Form
 
 from app import clock, keyset
 from app.keyset import KeysetPage, SortKey
+from app.text import CONTROL_CHARACTER_MESSAGE, has_control_characters
 
 # Ids are 32-bit INTEGER columns on PostgreSQL; a larger number is no row, not an error.
 MAX_ID = 2**31 - 1
@@ -38,6 +39,21 @@ def int_arg(name: str, *, low: int = 1, high: int = MAX_ID, default: int | None 
     if not low <= value <= high:
         abort(400, description=f"“{name}” must be a whole number from {low:,} to {high:,}.")
     return value
+
+
+def reject_control_characters() -> None:
+    """Before every request: a 400 when a query argument, a form field, one of their
+    names or an uploaded file's name holds a control character. Checked once here, so no
+    view, form or query ever sees one (PostgreSQL would fail on NUL with a 500)."""
+    texts: list[str] = []
+    for multi in (request.args, request.form):
+        for name, values in multi.lists():
+            texts.append(name)
+            texts.extend(values)
+    for name, upload in request.files.items(multi=True):
+        texts.extend((name, upload.filename or ""))
+    if any(has_control_characters(text) for text in texts):
+        abort(400, description=CONTROL_CHARACTER_MESSAGE)
 
 
 def client_ip() -> str | None:
