@@ -75,6 +75,8 @@ class BaseConfig:
     # Deadlines are counted in the OIG's calendar days.
     APP_TIMEZONE = os.environ.get("APP_TIMEZONE", "America/New_York")
     DEMO_ACCOUNTS = False
+    # The Strict-Transport-Security header; production only (development runs on http://).
+    STRICT_TRANSPORT_SECURITY: str | None = None
 
     @classmethod
     def validate(cls) -> None:
@@ -110,6 +112,8 @@ class ProductionConfig(BaseConfig):
     ENV_NAME = "production"
     SESSION_COOKIE_SECURE = True
     DEBUG = False
+    # Browsers that once reached RecTrack over HTTPS refuse plain HTTP to it for a year.
+    STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
 
     def __init__(self) -> None:
         self.SECRET_KEY = os.environ.get("SECRET_KEY", "")

@@ -172,6 +172,8 @@ def _register_request_hooks(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        if app.config["STRICT_TRANSPORT_SECURITY"]:
+            response.headers.setdefault("Strict-Transport-Security", app.config["STRICT_TRANSPORT_SECURITY"])
         if request.endpoint != "static":
             response.headers.setdefault("Cache-Control", "no-store")
         return response

@@ -1,5 +1,5 @@
-"""Bad input is a clear 400 or a message, never a 500 (issue 10, point 4). The fuzz test
-over every route is in test_fuzz.py."""
+"""Bad input is a clear 400 or a message, never a 500 (issue 10, point 4), and the
+production-only headers (point 9). The fuzz test over every route is in test_fuzz.py."""
 
 from __future__ import annotations
 
@@ -308,3 +308,30 @@ def test_a_database_url_that_is_not_one_is_named(monkeypatch, url: str) -> None:
     monkeypatch.setenv("SECRET_KEY", "s" * 40)
     with pytest.raises(RuntimeError, match=r"^DATABASE_URL is not a database URL RecTrack can use"):
         create_app(DevelopmentConfig())
+
+
+# --- production headers ----------------------------------------------------------------------
+
+
+def _production_app(monkeypatch) -> Flask:
+    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("DATABASE_URL", "sqlite://")
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", "memory://")
+    return create_app(ProductionConfig())
+
+
+def test_production_sends_strict_transport_security(monkeypatch) -> None:
+    app = _production_app(monkeypatch)
+    for url in ("/login", "/static/css/app.css", "/no/such/page"):
+        response = app.test_client().get(url, base_url="https://rectrack.example")
+        assert response.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains", url
+
+
+def test_development_and_tests_send_no_strict_transport_security(app: Flask, monkeypatch, tmp_path) -> None:
+    assert "Strict-Transport-Security" not in app.test_client().get("/login").headers
+    import config as config_module
+
+    monkeypatch.setattr(config_module, "INSTANCE_DIR", tmp_path)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    development = create_app(DevelopmentConfig())
+    assert "Strict-Transport-Security" not in development.test_client().get("/login").headers
