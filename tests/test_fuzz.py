@@ -29,6 +29,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -42,10 +43,10 @@ from werkzeug.datastructures import ImmutableMultiDict
 from app import clock
 from app.cache import derived
 from app.extensions import db, limiter
-from app.models import Component, User
+from app.lifecycle.attachments import Storage
+from app.models import Attachment, Component, User
 from app.pdf import engine
 from tests.conftest import EMAILS, PASSWORD, login, rec, user_by_email
-from tests.test_route_permissions import _attachment
 
 ANON = "anonymous"
 # The first of these roles that can open a page has every kind of value sent to each of
@@ -499,7 +500,16 @@ def _states(app: Flask) -> list[dict[str, int]]:
     _submit(liaison, step(asked, "request-closure"), {"justification": "Done."})
     _submit(oig, f"/recommendations/{closed.id}/close", {"outcome": "not_implemented", "note": "Withdrawn."})
 
-    attachment = _attachment(app, fresh)
+    attachment = Attachment(
+        recommendation_id=fresh.id,
+        addressee_id=fresh.addressees[0].id,
+        sha256=Storage(Path(app.config["ATTACHMENT_DIR"])).put(b"evidence,1\n"),
+        size_bytes=11,
+        content_type="text/csv",
+        original_name="evidence.csv",
+    )
+    db.session.add(attachment)
+    db.session.commit()
     common = {
         "attachment_id": attachment.id,
         "component_id": db.session.scalar(sa.select(Component.id).where(Component.abbreviation == "FEMA")),
