@@ -88,6 +88,8 @@ class BaseConfig:
     # Deadlines are counted in the OIG's calendar days.
     APP_TIMEZONE = os.environ.get("APP_TIMEZONE", "America/New_York")
     DEMO_ACCOUNTS = False
+    # The Strict-Transport-Security header; production only (development runs on http://).
+    STRICT_TRANSPORT_SECURITY: str | None = None
 
     @classmethod
     def validate(cls) -> None:
@@ -100,8 +102,9 @@ class DevelopmentConfig(BaseConfig):
 
     def __init__(self) -> None:
         self.SECRET_KEY = os.environ.get("SECRET_KEY") or _dev_secret_key()
-        self.SQLALCHEMY_DATABASE_URI = os.environ.get(
-            "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'rectrack.db'}"
+        # DATABASE_URL= (set but empty, as a .env template leaves it) means "not set".
+        self.SQLALCHEMY_DATABASE_URI = (
+            os.environ.get("DATABASE_URL", "").strip() or f"sqlite:///{INSTANCE_DIR / 'rectrack.db'}"
         )
 
 
@@ -122,13 +125,21 @@ class ProductionConfig(BaseConfig):
     ENV_NAME = "production"
     SESSION_COOKIE_SECURE = True
     DEBUG = False
+    # Browsers that once reached RecTrack over HTTPS refuse plain HTTP to it for a year.
+    STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
 
     def __init__(self) -> None:
         self.SECRET_KEY = os.environ.get("SECRET_KEY", "")
-        self.SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", "")
+        self.SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", "").strip()
+        self.database_url_empty = "DATABASE_URL" in os.environ and not self.SQLALCHEMY_DATABASE_URI
         self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/0")
 
     def validate(self) -> None:  # type: ignore[override]
+        if self.database_url_empty:
+            raise RuntimeError(
+                "DATABASE_URL is set but empty. Production needs the URL of its PostgreSQL "
+                "database, such as postgresql+psycopg://rectrack@db.internal/rectrack."
+            )
         missing = [k for k in ("SECRET_KEY", "SQLALCHEMY_DATABASE_URI") if not getattr(self, k)]
         if missing:
             names = ", ".join("DATABASE_URL" if k.startswith("SQLALCHEMY") else k for k in missing)

@@ -7,6 +7,8 @@ from typing import Any
 
 from flask import Flask, request
 from flask_login import current_user
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import Session
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -35,6 +37,7 @@ def create_app(config: BaseConfig | None = None) -> Flask:
     )
     app.config.from_object(config)
     app.config["SQLALCHEMY_DATABASE_URI"] = _normalize_db_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    _check_db_url(app.config["SQLALCHEMY_DATABASE_URI"])
     INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
     if app.config["TRUSTED_PROXY_COUNT"]:
         n = app.config["TRUSTED_PROXY_COUNT"]
@@ -59,6 +62,18 @@ def _normalize_db_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+def _check_db_url(url: str) -> None:
+    """A RuntimeError saying what is wrong, instead of SQLAlchemy's traceback at start. The
+    URL itself is not repeated: it may hold a password."""
+    try:
+        make_url(url).get_dialect()
+    except (ArgumentError, NoSuchModuleError):
+        raise RuntimeError(
+            "DATABASE_URL is not a database URL RecTrack can use. Write it as "
+            "postgresql+psycopg://user@host/dbname (or sqlite:///path/to/file.db)."
+        ) from None
 
 
 def _init_extensions(app: Flask) -> None:
@@ -126,6 +141,10 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_request_hooks(app: Flask) -> None:
+    from app.web import reject_control_characters
+
+    app.before_request(reject_control_characters)
+
     @app.before_request
     def require_login() -> Any:
         if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
@@ -164,6 +183,8 @@ def _register_request_hooks(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        if app.config["STRICT_TRANSPORT_SECURITY"]:
+            response.headers.setdefault("Strict-Transport-Security", app.config["STRICT_TRANSPORT_SECURITY"])
         if request.endpoint != "static":
             response.headers.setdefault("Cache-Control", "no-store")
         return response

@@ -186,8 +186,8 @@ def _write_pdf(
         day = date.fromisoformat(as_of) if as_of else now
     except ValueError:
         raise click.ClickException("--as-of must be a date written YYYY-MM-DD.") from None
-    if day > now:
-        raise click.ClickException("--as-of cannot be in the future.")
+    if problem := services.as_of_problem(day, now):
+        raise click.ClickException(f"--as-of: {problem}")
     config = current_app.config
     settings = services.Settings(
         today=now,

@@ -14,12 +14,18 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from app.text import has_control_characters
+
+# Integer sort keys are 32-bit INTEGER columns on PostgreSQL (ids, numbers, ranks); a
+# cursor value outside that range was not made here, and the database could not bind it.
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+
 
 @dataclass(frozen=True)
 class SortKey:
     expr: sa.ColumnElement[Any]
     descending: bool = False
-    kind: str = "int"  # "int", "str" or "date": how a cursor value is read back
+    kind: str = "int"  # "int" (32-bit), "str" or "date": how a cursor value is read back
 
 
 class BadCursor(ValueError):
@@ -41,15 +47,15 @@ def decode(token: str, keys: Sequence[SortKey]) -> list[Any]:
             if key.kind == "date":
                 out.append(date.fromisoformat(value))
             elif key.kind == "int":
-                if not isinstance(value, int) or isinstance(value, bool):
+                if not isinstance(value, int) or isinstance(value, bool) or not INT_MIN <= value <= INT_MAX:
                     raise BadCursor
                 out.append(value)
             else:
-                if not isinstance(value, str):
+                if not isinstance(value, str) or has_control_characters(value):
                     raise BadCursor
                 out.append(value)
         return out
-    except (ValueError, TypeError, json.JSONDecodeError) as exc:
+    except (ValueError, TypeError, RecursionError) as exc:  # JSONDecodeError is a ValueError
         raise BadCursor from exc
 
 

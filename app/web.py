@@ -16,6 +16,7 @@ from wtforms import Form
 
 from app import audit, clock, keyset
 from app.keyset import KeysetPage, SortKey
+from app.text import CONTROL_CHARACTER_MESSAGE, has_control_characters
 
 # Ids are 32-bit INTEGER columns on PostgreSQL; a larger number is no row, not an error.
 MAX_ID = 2**31 - 1
@@ -60,6 +61,21 @@ def note_access(
 def pending_accesses() -> list[audit.Access]:
     """The access events noted so far in this request (and forget them)."""
     return g.pop("audit_accesses", [])
+
+
+def reject_control_characters() -> None:
+    """Before every request: a 400 when a query argument, a form field, one of their
+    names or an uploaded file's name holds a control character. Checked once here, so no
+    view, form or query ever sees one (PostgreSQL would fail on NUL with a 500)."""
+    texts: list[str] = []
+    for multi in (request.args, request.form):
+        for name, values in multi.lists():
+            texts.append(name)
+            texts.extend(values)
+    for name, upload in request.files.items(multi=True):
+        texts.extend((name, upload.filename or ""))
+    if any(has_control_characters(text) for text in texts):
+        abort(400, description=CONTROL_CHARACTER_MESSAGE)
 
 
 def client_ip() -> str | None:

@@ -121,13 +121,46 @@ def _read_csv(text: str) -> Sheet:
     return Sheet("csv", columns, _rows(columns, ((i, row) for i, row in enumerate(lines[1:], start=2))))
 
 
+DAMAGED = "This Excel workbook cannot be opened; it may be damaged."
+DECLARATIONS = (
+    "This Excel workbook carries XML declarations (a DOCTYPE or an entity) that Excel never "
+    "writes, so RecTrack does not read it. Open it in Excel and save it again as .xlsx."
+)
+
+
+def _has_declarations(archive: zipfile.ZipFile) -> bool:
+    """True when an XML part of the workbook holds <!DOCTYPE or <!ENTITY. Parts are read in
+    chunks (a small zip can unpack to a lot), keeping the end of each for a marker split
+    between two chunks."""
+    markers = (b"<!DOCTYPE", b"<!ENTITY")
+    keep = max(len(m) for m in markers) - 1
+    for info in archive.infolist():
+        if not info.filename.endswith((".xml", ".rels", ".vml")):
+            continue
+        with archive.open(info) as part:
+            tail = b""
+            while chunk := part.read(1 << 16):
+                window = tail + chunk
+                if any(m in window for m in markers):
+                    return True
+                tail = window[-keep:]
+    return False
+
+
 def _read_xlsx(data: bytes) -> Sheet:
     from openpyxl import load_workbook
 
     try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            declared = _has_declarations(archive)
+    except Exception:  # a damaged archive: bad CRC, unknown compression, truncated part...
+        raise FileProblem(DAMAGED) from None
+    if declared:
+        raise FileProblem(DECLARATIONS)
+    try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds for a damaged workbook
-        raise FileProblem("This Excel workbook cannot be opened; it may be damaged.") from None
+        raise FileProblem(DAMAGED) from None
     try:
         sheet = workbook.worksheets[0]
         rows = sheet.iter_rows(values_only=True)
@@ -136,5 +169,9 @@ def _read_xlsx(data: bytes) -> Sheet:
             raise FileProblem("The first sheet of the workbook is empty.")
         columns = _check_columns(list(header))
         return Sheet("xlsx", columns, _rows(columns, ((i, row) for i, row in enumerate(rows, start=2))))
+    except FileProblem:
+        raise
+    except Exception:  # the sheet is parsed while its rows are read: the same damage shows here
+        raise FileProblem(DAMAGED) from None
     finally:
         workbook.close()

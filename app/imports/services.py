@@ -33,10 +33,15 @@ from app.models import Component, Concurrence, Recommendation, Report, ReportTyp
 from app.recommendations import services as rec_services
 from app.reports import queries as report_queries
 from app.reports import services as report_services
+from app.text import has_control_characters
 
 NUMBER_RE = re.compile(r"^[A-Za-z0-9]+(-[A-Za-z0-9]+)*$")
 MONEY_MAX = Decimal("999999999999.99")
 KINDS = ("reports", "recommendations", "addressees")
+CONTROL_CHARACTER_CELL = (
+    "Holds a control character (such as NUL) that RecTrack does not store; remove it. "
+    "Tabs and line breaks are fine."
+)
 
 
 @dataclass(frozen=True)
@@ -286,7 +291,11 @@ class _Reader:
     def read(self) -> list[ReportIn]:
         for row, values in self.sheet.rows:
             self.result.rows += 1
-            self.read_row(row, values)
+            refused = [column for column, text in values.items() if has_control_characters(text)]
+            for column in refused:
+                self.problem(row, column, CONTROL_CHARACTER_CELL)
+            if not refused:
+                self.read_row(row, values)
         for report in self.reports.values():
             for rec in report.recs.values():
                 leads = [a for a in rec.addressees if a.values.get("is_lead")]

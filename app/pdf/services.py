@@ -22,6 +22,22 @@ from app.pdf import data, engine
 from app.pdf.cache import PdfCache, cache_key
 from app.recommendations.queries import STATUS_FILTERS, RecFilters
 
+# The Inspector General Act was signed on this day; no OIG report is older. An "as of"
+# date before it describes nothing, and far earlier ones overflow the deadline arithmetic.
+EARLIEST_AS_OF = date(1978, 10, 12)
+
+
+def as_of_problem(as_of: date, today: date) -> str | None:
+    """Why `as_of` cannot be a PDF's "as of" date, or None when it can."""
+    if as_of > today:
+        return "The “as of” date cannot be in the future."
+    if as_of < EARLIEST_AS_OF:
+        return (
+            f"The “as of” date cannot be before {EARLIEST_AS_OF.isoformat()}, "
+            "when the Inspector General Act was signed."
+        )
+    return None
+
 
 @dataclass(frozen=True)
 class PdfRequest:

@@ -25,16 +25,16 @@ bp = Blueprint("pdf", __name__)
 
 
 def parse_as_of(value: str | None, now: date) -> date:
-    """The "as of" date from a query string: today when absent; a bad or future date is
-    a bad request with a message."""
+    """The "as of" date from a query string: today when absent; a bad date, or one
+    outside services.as_of_problem's range, is a bad request with a message."""
     if not value:
         return now
     try:
         as_of = date.fromisoformat(value)
     except ValueError:
         abort(400, description="The “as of” date must be a real date written YYYY-MM-DD.")
-    if as_of > now:
-        abort(400, description="The “as of” date cannot be in the future.")
+    if problem := services.as_of_problem(as_of, now):
+        abort(400, description=problem)
     return as_of
 
 
