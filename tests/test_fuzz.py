@@ -41,10 +41,11 @@ from flask_wtf import FlaskForm
 from werkzeug.datastructures import ImmutableMultiDict
 
 from app import clock
+from app.auth import throttle
 from app.cache import derived
-from app.extensions import db, limiter
+from app.extensions import db
 from app.lifecycle.attachments import Storage
-from app.models import Attachment, Component, User
+from app.models import Acronym, Attachment, Component, User
 from app.pdf import engine
 from tests.conftest import EMAILS, PASSWORD, login, rec, user_by_email
 
@@ -410,7 +411,7 @@ class Fuzzer:
     def isolated(self) -> Iterator[None]:
         db.session.remove()  # no session savepoint may enclose ours
         savepoint = self.connection.begin_nested()
-        limiter.reset()
+        self.app.extensions[throttle.EXTENSION_KEY].reset()
         derived.clear()
         try:
             yield
@@ -514,6 +515,7 @@ def _states(app: Flask) -> list[dict[str, int]]:
         "attachment_id": attachment.id,
         "component_id": db.session.scalar(sa.select(Component.id).where(Component.abbreviation == "FEMA")),
         "user_id": db.session.scalar(sa.select(User.id).where(User.email == EMAILS["viewer"])),
+        "acronym_id": db.session.scalar(sa.select(Acronym.id).where(Acronym.acronym == "HSIN")),
     }
     return [
         {**common, "report_id": r.report_id, "rec_id": r.id, "addressee_id": r.addressees[0].id}
