@@ -15,12 +15,12 @@ from app import charts
 from app.auth import policy
 from app.cache import data_version, reader_scope
 from app.database import utcnow
+from app.filters import STATUS_FILTERS, RecFilters
 from app.lifecycle.clocks import AgeBucket
 from app.lifecycle.deadlines import CLOCK_FILTERS
 from app.models import Component, RecStatus, Report
 from app.pdf import data, engine
 from app.pdf.cache import PdfCache, cache_key
-from app.recommendations.queries import STATUS_FILTERS, RecFilters
 
 
 @dataclass(frozen=True)
