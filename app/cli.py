@@ -14,5 +14,6 @@ from app.seed import cli as seed_cli
 
 
 def register(app: Flask) -> None:
+    """Add every feature package's commands to `flask --app app`."""
     for feature in (seed_cli, auth_cli, imports_cli, pdf_cli, demo_cli, admin_cli):
         feature.register(app)

@@ -55,5 +55,5 @@ def create_runtime_role_command(name: str, no_password: bool, print_sql: bool) -
 
 
 def register(app: Flask) -> None:
-    for command in (db_roles_group,):
-        app.cli.add_command(command)
+    """Add this package's commands to `flask --app app`."""
+    app.cli.add_command(db_roles_group)

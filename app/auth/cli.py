@@ -39,5 +39,5 @@ def create_user_command(email: str, name: str, role: str, components: tuple[str,
 
 
 def register(app: Flask) -> None:
-    for command in (users_group,):
-        app.cli.add_command(command)
+    """Add this package's commands to `flask --app app`."""
+    app.cli.add_command(users_group)

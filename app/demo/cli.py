@@ -54,5 +54,5 @@ def demo_data_command(reports: int, recommendations: int, seed: int, allow_mixed
 
 
 def register(app: Flask) -> None:
-    for command in (demo_data_command,):
-        app.cli.add_command(command)
+    """Add this package's commands to `flask --app app`."""
+    app.cli.add_command(demo_data_command)

@@ -62,5 +62,5 @@ def import_command(path: str, dry_run: bool) -> None:
 
 
 def register(app: Flask) -> None:
-    for command in (import_command,):
-        app.cli.add_command(command)
+    """Add this package's commands to `flask --app app`."""
+    app.cli.add_command(import_command)

@@ -155,5 +155,5 @@ def pdf_portfolio_command(
 
 
 def register(app: Flask) -> None:
-    for command in (pdf_group,):
-        app.cli.add_command(command)
+    """Add this package's commands to `flask --app app`."""
+    app.cli.add_command(pdf_group)

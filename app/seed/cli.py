@@ -48,8 +48,6 @@ def demo_users_command(reset: bool) -> None:
 
 
 def register(app: Flask) -> None:
-    for command in (
-        seed_command,
-        demo_users_command,
-    ):
-        app.cli.add_command(command)
+    """Add this package's commands to `flask --app app`."""
+    app.cli.add_command(seed_command)
+    app.cli.add_command(demo_users_command)
