@@ -49,6 +49,7 @@ seed: install  ## load the real seed reports and the demo accounts (idempotent)
 lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 format: install-dev
 	$(VENV)/bin/ruff format .

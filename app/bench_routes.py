@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from app import keyset
 from app.extensions import db
+from app.filters import RecFilters
 from app.recommendations import queries
 from app.web import today
 
@@ -21,7 +22,7 @@ def list_query() -> Response:
     """The list's first page straight from SQL to JSON."""
     sort = queries.SORTS["newest"]
     stmt = queries.recommendation_list(
-        current_user, queries.RecFilters(), today(), current_app.config["UPDATE_INTERVAL_DAYS"]
+        current_user, RecFilters(), today(), current_app.config["UPDATE_INTERVAL_DAYS"]
     )
     rows = db.session.scalars(
         stmt.order_by(None).order_by(*keyset.ordering(sort.keys)).limit(current_app.config["PAGE_SIZE"])

@@ -18,7 +18,7 @@ from app.demo.generator import generate
 from app.extensions import db
 from app.models import Addressee, Component, Report
 from app.pdf import engine, services
-from app.pdf.views import settings
+from app.pdf.options import settings
 from tests.conftest import EMAILS, report_by_number, user_by_email
 
 

@@ -14,6 +14,7 @@ from app.components import queries, services
 from app.components.forms import ComponentEditForm, ComponentForm
 from app.dashboard.queries import component_summaries
 from app.extensions import db
+from app.filters import RecFilters
 from app.forms import select_choices
 from app.lifecycle import deadlines
 from app.lifecycle.conflicts import render_conflict
@@ -40,7 +41,7 @@ def detail(component_id: int) -> str:
     now, interval = today(), current_app.config["UPDATE_INTERVAL_DAYS"]
     summary = component_summaries(db.session, current_user, [component.id], now, interval)[0]
     sort = rec_queries.SORTS["status"]
-    filters = rec_queries.RecFilters(component_id=component.id)
+    filters = RecFilters(component_id=component.id)
     stmt = rec_queries.recommendation_list(current_user, filters, now, interval)
     page = keyset_page(db.session, stmt, sort.keys, sort.values)
     return render_template(

@@ -20,8 +20,9 @@ from sqlalchemy.orm import Session
 
 from app.auth import policy
 from app.exports.columns import FORMULA_PREFIXES, KEYS, PLACEHOLDER
+from app.filters import RecFilters
 from app.models import Addressee, Component, Recommendation, Report, report_components
-from app.recommendations.queries import RecFilters, recommendation_list
+from app.recommendations.queries import recommendation_list
 
 BATCH = 2000
 

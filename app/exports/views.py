@@ -17,8 +17,7 @@ from flask_login import current_user
 from app import audit
 from app.exports import services
 from app.extensions import db
-from app.recommendations.queries import RecFilters
-from app.recommendations.views import filters_from_args
+from app.filters import RecFilters, filters_from_args
 from app.web import client_ip, note_access, today
 
 bp = Blueprint("exports", __name__)

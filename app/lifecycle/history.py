@@ -253,3 +253,22 @@ def states_as_of(
         if snapshot.status is not None:
             out[rec.id] = snapshot
     return out
+
+
+ENTRY_EVENTS = frozenset({EventKind.CREATED, EventKind.CONCURRENCE_RECORDED})
+
+
+def has_lifecycle_history(session: Session, rec_ids: list[int]) -> bool:
+    """True when any of these recommendations went beyond data entry (responses,
+    decisions, updates): such a record is not a mistake to delete."""
+    return (
+        session.scalar(
+            sa.select(
+                sa.exists().where(
+                    RecommendationEvent.recommendation_id.in_(rec_ids),
+                    RecommendationEvent.kind.not_in(ENTRY_EVENTS),
+                )
+            )
+        )
+        or False
+    )

@@ -19,10 +19,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
 from app.auth import policy
+from app.filters import RecFilters
 from app.lifecycle import clocks, deadlines
 from app.lifecycle.history import RecSnapshot, replay
 from app.models import Component, Recommendation, RecStatus, Report
-from app.recommendations.queries import RecFilters, recommendation_list
+from app.recommendations.queries import recommendation_list
 
 
 class TooManyRecommendations(ValueError):

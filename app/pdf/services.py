@@ -15,28 +15,12 @@ from app import charts
 from app.auth import policy
 from app.cache import data_version, reader_scope
 from app.database import utcnow
+from app.filters import STATUS_FILTERS, RecFilters
 from app.lifecycle.clocks import AgeBucket
 from app.lifecycle.deadlines import CLOCK_FILTERS
 from app.models import Component, RecStatus, Report
 from app.pdf import data, engine
 from app.pdf.cache import PdfCache, cache_key
-from app.recommendations.queries import STATUS_FILTERS, RecFilters
-
-# The Inspector General Act was signed on this day; no OIG report is older. An "as of"
-# date before it describes nothing, and far earlier ones overflow the deadline arithmetic.
-EARLIEST_AS_OF = date(1978, 10, 12)
-
-
-def as_of_problem(as_of: date, today: date) -> str | None:
-    """Why `as_of` cannot be a PDF's "as of" date, or None when it can."""
-    if as_of > today:
-        return "The “as of” date cannot be in the future."
-    if as_of < EARLIEST_AS_OF:
-        return (
-            f"The “as of” date cannot be before {EARLIEST_AS_OF.isoformat()}, "
-            "when the Inspector General Act was signed."
-        )
-    return None
 
 
 @dataclass(frozen=True)

@@ -3,51 +3,22 @@ recorded in the audit trail (a 304, the browser's own copy, sends nothing)."""
 
 from __future__ import annotations
 
-from datetime import date
-from pathlib import Path
-
 from flask import Blueprint, abort, current_app, make_response, request
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app.auth import policy
 from app.extensions import db
+from app.filters import as_of_arg, filters_from_args
 from app.models import Component
 from app.pdf import services
-from app.pdf.cache import PdfCache
 from app.pdf.data import TooManyRecommendations
 from app.pdf.engine import PdfError
-from app.recommendations.views import filters_from_args
+from app.pdf.options import settings
 from app.reports import queries as report_queries
-from app.web import note_access, today
+from app.web import note_access
 
 bp = Blueprint("pdf", __name__)
-
-
-def parse_as_of(value: str | None, now: date) -> date:
-    """The "as of" date from a query string: today when absent; a bad date, or one
-    outside services.as_of_problem's range, is a bad request with a message."""
-    if not value:
-        return now
-    try:
-        as_of = date.fromisoformat(value)
-    except ValueError:
-        abort(400, description="The “as of” date must be a real date written YYYY-MM-DD.")
-    if problem := services.as_of_problem(as_of, now):
-        abort(400, description=problem)
-    return as_of
-
-
-def settings() -> services.Settings:
-    config = current_app.config
-    return services.Settings(
-        today=today(),
-        update_interval_days=config["UPDATE_INTERVAL_DAYS"],
-        max_recommendations=config["PDF_MAX_RECOMMENDATIONS"],
-        static_root=Path(current_app.static_folder or "static"),
-        timeout_seconds=config["PDF_TIMEOUT_SECONDS"],
-        cache=PdfCache(Path(config["PDF_CACHE_DIR"])),
-    )
 
 
 def _send(pdf_request: services.PdfRequest, conf: services.Settings) -> Response:
@@ -92,7 +63,7 @@ def report_pdf(report_id: int) -> Response:
     report = db.first_or_404(report_queries.report_detail(report_id))
     policy.require(policy.can_view_report(current_user, report))
     conf = settings()
-    as_of = parse_as_of(request.args.get("as_of"), conf.today)
+    as_of = as_of_arg(conf.today)
     return _send(services.PdfRequest("report", as_of, report=report), conf)
 
 
@@ -101,7 +72,7 @@ def component_pdf(component_id: int) -> Response:
     """Component status: every recommendation addressed to one component."""
     component = db.get_or_404(Component, component_id)
     conf = settings()
-    as_of = parse_as_of(request.args.get("as_of"), conf.today)
+    as_of = as_of_arg(conf.today)
     return _send(services.PdfRequest("component", as_of, component=component), conf)
 
 
@@ -109,5 +80,5 @@ def component_pdf(component_id: int) -> Response:
 def portfolio_pdf() -> Response:
     """Portfolio status: every recommendation matching the list's filters."""
     conf = settings()
-    as_of = parse_as_of(request.args.get("as_of"), conf.today)
+    as_of = as_of_arg(conf.today)
     return _send(services.PdfRequest("portfolio", as_of, filters=filters_from_args()), conf)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from app.auth import policy
+from app.filters import RecFilters
 from app.keyset import SortKey
 from app.lifecycle import clocks, deadlines
 from app.models import Addressee, Recommendation, RecStatus, Report
@@ -45,64 +46,6 @@ def suggested_number(report: Report) -> int:
     while n in taken:
         n += 1
     return n
-
-
-@dataclass(frozen=True)
-class RecFilters:
-    q: str = ""
-    status: str = ""  # "open", "closed" or one RecStatus value
-    component_id: int | None = None
-    report_id: int | None = None
-    year: int | None = None
-    significant: bool | None = None
-    clock: str = ""
-    age: str = ""  # an AgeBucket value: open recommendations of that age
-    closed_from: date | None = None
-    closed_to: date | None = None
-    money: bool = False  # only those with questioned costs or funds put to better use
-
-    @property
-    def active(self) -> bool:
-        return bool(self.report_id or self.year or self.narrows_recommendations())
-
-    def in_use(self) -> dict[str, Any]:
-        """The filters set to something, by name (what an export's audit event records)."""
-        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) != f.default}
-
-    def narrows_recommendations(self) -> bool:
-        """Filters on the recommendations themselves, not only on which report."""
-        return bool(
-            self.q
-            or self.status
-            or self.component_id
-            or self.significant is not None
-            or self.clock
-            or self.age
-            or self.closed_from
-            or self.closed_to
-            or self.money
-        )
-
-    def reads_hidden_content(self) -> bool:
-        """Filters on what a placeholder row hides (text, components, significance,
-        money, clocks, closing date): such a row must never match them, or the match
-        itself would leak what it hides. Status, age and report are shown."""
-        return bool(
-            self.q
-            or self.clock
-            or self.component_id
-            or self.significant is not None
-            or self.money
-            or self.closed_from
-            or self.closed_to
-        )
-
-
-STATUS_FILTERS = {
-    "open": "Open (resolved or not)",
-    "closed": "Closed",
-    **{s.value: s.label for s in RecStatus},
-}
 
 
 def recommendation_list(user: Any, filters: RecFilters, today: date, interval_days: int) -> sa.Select[Any]:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from app import wording
 from app.audit import AuditActor
 from app.lifecycle import history
+from app.lifecycle.history import ENTRY_EVENTS, has_lifecycle_history
 from app.lifecycle.workflow import check_version
 from app.locking import UNCHECKED, Expected, MissingVersionError, bump_version
 from app.models import (
@@ -21,7 +22,6 @@ from app.models import (
     Concurrence,
     EventKind,
     Recommendation,
-    RecommendationEvent,
     RecStatus,
     Report,
     ResponseState,
@@ -257,28 +257,9 @@ def update_recommendation(
     session.flush()
 
 
-ENTRY_EVENTS = frozenset({EventKind.CREATED, EventKind.CONCURRENCE_RECORDED})
-
-
 def is_deletable(rec: Recommendation) -> bool:
     """Only data entry so far (needs rec.events loaded): deleting is still allowed."""
     return all(e.kind in ENTRY_EVENTS for e in rec.events)
-
-
-def has_lifecycle_history(session: Session, rec_ids: list[int]) -> bool:
-    """True when any of these recommendations went beyond data entry (responses,
-    decisions, updates): such a record is not a mistake to delete."""
-    return (
-        session.scalar(
-            sa.select(
-                sa.exists().where(
-                    RecommendationEvent.recommendation_id.in_(rec_ids),
-                    RecommendationEvent.kind.not_in(ENTRY_EVENTS),
-                )
-            )
-        )
-        or False
-    )
 
 
 def delete_recommendation(session: Session, rec: Recommendation) -> None:

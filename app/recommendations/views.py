@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -16,6 +15,7 @@ from app.auth import policy
 from app.cache import reader_scope
 from app.components.queries import all_components
 from app.extensions import db
+from app.filters import STATUS_FILTERS, filters_from_args
 from app.forms import ConfirmForm, select_choices
 from app.lifecycle import deadlines
 from app.lifecycle import queries as lifecycle_queries
@@ -26,7 +26,7 @@ from app.models import Component, Concurrence, Recommendation, Sensitivity, Text
 from app.recommendations import queries, services
 from app.recommendations.forms import MAX_ADDRESSEES, RecommendationEditForm, RecommendationForm
 from app.reports import menus
-from app.web import add_field_error, int_arg, keyset_page, note_access, today
+from app.web import add_field_error, keyset_page, note_access, today
 
 bp = Blueprint("recommendations", __name__)
 
@@ -121,36 +121,6 @@ def create(report_id: int) -> str | Response:
     return render_template("recommendations/form.html", form=form, report=report, rec=None)
 
 
-def filters_from_args() -> queries.RecFilters:
-    """The list's filters from the query string (shared by the list, its PDF and exports)."""
-    args = request.args
-    status = args.get("status", "")
-    clock = args.get("clock", "")
-    significant = {"yes": True, "no": False}.get(args.get("significant", ""))
-    age = args.get("age", "")
-    return queries.RecFilters(
-        q=args.get("q", "").strip()[:200],
-        status=status if status in queries.STATUS_FILTERS else "",
-        component_id=int_arg("component"),
-        report_id=int_arg("report"),
-        year=int_arg("year", high=9999),
-        significant=significant,
-        clock=clock if clock in deadlines.CLOCK_FILTERS else "",
-        age=age if age in {b.value for b in AgeBucket} else "",
-        closed_from=_date_arg("closed_from"),
-        closed_to=_date_arg("closed_to"),
-        money=args.get("money") == "yes",
-    )
-
-
-def _date_arg(name: str) -> date | None:
-    value = request.args.get(name, "")
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        abort(400, description=f"“{name}” must be a date written YYYY-MM-DD.")
-
-
 @bp.route("/recommendations")
 def index() -> str:
     """Every recommendation the user may see, filtered by status, component, report,
@@ -172,7 +142,7 @@ def index() -> str:
         sort_name=sort_name,
         sorts=queries.SORTS,
         filters=filters,
-        statuses=queries.STATUS_FILTERS,
+        statuses=STATUS_FILTERS,
         clock_filters=deadlines.CLOCK_FILTERS,
         age_buckets=list(AgeBucket),
         components=db.session.scalars(all_components()).all(),

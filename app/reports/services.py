@@ -9,9 +9,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app import wording
+from app.lifecycle.history import has_lifecycle_history
 from app.locking import UNCHECKED, Expected, bump_version, check_version
 from app.models import Component, Report, ReportType, Sensitivity
-from app.recommendations.services import has_lifecycle_history
 
 
 class ReportError(ValueError):

@@ -1,0 +1,142 @@
+"""The recommendation list's filters: what each one means and how the query string sets
+them. Part of the domain core: the list, its PDF, its CSV and XLSX exports and the `pdf`
+command read filters from here, never from another view. The "as of" date that PDFs (and
+the `pdf` command) accept is parsed here too."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import date
+from typing import Any
+
+from flask import abort, request
+
+from app.lifecycle import deadlines
+from app.lifecycle.clocks import AgeBucket
+from app.models import RecStatus
+from app.web import int_arg
+
+
+@dataclass(frozen=True)
+class RecFilters:
+    q: str = ""
+    status: str = ""  # "open", "closed" or one RecStatus value
+    component_id: int | None = None
+    report_id: int | None = None
+    year: int | None = None
+    significant: bool | None = None
+    clock: str = ""
+    age: str = ""  # an AgeBucket value: open recommendations of that age
+    closed_from: date | None = None
+    closed_to: date | None = None
+    money: bool = False  # only those with questioned costs or funds put to better use
+
+    @property
+    def active(self) -> bool:
+        return bool(self.report_id or self.year or self.narrows_recommendations())
+
+    def in_use(self) -> dict[str, Any]:
+        """The filters set to something, by name (what an export's audit event records)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) != f.default}
+
+    def narrows_recommendations(self) -> bool:
+        """Filters on the recommendations themselves, not only on which report."""
+        return bool(
+            self.q
+            or self.status
+            or self.component_id
+            or self.significant is not None
+            or self.clock
+            or self.age
+            or self.closed_from
+            or self.closed_to
+            or self.money
+        )
+
+    def reads_hidden_content(self) -> bool:
+        """Filters on what a placeholder row hides (text, components, significance,
+        money, clocks, closing date): such a row must never match them, or the match
+        itself would leak what it hides. Status, age and report are shown."""
+        return bool(
+            self.q
+            or self.clock
+            or self.component_id
+            or self.significant is not None
+            or self.money
+            or self.closed_from
+            or self.closed_to
+        )
+
+
+STATUS_FILTERS = {
+    "open": "Open (resolved or not)",
+    "closed": "Closed",
+    **{s.value: s.label for s in RecStatus},
+}
+
+
+def filters_from_args() -> RecFilters:
+    """The list's filters from the query string (shared by the list, its PDF and exports)."""
+    args = request.args
+    status = args.get("status", "")
+    clock = args.get("clock", "")
+    significant = {"yes": True, "no": False}.get(args.get("significant", ""))
+    age = args.get("age", "")
+    return RecFilters(
+        q=args.get("q", "").strip()[:200],
+        status=status if status in STATUS_FILTERS else "",
+        component_id=int_arg("component"),
+        report_id=int_arg("report"),
+        year=int_arg("year", high=9999),
+        significant=significant,
+        clock=clock if clock in deadlines.CLOCK_FILTERS else "",
+        age=age if age in {b.value for b in AgeBucket} else "",
+        closed_from=_date_arg("closed_from"),
+        closed_to=_date_arg("closed_to"),
+        money=args.get("money") == "yes",
+    )
+
+
+def _date_arg(name: str) -> date | None:
+    value = request.args.get(name, "")
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        abort(400, description=f"“{name}” must be a date written YYYY-MM-DD.")
+
+
+class AsOfError(ValueError):
+    """An "as of" date that is not a real date, or lies in the future (the message says which)."""
+
+
+# The Inspector General Act was signed on this day; no OIG report is older. An "as of"
+# date before it describes nothing, and far earlier ones overflow the deadline arithmetic.
+EARLIEST_AS_OF = date(1978, 10, 12)
+
+
+def parse_as_of(value: str | None, now: date) -> date:
+    """The "as of" date as written (YYYY-MM-DD): today when absent; AsOfError when it is
+    not a real date, is later than today or earlier than EARLIEST_AS_OF. Shared by the
+    pages and the command line."""
+    if not value:
+        return now
+    try:
+        as_of = date.fromisoformat(value)
+    except ValueError:
+        raise AsOfError("The “as of” date must be a real date written YYYY-MM-DD.") from None
+    if as_of > now:
+        raise AsOfError("The “as of” date cannot be in the future.")
+    if as_of < EARLIEST_AS_OF:
+        raise AsOfError(
+            f"The “as of” date cannot be before {EARLIEST_AS_OF.isoformat()}, "
+            "when the Inspector General Act was signed."
+        )
+    return as_of
+
+
+def as_of_arg(now: date) -> date:
+    """The "as of" date from the query string; a bad or future one is a 400 with the message."""
+    try:
+        return parse_as_of(request.args.get("as_of"), now)
+    except AsOfError as exc:
+        abort(400, description=str(exc))
