@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 @dataclass(frozen=True)
 class SortKey:
-    expr: sa.ColumnElement[Any]
+    expr: sa.SQLColumnExpression[Any]
     descending: bool = False
     kind: str = "int"  # "int", "str" or "date": how a cursor value is read back
 
