@@ -50,6 +50,7 @@ lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy app
 
 format: install-dev
 	$(VENV)/bin/ruff format .
@@ -79,4 +80,4 @@ bench: install assets  ## build 10k and 100k databases on SQLite and PostgreSQL 
 	$(PY) bench/run.py
 
 clean:
-	rm -rf $(VENV) node_modules static/uswds .stamp-* .pytest_cache .ruff_cache bench/out
+	rm -rf $(VENV) node_modules static/uswds .stamp-* .pytest_cache .ruff_cache .mypy_cache bench/out

@@ -191,7 +191,7 @@ def _is_audited(obj: object) -> bool:
 
 
 def _column_value(obj: object, key: str, value: Any) -> Any:
-    info = inspect(obj).mapper.attrs[key].columns[0].info  # type: ignore[union-attr]
+    info = inspect(obj).mapper.attrs[key].columns[0].info
     if info.get("audit") == "redact":
         return REDACTED if value is not None else None
     return to_json(value)
@@ -245,7 +245,7 @@ def _diff(obj: object) -> dict[str, list[Any]]:
 
 
 def _object_type(obj: object) -> str:
-    return inspect(obj).mapper.local_table.name  # type: ignore[union-attr]
+    return inspect(obj).mapper.local_table.name
 
 
 def _object_id(obj: object) -> int | None:

@@ -41,15 +41,15 @@ def _rec_name() -> sa.ColumnElement[str]:
     return _report_name() + " #" + sa.cast(Recommendation.number, sa.String)
 
 
-def _reports() -> sa.Select[Any]:
+def _reports() -> sa.Select[*tuple[Any, ...]]:
     return sa.select(Report.id, _report_name())
 
 
-def _recommendations() -> sa.Select[Any]:
+def _recommendations() -> sa.Select[*tuple[Any, ...]]:
     return sa.select(Recommendation.id, _rec_name()).join(Report, Report.id == Recommendation.report_id)
 
 
-def _addressees() -> sa.Select[Any]:
+def _addressees() -> sa.Select[*tuple[Any, ...]]:
     return (
         sa.select(Addressee.id, _rec_name() + " / " + Component.abbreviation)
         .join(Recommendation, Recommendation.id == Addressee.recommendation_id)
@@ -58,7 +58,7 @@ def _addressees() -> sa.Select[Any]:
     )
 
 
-def _part_of(model: Any, what: sa.ColumnElement[str]) -> sa.Select[Any]:
+def _part_of(model: Any, what: sa.SQLColumnExpression[str]) -> sa.Select[*tuple[Any, ...]]:
     """A history step or a document: its recommendation, the component's part when it
     belongs to one, and what it is."""
     addressee, component = aliased(Addressee), aliased(Component)
@@ -72,16 +72,16 @@ def _part_of(model: Any, what: sa.ColumnElement[str]) -> sa.Select[Any]:
     )
 
 
-def _recommendation_events() -> sa.Select[Any]:
+def _recommendation_events() -> sa.Select[*tuple[Any, ...]]:
     kind = sa.func.replace(sa.cast(RecommendationEvent.kind, sa.String), "_", " ")
     return _part_of(RecommendationEvent, kind)
 
 
-def _attachments() -> sa.Select[Any]:
+def _attachments() -> sa.Select[*tuple[Any, ...]]:
     return _part_of(Attachment, Attachment.original_name)
 
 
-QUERIES: dict[str, tuple[Callable[[], sa.Select[Any]], sa.ColumnElement[int]]] = {
+QUERIES: dict[str, tuple[Callable[[], sa.Select[*tuple[Any, ...]]], sa.SQLColumnExpression[int]]] = {
     "reports": (_reports, Report.id),
     "recommendations": (_recommendations, Recommendation.id),
     "addressees": (_addressees, Addressee.id),

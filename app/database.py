@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import sqlalchemy as sa
 from flask import has_request_context, request
@@ -27,6 +27,10 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+    if TYPE_CHECKING:
+        # Every model is mapped to a Table (declared with __tablename__), not another FromClause.
+        __table__: ClassVar[sa.Table]
 
 
 def utcnow() -> datetime:

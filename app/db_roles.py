@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -74,7 +75,7 @@ def grant_statements(name: str, where: Setting) -> list[str]:
     return statements
 
 
-def _attributes(connection: sa.Connection, name: str) -> sa.Row | None:
+def _attributes(connection: sa.Connection, name: str) -> sa.Row[Any] | None:
     return connection.execute(
         sa.text(
             "SELECT rolsuper, rolcreaterole, rolcreatedb, rolbypassrls, rolreplication, "

@@ -10,7 +10,7 @@ from flask_wtf import FlaskForm
 from werkzeug.exceptions import BadRequest
 from wtforms import DecimalField, HiddenField, IntegerField, SelectField, SelectMultipleField
 from wtforms.fields import DateField
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3; stubs are 3.2
 from wtforms.validators import StopValidation
 from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
@@ -129,6 +129,8 @@ class VersionField(HiddenField):
     empty, is a bad request (400) whatever else the form holds. `required=False` is for
     rows that may be new (empty means "not saved yet"); the service then decides.
     """
+
+    data: int | None  # type: ignore[assignment]  # HiddenField's data is text; this one parses it
 
     def __init__(
         self, label: str | None = None, validators: Any = None, *, required: bool = True, **kwargs: Any

@@ -23,7 +23,7 @@ INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 
 @dataclass(frozen=True)
 class SortKey:
-    expr: sa.ColumnElement[Any]
+    expr: sa.SQLColumnExpression[Any]
     descending: bool = False
     kind: str = "int"  # "int" (32-bit), "str" or "date": how a cursor value is read back
 

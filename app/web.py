@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, overload
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -30,6 +30,10 @@ class IdConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+@overload
+def int_arg(name: str, *, low: int = ..., high: int = ..., default: int) -> int: ...
+@overload
+def int_arg(name: str, *, low: int = ..., high: int = ..., default: None = None) -> int | None: ...
 def int_arg(name: str, *, low: int = 1, high: int = MAX_ID, default: int | None = None) -> int | None:
     """A whole-number query argument: `default` when absent or not a number, a 400
     saying the range when outside [low, high] (the database could not compare it)."""

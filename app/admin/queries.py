@@ -8,17 +8,17 @@ from sqlalchemy.orm import selectinload
 from app.models import AuditEvent, User
 
 
-def users() -> sa.Select[tuple[User]]:
+def users() -> sa.Select[User]:
     return sa.select(User).options(selectinload(User.components)).order_by(User.role, User.email)
 
 
-def user(user_id: int) -> sa.Select[tuple[User]]:
+def user(user_id: int) -> sa.Select[User]:
     return sa.select(User).options(selectinload(User.components)).where(User.id == user_id)
 
 
 def audit_events(
     action: str = "", object_type: str = "", actor: str = "", record: str = ""
-) -> sa.Select[tuple[AuditEvent]]:
+) -> sa.Select[AuditEvent]:
     """Events newest first; `record` matches part of the record's name, in any case
     ("oig-12-15 #3" finds the recommendation, its components' parts, steps and documents)."""
     stmt = sa.select(AuditEvent).order_by(AuditEvent.id.desc())
@@ -34,7 +34,7 @@ def audit_events(
     return stmt
 
 
-def audit_facets() -> tuple[sa.Select[tuple[str]], sa.Select[tuple[str | None]]]:
+def audit_facets() -> tuple[sa.Select[str], sa.Select[str | None]]:
     return (
         sa.select(AuditEvent.action).distinct().order_by(AuditEvent.action),
         sa.select(AuditEvent.object_type)

@@ -51,10 +51,10 @@ def new_user() -> str | Response:
         try:
             user = accounts.create_user(
                 db.session,
-                email=form.email.data,
-                display_name=form.display_name.data,
+                email=form.email.data or "",
+                display_name=form.display_name.data or "",
                 role=Role(form.role.data),
-                password=form.password.data,
+                password=form.password.data or "",
                 components=_chosen(components, form.components.data),
                 active=form.active.data,
             )
@@ -93,7 +93,7 @@ def edit_user(user_id: int) -> str | Response | tuple[str, int]:
                 db.session,
                 current_user,
                 user,
-                display_name=form.display_name.data,
+                display_name=form.display_name.data or "",
                 role=Role(form.role.data),
                 components=_chosen(components, form.components.data),
                 active=form.active.data,
@@ -121,7 +121,7 @@ def reset_password(user_id: int) -> str | Response:
     form = PasswordResetForm()
     if form.validate_on_submit():
         try:
-            accounts.reset_password(db.session, user, form.password.data, form.confirm.data)
+            accounts.reset_password(db.session, user, form.password.data or "", form.confirm.data or "")
         except accounts.AccountError as exc:
             db.session.rollback()
             add_field_error(form, exc.field, str(exc))

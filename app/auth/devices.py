@@ -10,15 +10,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Response, current_app, request, url_for
+from flask import current_app, request, url_for
 from itsdangerous import BadData, URLSafeTimedSerializer
+from werkzeug.wrappers import Response
 
 COOKIE_NAME = "rectrack_device"
 MAX_ACCOUNTS = 10  # a shared browser remembers this many accounts, most recent first
 
 
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.secret_key, salt="rectrack-known-device")
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="rectrack-known-device")
 
 
 def _max_age() -> timedelta:

@@ -120,7 +120,7 @@ def recommendation_visibility(user: Any) -> sa.ColumnElement[bool]:
     return public if role is not None else sa.false()
 
 
-def _reports_of(component_ids: Any) -> sa.Select[Any]:
+def _reports_of(component_ids: Any) -> sa.CompoundSelect[*tuple[Any, ...]]:
     """Reports addressed to the components, or with a recommendation addressed to them.
 
     An uncorrelated IN, not nested EXISTS: under an OR, PostgreSQL ran the nested EXISTS

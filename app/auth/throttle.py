@@ -68,8 +68,10 @@ class FallbackStore:
         """`storage` stands in for the one `uri` names (tests)."""
         options = REDIS_OPTIONS if uri.split("://", 1)[0] in ("redis", "rediss", "redis+unix") else {}
         self.uri = uri
-        storage = storage or storage_from_string(uri, wrap_exceptions=True, **options)
-        self._primary = MovingWindowRateLimiter(storage)  # type: ignore[arg-type]
+        primary = storage or storage_from_string(uri, wrap_exceptions=True, **options)
+        # storage_from_string is typed as any Storage (async ones too); memory and Redis,
+        # the stores configured here, support moving windows.
+        self._primary = MovingWindowRateLimiter(primary)  # type: ignore[arg-type]
         self._memory_storage = MemoryStorage()
         self._memory = MovingWindowRateLimiter(self._memory_storage)
         self._failed_at: datetime | None = None
@@ -164,7 +166,8 @@ class LoginThrottle:
         """The windows with no failure left, each with the seconds until one frees up."""
         out = {}
         for name, (item, ids) in self._keys(ip, email).items():
-            stats = self.store.run(lambda limiter, item=item, ids=ids: limiter.get_window_stats(item, *ids))
+            # run() calls the operation at once, so the lambda sees this iteration's item and ids
+            stats = self.store.run(lambda limiter: limiter.get_window_stats(item, *ids))  # noqa: B023
             if stats.remaining <= 0:
                 out[name] = max(1, math.ceil(stats.reset_time - clock.now().timestamp()))
         return out
@@ -176,7 +179,7 @@ class LoginThrottle:
     def record_failure(self, ip: str | None, email: str, *, count_for_account: bool) -> None:
         for name, (item, ids) in self._keys(ip, email).items():
             if name != "account" or count_for_account:
-                self.store.run(lambda limiter, item=item, ids=ids: limiter.hit(item, *ids))
+                self.store.run(lambda limiter: limiter.hit(item, *ids))  # noqa: B023 (called at once)
 
     def record_success(self, ip: str | None, email: str) -> None:
         """A success from an address ends that address's run of failures on the account

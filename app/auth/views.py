@@ -55,8 +55,8 @@ def login() -> str | Response | tuple[str, int, dict[str, str]]:
     if form.validate_on_submit():
         attempt = services.authenticate(
             db.session,
-            form.email.data,
-            form.password.data,
+            form.email.data or "",
+            form.password.data or "",
             source_ip=client_ip(),
             now=utcnow(),
             throttle=throttle.current(),
@@ -102,9 +102,9 @@ def change_password() -> str | Response:
             services.change_password(
                 db.session,
                 current_user,
-                form.current_password.data,
-                form.password.data,
-                form.confirm.data,
+                form.current_password.data or "",
+                form.password.data or "",
+                form.confirm.data or "",
             )
         except services.AccountError as exc:
             db.session.rollback()

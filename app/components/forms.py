@@ -1,5 +1,7 @@
 """Component form (administrators)."""
 
+from typing import Any
+
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField
 from wtforms.validators import DataRequired, Length, Regexp
@@ -7,8 +9,8 @@ from wtforms.validators import DataRequired, Length, Regexp
 from app.forms import StrictSelectField, VersionField, strip
 
 
-def _int_or_none(value: object) -> int | None:
-    return None if value in (None, "", "None") else int(value)  # type: ignore[arg-type]
+def _int_or_none(value: Any) -> int | None:
+    return None if value in (None, "", "None") else int(value)
 
 
 class ComponentForm(FlaskForm):

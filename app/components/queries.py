@@ -11,7 +11,7 @@ from app.auth import policy
 from app.models import Addressee, Component, Recommendation, RecStatus, Report
 
 
-def components_with_counts(user: Any) -> sa.Select[Any]:
+def components_with_counts(user: Any) -> sa.Select[*tuple[Any, ...]]:
     """Each component with the recommendations addressed to it that the user may read,
     in total and still open (the same rows the list filtered by component shows)."""
     parent = aliased(Component)
@@ -40,5 +40,5 @@ def components_with_counts(user: Any) -> sa.Select[Any]:
     )
 
 
-def all_components() -> sa.Select[tuple[Component]]:
+def all_components() -> sa.Select[Component]:
     return sa.select(Component).order_by(Component.abbreviation)

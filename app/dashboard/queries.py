@@ -59,7 +59,7 @@ def build(session: Session, user: Any, today: date, interval_days: int) -> Dashb
     queries, each over only the rows its numbers concern."""
     is_open = Recommendation.status.in_(RecStatus.open_values())
     visible = policy.recommendation_visibility(user)
-    by_status = dict(
+    by_status: dict[RecStatus, int] = dict(
         session.execute(
             _base(user).add_columns(Recommendation.status, sa.func.count()).group_by(Recommendation.status)
         ).all()
@@ -81,7 +81,7 @@ def build(session: Session, user: Any, today: date, interval_days: int) -> Dashb
     columns: list[sa.ColumnElement[Any]] = []
     for bucket in clocks.AgeBucket:
         first, after = clocks.age_bucket_bounds(bucket, today)
-        criteria = [sa.true()]
+        criteria: list[sa.ColumnElement[bool]] = [sa.true()]
         if first is not None:
             criteria.append(Report.issued_on >= first)
         if after is not None:

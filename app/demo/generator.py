@@ -132,7 +132,11 @@ def generate(
     ) + 1
 
     per_report = _spread(rng, recommendations, reports)
-    report_rows, link_rows, rec_rows, addressee_rows, event_rows = [], [], [], [], []
+    report_rows: list[dict[str, Any]] = []
+    link_rows: list[dict[str, Any]] = []
+    rec_rows: list[dict[str, Any]] = []
+    addressee_rows: list[dict[str, Any]] = []
+    event_rows: list[dict[str, Any]] = []
     counts = {"addressees": 0, "events": 0}
 
     def flush_rows() -> None:
@@ -306,6 +310,7 @@ def _recommendation_parts(
         last_update = None
         closure = ClosureState.NONE
         if responded:
+            assert response_on is not None
             add(
                 EventKind.RESPONSE_SUBMITTED,
                 response_on,

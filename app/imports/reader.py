@@ -51,7 +51,7 @@ def _text(value: Any) -> str:
     return text
 
 
-def _check_columns(header: list[str]) -> tuple[str, ...]:
+def _check_columns(header: list[Any]) -> tuple[str, ...]:
     columns = tuple(_normalize_header(h) for h in header)
     if not any(columns):
         raise FileProblem("The first row must hold the column names; it is empty.")
@@ -71,7 +71,7 @@ def _check_columns(header: list[str]) -> tuple[str, ...]:
 
 
 def _rows(columns: tuple[str, ...], raw_rows: Any) -> list[tuple[int, dict[str, str]]]:
-    rows = []
+    rows: list[tuple[int, dict[str, str]]] = []
     for number, raw in raw_rows:
         values = {c: _text(v) for c, v in zip(columns, raw, strict=False) if c}
         if not any(values.values()):

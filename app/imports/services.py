@@ -273,7 +273,12 @@ class _Reader:
         return out if ok else None
 
     def same(
-        self, first: dict[str, Any], first_row: int, other: dict[str, Any], row: int, table: dict
+        self,
+        first: dict[str, Any],
+        first_row: int,
+        other: dict[str, Any],
+        row: int,
+        table: dict[str, tuple[str, Callable[[str], Any]]],
     ) -> None:
         column_of = {name: column for column, (name, _p) in table.items()}
         for name, value in other.items():
@@ -397,7 +402,7 @@ def _report_data_of(report: Report) -> report_services.ReportData:
 
 def _report_data(report: Report | None, incoming: ReportIn) -> report_services.ReportData:
     """The report as it should be: what it is now, with what the file says on top."""
-    components = (
+    components: dict[str, Any] = (  # like incoming.values: ReportData fields by name
         {"component_ids": sorted(c.id for c in incoming.components)}
         if incoming.components is not None
         else {}

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from app.audit import AuditActor
 from app.auth import policy
@@ -63,7 +64,7 @@ def upload() -> str:
 
 
 @bp.route("/commit", methods=["POST"])
-def commit() -> Response:
+def commit() -> WerkzeugResponse:
     """Apply a file that passed its dry run: all of it, in one transaction."""
     policy.require(policy.can_manage_reports(current_user))
     form = CommitForm()
@@ -92,7 +93,7 @@ def commit() -> Response:
             description="The data changed since the dry run and the file no longer applies. Upload it again.",
         )
     db.session.commit()
-    _staging().discard(form.token.data)
+    _staging().discard(form.token.data or "")
     flash(f"Imported {filename}. {result.summary()}.", "success")
     return redirect(url_for("reports.index"))
 

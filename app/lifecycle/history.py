@@ -225,7 +225,7 @@ def events_of(rec: Recommendation, addressee_id: int, kind: EventKind) -> list[R
     return sorted(found, key=lambda e: (e.effective_on, e.id), reverse=True)
 
 
-def with_history(rec_ids: Iterable[int] | None = None) -> sa.Select[tuple[Recommendation]]:
+def with_history(rec_ids: Iterable[int] | None = None) -> sa.Select[Recommendation]:
     """Recommendations with what replay() needs, in a fixed number of queries."""
     stmt = sa.select(Recommendation).options(
         joinedload(Recommendation.report),

@@ -28,7 +28,7 @@ from app.recommendations.queries import recommendation_detail
 QUEUE_LIMIT = 100
 
 
-def lifecycle_detail(rec_id: int) -> sa.Select[tuple[Recommendation]]:
+def lifecycle_detail(rec_id: int) -> sa.Select[Recommendation]:
     """A recommendation with its report, addressees, history and documents."""
     return recommendation_detail(rec_id).options(
         selectinload(Recommendation.events).selectinload(RecommendationEvent.attachments),
@@ -36,7 +36,7 @@ def lifecycle_detail(rec_id: int) -> sa.Select[tuple[Recommendation]]:
     )
 
 
-def attachment_for_download(attachment_id: int) -> sa.Select[tuple[Attachment]]:
+def attachment_for_download(attachment_id: int) -> sa.Select[Attachment]:
     return (
         sa.select(Attachment)
         .where(Attachment.id == attachment_id)
@@ -44,7 +44,7 @@ def attachment_for_download(attachment_id: int) -> sa.Select[tuple[Attachment]]:
     )
 
 
-def _addressee_rows() -> sa.Select[tuple[Addressee]]:
+def _addressee_rows() -> sa.Select[Addressee]:
     """Addressees with their recommendation, report and component, in one query."""
     return (
         sa.select(Addressee)
@@ -147,6 +147,6 @@ def queues_for(user: Any, today: date, interval_days: int) -> list[Queue]:
     return queues
 
 
-def count_of(stmt: sa.Select[Any]) -> sa.Select[tuple[int]]:
+def count_of(stmt: sa.Select[Any]) -> sa.Select[int]:
     """COUNT(*) of a query's rows, without its selected entities or their eager joins."""
     return stmt.with_only_columns(sa.func.count(), maintain_column_froms=True).order_by(None)

@@ -175,7 +175,7 @@ def respond(rec_id: int, addressee_id: int) -> Any:
     def run(rec: Recommendation, addressee: Addressee | None, form: forms.ResponseForm) -> object:
         data = workflow.ResponseData(
             concurrence=Concurrence(form.concurrence.data),
-            response=form.response.data,
+            response=form.response.data or "",
             corrective_action_plan=form.corrective_action_plan.data or "",
             target_date=form.target_date.data,
             responsible_official=form.responsible_official.data or "",
@@ -215,7 +215,7 @@ def return_response(rec_id: int, addressee_id: int) -> Any:
     def run(rec: Recommendation, addressee: Addressee | None, form: forms.ReasonForm) -> object:
         assert addressee is not None
         return workflow.return_response(
-            db.session, _context(), rec, addressee, form.reason.data, version=form.version.data
+            db.session, _context(), rec, addressee, form.reason.data or "", version=form.version.data
         )
 
     return _step(
@@ -234,7 +234,7 @@ def post_update(rec_id: int, addressee_id: int) -> Any:
 
     def run(rec: Recommendation, addressee: Addressee | None, form: forms.UpdateForm) -> object:
         data = workflow.UpdateData(
-            text=form.text.data,
+            text=form.text.data or "",
             new_target_date=form.new_target_date.data,
             target_change_reason=form.target_change_reason.data or "",
         )
@@ -255,7 +255,12 @@ def request_closure(rec_id: int, addressee_id: int) -> Any:
     def run(rec: Recommendation, addressee: Addressee | None, form: forms.ClosureRequestForm) -> object:
         assert addressee is not None
         return workflow.request_closure(
-            db.session, _context(form), rec, addressee, form.justification.data, version=form.version.data
+            db.session,
+            _context(form),
+            rec,
+            addressee,
+            form.justification.data or "",
+            version=form.version.data,
         )
 
     return _step(
@@ -275,7 +280,7 @@ def return_closure(rec_id: int, addressee_id: int) -> Any:
     def run(rec: Recommendation, addressee: Addressee | None, form: forms.ReasonForm) -> object:
         assert addressee is not None
         return workflow.return_closure(
-            db.session, _context(), rec, addressee, form.reason.data, version=form.version.data
+            db.session, _context(), rec, addressee, form.reason.data or "", version=form.version.data
         )
 
     return _step(
@@ -320,7 +325,7 @@ def reopen(rec_id: int) -> Any:
     """OIG staff reopen a closed recommendation (back to Open–Unresolved)."""
 
     def run(rec: Recommendation, _a: Addressee | None, form: forms.ReasonForm) -> object:
-        return workflow.reopen(db.session, _context(), rec, form.reason.data, version=form.version.data)
+        return workflow.reopen(db.session, _context(), rec, form.reason.data or "", version=form.version.data)
 
     return _step("reopen", rec_id, None, forms.ReasonForm, run, "The recommendation was reopened.")
 

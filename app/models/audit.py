@@ -10,10 +10,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.database import JSONType, UTCDateTime, utcnow
-from app.extensions import db
+from app.extensions import Model
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     """Never updated or deleted: the ORM refuses it (app.audit) and so do database
     triggers (the first migration; on PostgreSQL, TRUNCATE too since 0006). The app's
     runtime role cannot alter or drop them (app/db_roles.py)."""

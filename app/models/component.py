@@ -5,10 +5,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 
 
-class Component(db.Model):
+class Component(Model):
     __tablename__ = "components"
 
     id: Mapped[int] = mapped_column(primary_key=True)

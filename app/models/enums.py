@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING, Self
 
 
 class LabeledEnum(StrEnum):
@@ -10,11 +11,18 @@ class LabeledEnum(StrEnum):
 
     label: str
 
-    def __new__(cls, value: str, label: str) -> LabeledEnum:
-        member = str.__new__(cls, value)
-        member._value_ = value
-        member.label = label
-        return member
+    if TYPE_CHECKING:
+        # `Role("admin")` looks a member up by its value; the two-argument __new__ below
+        # only builds the members when the class is created.
+        def __new__(cls, value: str) -> Self: ...
+
+    else:
+
+        def __new__(cls, value: str, label: str) -> LabeledEnum:
+            member = str.__new__(cls, value)
+            member._value_ = value
+            member.label = label
+            return member
 
     @classmethod
     def choices(cls) -> list[tuple[str, str]]:

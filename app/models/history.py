@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.database import JSONType, UTCDateTime, enum_type, utcnow
-from app.extensions import db
+from app.extensions import Model
 from app.models.enums import Concurrence, EventKind, RecStatus
 
 if TYPE_CHECKING:
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from app.models.recommendation import Addressee, Recommendation
 
 
-class RecommendationEvent(db.Model):
+class RecommendationEvent(Model):
     """One step in a recommendation's life. Never changed or deleted by the app.
 
     `effective_on` is the date the step took effect (the report's issue date for the
@@ -63,7 +63,7 @@ class RecommendationEvent(db.Model):
         return f"<RecommendationEvent {self.id} {self.kind} rec={self.recommendation_id}>"
 
 
-class Attachment(db.Model):
+class Attachment(Model):
     """A supporting document. The bytes live outside static/ under a content-hash name.
 
     `component_id` is the component the document belongs to (NULL: the OIG's own). It is

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.database import UTCDateTime, enum_type, utcnow
-from app.extensions import db
+from app.extensions import Model
 from app.models.component import Component
 from app.models.enums import (
     ClosureState,
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 Money = sa.Numeric(14, 2)
 
 
-class Recommendation(db.Model):
+class Recommendation(Model):
     __tablename__ = "recommendations"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -98,7 +98,7 @@ class Recommendation(db.Model):
         return f"<Recommendation {self.report_id}#{self.number}>"
 
 
-class Addressee(db.Model):
+class Addressee(Model):
     """One component's part of a recommendation, with its own concurrence."""
 
     __tablename__ = "addressees"

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.database import UTCDateTime, enum_type, utcnow
-from app.extensions import db
+from app.extensions import Model, db
 from app.models.enums import ReportType, Sensitivity
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ report_components = sa.Table(
 )
 
 
-class Report(db.Model):
+class Report(Model):
     __tablename__ = "reports"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -9,10 +9,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db
+from app.extensions import Model
 
 
-class SearchDocument(db.Model):
+class SearchDocument(Model):
     __tablename__ = "search_documents"
     __audited__ = False  # derived from audited rows; rebuilt, never edited
 
@@ -29,7 +29,7 @@ class SearchDocument(db.Model):
     )
 
 
-class Acronym(db.Model):
+class Acronym(Model):
     """A short form and what it stands for ("HSIN", "Homeland Security Information
     Network"): a search for either finds both. Administrators keep the list; component
     abbreviations and names are paired the same way without an entry here."""

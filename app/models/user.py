@@ -9,7 +9,7 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.database import UTCDateTime, enum_type, utcnow
-from app.extensions import db
+from app.extensions import Model, db
 from app.models.component import Component
 from app.models.enums import Role
 
@@ -26,7 +26,7 @@ user_components = sa.Table(
 )
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -61,7 +61,7 @@ class User(UserMixin, db.Model):
 
     # Flask-Login
     @property
-    def is_active(self) -> bool:  # type: ignore[override]
+    def is_active(self) -> bool:
         return self.active
 
     def get_id(self) -> str:

@@ -6,10 +6,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db
+from app.extensions import Model
 
 
-class DataVersion(db.Model):
+class DataVersion(Model):
     __tablename__ = "data_versions"
     __audited__ = False
 

@@ -168,10 +168,10 @@ def build_html(session: Session, reader: Any, request: PdfRequest, settings: Set
         )
     if request.kind == "component":
         assert request.component is not None
-        status = data.component_status(session, reader, request.component, as_of, interval)
+        parts = data.component_status(session, reader, request.component, as_of, interval)
         title = f"{request.component.abbreviation} ({request.component.name}): recommendation status"
         return render_template(
-            "pdf/component.html", data=status, doc_title=title, hidden=status.summary.hidden, **common
+            "pdf/component.html", data=parts, doc_title=title, hidden=parts.summary.hidden, **common
         )
     filters = request.filters or RecFilters()
     folio = data.portfolio(session, reader, filters, as_of, interval, settings.max_recommendations)

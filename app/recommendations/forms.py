@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -28,10 +30,10 @@ from app.models import Concurrence, Sensitivity, TextSource
 MAX_ADDRESSEES = 20
 
 
-def _int_or_none(value: object) -> int | None:
+def _int_or_none(value: Any) -> int | None:
     if value in (None, "", "None"):
         return None
-    return int(value)  # type: ignore[arg-type]
+    return int(value)
 
 
 class AddresseeRowForm(Form):
@@ -50,7 +52,8 @@ class AddresseeRowForm(Form):
 
 
 class RecommendationForm(FlaskForm):
-    number = WholeNumberField(
+    # invalid_value_message is new in WTForms 3.3; the newest types-WTForms is for 3.2
+    number = WholeNumberField(  # type: ignore[call-arg]
         "Recommendation number",
         validators=[
             InputRequired("Enter the recommendation's number as printed in the report."),

@@ -18,7 +18,7 @@ from app.models import Addressee, Recommendation, RecStatus, Report
 from app.search.queries import matching_recommendations
 
 
-def recommendation_detail(rec_id: int) -> sa.Select[tuple[Recommendation]]:
+def recommendation_detail(rec_id: int) -> sa.Select[Recommendation]:
     """One recommendation with its report and addressees."""
     return (
         sa.select(Recommendation)
@@ -30,7 +30,7 @@ def recommendation_detail(rec_id: int) -> sa.Select[tuple[Recommendation]]:
     )
 
 
-def report_with_numbers(report_id: int) -> sa.Select[tuple[Report]]:
+def report_with_numbers(report_id: int) -> sa.Select[Report]:
     """A report with its recommendations loaded (for numbering and sensitivity rules)."""
     return (
         sa.select(Report)

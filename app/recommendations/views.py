@@ -43,9 +43,10 @@ def _prepare(form: RecommendationForm, components: list[Component]) -> None:
 
 
 def _data_from_form(form: RecommendationForm) -> services.RecommendationData:
+    assert form.number.data is not None  # InputRequired: the form validated
     return services.RecommendationData(
         number=form.number.data,
-        text=form.text.data,
+        text=form.text.data or "",
         text_source=TextSource(form.text_source.data),
         significant=form.significant.data,
         questioned_costs=form.questioned_costs.data,

@@ -51,7 +51,7 @@ def recommendation_counts() -> sa.Subquery:
     )
 
 
-def report_list(user: Any, filters: ReportFilters) -> sa.Select[Any]:
+def report_list(user: Any, filters: ReportFilters) -> sa.Select[*tuple[Any, ...]]:
     """Reports this user may open, with their recommendation counts, newest first."""
     counts = recommendation_counts()
     stmt = (
@@ -99,7 +99,7 @@ def report_list(user: Any, filters: ReportFilters) -> sa.Select[Any]:
     return stmt
 
 
-def report_detail(report_id: int) -> sa.Select[tuple[Report]]:
+def report_detail(report_id: int) -> sa.Select[Report]:
     """One report with everything its page shows."""
     return (
         sa.select(Report)
@@ -113,7 +113,7 @@ def report_detail(report_id: int) -> sa.Select[tuple[Report]]:
     )
 
 
-def report_for_edit(report_id: int) -> sa.Select[tuple[Report]]:
+def report_for_edit(report_id: int) -> sa.Select[Report]:
     return (
         sa.select(Report)
         .where(Report.id == report_id)
@@ -127,7 +127,7 @@ def issue_years(user: Any) -> sa.Select[Any]:
     return sa.select(year).where(policy.report_visibility(user)).distinct().order_by(year.desc())
 
 
-def report_by_identity(number: str | None, title: str) -> sa.Select[tuple[Report]]:
+def report_by_identity(number: str | None, title: str) -> sa.Select[Report]:
     """A report by its number, or by its title when it has none (seed and import files
     name reports this way), with its recommendations and addressees."""
     match = Report.number == number if number else sa.and_(Report.number.is_(None), Report.title == title)

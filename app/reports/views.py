@@ -78,10 +78,11 @@ def _form_choices(form: ReportForm) -> None:
 
 
 def _data_from_form(form: ReportForm) -> services.ReportData:
+    assert form.issued_on.data is not None  # DataRequired: the form validated
     return services.ReportData(
         number=form.number.data,
-        issuing_office=form.issuing_office.data,
-        title=form.title.data,
+        issuing_office=form.issuing_office.data or "",
+        title=form.title.data or "",
         issued_on=form.issued_on.data,
         issued_on_approximate=form.issued_on_approximate.data,
         report_type=ReportType(form.report_type.data) if form.report_type.data else None,

@@ -18,7 +18,7 @@ class AcronymError(ValueError):
         self.field = field
 
 
-def all_acronyms() -> sa.Select[tuple[Acronym]]:
+def all_acronyms() -> sa.Select[Acronym]:
     return sa.select(Acronym).order_by(sa.func.lower(Acronym.acronym), Acronym.id)
 
 

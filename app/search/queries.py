@@ -55,14 +55,15 @@ def _visible(user: Any) -> sa.ColumnElement[bool]:
 
 def _sqlite_match(
     found: list[Group],
-) -> tuple[sa.FromClause, sa.ColumnElement[bool], sa.ColumnElement[float]]:
+) -> tuple[sa.FromClause, sa.TextClause, sa.ColumnElement[float]]:
     joined = DOCS.join(FTS, FTS.c.rowid == DOCS.c.id)
     match = sa.text("search_fts MATCH :fts_query").bindparams(fts_query=thesaurus.fts5_query(found))
-    rank = sa.literal_column("bm25(search_fts, 5.0, 1.0)")  # lower is better
+    rank: sa.ColumnElement[float] = sa.literal_column("bm25(search_fts, 5.0, 1.0)")  # lower is better
     return joined, match, rank
 
 
-ENGLISH = sa.literal_column("'english'")  # an untyped literal, so PostgreSQL reads it as regconfig
+# an untyped literal, so PostgreSQL reads it as regconfig
+ENGLISH: sa.ColumnElement[Any] = sa.literal_column("'english'")
 
 
 def _postgres_query(query: str, found: list[Group]) -> sa.ColumnElement[Any]:
@@ -97,7 +98,7 @@ def search(session: Session, user: Any, query: str, limit: int = 50) -> list[Hit
         )
     else:
         tsquery = _postgres_query(query, found)
-        tsv = sa.literal_column("search_documents.tsv")
+        tsv: sa.ColumnElement[Any] = sa.literal_column("search_documents.tsv")
         rank = sa.func.ts_rank_cd(tsv, tsquery)
         options = f"StartSel={START}, StopSel={STOP}"
         stmt = (
@@ -162,7 +163,7 @@ def _text_match_postgresql(element: TextMatch, compiler: Any, **kw: Any) -> str:
     return f"search_documents.tsv @@ {tsquery}"
 
 
-def matching_recommendations(query: str, known: Thesaurus | None = None) -> sa.Select[tuple[int]]:
+def matching_recommendations(query: str, known: Thesaurus | None = None) -> sa.Select[int]:
     """Ids of recommendations whose document matches (for the list's text filter; the
     list applies visibility itself). The acronyms are read from the app's session
     unless given."""

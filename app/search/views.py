@@ -41,7 +41,9 @@ def acronym_list() -> str | Response:
     form = AcronymForm()
     if form.validate_on_submit():
         try:
-            saved = acronyms.save_acronym(db.session, None, short=form.acronym.data, long=form.expansion.data)
+            saved = acronyms.save_acronym(
+                db.session, None, short=form.acronym.data or "", long=form.expansion.data or ""
+            )
         except acronyms.AcronymError as exc:
             db.session.rollback()
             add_field_error(form, exc.field, str(exc))
@@ -71,8 +73,8 @@ def acronym_edit(acronym_id: int) -> str | Response | tuple[str, int]:
             acronyms.save_acronym(
                 db.session,
                 acronym,
-                short=form.acronym.data,
-                long=form.expansion.data,
+                short=form.acronym.data or "",
+                long=form.expansion.data or "",
                 version=form.version.data,
             )
         except ConflictError as exc:

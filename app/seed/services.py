@@ -162,7 +162,7 @@ def _load_report(
             result.updated["reports"] += 1
 
     by_number = {r.number: r for r in report.recommendations}
-    new = []
+    new: list[Recommendation] = []
     for rec_item in item.get("recommendations") or []:
         rec = _load_recommendation(report, by_number.get(rec_item["number"]), rec_item, components, result)
         if rec is not None:
@@ -176,7 +176,7 @@ def _load_recommendation(
     item: dict[str, Any],
     components: dict[str, Component],
     result: SeedResult,
-) -> None:
+) -> Recommendation | None:
     values = {
         "number": item["number"],
         "text": item["text"].strip(),
