@@ -100,8 +100,9 @@ def addressee_clocks(
     no_update = ""
     response = response_clock(rec, addressee, issued, today)
     if rec.status == RecStatus.OPEN_RESOLVED and rec.resolved_on:
-        if updates_paused(addressee):
-            no_update = updates_paused(addressee)
+        paused = updates_paused(addressee)
+        if paused:
+            no_update = paused
         elif owes_updates(addressee):
             due = clocks.next_update_due(
                 rec.resolved_on, addressee.last_update_on, interval_days, update_resumed_on(addressee)
