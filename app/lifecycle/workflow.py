@@ -14,7 +14,7 @@ response, concurrence, plan, target date, updates and closure readiness.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -424,7 +424,7 @@ def return_response(
     text = _require(reason, "Say why the response is not yet acceptable; the liaison will see it.", "reason")
     addressee.response_state = ResponseState.RETURNED
     addressee.evaluation_note = text
-    addressee.response_due_on = ctx.today + timedelta(days=ctx.revised_response_days)
+    addressee.response_due_on = clocks.revised_response_due(ctx.today, ctx.revised_response_days)
     event = history.record(
         session,
         rec,
