@@ -446,3 +446,10 @@ def test_clock_days_left(due: date, today: date, days_left: int, overdue: bool) 
     clock = Clock("Response", due, today)
     assert clock.days_left == days_left
     assert clock.overdue is overdue
+
+
+def test_clock_inline_text_keeps_the_month_capitalized() -> None:
+    """Inside a PDF sentence the clock starts lower case, the month does not."""
+    clock = Clock("Resolution", date(2024, 7, 15), date(2024, 7, 16), approximate=True)
+    assert clock.inline_text == "resolution overdue since about July 2024 (the issue date is approximate)"
+    assert Clock("Response", date(2024, 6, 14), date(2024, 6, 15)).inline_text == "response overdue by 1 day"

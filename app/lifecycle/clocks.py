@@ -217,6 +217,12 @@ class Clock:
             return f"{self.label} due tomorrow"
         return f"{self.label} due in {_days(days)}"
 
+    @property
+    def inline_text(self) -> str:
+        """The words inside a sentence: "…; response overdue since about April 2024"."""
+        text = self.text
+        return text[:1].lower() + text[1:]
+
 
 def _days(n: int) -> str:
     return wording.count(n, "day")
