@@ -294,7 +294,7 @@ def test_deadline_policy_migration_fills_the_dates_from_history(scratch_url: str
                 sa.text(
                     "INSERT INTO recommendation_events (id, recommendation_id, addressee_id, kind, "
                     "actor_label, actor_role, occurred_at, effective_on, note, details) VALUES "
-                    "(:id, 1, :addressee, :kind, 'oig@x', 'oig', :day, :day, '', :details)"
+                    "(:id, 1, :addressee, :kind, 'oig@x', 'oig', '2020-06-01', :day, '', :details)"
                 ),
                 [  # reopened Feb 1, 2020 (leap year): a new response due May 1, 2020
                     {"id": 1, "addressee": None, "kind": "reopened", "day": "2020-02-01", "details": "{}"},
