@@ -54,6 +54,8 @@ class BaseConfig:
     ATTACHMENT_DIR = os.environ.get("ATTACHMENT_DIR", str(INSTANCE_DIR / "attachments"))
     # Liaisons report progress at least this often once a recommendation is resolved.
     UPDATE_INTERVAL_DAYS = _int_env("UPDATE_INTERVAL_DAYS", 90)
+    # Days to revise a response the OIG returns (README, "Deadline policy").
+    REVISED_RESPONSE_DAYS = _int_env("REVISED_RESPONSE_DAYS", 30)
 
     # PDF status reports: a time limit per render, a cap per document, a shared cache.
     PDF_TIMEOUT_SECONDS = _int_env("PDF_TIMEOUT_SECONDS", 120)

@@ -21,9 +21,12 @@ from app.lifecycle.clocks import (
     is_gao_ig_act,
     is_target_overdue,
     latest_issue_date_due_before,
+    more_than_6_months,
     next_update_due,
+    reopened_response_due,
     resolution_due,
     response_due,
+    revised_response_due,
     semiannual_period,
 )
 
@@ -99,6 +102,92 @@ def test_response_due(issued: date, expected: date) -> None:
 )
 def test_resolution_due(issued: date, expected: date) -> None:
     assert resolution_due(issued) == expected
+
+
+# --- the deadline policy: reopened, returned, paused, approximate, "more than 6 months" ---
+
+
+@pytest.mark.parametrize(
+    ("reopened_on", "expected"),
+    [
+        (date(2025, 1, 10), date(2025, 4, 10)),
+        (date(2024, 1, 15), date(2024, 4, 14)),  # across the leap day
+        (date(2023, 11, 20), date(2024, 2, 18)),  # across a year end
+    ],
+)
+def test_reopened_response_due(reopened_on: date, expected: date) -> None:
+    assert reopened_response_due(reopened_on) == expected
+
+
+@pytest.mark.parametrize(
+    ("returned_on", "days", "expected"),
+    [
+        (date(2024, 4, 5), None, date(2024, 5, 5)),  # the default, 30 days
+        (date(2024, 2, 10), None, date(2024, 3, 11)),  # across the leap day
+        (date(2024, 4, 5), 45, date(2024, 5, 20)),
+        (date(2023, 12, 20), 14, date(2024, 1, 3)),
+    ],
+)
+def test_revised_response_due(returned_on: date, days: int | None, expected: date) -> None:
+    due = revised_response_due(returned_on) if days is None else revised_response_due(returned_on, days)
+    assert due == expected
+
+
+@pytest.mark.parametrize(
+    ("resolved_on", "last_update_on", "resumed_on", "expected"),
+    [
+        (date(2024, 2, 1), None, date(2024, 6, 10), date(2024, 9, 8)),  # closure request returned
+        (date(2024, 1, 10), date(2024, 3, 1), date(2024, 4, 1), date(2024, 6, 30)),
+        (date(2024, 1, 10), date(2024, 3, 1), date(2024, 2, 1), date(2024, 5, 30)),  # update later
+        (date(2024, 1, 10), None, None, date(2024, 4, 9)),
+    ],
+)
+def test_next_update_due_after_a_returned_closure_request(
+    resolved_on: date, last_update_on: date | None, resumed_on: date | None, expected: date
+) -> None:
+    assert next_update_due(resolved_on, last_update_on, 90, resumed_on) == expected
+
+
+@pytest.mark.parametrize(
+    ("issued", "today", "expected"),
+    [
+        (date(2026, 5, 22), date(2026, 11, 21), False),
+        (date(2026, 5, 22), date(2026, 11, 22), False),  # exactly six months is not more
+        (date(2026, 5, 22), date(2026, 11, 23), True),
+        (date(2023, 8, 31), date(2024, 2, 29), False),  # six months is February 29
+        (date(2023, 8, 31), date(2024, 3, 1), True),
+        (date(2022, 8, 31), date(2023, 2, 28), False),  # six months is February 28
+        (date(2022, 8, 31), date(2023, 3, 1), True),
+    ],
+)
+def test_more_than_6_months(issued: date, today: date, expected: bool) -> None:
+    assert more_than_6_months(issued, today) is expected
+
+
+APPROX = "(the issue date is approximate)"
+
+
+@pytest.mark.parametrize(
+    ("label", "due", "today", "text"),
+    [
+        ("Response", date(2024, 4, 14), date(2024, 4, 13), f"Response due about April 2024 {APPROX}"),
+        ("Response", date(2024, 4, 14), date(2024, 4, 14), f"Response due about April 2024 {APPROX}"),
+        (
+            "Response",
+            date(2024, 4, 14),
+            date(2024, 4, 15),
+            f"Response overdue since about April 2024 {APPROX}",
+        ),
+        (
+            "Resolution",
+            date(2022, 3, 4),
+            date(2024, 6, 15),
+            f"Resolution overdue since about March 2022 {APPROX}",
+        ),
+    ],
+)
+def test_approximate_clock_text(label: str, due: date, today: date, text: str) -> None:
+    assert Clock(label, due, today, approximate=True).text == text
 
 
 # --- progress updates -------------------------------------------------------------------
@@ -337,6 +426,7 @@ def test_latest_issue_date_due_before(today: date, due: Callable[[date], date], 
         ("Update", date(2024, 6, 17), date(2024, 6, 15), "Update due in 2 days"),
         ("Update", date(2024, 6, 24), date(2024, 6, 15), "Update due in 9 days"),
         ("Update", date(2024, 1, 2), date(2023, 12, 31), "Update due in 2 days"),  # across year end
+        ("Revised response", date(2025, 4, 10), date(2025, 2, 28), "Revised response due in 41 days"),
     ],
 )
 def test_clock_text(label: str, due: date, today: date, text: str) -> None:
@@ -356,3 +446,10 @@ def test_clock_days_left(due: date, today: date, days_left: int, overdue: bool) 
     clock = Clock("Response", due, today)
     assert clock.days_left == days_left
     assert clock.overdue is overdue
+
+
+def test_clock_inline_text_keeps_the_month_capitalized() -> None:
+    """Inside a PDF sentence the clock starts lower case, the month does not."""
+    clock = Clock("Resolution", date(2024, 7, 15), date(2024, 7, 16), approximate=True)
+    assert clock.inline_text == "resolution overdue since about July 2024 (the issue date is approximate)"
+    assert Clock("Response", date(2024, 6, 14), date(2024, 6, 15)).inline_text == "response overdue by 1 day"

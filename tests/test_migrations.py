@@ -279,3 +279,59 @@ def test_search_acronyms_migration_indexes_officials_and_its_downgrade_takes_the
         with db.engine.connect() as conn:
             assert conn.execute(sa.text(body)).scalar() == before
         db.engine.dispose()
+
+
+def test_deadline_policy_migration_fills_the_dates_from_history(scratch_url: str) -> None:
+    """Existing addressees get the revised response's due date and the closure request's
+    date from their history, as replay() rebuilds them; the downgrade removes them."""
+    app = create_app(TestingConfig(scratch_url))
+    with app.app_context():
+        upgrade(revision="0010_search_acronyms")
+        with db.engine.begin() as conn:
+            for statement in PRE_LIFECYCLE_ROWS:  # addressee 1 is I&A's, 2 FEMA's
+                conn.execute(sa.text(statement))
+            conn.execute(
+                sa.text(
+                    "INSERT INTO recommendation_events (id, recommendation_id, addressee_id, kind, "
+                    "actor_label, actor_role, occurred_at, effective_on, note, details) VALUES "
+                    "(:id, 1, :addressee, :kind, 'oig@x', 'oig', '2020-06-01', :day, '', :details)"
+                ),
+                [  # reopened Feb 1, 2020 (leap year): a new response due May 1, 2020
+                    {"id": 1, "addressee": None, "kind": "reopened", "day": "2020-02-01", "details": "{}"},
+                    # I&A's returned March 1 with its due date kept in the event
+                    {
+                        "id": 2,
+                        "addressee": 1,
+                        "kind": "response_returned",
+                        "day": "2020-03-01",
+                        "details": '{"revised_response_due": "2020-04-15"}',
+                    },
+                    {
+                        "id": 3,
+                        "addressee": 2,
+                        "kind": "closure_requested",
+                        "day": "2020-04-01",
+                        "details": "{}",
+                    },
+                    {
+                        "id": 4,
+                        "addressee": 2,
+                        "kind": "closure_returned",
+                        "day": "2020-05-10",
+                        "details": "{}",
+                    },
+                ],
+            )
+        upgrade(revision="0011_deadline_policy")
+        with db.engine.connect() as conn:
+            rows = conn.execute(
+                sa.text("SELECT id, response_due_on, closure_state_on FROM addressees ORDER BY id")
+            ).all()
+        assert [(i, str(d), str(c) if c else None) for i, d, c in rows] == [
+            (1, "2020-04-15", None),
+            (2, "2020-05-01", "2020-05-10"),
+        ]
+        downgrade(revision="0010_search_acronyms")
+        columns = {c["name"] for c in sa.inspect(db.engine).get_columns("addressees")}
+        assert not {"response_due_on", "closure_state_on"} & columns
+        db.engine.dispose()

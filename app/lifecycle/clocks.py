@@ -5,7 +5,9 @@ The rules: DHS Directive 077-01 asks for a written response within 90 days of th
 report; OMB Circular A-50 expects resolution within six months of issuance; liaisons
 report progress at least every 90 days (configurable) once a recommendation is resolved;
 the GAO-IG Act lists recommendations open one year or more after issuance; an IG's
-semiannual report covers October 1 to March 31 and April 1 to September 30.
+semiannual report covers October 1 to March 31 and April 1 to September 30. The
+deadline policy for reopened recommendations, returned responses, closure requests and
+approximate issue dates is in the README ("Deadline policy").
 """
 
 from __future__ import annotations
@@ -23,6 +25,11 @@ RESOLUTION_MONTHS = 6
 UPDATE_INTERVAL_DAYS = 90
 GAO_IG_ACT_MONTHS = 12
 UPDATE_DUE_SOON_DAYS = 30
+# A reopened recommendation: each addressee owes a new response this many days after it.
+REOPENED_RESPONSE_DAYS = 90
+# A returned response: the revised one is due this many days after the return (the
+# default of the REVISED_RESPONSE_DAYS setting).
+REVISED_RESPONSE_DAYS = 30
 
 
 def add_months(day: date, months: int) -> date:
@@ -42,11 +49,31 @@ def resolution_due(issued: date) -> date:
     return add_months(issued, RESOLUTION_MONTHS)
 
 
+def more_than_6_months(issued: date, today: date) -> bool:
+    """Whether `today` is more than six calendar months after `issued`: from the day
+    after the six-month anniversary (the day the resolution deadline has passed). The one
+    meaning of "more than 6 months" in tables, filters and the dashboard; the SQL form
+    compares issue dates with latest_issue_date_due_before(today, resolution_due)."""
+    return resolution_due(issued) < today
+
+
+def reopened_response_due(reopened_on: date) -> date:
+    return reopened_on + timedelta(days=REOPENED_RESPONSE_DAYS)
+
+
+def revised_response_due(returned_on: date, revised_days: int = REVISED_RESPONSE_DAYS) -> date:
+    return returned_on + timedelta(days=revised_days)
+
+
 def next_update_due(
-    resolved_on: date, last_update_on: date | None, interval_days: int = UPDATE_INTERVAL_DAYS
+    resolved_on: date,
+    last_update_on: date | None,
+    interval_days: int = UPDATE_INTERVAL_DAYS,
+    resumed_on: date | None = None,
 ) -> date:
-    """The later of the resolution and the last update, plus the update interval."""
-    start = max(resolved_on, last_update_on) if last_update_on else resolved_on
+    """The latest of the resolution, the last update and the day a returned closure
+    request restarted the clock (`resumed_on`), plus the update interval."""
+    start = max(d for d in (resolved_on, last_update_on, resumed_on) if d is not None)
     return start + timedelta(days=interval_days)
 
 
@@ -156,11 +183,15 @@ def latest_issue_date_due_before(today: date, due: Callable[[date], date]) -> da
 
 @dataclass(frozen=True)
 class Clock:
-    """A deadline in words: "Response overdue by 12 days", "Update due in 9 days"."""
+    """A deadline in words: "Response overdue by 12 days", "Update due in 9 days".
+
+    `approximate`: the deadline is counted from an approximate issue date, so the words
+    give its month ("about March 2025"), never a day count."""
 
     label: str
     due: date
     today: date
+    approximate: bool = False
 
     @property
     def days_left(self) -> int:
@@ -173,6 +204,11 @@ class Clock:
     @property
     def text(self) -> str:
         days = self.days_left
+        if self.approximate:
+            when = f"about {self.due:%B} {self.due.year}"
+            if days < 0:
+                return f"{self.label} overdue since {when} (the issue date is approximate)"
+            return f"{self.label} due {when} (the issue date is approximate)"
         if days < 0:
             return f"{self.label} overdue by {_days(-days)}"
         if days == 0:
@@ -181,6 +217,17 @@ class Clock:
             return f"{self.label} due tomorrow"
         return f"{self.label} due in {_days(days)}"
 
+    @property
+    def inline_text(self) -> str:
+        """The words inside a sentence: "…; response overdue since about April 2024"."""
+        text = self.text
+        return text[:1].lower() + text[1:]
+
 
 def _days(n: int) -> str:
     return wording.count(n, "day")
+
+
+def long_date(day: date) -> str:
+    """March 3, 2026."""
+    return f"{day:%B} {day.day}, {day.year}"

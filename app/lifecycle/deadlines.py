@@ -36,11 +36,17 @@ class AddresseeClocks:
     no_update: str = ""  # why an Open–Resolved addressee has no update clock, in words
 
 
+def issue_date_approximate(rec: Recommendation) -> bool:
+    """Whether the clocks counted from the issue date are approximate (a Recommendation
+    or a RecSnapshot, whose report is loaded)."""
+    return bool(rec.report.issued_on_approximate)
+
+
 def recommendation_clocks(rec: Recommendation, issued: date, today: date) -> RecommendationClocks:
     open_ = rec.status.is_open
     resolution = None
     if rec.status == RecStatus.OPEN_UNRESOLVED:
-        resolution = Clock("Resolution", clocks.resolution_due(issued), today)
+        resolution = Clock("Resolution", clocks.resolution_due(issued), today, issue_date_approximate(rec))
     return RecommendationClocks(
         resolution=resolution,
         gao_ig_act=clocks.is_gao_ig_act(issued, open_, today),
@@ -62,20 +68,45 @@ def owes_updates_criterion() -> sa.ColumnElement[bool]:
     return sa.or_(Addressee.concurrence != Concurrence.NON_CONCUR, Addressee.corrective_action_plan != "")
 
 
+def response_clock(rec: Recommendation, addressee: Addressee, issued: date, today: date) -> Clock | None:
+    """While Open–Unresolved and no acceptable response is in: due 90 days after the issue
+    date, or, once the OIG returned a response or reopened the recommendation, on the
+    revised response's own due date (`response_due_on`, set by that step)."""
+    if rec.status != RecStatus.OPEN_UNRESOLVED or addressee.response_state not in AWAITING_RESPONSE:
+        return None
+    if addressee.response_due_on is not None:
+        return Clock("Revised response", addressee.response_due_on, today)
+    return Clock("Response", clocks.response_due(issued), today, issue_date_approximate(rec))
+
+
+def update_resumed_on(addressee: Addressee) -> date | None:
+    """The day a returned closure request restarted the update clock."""
+    return addressee.closure_state_on if addressee.closure_state == ClosureState.RETURNED else None
+
+
+def updates_paused(addressee: Addressee) -> str:
+    """Why the update clock is paused, in words ("" when it runs)."""
+    if addressee.closure_state != ClosureState.REQUESTED:
+        return ""
+    if addressee.closure_state_on is None:
+        return "Progress updates paused: closure requested, awaiting the OIG's decision"
+    return f"Progress updates paused: closure requested on {clocks.long_date(addressee.closure_state_on)}"
+
+
 def addressee_clocks(
     rec: Recommendation, addressee: Addressee, issued: date, today: date, interval_days: int
 ) -> AddresseeClocks:
-    response = update = target = None
+    update = target = None
     no_update = ""
-    if rec.status == RecStatus.OPEN_UNRESOLVED and addressee.response_state in AWAITING_RESPONSE:
-        response = Clock("Response", clocks.response_due(issued), today)
-    if (
-        rec.status == RecStatus.OPEN_RESOLVED
-        and rec.resolved_on
-        and addressee.closure_state != ClosureState.REQUESTED
-    ):
-        if owes_updates(addressee):
-            due = clocks.next_update_due(rec.resolved_on, addressee.last_update_on, interval_days)
+    response = response_clock(rec, addressee, issued, today)
+    if rec.status == RecStatus.OPEN_RESOLVED and rec.resolved_on:
+        paused = updates_paused(addressee)
+        if paused:
+            no_update = paused
+        elif owes_updates(addressee):
+            due = clocks.next_update_due(
+                rec.resolved_on, addressee.last_update_on, interval_days, update_resumed_on(addressee)
+            )
             update = Clock("Update", due, today)
         else:
             no_update = NO_UPDATES_NON_CONCUR
@@ -117,17 +148,20 @@ def clock_matches(name: str, rec_clocks: RecommendationClocks, parts: list[Addre
     raise ValueError(f"unknown clock filter {name!r}")
 
 
+def _later(first: sa.ColumnElement[date], other: sa.ColumnElement[date | None]) -> sa.ColumnElement[date]:
+    return sa.case((sa.and_(other.is_not(None), other > first), other), else_=first)
+
+
 def update_clock_start() -> sa.ColumnElement[date]:
-    """The later of the resolution and the addressee's last update, in SQL."""
-    return sa.case(
-        (
-            sa.and_(
-                Addressee.last_update_on.is_not(None), Addressee.last_update_on > Recommendation.resolved_on
-            ),
-            Addressee.last_update_on,
-        ),
-        else_=Recommendation.resolved_on,
-    )
+    """next_update_due's start in SQL: the latest of the resolution, the addressee's last
+    update and the return of its closure request (update_resumed_on)."""
+    resumed = sa.case((Addressee.closure_state == ClosureState.RETURNED, Addressee.closure_state_on))
+    return _later(_later(Recommendation.resolved_on, Addressee.last_update_on), resumed)
+
+
+def more_than_6_months_criterion(today: date) -> sa.ColumnElement[bool]:
+    """clocks.more_than_6_months in SQL, on Report (joined)."""
+    return Report.issued_on <= clocks.latest_issue_date_due_before(today, clocks.resolution_due)
 
 
 # The clocks that run on each addressee's part (`addressee_scope` narrows them); the
@@ -154,15 +188,20 @@ def clock_criterion(
     unresolved = Recommendation.status == RecStatus.OPEN_UNRESOLVED
     resolved = Recommendation.status == RecStatus.OPEN_RESOLVED
     if name == "response_overdue":
+        # response_clock in SQL: counted from the issue date, or a revised response's own date
         cutoff = clocks.latest_issue_date_due_before(today, clocks.response_due)
+        awaiting = Addressee.response_state.in_(AWAITING_RESPONSE)
         return sa.and_(
             unresolved,
-            Report.issued_on <= cutoff,
-            _any_addressee(Addressee.response_state.in_(AWAITING_RESPONSE)),
+            sa.or_(
+                sa.and_(
+                    Report.issued_on <= cutoff, _any_addressee(awaiting, Addressee.response_due_on.is_(None))
+                ),
+                _any_addressee(awaiting, Addressee.response_due_on < today),
+            ),
         )
     if name == "resolution_overdue":
-        cutoff = clocks.latest_issue_date_due_before(today, clocks.resolution_due)
-        return sa.and_(unresolved, Report.issued_on <= cutoff)
+        return sa.and_(unresolved, more_than_6_months_criterion(today))
     if name == "target_overdue":
         return sa.and_(is_open, _any_addressee(Addressee.target_date < today))
     if name in ("update_due", "update_overdue"):

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from app.audit import AuditActor, to_json
+from app.lifecycle import clocks
 from app.models import (
     Addressee,
     ClosureState,
@@ -112,7 +113,9 @@ class AddresseeSnapshot:
     responsible_official: str = ""
     evaluation_note: str = ""
     last_update_on: date | None = None
+    response_due_on: date | None = None
     closure_state: ClosureState = ClosureState.NONE
+    closure_state_on: date | None = None
     closure_justification: str = ""
     closure_note: str = ""
 
@@ -132,6 +135,10 @@ class RecSnapshot:
     decision_note: str = ""
     addressees: list[AddresseeSnapshot] = field(default_factory=list)
     events: list[RecommendationEvent] = field(default_factory=list)
+
+    @property
+    def report(self) -> Any:
+        return self.rec.report
 
     @property
     def concurrence(self) -> dict[int, Concurrence]:
@@ -192,10 +199,13 @@ def replay(rec: Recommendation, as_of: date) -> RecSnapshot:
                 part.evaluation_note = ""
             elif e.kind in (EventKind.RESPONSE_RETURNED, EventKind.RESPONSE_ACCEPTED):
                 part.evaluation_note = e.note
+                if e.kind == EventKind.RESPONSE_RETURNED:
+                    part.response_due_on = revised_response_due(e)
             elif e.kind == EventKind.UPDATE_POSTED:
                 part.last_update_on = e.effective_on
             elif e.kind in _CLOSURE_STATE_AFTER:
                 part.closure_state = _CLOSURE_STATE_AFTER[e.kind]
+                part.closure_state_on = e.effective_on
                 if e.kind == EventKind.CLOSURE_REQUESTED:
                     part.closure_justification, part.closure_note = e.note, ""
                 else:
@@ -216,7 +226,19 @@ def replay(rec: Recommendation, as_of: date) -> RecSnapshot:
             snapshot.decision_note = e.note
             for p in parts.values():
                 p.response_state, p.closure_state = ResponseState.NONE, ClosureState.NONE
+                p.response_due_on = revised_response_due(e)
     return snapshot
+
+
+def revised_response_due(event: RecommendationEvent) -> date:
+    """The revised response's due date a return or a reopening set: kept in the event
+    (the setting may change later); for events recorded before it was, the default."""
+    kept = (event.details or {}).get("revised_response_due")
+    if kept:
+        return date.fromisoformat(kept)
+    if event.kind == EventKind.REOPENED:
+        return clocks.reopened_response_due(event.effective_on)
+    return clocks.revised_response_due(event.effective_on)
 
 
 def events_of(rec: Recommendation, addressee_id: int, kind: EventKind) -> list[RecommendationEvent]:

@@ -11,7 +11,12 @@ from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from app import wording
 from app.lifecycle import clocks
-from app.lifecycle.deadlines import AWAITING_RESPONSE, owes_updates_criterion, update_clock_start
+from app.lifecycle.deadlines import (
+    AWAITING_RESPONSE,
+    more_than_6_months_criterion,
+    owes_updates_criterion,
+    update_clock_start,
+)
 from app.models import (
     Addressee,
     Attachment,
@@ -78,7 +83,9 @@ def queues_for(user: Any, today: date, interval_days: int) -> list[Queue]:
             Queue(
                 "responses_due",
                 "Responses due",
-                "Each response is due 90 days after the report was issued (DHS Directive 077-01).",
+                "Each response is due 90 days after the report was issued (DHS Directive 077-01); "
+                "a revised one by the date the OIG set when it returned the response or reopened "
+                "the recommendation.",
                 _addressee_rows()
                 .where(mine, unresolved, Addressee.response_state.in_(AWAITING_RESPONSE))
                 .order_by(Report.issued_on, Recommendation.number),
@@ -109,7 +116,6 @@ def queues_for(user: Any, today: date, interval_days: int) -> list[Queue]:
             ),
         ]
     elif role in (Role.OIG, Role.ADMIN):
-        cutoff = clocks.latest_issue_date_due_before(today, clocks.resolution_due)
         queues += [
             Queue(
                 "responses_to_evaluate",
@@ -136,7 +142,7 @@ def queues_for(user: Any, today: date, interval_days: int) -> list[Queue]:
                 "OMB Circular A-50 expects resolution within six months of issuance.",
                 sa.select(Recommendation)
                 .join(Recommendation.report)
-                .where(unresolved, Report.issued_on <= cutoff)
+                .where(unresolved, more_than_6_months_criterion(today))
                 .options(
                     contains_eager(Recommendation.report),
                     selectinload(Recommendation.addressees).joinedload(Addressee.component),

@@ -69,6 +69,7 @@ def _context(form: FlaskForm | None = None) -> workflow.Context:
         storage=Storage(Path(current_app.config["ATTACHMENT_DIR"])),
         max_attachment_bytes=current_app.config["ATTACHMENT_MAX_BYTES"],
         uploads=uploads,
+        revised_response_days=current_app.config["REVISED_RESPONSE_DAYS"],
     )
 
 

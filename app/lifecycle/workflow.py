@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from app import locking
 from app.audit import AuditActor
-from app.lifecycle import history
+from app.lifecycle import clocks, history
 from app.lifecycle.attachments import Storage, Upload, attach, classify
 from app.locking import UNCHECKED, Expected
 from app.models import (
@@ -181,6 +181,8 @@ class Context:
     storage: Storage | None = None
     max_attachment_bytes: int = 0
     uploads: list[Upload] = field(default_factory=list)
+    # Days the component has to revise a response the OIG returns (REVISED_RESPONSE_DAYS).
+    revised_response_days: int = clocks.REVISED_RESPONSE_DAYS
 
     @property
     def actor(self) -> AuditActor:
@@ -358,6 +360,7 @@ def request_closure(
     _check_uploads(ctx)
     text = _require(justification, "Explain why the recommendation can be closed.", "justification")
     addressee.closure_state = ClosureState.REQUESTED
+    addressee.closure_state_on = ctx.today
     addressee.closure_justification = text
     addressee.closure_note = ""
     event = history.record(
@@ -421,6 +424,7 @@ def return_response(
     text = _require(reason, "Say why the response is not yet acceptable; the liaison will see it.", "reason")
     addressee.response_state = ResponseState.RETURNED
     addressee.evaluation_note = text
+    addressee.response_due_on = clocks.revised_response_due(ctx.today, ctx.revised_response_days)
     event = history.record(
         session,
         rec,
@@ -429,6 +433,7 @@ def return_response(
         effective_on=ctx.today,
         addressee=addressee,
         note=text,
+        details={"revised_response_due": addressee.response_due_on},
     )
     session.flush()
     return event
@@ -487,6 +492,7 @@ def return_closure(
         reason, "Say why the recommendation cannot be closed yet; the liaison will see it.", "reason"
     )
     addressee.closure_state = ClosureState.RETURNED
+    addressee.closure_state_on = ctx.today
     addressee.closure_note = text
     event = history.record(
         session,
@@ -548,8 +554,8 @@ def close(
 def reopen(
     session: Session, ctx: Context, rec: Recommendation, reason: str, *, version: Expected = UNCHECKED
 ) -> RecommendationEvent:
-    """Back to Open–Unresolved, with a reason. Components respond again; their earlier
-    responses stay in the history."""
+    """Back to Open–Unresolved, with a reason. Components respond again, each within 90
+    days of the reopening; their earlier responses stay in the history."""
     check("reopen", ctx.user, rec)
     check_version(rec, version)
     text = _require(reason, "Say why the recommendation is reopened.", "reason")
@@ -557,11 +563,20 @@ def reopen(
     rec.resolved_on = None
     rec.closed_on = None
     rec.decision_note = text
+    due = clocks.reopened_response_due(ctx.today)
     for addressee in rec.addressees:
         addressee.response_state = ResponseState.NONE
         addressee.closure_state = ClosureState.NONE
+        addressee.response_due_on = due
     event = history.record(
-        session, rec, EventKind.REOPENED, ctx.actor, effective_on=ctx.today, status_after=U, note=text
+        session,
+        rec,
+        EventKind.REOPENED,
+        ctx.actor,
+        effective_on=ctx.today,
+        status_after=U,
+        note=text,
+        details={"revised_response_due": due},
     )
     session.flush()
     return event

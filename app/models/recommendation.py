@@ -124,12 +124,18 @@ class Addressee(Model):
     responsible_official: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
     evaluation_note: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     last_update_on: Mapped[date | None] = mapped_column()
+    # When the OIG returned the response or reopened the recommendation: the day the new
+    # response is due (NULL: due 90 days after the issue date). Set by those steps.
+    response_due_on: Mapped[date | None] = mapped_column()
     closure_state: Mapped[ClosureState] = mapped_column(
         enum_type(ClosureState, "closure_state"),
         default=ClosureState.NONE,
         server_default=ClosureState.NONE.value,
         index=True,
     )
+    # The day closure was last requested or the request returned (the update clock pauses
+    # while requested and restarts on a return).
+    closure_state_on: Mapped[date | None] = mapped_column()
     closure_justification: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     closure_note: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     version: Mapped[int] = mapped_column(default=1, server_default="1", info={"audit": False})

@@ -149,11 +149,12 @@ class SemiannualTables:
 
 
 def semiannual_tables(lines: list[RecLine], as_of: date) -> SemiannualTables:
-    def open_since(line: RecLine, months: int) -> bool:
-        return line.status.is_open and as_of >= clocks.add_months(line.rec.report.issued_on, months)
-
     return SemiannualTables(
-        open_over_6_months=[line for line in lines if open_since(line, 6)],
+        open_over_6_months=[
+            line
+            for line in lines
+            if line.status.is_open and clocks.more_than_6_months(line.rec.report.issued_on, as_of)
+        ],
         significant_without_final_action=[
             line for line in lines if line.visible and line.rec.significant and line.status.is_open
         ],
