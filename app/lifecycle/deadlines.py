@@ -148,7 +148,9 @@ def clock_matches(name: str, rec_clocks: RecommendationClocks, parts: list[Addre
     raise ValueError(f"unknown clock filter {name!r}")
 
 
-def _later(first: sa.ColumnElement[date], other: sa.ColumnElement[date | None]) -> sa.ColumnElement[date]:
+def _later(
+    first: sa.SQLColumnExpression[date | None], other: sa.SQLColumnExpression[date | None]
+) -> sa.ColumnElement[date]:
     return sa.case((sa.and_(other.is_not(None), other > first), other), else_=first)
 
 
