@@ -42,3 +42,17 @@ def test_every_service_error_carries_message_field_and_status(
 
 def test_a_refused_delete_is_a_conflict() -> None:
     assert ReportError("Has history.", status=409).status == 409
+
+
+def test_no_view_commits_or_rolls_back_by_hand() -> None:
+    """Views end a write through app.web.save / app.web.commit, the one commit point."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "app"
+    offenders = [
+        f"{path.relative_to(root)}:{number}"
+        for path in sorted(root.glob("*/views.py"))
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if "session.commit(" in line or ("session.rollback(" in line and "dry run" not in line)
+    ]
+    assert offenders == []
