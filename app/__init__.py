@@ -9,12 +9,11 @@ from flask import Flask, request
 from flask_login import current_user
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
-from sqlalchemy.orm import Session
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import audit
+from app import audit, cache
 from app.auth import throttle
-from app.database import configure_engine, install_raiseload
+from app.database import AppSession, configure_engine, install_raiseload
 from app.extensions import csrf, db, login_manager, migrate
 from app.search import index as search_index
 from app.web import IdConverter
@@ -90,10 +89,12 @@ def _init_extensions(app: Flask) -> None:
 
     with app.app_context():
         configure_engine(db.engine)
-    audit.install(Session)
-    search_index.install(Session)
+    # The write path's hooks, on the app's own session class (README, "What happens on a write").
+    audit.install(AppSession)
+    cache.install(AppSession)
+    search_index.install(AppSession)
     if app.config["SQLALCHEMY_RAISELOAD"]:
-        install_raiseload(Session)
+        install_raiseload(AppSession)
 
 
 def _load_user(user_id: str) -> Any:

@@ -28,7 +28,6 @@ from sqlalchemy.orm import Session, UOWTransaction
 from sqlalchemy.orm.base import NO_VALUE
 
 from app import audit_labels
-from app.cache import bump_version
 from app.database import utcnow
 from app.models.audit import AuditEvent
 
@@ -321,9 +320,6 @@ def _capture_changes(session: Session, _ctx: UOWTransaction) -> None:
     for row in rows:
         key = (row["object_type"], row["object_id"])
         row["object_label"] = after.get(key) or before.get(key)
-    # Caches of derived data are keyed on this counter: bump it inside the transaction
-    # that makes the change, so it moves exactly when the change commits.
-    bump_version(connection)
     connection.execute(
         sa.insert(AuditEvent),
         [
@@ -341,8 +337,8 @@ def _capture_changes(session: Session, _ctx: UOWTransaction) -> None:
     )
 
 
-def install(session_class: type[Session] = Session) -> None:
-    """Register the audit hooks on every session (idempotent)."""
+def install(session_class: type[Session]) -> None:
+    """Register the audit hooks on the app's session class (idempotent)."""
     if not event.contains(session_class, "before_flush", _guard_append_only):
         event.listen(session_class, "before_flush", _guard_append_only)
     if not event.contains(session_class, "before_flush", _name_before_flush):

@@ -1,7 +1,8 @@
 """Caching derived data safely: a small in-process cache whose keys include the data
-version, a counter every writing transaction increments (app.audit bumps it in the same
-transaction as the change). A value cached for version N can only be served while
-nothing has been written since, so it is never stale, only recomputed."""
+version, a counter every writing transaction increments (a hook on the app's session
+class, `install`, bumps it in the same transaction as the change). A value cached for
+version N can only be served while nothing has been written since, so it is never
+stale, only recomputed."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy import event
+from sqlalchemy.orm import Session, UOWTransaction
 
+from app.models.audit import AuditEvent
 from app.models.version import DataVersion
 
 T = TypeVar("T")
@@ -66,3 +69,25 @@ def current(session: Session, key: tuple[Hashable, ...], compute: Callable[[], T
 def bump_version(connection: sa.Connection) -> None:
     """For writes that bypass the ORM (bulk loads): move the data version on."""
     connection.execute(sa.update(DataVersion).where(DataVersion.id == 1).values(value=DataVersion.value + 1))
+
+
+def _is_data(obj: object) -> bool:
+    """A row derived data is read from: not the audit trail, the data version itself or
+    the search documents (models marked `__audited__ = False`)."""
+    return getattr(obj, "__audited__", True) and not isinstance(obj, AuditEvent)
+
+
+def _bump_after_flush(session: Session, _ctx: UOWTransaction) -> None:
+    """Move the data version on when a flush wrote data, inside the transaction that
+    writes it, so the version moves exactly when the change commits."""
+    written = any(_is_data(obj) for obj in (*session.new, *session.deleted)) or any(
+        _is_data(obj) and session.is_modified(obj) for obj in session.dirty
+    )
+    if written:
+        bump_version(session.connection())
+
+
+def install(session_class: type[Session]) -> None:
+    """Bump the data version on every flush that writes data (idempotent)."""
+    if not event.contains(session_class, "after_flush", _bump_after_flush):
+        event.listen(session_class, "after_flush", _bump_after_flush)

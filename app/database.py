@@ -33,6 +33,13 @@ class Base(DeclarativeBase):
         __table__: ClassVar[sa.Table]
 
 
+class AppSession(Session):
+    """The app's own session class. The write path's hooks are attached to it, not to
+    SQLAlchemy's global Session (app/__init__.py `_init_extensions`): the audit trail and
+    the append-only guard (app.audit), the data version (app.cache) and the search
+    documents (app.search.index). A session of another class writes none of them."""
+
+
 def utcnow() -> datetime:
     return clock.now()
 

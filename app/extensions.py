@@ -6,9 +6,10 @@ from typing import TYPE_CHECKING
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from flask_sqlalchemy.session import Session as FlaskSession
 from flask_wtf import CSRFProtect
 
-from app.database import Base
+from app.database import AppSession, Base
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -25,7 +26,13 @@ if TYPE_CHECKING:
 else:
     _SQLAlchemy = SQLAlchemy
 
-db = _SQLAlchemy(model_class=Base)
+
+class RequestSession(AppSession, FlaskSession):
+    """`db.session`'s class: the app's session (its write hooks) with Flask-SQLAlchemy's
+    choice of engine."""
+
+
+db = _SQLAlchemy(model_class=Base, session_options={"class_": RequestSession})
 if not TYPE_CHECKING:
     Model = db.Model
 migrate = Migrate()

@@ -18,6 +18,8 @@ import enum
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from app.service_errors import ServiceError
+
 
 class _Unchecked(enum.Enum):
     UNCHECKED = "unchecked"
@@ -39,22 +41,19 @@ MISSING_VERSION_MESSAGE = (
 )
 
 
-class MissingVersionError(ValueError):
-    """A save that does not say which version of the record it started from."""
+class MissingVersionError(ServiceError):
+    """A save that does not say which version of the record it started from (a 400)."""
 
     def __init__(self) -> None:
-        super().__init__(MISSING_VERSION_MESSAGE)
+        super().__init__(MISSING_VERSION_MESSAGE, status=400)
 
 
-class ConflictError(Exception):
-    """The record changed after the form was loaded. `current` is what it holds now,
-    label by label, when the service can say; a view may describe it itself."""
-
-    status = 409
+class ConflictError(ServiceError):
+    """The record changed after the form was loaded (a 409). `current` is what it holds
+    now, label by label, when the service can say; a view may describe it itself."""
 
     def __init__(self, current: dict[str, str] | None = None) -> None:
-        self.message = "Someone else saved a change after you opened this form."
-        super().__init__(self.message)
+        super().__init__("Someone else saved a change after you opened this form.", status=409)
         self.current = current or {}
 
 

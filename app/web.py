@@ -1,22 +1,31 @@
-"""Request-level helpers shared by views: the client's address, safe redirects, dates,
-numbers from the query string, keyset pages and access events for the audit trail."""
+"""Request-level helpers shared by views: the one place a request's writes are committed
+(`save`, `commit`), the client's address, safe redirects, dates, numbers from the query
+string, keyset pages and access events for the audit trail."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import date
-from typing import Any, overload
+from typing import Any, TypeVar, overload
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import abort, current_app, g, request
+from flask import abort, current_app, flash, g, redirect, request
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.routing import IntegerConverter
+from werkzeug.wrappers import Response
 from wtforms import Form
 
 from app import audit, clock, keyset
+from app.extensions import db
 from app.keyset import KeysetPage, SortKey
+from app.lifecycle.conflicts import render_conflict
+from app.locking import ConflictError, MissingVersionError
+from app.service_errors import ServiceError
 from app.text import CONTROL_CHARACTER_MESSAGE, has_control_characters
+
+T = TypeVar("T")
 
 # Ids are 32-bit INTEGER columns on PostgreSQL; a larger number is no row, not an error.
 MAX_ID = 2**31 - 1
@@ -142,3 +151,54 @@ def keyset_page(
         )
     except keyset.BadCursor:
         abort(400, description="That page link is not valid. Start again from the first page.")
+
+
+def commit() -> None:
+    """End the request's write: the services only flushed; the session's hooks have
+    written the audit rows, search documents and data version; this makes it all permanent
+    at once. The one commit of a request, used by `save` and by the few views that write
+    without a form (sign-in, sign-out, an import)."""
+    db.session.commit()
+
+
+def save(
+    form: Form | None,
+    action: Callable[[], T],
+    *,
+    success: str | Callable[[T], str],
+    redirect_to: str | Callable[[T], str],
+    current: Callable[[], Any] | None = None,
+    then: Callable[[T], None] | None = None,
+) -> Response | tuple[str, int] | None:
+    """Run a service call for a validated form, commit once, flash `success` and redirect
+    (both may be worked out from what `action` returned). On a refusal, roll back:
+    - ConflictError: the 409 page with both versions (`current()` is a form filled from the
+      record as it is now); StaleDataError too when the view gives `current`, otherwise
+      the generic 409 page (a save that committed between the check and the write);
+    - another ServiceError with a field, or with status 422: its message next to that field
+      (or at the top of the form); None is returned and the view shows the form again;
+    - any other ServiceError (a 403, a 409 with nothing to point at): that status's page.
+    MissingVersionError is left to the 400 page. `then` runs after the commit."""
+    try:
+        result = action()
+    except MissingVersionError:
+        raise
+    except (ConflictError, StaleDataError) as exc:
+        db.session.rollback()
+        if isinstance(exc, StaleDataError) and current is None:
+            raise
+        conflict = exc if isinstance(exc, ConflictError) else ConflictError()
+        if form is None:
+            abort(409, description=conflict.message)
+        return render_conflict(conflict, form, current() if current is not None else None)
+    except ServiceError as exc:
+        db.session.rollback()
+        if form is None or (exc.field is None and exc.status != 422):
+            abort(exc.status, description=exc.message)
+        add_field_error(form, exc.field, exc.message)
+        return None
+    commit()
+    if then is not None:
+        then(result)
+    flash(success(result) if callable(success) else success, "success")
+    return redirect(redirect_to(result) if callable(redirect_to) else redirect_to)

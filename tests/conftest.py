@@ -32,6 +32,7 @@ from app import audit, clock, create_app
 from app.auth import services as accounts
 from app.auth import throttle
 from app.cache import derived
+from app.database import AppSession
 from app.extensions import db
 from app.lifecycle import history
 from app.models import (
@@ -182,6 +183,7 @@ def db_session(request: pytest.FixtureRequest) -> Iterator[scoped_session | None
     transaction = connection.begin()
     session = scoped_session(
         sessionmaker(
+            class_=AppSession,  # the app's session class: its write hooks run in tests too
             bind=connection,
             join_transaction_mode="create_savepoint",
             info={"audit_actor": audit.AuditActor.system("tests")},

@@ -30,6 +30,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, selectinload
 
 from app import audit, clock, create_app
+from app.database import AppSession
 from app.exports.columns import COLUMNS, KEYS, PLACEHOLDER
 from app.extensions import db
 from app.imports.reader import FileProblem, read_sheet
@@ -489,7 +490,7 @@ def test_xlsx_export_imports_back_into_an_empty_database(as_role, scratch_url: s
         upgrade()
         engine = db.engine
     try:
-        with scratch.app_context(), Session(engine) as session:
+        with scratch.app_context(), AppSession(engine) as session:
             audit.set_actor(session, ACTOR)
             assert _table_counts(session) == (0, 0, 0)
             _copy_components(components, session)
@@ -511,7 +512,7 @@ def test_xlsx_export_imports_back_into_an_empty_database(as_role, scratch_url: s
                 result.created["recommendations"],
                 result.created["addressees"],
             ) == (expected_counts)
-        with Session(engine) as session:
+        with AppSession(engine) as session:
             actual = _dump(session)
             actual_counts = _table_counts(session)
             imports = session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "import")).all()

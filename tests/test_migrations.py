@@ -16,7 +16,7 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy.engine import make_url
 
 from app import create_app
-from app.database import include_in_migrations
+from app.database import AppSession, include_in_migrations
 from app.extensions import db
 from config import TestingConfig
 
@@ -143,8 +143,6 @@ def test_lifecycle_migration_backfills_history(scratch_url: str) -> None:
 def test_audit_label_migration_names_older_events_as_the_app_does(scratch_url: str) -> None:
     """0006 names the events written before audit_events.object_label existed; its SQL
     gives each record the same name as app/audit_labels.py."""
-    from sqlalchemy.orm import Session
-
     from app import audit
     from app.auth.services import create_user
     from app.models import Addressee, Attachment, AuditEvent, Component, Recommendation, Report, Role
@@ -155,7 +153,7 @@ def test_audit_label_migration_names_older_events_as_the_app_does(scratch_url: s
         upgrade()
         actor = audit.AuditActor.system("tests: migration")
         # db.session is the suite's own (conftest); this database gets a session of its own.
-        with Session(db.engine, info={"audit_actor": actor}) as session:
+        with AppSession(db.engine, info={"audit_actor": actor}) as session:
             load_seed(session, actor)
             create_user(
                 session,

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
 from app.admin import queries
@@ -14,11 +13,9 @@ from app.auth import services as accounts
 from app.components.queries import all_components
 from app.extensions import db
 from app.forms import select_choices
-from app.lifecycle.conflicts import render_conflict
-from app.locking import ConflictError
 from app.models import Component, Role, User
 from app.pagination import paginate
-from app.web import add_field_error, int_arg
+from app.web import int_arg, save
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -42,14 +39,15 @@ def users() -> str:
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
-def new_user() -> str | Response:
+def new_user() -> str | Response | tuple[str, int]:
     """Create an account."""
     policy.require(policy.can_manage_users(current_user))
     form = NewUserForm()
     components = _component_choices(form)
     if form.validate_on_submit():
-        try:
-            user = accounts.create_user(
+        done = save(
+            form,
+            lambda: accounts.create_user(
                 db.session,
                 email=form.email.data or "",
                 display_name=form.display_name.data or "",
@@ -57,14 +55,12 @@ def new_user() -> str | Response:
                 password=form.password.data or "",
                 components=_chosen(components, form.components.data),
                 active=form.active.data,
-            )
-        except accounts.AccountError as exc:
-            db.session.rollback()
-            add_field_error(form, exc.field, str(exc))
-        else:
-            db.session.commit()
-            flash(f"Account {user.email} was created.", "success")
-            return redirect(url_for("admin.users"))
+            ),
+            success=lambda user: f"Account {user.email} was created.",
+            redirect_to=url_for("admin.users"),
+        )
+        if done is not None:
+            return done
     return render_template("admin/user_form.html", form=form, user=None)
 
 
@@ -88,8 +84,10 @@ def edit_user(user_id: int) -> str | Response | tuple[str, int]:
     form = UserForm()
     components = _component_choices(form)
     if form.validate_on_submit():
-        try:
-            accounts.update_user(
+        email = user.email
+        done = save(
+            form,
+            lambda: accounts.update_user(
                 db.session,
                 current_user,
                 user,
@@ -98,37 +96,33 @@ def edit_user(user_id: int) -> str | Response | tuple[str, int]:
                 components=_chosen(components, form.components.data),
                 active=form.active.data,
                 version=form.version.data,
-            )
-        except (ConflictError, StaleDataError) as exc:
-            db.session.rollback()
-            current = _edit_form(db.first_or_404(queries.user(user_id)))
-            return render_conflict(exc if isinstance(exc, ConflictError) else ConflictError(), form, current)
-        except accounts.AccountError as exc:
-            db.session.rollback()
-            add_field_error(form, exc.field, str(exc))
-        else:
-            db.session.commit()
-            flash(f"Account {user.email} was saved.", "success")
-            return redirect(url_for("admin.users"))
+            ),
+            success=f"Account {email} was saved.",
+            redirect_to=url_for("admin.users"),
+            current=lambda: _edit_form(db.first_or_404(queries.user(user_id))),
+        )
+        if done is not None:
+            return done
     return render_template("admin/user_form.html", form=form, user=user)
 
 
 @bp.route("/users/<int:user_id>/password", methods=["GET", "POST"])
-def reset_password(user_id: int) -> str | Response:
+def reset_password(user_id: int) -> str | Response | tuple[str, int]:
     """Set a new password for an account; its sessions end."""
     user = db.first_or_404(queries.user(user_id))
     policy.require(policy.can_manage_users(current_user))
     form = PasswordResetForm()
     if form.validate_on_submit():
-        try:
-            accounts.reset_password(db.session, user, form.password.data or "", form.confirm.data or "")
-        except accounts.AccountError as exc:
-            db.session.rollback()
-            add_field_error(form, exc.field, str(exc))
-        else:
-            db.session.commit()
-            flash(f"The password of {user.email} was reset.", "success")
-            return redirect(url_for("admin.users"))
+        done = save(
+            form,
+            lambda: accounts.reset_password(
+                db.session, user, form.password.data or "", form.confirm.data or ""
+            ),
+            success=f"The password of {user.email} was reset.",
+            redirect_to=url_for("admin.users"),
+        )
+        if done is not None:
+            return done
     return render_template("admin/password.html", form=form, user=user)
 
 

@@ -17,14 +17,11 @@ from app.auth.passwords import hash_password, needs_rehash, password_problems, v
 from app.auth.throttle import LoginThrottle, Refusal
 from app.locking import UNCHECKED, Expected, bump_version, check_version
 from app.models import AuditEvent, Component, Role, User
+from app.service_errors import ServiceError
 
 
-class AccountError(ValueError):
+class AccountError(ServiceError):
     """A rule about accounts was broken; `field` names the form field it belongs to."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from app.auth import devices, services, throttle
 from app.auth.forms import LoginForm, PasswordChangeForm
 from app.database import utcnow
 from app.extensions import db
-from app.web import add_field_error, client_ip, safe_next
+from app.web import add_field_error, client_ip, commit, safe_next, save
 
 bp = Blueprint("auth", __name__)
 
@@ -63,7 +63,7 @@ def login() -> str | Response | tuple[str, int, dict[str, str]]:
             policy=_login_policy(),
             device_user_ids=devices.known_user_ids(),
         )
-        db.session.commit()
+        commit()  # the attempt is recorded whatever its outcome
         if attempt.user is not None:
             target = safe_next(form.next.data)
             session.clear()
@@ -86,7 +86,7 @@ def login() -> str | Response | tuple[str, int, dict[str, str]]:
 def logout() -> Response:
     """Sign out; the old session cookie stops working everywhere."""
     services.end_session(db.session, current_user, source_ip=client_ip())
-    db.session.commit()
+    commit()
     logout_user()
     session.clear()
     flash("You have signed out.", "info")
@@ -94,24 +94,24 @@ def logout() -> Response:
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
-def change_password() -> str | Response:
+def change_password() -> str | Response | tuple[str, int]:
     """Change one's own password."""
     form = PasswordChangeForm()
     if form.validate_on_submit():
-        try:
-            services.change_password(
+        done = save(
+            form,
+            lambda: services.change_password(
                 db.session,
                 current_user,
                 form.current_password.data or "",
                 form.password.data or "",
                 form.confirm.data or "",
-            )
-        except services.AccountError as exc:
-            db.session.rollback()
-            add_field_error(form, exc.field, str(exc))
-        else:
-            db.session.commit()
-            login_user(current_user._get_current_object())  # new session version, this browser
-            flash("Your password has been changed. Other sessions have been signed out.", "success")
-            return redirect(url_for("dashboard.index"))
+            ),
+            success="Your password has been changed. Other sessions have been signed out.",
+            redirect_to=url_for("dashboard.index"),
+            # the new session version, in this browser
+            then=lambda _: login_user(current_user._get_current_object()),
+        )
+        if done is not None:
+            return done
     return render_template("auth/password.html", form=form)

@@ -7,12 +7,11 @@ from sqlalchemy.orm import Session
 
 from app.locking import UNCHECKED, Expected, bump_version, check_version
 from app.models import Component
+from app.service_errors import ServiceError
 
 
-class ComponentError(ValueError):
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
+class ComponentError(ServiceError):
+    """A component rule was broken; `field` names the form field it belongs to."""
 
 
 def _check(session: Session, component: Component | None, abbreviation: str, parent_id: int | None) -> None:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
 from app.auth import policy
@@ -17,11 +16,9 @@ from app.extensions import db
 from app.filters import RecFilters
 from app.forms import select_choices
 from app.lifecycle import deadlines
-from app.lifecycle.conflicts import render_conflict
-from app.locking import ConflictError
 from app.models import Component
 from app.recommendations import queries as rec_queries
-from app.web import add_field_error, keyset_page, today
+from app.web import keyset_page, save, today
 
 bp = Blueprint("components", __name__, url_prefix="/components")
 
@@ -65,21 +62,20 @@ def _parent_choices(form: ComponentForm, component: Component | None) -> None:
 
 
 @bp.route("/new", methods=["GET", "POST"])
-def create() -> str | Response:
+def create() -> str | Response | tuple[str, int]:
     """Add a component (administrators)."""
     policy.require(policy.can_manage_components(current_user))
     form = ComponentForm()
     _parent_choices(form, None)
     if form.validate_on_submit():
-        try:
-            saved = services.save_component(db.session, None, **_values(form))
-        except services.ComponentError as exc:
-            db.session.rollback()
-            add_field_error(form, exc.field, str(exc))
-        else:
-            db.session.commit()
-            flash(f"Component {saved.abbreviation} was saved.", "success")
-            return redirect(url_for("components.index"))
+        done = save(
+            form,
+            lambda: services.save_component(db.session, None, **_values(form)),
+            success=lambda saved: f"Component {saved.abbreviation} was saved.",
+            redirect_to=url_for("components.index"),
+        )
+        if done is not None:
+            return done
     return render_template("components/form.html", form=form, component=None)
 
 
@@ -111,17 +107,15 @@ def edit(component_id: int) -> str | Response | tuple[str, int]:
     form = ComponentEditForm()
     _parent_choices(form, component)
     if form.validate_on_submit():
-        try:
-            saved = services.save_component(db.session, component, **_values(form), version=form.version.data)
-        except (ConflictError, StaleDataError) as exc:
-            db.session.rollback()
-            current = _edit_form(db.get_or_404(Component, component_id))
-            return render_conflict(exc if isinstance(exc, ConflictError) else ConflictError(), form, current)
-        except services.ComponentError as exc:
-            db.session.rollback()
-            add_field_error(form, exc.field, str(exc))
-        else:
-            db.session.commit()
-            flash(f"Component {saved.abbreviation} was saved.", "success")
-            return redirect(url_for("components.index"))
+        done = save(
+            form,
+            lambda: services.save_component(
+                db.session, component, **_values(form), version=form.version.data
+            ),
+            success=lambda saved: f"Component {saved.abbreviation} was saved.",
+            redirect_to=url_for("components.index"),
+            current=lambda: _edit_form(db.get_or_404(Component, component_id)),
+        )
+        if done is not None:
+            return done
     return render_template("components/form.html", form=form, component=component)

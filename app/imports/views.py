@@ -17,6 +17,7 @@ from app.imports import services
 from app.imports.forms import CommitForm, UploadForm
 from app.imports.reader import FileProblem, read_sheet
 from app.imports.staging import Staging
+from app.web import commit as commit_write
 from app.web import today
 
 bp = Blueprint("imports", __name__, url_prefix="/import")
@@ -86,13 +87,12 @@ def commit() -> WerkzeugResponse:
         commit=True,
         today=today(),
     )
-    if not result.ok:
-        db.session.rollback()
+    if not result.ok:  # the 409 page rolls the request back (app/errors.py)
         abort(
             409,
             description="The data changed since the dry run and the file no longer applies. Upload it again.",
         )
-    db.session.commit()
+    commit_write()
     _staging().discard(form.token.data or "")
     flash(f"Imported {filename}. {result.summary()}.", "success")
     return redirect(url_for("reports.index"))

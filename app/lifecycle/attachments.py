@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from app.models import Addressee, Attachment, Recommendation, RecommendationEvent, User
+from app.service_errors import ServiceError
 
 KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
     # kind: (content type, file name endings people use for it)
@@ -30,8 +31,10 @@ KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
 ACCEPTED_ENDINGS = ", ".join(e for _, endings in KINDS.values() for e in endings)
 
 
-class AttachmentError(ValueError):
-    """A file RecTrack will not keep, with the reason in words."""
+class AttachmentError(ServiceError):
+    """A file RecTrack will not keep, with the reason in words (shown by the upload field)."""
+
+    field = "documents"
 
 
 @dataclass(frozen=True)

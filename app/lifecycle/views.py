@@ -11,8 +11,6 @@ from flask import (
     Blueprint,
     abort,
     current_app,
-    flash,
-    redirect,
     render_template,
     request,
     send_file,
@@ -25,11 +23,9 @@ from werkzeug.wrappers import Response
 from app.auth import policy
 from app.extensions import db
 from app.lifecycle import deadlines, forms, history, queries, workflow
-from app.lifecycle.attachments import AttachmentError, Storage, Upload
+from app.lifecycle.attachments import Storage, Upload
 from app.lifecycle.clocks import Clock
-from app.lifecycle.conflicts import render_conflict
 from app.lifecycle.workflow import WorkflowError
-from app.locking import ConflictError
 from app.models import (
     Addressee,
     ClosureState,
@@ -39,7 +35,7 @@ from app.models import (
     RecommendationEvent,
     Sensitivity,
 )
-from app.web import add_field_error, note_access, today
+from app.web import note_access, save, today
 
 bp = Blueprint("lifecycle", __name__)
 
@@ -96,24 +92,13 @@ def _step(
         if isinstance(form, forms.ResponseForm) and addressee is not None:
             _prefill_response(form, addressee)
     if form.validate_on_submit():
-        try:
-            run(rec, addressee, form)
-        except ConflictError as exc:
-            db.session.rollback()
-            return render_conflict(exc, form)
-        except (WorkflowError, AttachmentError) as exc:
-            db.session.rollback()
-            if isinstance(exc, WorkflowError) and exc.field is None:
-                abort(exc.status, description=exc.message)
-            field = exc.field if isinstance(exc, WorkflowError) else "documents"
-            add_field_error(form, field, str(exc))
-            rec = _load(rec_id)  # the rollback expired what the page shows
-            addressee = _addressee(rec, addressee_id) if addressee_id is not None else None
-        else:
-            db.session.commit()
-            flash(done, "success")
-            anchor = f"addressee-{addressee.id}" if addressee else "decision"
-            return redirect(url_for("recommendations.detail", rec_id=rec.id, _anchor=anchor))
+        anchor = f"addressee-{addressee.id}" if addressee else "decision"
+        target = url_for("recommendations.detail", rec_id=rec.id, _anchor=anchor)
+        saved = save(form, lambda: run(rec, addressee, form), success=done, redirect_to=target)
+        if saved is not None:
+            return saved
+        rec = _load(rec_id)  # the rollback expired what the page shows
+        addressee = _addressee(rec, addressee_id) if addressee_id is not None else None
     return render_template(
         "lifecycle/step.html",
         form=form,

@@ -36,6 +36,7 @@ from app.models import (
     Role,
     User,
 )
+from app.service_errors import ServiceError
 
 U, R = RecStatus.OPEN_UNRESOLVED, RecStatus.OPEN_RESOLVED
 CI, CN = RecStatus.CLOSED_IMPLEMENTED, RecStatus.CLOSED_NOT_IMPLEMENTED
@@ -43,14 +44,11 @@ LIAISON_SIDE = frozenset({Role.LIAISON, Role.ADMIN})
 OIG_SIDE = frozenset({Role.OIG, Role.ADMIN})
 
 
-class WorkflowError(Exception):
+class WorkflowError(ServiceError):
     """A step that may not be taken now. `status` is 403 (not yours) or 409 (not now)."""
 
     def __init__(self, message: str, status: int = 409, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
-        self.field = field
+        super().__init__(message, field, status)
 
 
 @dataclass(frozen=True)

@@ -28,14 +28,11 @@ from app.models import (
     Sensitivity,
     TextSource,
 )
+from app.service_errors import ServiceError
 
 
-class RecommendationError(ValueError):
+class RecommendationError(ServiceError):
     """A recommendation rule was broken; `field` is the form field's dotted path."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass
@@ -268,7 +265,8 @@ def delete_recommendation(session: Session, rec: Recommendation) -> None:
     if has_lifecycle_history(session, [rec.id]):
         raise RecommendationError(
             "This recommendation has responses or decisions in its history, so it was not "
-            "entered by mistake and cannot be deleted. Close it instead."
+            "entered by mistake and cannot be deleted. Close it instead.",
+            status=409,
         )
     session.delete(rec)
     session.flush()

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
 from app import cache
@@ -20,13 +19,12 @@ from app.forms import ConfirmForm, select_choices
 from app.lifecycle import deadlines
 from app.lifecycle import queries as lifecycle_queries
 from app.lifecycle.clocks import AgeBucket
-from app.lifecycle.conflicts import render_conflict
-from app.locking import UNCHECKED, ConflictError
+from app.locking import UNCHECKED
 from app.models import Component, Concurrence, Recommendation, Sensitivity, TextSource
 from app.recommendations import queries, services
 from app.recommendations.forms import MAX_ADDRESSEES, RecommendationEditForm, RecommendationForm
 from app.reports import menus
-from app.web import add_field_error, keyset_page, note_access, today
+from app.web import keyset_page, note_access, save, today
 
 bp = Blueprint("recommendations", __name__)
 
@@ -97,7 +95,7 @@ def _submitted(form: RecommendationForm) -> bool:
 
 
 @bp.route("/reports/<int:report_id>/recommendations/new", methods=["GET", "POST"])
-def create(report_id: int) -> str | Response:
+def create(report_id: int) -> str | Response | tuple[str, int]:
     """Enter a recommendation of a report (OIG staff)."""
     report = db.first_or_404(queries.report_with_numbers(report_id))
     policy.require(policy.can_manage_reports(current_user))
@@ -108,17 +106,18 @@ def create(report_id: int) -> str | Response:
     components = list(db.session.scalars(all_components()))
     _prepare(form, components)
     if _submitted(form):
-        try:
-            rec = services.create_recommendation(
+        done = save(
+            form,
+            lambda: services.create_recommendation(
                 db.session, AuditActor.for_user(current_user), report, _data_from_form(form), today=today()
-            )
-        except services.RecommendationError as exc:
-            db.session.rollback()
-            add_field_error(form, exc.field, str(exc))
-        else:
-            db.session.commit()
-            flash(f"Recommendation {rec.number} of {report} was saved.", "success")
-            return redirect(url_for("reports.detail", report_id=report.id, _anchor=f"rec-{rec.number}"))
+            ),
+            success=lambda rec: f"Recommendation {rec.number} of {report} was saved.",
+            redirect_to=lambda rec: url_for(
+                "reports.detail", report_id=report.id, _anchor=f"rec-{rec.number}"
+            ),
+        )
+        if done is not None:
+            return done
     return render_template("recommendations/form.html", form=form, report=report, rec=None)
 
 
@@ -195,38 +194,33 @@ def edit(rec_id: int) -> str | Response | tuple[str, int]:
     form = RecommendationEditForm()
     _prepare(form, list(db.session.scalars(all_components())))
     if _submitted(form):
-        try:
-            services.update_recommendation(
+        done = save(
+            form,
+            lambda: services.update_recommendation(
                 db.session, AuditActor.for_user(current_user), rec, _data_from_form(form), today=today()
-            )
-        except (ConflictError, StaleDataError) as exc:
-            db.session.rollback()
-            current = _edit_form(db.first_or_404(queries.recommendation_detail(rec_id)))
-            return render_conflict(exc if isinstance(exc, ConflictError) else ConflictError(), form, current)
-        except services.RecommendationError as exc:
-            db.session.rollback()
-            add_field_error(form, exc.field, str(exc))
-        else:
-            db.session.commit()
-            flash(f"Recommendation {rec.number} was saved.", "success")
-            return redirect(url_for("recommendations.detail", rec_id=rec.id))
+            ),
+            success=lambda _: f"Recommendation {rec.number} was saved.",
+            redirect_to=url_for("recommendations.detail", rec_id=rec.id),
+            current=lambda: _edit_form(db.first_or_404(queries.recommendation_detail(rec_id))),
+        )
+        if done is not None:
+            return done
     return render_template("recommendations/form.html", form=form, report=rec.report, rec=rec)
 
 
 @bp.route("/recommendations/<int:rec_id>/delete", methods=["GET", "POST"])
-def delete(rec_id: int) -> str | Response:
+def delete(rec_id: int) -> str | Response | tuple[str, int]:
     """Delete a recommendation entered by mistake (OIG staff), after confirmation."""
     rec = db.first_or_404(queries.recommendation_detail(rec_id))
     policy.require(policy.can_manage_reports(current_user))
     form = ConfirmForm()
     if form.validate_on_submit():
-        report_id, number = rec.report_id, rec.number
-        try:
-            services.delete_recommendation(db.session, rec)
-        except services.RecommendationError as exc:
-            db.session.rollback()
-            abort(409, description=str(exc))
-        db.session.commit()
-        flash(f"Recommendation {number} was deleted. The audit trail keeps a full copy.", "success")
-        return redirect(url_for("reports.detail", report_id=report_id))
+        done = save(
+            None,  # a refusal is a 409 page: there is no field to show it by
+            lambda: services.delete_recommendation(db.session, rec),
+            success=f"Recommendation {rec.number} was deleted. The audit trail keeps a full copy.",
+            redirect_to=url_for("reports.detail", report_id=rec.report_id),
+        )
+        if done is not None:
+            return done
     return render_template("recommendations/delete.html", form=form, rec=rec, report=rec.report)

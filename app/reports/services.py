@@ -12,14 +12,11 @@ from app import wording
 from app.lifecycle.history import has_lifecycle_history
 from app.locking import UNCHECKED, Expected, bump_version, check_version
 from app.models import Component, Report, ReportType, Sensitivity
+from app.service_errors import ServiceError
 
 
-class ReportError(ValueError):
+class ReportError(ServiceError):
     """A report rule was broken; `field` names the form field it belongs to."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass
@@ -122,7 +119,8 @@ def delete_report(session: Session, report: Report) -> None:
     if has_lifecycle_history(session, [r.id for r in report.recommendations]):
         raise ReportError(
             "A recommendation of this report has responses or decisions in its history, "
-            "so the report was not entered by mistake and cannot be deleted."
+            "so the report was not entered by mistake and cannot be deleted.",
+            status=409,
         )
     session.delete(report)
     session.flush()

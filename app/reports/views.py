@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
 from app.auth import policy
 from app.components.queries import all_components
 from app.extensions import db
 from app.forms import ConfirmForm, select_choices
-from app.lifecycle.conflicts import render_conflict
-from app.locking import ConflictError
 from app.models import Report, ReportType, Sensitivity
 from app.pagination import paginate
 from app.reports import menus, queries, services
 from app.reports.forms import ReportEditForm, ReportForm
-from app.web import add_field_error, int_arg, note_access, today
+from app.web import int_arg, note_access, save, today
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -98,21 +95,20 @@ def _data_from_form(form: ReportForm) -> services.ReportData:
 
 
 @bp.route("/new", methods=["GET", "POST"])
-def create() -> str | Response:
+def create() -> str | Response | tuple[str, int]:
     """Log a new report (OIG staff)."""
     policy.require(policy.can_manage_reports(current_user))
     form = ReportForm()
     _form_choices(form)
     if form.validate_on_submit():
-        try:
-            report = services.create_report(db.session, _data_from_form(form), today=today())
-        except services.ReportError as exc:
-            db.session.rollback()
-            add_field_error(form, exc.field, str(exc))
-        else:
-            db.session.commit()
-            flash(f"Report {report} was logged. Now add its recommendations.", "success")
-            return redirect(url_for("reports.detail", report_id=report.id))
+        done = save(
+            form,
+            lambda: services.create_report(db.session, _data_from_form(form), today=today()),
+            success=lambda report: f"Report {report} was logged. Now add its recommendations.",
+            redirect_to=lambda report: url_for("reports.detail", report_id=report.id),
+        )
+        if done is not None:
+            return done
     return render_template("reports/form.html", form=form, report=None)
 
 
@@ -137,41 +133,34 @@ def edit(report_id: int) -> str | Response | tuple[str, int]:
     form = ReportEditForm()
     _form_choices(form)
     if form.validate_on_submit():
-        try:
-            services.update_report(
+        done = save(
+            form,
+            lambda: services.update_report(
                 db.session, report, _data_from_form(form), today=today(), version=form.version.data
-            )
-        except (ConflictError, StaleDataError) as exc:
-            db.session.rollback()
-            current = _edit_form(db.first_or_404(queries.report_for_edit(report_id)))
-            return render_conflict(exc if isinstance(exc, ConflictError) else ConflictError(), form, current)
-        except services.ReportError as exc:
-            db.session.rollback()
-            add_field_error(form, exc.field, str(exc))
-        else:
-            db.session.commit()
-            flash(f"Report {report} was saved.", "success")
-            return redirect(url_for("reports.detail", report_id=report.id))
+            ),
+            success=lambda _: f"Report {report} was saved.",
+            redirect_to=url_for("reports.detail", report_id=report.id),
+            current=lambda: _edit_form(db.first_or_404(queries.report_for_edit(report_id))),
+        )
+        if done is not None:
+            return done
     return render_template("reports/form.html", form=form, report=report)
 
 
 @bp.route("/<int:report_id>/delete", methods=["GET", "POST"])
-def delete(report_id: int) -> str | Response:
+def delete(report_id: int) -> str | Response | tuple[str, int]:
     """Delete a report entered by mistake (OIG staff), after a confirmation page."""
     report = db.first_or_404(queries.report_detail(report_id))
     policy.require(policy.can_manage_reports(current_user))
     form = ConfirmForm()
     if form.validate_on_submit():
-        label = str(report)
-        try:
-            services.delete_report(db.session, report)
-        except services.ReportError as exc:
-            db.session.rollback()
-            abort(409, description=str(exc))
-        db.session.commit()
-        flash(
-            f"Report {label} and its recommendations were deleted. The audit trail keeps a full copy.",
-            "success",
+        done = save(
+            None,  # a refusal is a 409 page: there is no field to show it by
+            lambda: services.delete_report(db.session, report),
+            success=f"Report {report} and its recommendations were deleted. "
+            "The audit trail keeps a full copy.",
+            redirect_to=url_for("reports.index"),
         )
-        return redirect(url_for("reports.index"))
+        if done is not None:
+            return done
     return render_template("reports/delete.html", form=form, report=report)

@@ -10,12 +10,11 @@ from sqlalchemy.orm import Session
 from app.locking import Expected, check_version
 from app.models import Acronym
 from app.search.thesaurus import terms
+from app.service_errors import ServiceError
 
 
-class AcronymError(ValueError):
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
+class AcronymError(ServiceError):
+    """An acronym rule was broken; `field` names the form field it belongs to."""
 
 
 def all_acronyms() -> sa.Select[Acronym]:

@@ -168,6 +168,7 @@ def _refresh_after_flush(session: Session, _ctx: UOWTransaction) -> None:
     refresh(conn, rec_ids=rec_ids, report_ids=report_ids)
 
 
-def install(session_class: type[Session] = Session) -> None:
+def install(session_class: type[Session]) -> None:
+    """Keep the search documents in step with every flush of the app's session class (idempotent)."""
     if not event.contains(session_class, "after_flush", _refresh_after_flush):
         event.listen(session_class, "after_flush", _refresh_after_flush)

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app.auth import policy
 from app.components.queries import all_components
 from app.extensions import db
-from app.lifecycle.conflicts import render_conflict
-from app.locking import ConflictError
 from app.models import Acronym
 from app.search import acronyms, queries
 from app.search.forms import AcronymDeleteForm, AcronymEditForm, AcronymForm
-from app.web import add_field_error
+from app.web import save
 
 bp = Blueprint("search", __name__)
 
@@ -35,22 +33,23 @@ def search() -> str:
 
 
 @bp.route("/admin/acronyms", methods=["GET", "POST"])
-def acronym_list() -> str | Response:
+def acronym_list() -> str | Response | tuple[str, int]:
     """The acronyms search expands, and a form to add one (administrators)."""
     policy.require(policy.can_manage_acronyms(current_user))
     form = AcronymForm()
     if form.validate_on_submit():
-        try:
-            saved = acronyms.save_acronym(
+        done = save(
+            form,
+            lambda: acronyms.save_acronym(
                 db.session, None, short=form.acronym.data or "", long=form.expansion.data or ""
-            )
-        except acronyms.AcronymError as exc:
-            db.session.rollback()
-            add_field_error(form, exc.field, str(exc))
-        else:
-            db.session.commit()
-            flash(f"{saved.acronym} was added: a search for it also finds “{saved.expansion}”.", "success")
-            return redirect(url_for("search.acronym_list"))
+            ),
+            success=lambda saved: (
+                f"{saved.acronym} was added: a search for it also finds “{saved.expansion}”."
+            ),
+            redirect_to=url_for("search.acronym_list"),
+        )
+        if done is not None:
+            return done
     return render_template(
         "search/acronyms.html",
         form=form,
@@ -69,24 +68,21 @@ def acronym_edit(acronym_id: int) -> str | Response | tuple[str, int]:
     if form.validate_on_submit():
         if form.version.data is None:
             abort(400, description=NO_VERSION)
-        try:
-            acronyms.save_acronym(
+        version = form.version.data
+        done = save(
+            form,
+            lambda: acronyms.save_acronym(
                 db.session,
                 acronym,
                 short=form.acronym.data or "",
                 long=form.expansion.data or "",
-                version=form.version.data,
-            )
-        except ConflictError as exc:
-            db.session.rollback()
-            return render_conflict(exc, form)
-        except acronyms.AcronymError as exc:
-            db.session.rollback()
-            add_field_error(form, exc.field, str(exc))
-        else:
-            db.session.commit()
-            flash(f"{acronym.acronym} was saved.", "success")
-            return redirect(url_for("search.acronym_list"))
+                version=version,
+            ),
+            success=lambda saved: f"{saved.acronym} was saved.",
+            redirect_to=url_for("search.acronym_list"),
+        )
+        if done is not None:
+            return done
     return render_template("search/acronym_form.html", form=form, delete_form=delete_form, acronym=acronym)
 
 
@@ -98,12 +94,12 @@ def acronym_delete(acronym_id: int) -> Response | tuple[str, int]:
     form = AcronymDeleteForm(prefix="delete")
     if not form.validate_on_submit() or form.version.data is None:
         abort(400, description=NO_VERSION)
-    name = acronym.acronym
-    try:
-        acronyms.delete_acronym(db.session, acronym, form.version.data)
-    except ConflictError as exc:
-        db.session.rollback()
-        return render_conflict(exc, form)
-    db.session.commit()
-    flash(f"{name} was deleted. The audit trail keeps a copy.", "success")
-    return redirect(url_for("search.acronym_list"))
+    version = form.version.data
+    done = save(
+        form,
+        lambda: acronyms.delete_acronym(db.session, acronym, version),
+        success=f"{acronym.acronym} was deleted. The audit trail keeps a copy.",
+        redirect_to=url_for("search.acronym_list"),
+    )
+    assert done is not None  # a refused delete is a conflict page, never a field message
+    return done
