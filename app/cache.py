@@ -77,11 +77,25 @@ def _is_data(obj: object) -> bool:
     return getattr(obj, "__audited__", True) and not isinstance(obj, AuditEvent)
 
 
+def _changes_data(obj: object) -> bool:
+    """Whether a changed row changed something derived data may read: columns marked
+    `info={"derived": False}` (sign-in bookkeeping) do not count, so a sign-in does not
+    empty every cache."""
+    state = sa.inspect(obj)
+    for attr in state.attrs:
+        if not attr.history.has_changes():
+            continue
+        columns = getattr(state.mapper.attrs[attr.key], "columns", None)
+        if not columns or columns[0].info.get("derived", True):
+            return True
+    return False
+
+
 def _bump_after_flush(session: Session, _ctx: UOWTransaction) -> None:
     """Move the data version on when a flush wrote data, inside the transaction that
     writes it, so the version moves exactly when the change commits."""
     written = any(_is_data(obj) for obj in (*session.new, *session.deleted)) or any(
-        _is_data(obj) and session.is_modified(obj) for obj in session.dirty
+        _is_data(obj) and _changes_data(obj) for obj in session.dirty
     )
     if written:
         bump_version(session.connection())

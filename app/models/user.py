@@ -37,11 +37,19 @@ class User(UserMixin, Model):
     active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     password_hash: Mapped[str] = mapped_column(sa.String(255), info={"audit": "redact"})
     # Bumped on logout and password change: every older session cookie stops working.
-    session_version: Mapped[int] = mapped_column(default=1, server_default="1", info={"audit": False})
+    # Sign-in bookkeeping: no cached figure reads these, so writing them keeps caches
+    # ("derived": False, app/cache.py).
+    session_version: Mapped[int] = mapped_column(
+        default=1, server_default="1", info={"audit": False, "derived": False}
+    )
     # Failed sign-ins in a row, from anywhere; a success or a password reset ends the run
     # (app/auth/services.py, authenticate).
-    failed_login_count: Mapped[int] = mapped_column(default=0, server_default="0", info={"audit": False})
-    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, info={"audit": False})
+    failed_login_count: Mapped[int] = mapped_column(
+        default=0, server_default="0", info={"audit": False, "derived": False}
+    )
+    last_login_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, info={"audit": False, "derived": False}
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, info={"audit": False})
     # Optimistic locking (app/locking.py) for the administrators' account form. Only a save
     # of that form moves it (bump_version); sign-ins, which write the sign-in columns above,
