@@ -60,6 +60,14 @@ def _put(status: RecStatus, fema: dict, ia: dict | None = None) -> None:
     db.session.flush()
 
 
+def _by(event, role: str, part: str | None, day: date = DAY) -> None:
+    """The event names who took the step, on which day, on whose part."""
+    user = user_by_email(EMAILS[role])
+    assert (event.actor_id, event.actor_label, event.effective_on) == (user.id, user.email, day)
+    assert event.addressee_id == (row(_cpg(), part).id if part else None)
+    assert event.details.get("component") == part
+
+
 def _response(concurrence=Concurrence.CONCUR, target=date(2027, 1, 31)) -> ResponseData:
     return ResponseData(concurrence, "  FEMA concurs.  ", " Train staff. ", target, " Director ")
 
@@ -68,6 +76,7 @@ def test_submit_response_writes_the_response_and_marks_it_submitted() -> None:
     _put(RecStatus.OPEN_UNRESOLVED, {"response_state": ResponseState.RETURNED, "evaluation_note": "Why?"})
     cpg = _cpg()
     event = workflow.submit_response(db.session, _ctx("fema"), cpg, row(cpg, "FEMA"), _response())
+    _by(event, "fema", "FEMA")
     assert _part(cpg, "FEMA") | {"closure_state": None} == {
         "concurrence": Concurrence.CONCUR,
         "response": "FEMA concurs.",
@@ -95,6 +104,7 @@ def test_submit_response_writes_the_response_and_marks_it_submitted() -> None:
     assert event.details["previous_target_date"] is None
     assert event.details["corrective_action_plan"] == "Train staff."
     assert event.details["responsible_official"] == "Director"
+    assert event.details["target_date"] == "2027-01-31"
 
 
 def test_a_second_response_is_a_revision_and_keeps_an_unchanged_target_out_of_the_event() -> None:
@@ -167,6 +177,7 @@ def test_accept_response_marks_only_that_response_accepted() -> None:
     )
     cpg = _cpg()
     event = workflow.accept_response(db.session, _ctx("oig"), cpg, row(cpg, "FEMA"), "  Responsive. ")
+    _by(event, "oig", "FEMA")
     assert row(cpg, "FEMA").response_state == ResponseState.ACCEPTED
     assert row(cpg, "FEMA").evaluation_note == "Responsive."
     assert row(cpg, "I&A").response_state == ResponseState.SUBMITTED
@@ -183,6 +194,7 @@ def test_return_response_marks_it_returned_with_the_reason() -> None:
     _put(RecStatus.OPEN_UNRESOLVED, {"response_state": ResponseState.SUBMITTED})
     cpg = _cpg()
     event = workflow.return_response(db.session, _ctx("oig"), cpg, row(cpg, "FEMA"), " No plan. ")
+    _by(event, "oig", "FEMA")
     assert (row(cpg, "FEMA").response_state, row(cpg, "FEMA").evaluation_note) == (
         ResponseState.RETURNED,
         "No plan.",
@@ -201,6 +213,7 @@ def test_resolve_makes_it_open_resolved_and_accepts_the_waiting_responses() -> N
     )
     cpg = _cpg()
     event = workflow.resolve(db.session, _ctx("oig"), cpg, " Plan is responsive. ")
+    _by(event, "oig", None)
     assert (cpg.status, cpg.resolved_on, cpg.decision_note, cpg.closed_on) == (
         RecStatus.OPEN_RESOLVED,
         DAY,
@@ -248,6 +261,7 @@ def test_post_update_stamps_the_day_and_moves_the_target_only_with_a_reason() ->
     cpg = _cpg()
     fema = row(cpg, "FEMA")
     plain = workflow.post_update(db.session, _ctx("fema"), cpg, fema, UpdateData(" Half done. "))
+    _by(plain, "fema", "FEMA")
     assert (fema.last_update_on, fema.target_date) == (DAY, date(2026, 6, 30))
     assert (plain.kind, plain.note, plain.target_date_after, plain.details) == (
         EventKind.UPDATE_POSTED,
@@ -292,6 +306,7 @@ def test_request_closure_records_the_justification() -> None:
     )
     cpg = _cpg()
     event = workflow.request_closure(db.session, _ctx("fema"), cpg, row(cpg, "FEMA"), " All done. ")
+    _by(event, "fema", "FEMA")
     fema = row(cpg, "FEMA")
     assert (fema.closure_state, fema.closure_justification, fema.closure_note) == (
         ClosureState.REQUESTED,
@@ -306,6 +321,7 @@ def test_return_closure_records_the_reason() -> None:
     _put(RecStatus.OPEN_RESOLVED, {"closure_state": ClosureState.REQUESTED, "closure_justification": "Done."})
     cpg = _cpg()
     event = workflow.return_closure(db.session, _ctx("oig"), cpg, row(cpg, "FEMA"), " Evidence? ")
+    _by(event, "oig", "FEMA")
     fema = row(cpg, "FEMA")
     assert (fema.closure_state, fema.closure_note, fema.closure_justification) == (
         ClosureState.RETURNED,
@@ -324,6 +340,7 @@ def test_close_as_implemented_accepts_the_closure_requests() -> None:
     )
     cpg = _cpg()
     event = workflow.close(db.session, _ctx("oig"), cpg, implemented=True, note=" Verified. ")
+    _by(event, "oig", None)
     assert (cpg.status, cpg.closed_on, cpg.decision_note) == (RecStatus.CLOSED_IMPLEMENTED, DAY, "Verified.")
     assert row(cpg, "FEMA").closure_state == ClosureState.ACCEPTED
     assert row(cpg, "I&A").closure_state == ClosureState.RETURNED
@@ -342,6 +359,7 @@ def test_close_as_not_implemented_needs_a_reason_and_clears_the_requests() -> No
         workflow.close(db.session, _ctx("oig"), cpg, implemented=False, note="  ")
     assert (caught.value.field, cpg.status) == ("note", RecStatus.OPEN_RESOLVED)
     event = workflow.close(db.session, _ctx("oig"), cpg, implemented=False, note="Overtaken.")
+    _by(event, "oig", None)
     assert (cpg.status, cpg.closed_on, cpg.decision_note) == (
         RecStatus.CLOSED_NOT_IMPLEMENTED,
         DAY,
@@ -375,6 +393,7 @@ def test_reopen_starts_over_for_every_component() -> None:
     _put(RecStatus.CLOSED_IMPLEMENTED, accepted, accepted)
     cpg = _cpg()
     event = workflow.reopen(db.session, _ctx("oig"), cpg, " Guidance withdrawn. ")
+    _by(event, "oig", None)
     assert (cpg.status, cpg.resolved_on, cpg.closed_on, cpg.decision_note) == (
         RecStatus.OPEN_UNRESOLVED,
         None,
@@ -443,3 +462,46 @@ def test_allowed_answers_like_check() -> None:
     assert workflow.allowed("request_closure", oig_user, cpg, row(cpg, "FEMA")) is False
     assert workflow.allowed("resolve", oig_user, cpg) is False  # already resolved
     assert workflow.allowed("close", oig_user, cpg) is True
+
+
+def _blank(step: str, cpg):
+    fema = row(cpg, "FEMA")
+    return {
+        "return_response": lambda: workflow.return_response(db.session, _ctx("oig"), cpg, fema, "  "),
+        "post_update": lambda: workflow.post_update(db.session, _ctx("fema"), cpg, fema, UpdateData(" ")),
+        "request_closure": lambda: workflow.request_closure(db.session, _ctx("fema"), cpg, fema, " "),
+        "return_closure": lambda: workflow.return_closure(db.session, _ctx("oig"), cpg, fema, " "),
+        "close": lambda: workflow.close(db.session, _ctx("oig"), cpg, implemented=False, note=" "),
+        "reopen": lambda: workflow.reopen(db.session, _ctx("oig"), cpg, " "),
+    }[step]
+
+
+@pytest.mark.parametrize(
+    ("step", "status", "field", "message"),
+    [
+        ("return_response", RecStatus.OPEN_UNRESOLVED, "reason",
+         "Say why the response is not yet acceptable; the liaison will see it."),
+        ("post_update", RecStatus.OPEN_RESOLVED, "text", "Describe the progress made."),
+        ("request_closure", RecStatus.OPEN_RESOLVED, "justification",
+         "Explain why the recommendation can be closed."),
+        ("return_closure", RecStatus.OPEN_RESOLVED, "reason",
+         "Say why the recommendation cannot be closed yet; the liaison will see it."),
+        ("close", RecStatus.OPEN_RESOLVED, "note",
+         "Say why the recommendation is closed without being implemented."),
+        ("reopen", RecStatus.CLOSED_IMPLEMENTED, "reason", "Say why the recommendation is reopened."),
+    ],
+)  # fmt: skip
+def test_a_step_without_its_text_says_which_field_and_changes_nothing(step, status, field, message) -> None:
+    _put(
+        status,
+        {
+            "response_state": ResponseState.SUBMITTED,
+            "closure_state": ClosureState.NONE if step == "request_closure" else ClosureState.REQUESTED,
+        },
+    )
+    cpg = _cpg()
+    before = (cpg.status, _part(cpg, "FEMA"))
+    with pytest.raises(WorkflowError) as caught:
+        _blank(step, cpg)()
+    assert (caught.value.status, caught.value.field, caught.value.message) == (409, field, message)
+    assert (cpg.status, _part(cpg, "FEMA")) == before
