@@ -92,8 +92,10 @@ mutation: install-dev  ## mutation score of the domain core (mutmut)
 	  echo "pytest_add_cli_args_test_selection ="; for f in $(MUTATION_TESTS); do echo "    $$f"; done; \
 	  echo "pytest_add_cli_args ="; echo "    -p"; echo "    no:cacheprovider"; \
 	} > setup.cfg
-	env -u DATABASE_URL -u TEST_DATABASE_URL $(VENV)/bin/mutmut run --max-children $(MUTATION_JOBS) \
-		> mutants-run.log 2>&1 || (tail -40 mutants-run.log; exit 1)
+	rm -f mutants/test-db.sqlite  # the migrated, seeded database the runs share; built anew
+	env -u DATABASE_URL -u TEST_DATABASE_URL RECTRACK_TEST_DB_TEMPLATE=$(CURDIR)/mutants/test-db.sqlite \
+		$(VENV)/bin/mutmut run --max-children $(MUTATION_JOBS) > mutants-run.log 2>&1 \
+		|| (tail -40 mutants-run.log; exit 1)
 	$(VENV)/bin/mutmut results --all true > mutants-results.txt
 	$(PY) tests/mutation_score.py mutants-results.txt docs/mutation-equivalents.md $(MUTATE_FILES)
 

@@ -505,3 +505,54 @@ def test_a_step_without_its_text_says_which_field_and_changes_nothing(step, stat
         _blank(step, cpg)()
     assert (caught.value.status, caught.value.field, caught.value.message) == (409, field, message)
     assert (cpg.status, _part(cpg, "FEMA")) == before
+
+
+def test_summary_shows_the_record_as_it_is_now() -> None:
+    """What a conflict page shows of the record someone else changed."""
+    _put(RecStatus.OPEN_UNRESOLVED, {"response": "", "target_date": None, "responsible_official": ""})
+    cpg = _cpg()
+    cpg.decision_note = ""
+    fema = row(cpg, "FEMA")
+    fema.corrective_action_plan = ""
+    assert workflow.summary(cpg) == {
+        "Status": "Open–Unresolved",
+        "Text": cpg.text,
+        "OIG decision note": "—",
+    }
+    cpg.decision_note = "Kept open."
+    assert workflow.summary(cpg)["OIG decision note"] == "Kept open."
+    assert workflow.summary(fema) == {
+        "Concurrence": fema.concurrence.label,
+        "Response": "—",
+        "Corrective action plan": "—",
+        "Target completion date": "—",
+        "Responsible official": "—",
+        "Response state": "No response yet",
+        "Closure": "Not requested",
+    }
+    workflow.submit_response(db.session, _ctx("fema"), cpg, fema, _response())
+    assert workflow.summary(fema) == {
+        "Concurrence": "Concur",
+        "Response": "FEMA concurs.",
+        "Corrective action plan": "Train staff.",
+        "Target completion date": "2027-01-31",
+        "Responsible official": "Director",
+        "Response state": "Submitted, awaiting OIG evaluation",
+        "Closure": "Not requested",
+    }
+
+
+def test_notes_are_optional_where_the_form_says_so() -> None:
+    _put(
+        RecStatus.OPEN_UNRESOLVED,
+        {"response_state": ResponseState.SUBMITTED, "evaluation_note": "old"},
+        {"response_state": ResponseState.SUBMITTED},
+    )
+    cpg = _cpg()
+    accepted = workflow.accept_response(db.session, _ctx("oig"), cpg, row(cpg, "FEMA"))
+    assert (row(cpg, "FEMA").evaluation_note, accepted.note) == ("", "")
+    resolved = workflow.resolve(db.session, _ctx("oig"), cpg)
+    assert (cpg.decision_note, resolved.note) == ("", "")
+    row(cpg, "FEMA").closure_state = ClosureState.REQUESTED
+    closed = workflow.close(db.session, _ctx("oig"), cpg, implemented=True)
+    assert (cpg.decision_note, closed.note, cpg.status) == ("", "", RecStatus.CLOSED_IMPLEMENTED)
