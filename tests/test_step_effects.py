@@ -275,12 +275,18 @@ def test_post_update_stamps_the_day_and_moves_the_target_only_with_a_reason() ->
     assert same.target_date_after is None
     with pytest.raises(WorkflowError) as caught:
         workflow.post_update(db.session, _ctx("fema"), cpg, fema, UpdateData("Later.", date(2026, 9, 30)))
-    assert caught.value.field == "target_change_reason"
+    assert (caught.value.field, caught.value.message) == (
+        "target_change_reason",
+        "Explain why the target date moves.",
+    )
     with pytest.raises(WorkflowError) as caught:
         workflow.post_update(
             db.session, _ctx("fema"), cpg, fema, UpdateData("Later.", DAY - timedelta(days=1), "Budget")
         )
-    assert caught.value.field == "new_target_date"
+    assert (caught.value.field, caught.value.message) == (
+        "new_target_date",
+        "The new target date cannot be in the past.",
+    )
     assert fema.target_date == date(2026, 6, 30)
     later = _ctx("fema", DAY + timedelta(days=3))
     moved = workflow.post_update(
