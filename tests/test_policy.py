@@ -215,6 +215,12 @@ def test_a_signed_out_user_with_a_role_attribute_has_no_role() -> None:
     assert policy.is_staff(ghost) is False
 
 
+def test_an_object_without_a_role_or_a_sign_in_flag_has_no_role() -> None:
+    assert policy.is_staff(SimpleNamespace(is_authenticated=True)) is False
+    assert policy.sees_actor_names(SimpleNamespace(is_authenticated=True)) is False
+    assert policy.is_admin(SimpleNamespace(role=Role.ADMIN)) is False
+
+
 def test_require_refuses_with_403() -> None:
     policy.require(True)
     with pytest.raises(Forbidden):

@@ -10,13 +10,15 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from flask_login import AnonymousUserMixin
 
+from app.auth.policy import Reader
 from app.extensions import db
 from app.lifecycle import workflow
 from app.lifecycle.workflow import Context, ResponseData, UpdateData, WorkflowError
-from app.models import ClosureState, Concurrence, EventKind, RecStatus, ResponseState
+from app.models import ClosureState, Concurrence, EventKind, RecStatus, ResponseState, Role
 from tests.conftest import EMAILS, rec, user_by_email
-from tests.states import row
+from tests.states import component, row
 
 DAY = date(2026, 3, 10)
 
@@ -252,7 +254,10 @@ def test_resolve_needs_a_response_or_a_concurrence(concurrence, response_state, 
     else:
         with pytest.raises(WorkflowError) as caught:
             workflow.resolve(db.session, _ctx("oig"), cpg)
-        assert caught.value.status == 409
+        assert (caught.value.status, caught.value.message) == (
+            409,
+            "No component has responded or concurred yet, so there is no plan to accept.",
+        )
         assert cpg.status == RecStatus.OPEN_UNRESOLVED
 
 
@@ -454,10 +459,33 @@ def test_a_step_on_a_part_of_another_recommendation_is_not_found() -> None:
     elsewhere = row(rec("OIG-12-15", 1), "I&A")
     with pytest.raises(WorkflowError) as caught:
         workflow.check("submit_response", user_by_email(EMAILS["admin"]), cpg, elsewhere)
-    assert caught.value.status == 404
+    assert (caught.value.status, caught.value.message) == (
+        404,
+        "That component is not addressed by this recommendation.",
+    )
     with pytest.raises(WorkflowError) as caught:
         workflow.check("submit_response", user_by_email(EMAILS["admin"]), cpg, None)
     assert caught.value.status == 404
+
+
+def test_a_liaison_of_several_other_components_is_told_which() -> None:
+    cpg = _cpg()
+    two = Reader(Role.LIAISON, (component("CBP"), component("OIA")))
+    with pytest.raises(WorkflowError) as caught:
+        workflow.check("submit_response", two, cpg, row(cpg, "FEMA"))
+    assert (caught.value.status, caught.value.message) == (403, "You act for CBP, OIA, not FEMA.")
+
+
+def test_no_step_for_someone_signed_out() -> None:
+    cpg = _cpg()
+    assert workflow.allowed("resolve", AnonymousUserMixin(), cpg) is False
+    assert workflow.allowed("submit_response", AnonymousUserMixin(), cpg, row(cpg, "FEMA")) is False
+
+
+def test_a_workflow_error_reads_as_its_message() -> None:
+    """The step views show str(error) next to the field."""
+    error = WorkflowError("Give a reason.", field="reason")
+    assert (str(error), error.status, error.field) == ("Give a reason.", 409, "reason")
 
 
 def test_allowed_answers_like_check() -> None:
