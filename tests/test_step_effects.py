@@ -15,6 +15,7 @@ from flask_login import AnonymousUserMixin
 from app.auth.policy import Reader
 from app.extensions import db
 from app.lifecycle import workflow
+from app.lifecycle.attachments import Storage, Upload
 from app.lifecycle.workflow import Context, ResponseData, UpdateData, WorkflowError
 from app.models import ClosureState, Concurrence, EventKind, RecStatus, ResponseState, Role
 from tests.conftest import EMAILS, rec, user_by_email
@@ -590,3 +591,24 @@ def test_notes_are_optional_where_the_form_says_so() -> None:
     row(cpg, "FEMA").closure_state = ClosureState.REQUESTED
     closed = workflow.close(db.session, _ctx("oig"), cpg, implemented=True)
     assert (cpg.decision_note, closed.note, cpg.status) == ("", "", RecStatus.CLOSED_IMPLEMENTED)
+
+
+def test_a_progress_update_keeps_its_documents_with_the_update_and_the_component(tmp_path) -> None:
+    _put(RecStatus.OPEN_RESOLVED, {})
+    cpg = _cpg()
+    fema = row(cpg, "FEMA")
+    ctx = Context(
+        user=user_by_email(EMAILS["fema"]),
+        today=DAY,
+        storage=Storage(tmp_path),
+        max_attachment_bytes=1024 * 1024,
+        uploads=[Upload("progress.txt", b"Half of the staff trained.\n")],
+    )
+    event = workflow.post_update(db.session, ctx, cpg, fema, UpdateData("Half done."))
+    [document] = event.attachments
+    assert (document.original_name, document.addressee_id, document.component_id) == (
+        "progress.txt",
+        fema.id,
+        fema.component_id,
+    )
+    assert document.event_id == event.id
