@@ -103,19 +103,33 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture(scope="session")
 def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    reset_database(database_url)
+    # `make mutation` starts the suite hundreds of times; it names a file to keep the
+    # migrated and seeded SQLite database in, built once (RECTRACK_TEST_DB_TEMPLATE).
+    template = os.environ.get("RECTRACK_TEST_DB_TEMPLATE") if database_url.startswith("sqlite") else None
+    database_file = Path(database_url.removeprefix("sqlite:///"))
+    reused = bool(template) and Path(template).is_file()
+    if reused:
+        shutil.copyfile(template, database_file)
+    else:
+        reset_database(database_url)
     config = TestingConfig(database_url)
     config.ATTACHMENT_DIR = str(tmp_path_factory.mktemp("attachments"))
     config.PDF_CACHE_DIR = str(tmp_path_factory.mktemp("pdf-cache"))
     config.IMPORT_STAGING_DIR = str(tmp_path_factory.mktemp("imports"))
     application = create_app(config)
-    with application.app_context():
-        upgrade()
-        audit.set_actor(db.session, audit.AuditActor.system("tests: fixtures"))
-        load_seed(db.session, audit.AuditActor.system("tests: fixtures"))
-        _base_fixtures(db.session)
-        db.session.commit()
-        db.session.remove()
+    if not reused:
+        with application.app_context():
+            upgrade()
+            audit.set_actor(db.session, audit.AuditActor.system("tests: fixtures"))
+            load_seed(db.session, audit.AuditActor.system("tests: fixtures"))
+            _base_fixtures(db.session)
+            db.session.commit()
+            db.session.remove()
+            db.engine.dispose()
+        if template:
+            partial = Path(f"{template}.{os.getpid()}")
+            shutil.copyfile(database_file, partial)
+            partial.replace(template)  # atomic: a parallel run never reads half a file
     yield application
     with application.app_context():
         db.engine.dispose()
