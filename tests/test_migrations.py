@@ -3,6 +3,8 @@ revision, and models that match the migrations, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import enum
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -49,6 +51,59 @@ def test_models_match_migrations(app: Flask) -> None:
         )
         diff = compare_metadata(context, db.metadata)
     assert diff == []
+
+
+def _enum_columns() -> dict[tuple[str, str], list[str]]:
+    """(table, column) -> the values of the model's enum, for every enum column."""
+    found = {}
+    for table in db.metadata.sorted_tables:
+        for column in table.columns:
+            enum_class = getattr(column.type, "enum_class", None)
+            if isinstance(column.type, sa.Enum) and enum_class is not None:
+                assert issubclass(enum_class, enum.Enum)
+                found[(table.name, column.name)] = [m.value for m in enum_class]
+    return found
+
+
+_SQLITE_IN_LIST = re.compile(r"CHECK \((\w+) IN \(([^)]*)\)\)")
+# PostgreSQL prints `col IN ('a', 'b')` on a VARCHAR as
+# CHECK (((col)::text = ANY ((ARRAY['a'::character varying, 'b'::character varying])::text[])))
+_POSTGRESQL_IN_LIST = re.compile(r"CHECK \(+\"?(\w+)\"?\)?::text = ANY \(+ARRAY\[([^\]]*)\]")
+
+
+def _check_lists(conn: sa.Connection) -> dict[tuple[str, str], list[str]]:
+    """(table, column) -> the values a CHECK constraint of the database allows there,
+    read from the database's own catalogue."""
+    if conn.dialect.name == "sqlite":
+        rows = conn.execute(sa.text("SELECT name, sql FROM sqlite_master WHERE type = 'table'")).all()
+        pattern = _SQLITE_IN_LIST
+    else:
+        rows = conn.execute(
+            sa.text(
+                "SELECT t.relname, pg_get_constraintdef(c.oid) FROM pg_constraint c "
+                "JOIN pg_class t ON t.oid = c.conrelid "
+                "WHERE c.contype = 'c' AND t.relnamespace = 'public'::regnamespace"
+            )
+        ).all()
+        pattern = _POSTGRESQL_IN_LIST
+    found: dict[tuple[str, str], list[str]] = {}
+    for table, sql in rows:
+        for column, values in pattern.findall(sql or ""):
+            assert (table, column) not in found, f"two value lists for {table}.{column}"
+            found[(table, column)] = re.findall(r"'((?:[^']|'')*)'", values)
+    return found
+
+
+def test_each_enum_check_list_matches_its_model_enum(app: Flask) -> None:
+    """Adding a member to an enum without a migration that widens its CHECK fails here
+    (compare_metadata does not look inside CHECK constraints)."""
+    with app.app_context(), db.engine.connect() as conn:
+        in_database = _check_lists(conn)
+    in_models = _enum_columns()
+    assert len(in_models) >= 10  # every enum column, not a few found by chance
+    for key, values in in_models.items():
+        assert key in in_database, f"{key[0]}.{key[1]} has no CHECK constraint listing its values"
+        assert sorted(in_database[key]) == sorted(values), f"{key[0]}.{key[1]}"
 
 
 @pytest.fixture

@@ -197,6 +197,11 @@ def replay(rec: Recommendation, as_of: date) -> RecSnapshot:
                 part.corrective_action_plan = e.details.get("corrective_action_plan", "")
                 part.responsible_official = e.details.get("responsible_official", "")
                 part.evaluation_note = ""
+                if "target_date" in e.details:
+                    # The response sets the plan's date, or none (a non-concurrence may give
+                    # none), which target_date_after cannot say.
+                    target = e.details["target_date"]
+                    part.target_date = date.fromisoformat(target) if target else None
             elif e.kind in (EventKind.RESPONSE_RETURNED, EventKind.RESPONSE_ACCEPTED):
                 part.evaluation_note = e.note
                 if e.kind == EventKind.RESPONSE_RETURNED:
