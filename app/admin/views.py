@@ -12,10 +12,10 @@ from app.admin import queries
 from app.admin.forms import NewUserForm, PasswordResetForm, UserForm
 from app.auth import policy
 from app.auth import services as accounts
-from app.components.queries import all_components
 from app.extensions import db
 from app.forms import select_choices
 from app.models import Component, Role, User
+from app.models.component import all_components
 from app.pagination import paginate
 from app.web import int_arg, save
 

@@ -32,3 +32,8 @@ class Component(Model):
 
     def __repr__(self) -> str:
         return f"<Component {self.abbreviation}>"
+
+
+def all_components() -> sa.Select[Component]:
+    """Every component by abbreviation: the choices and filter menus of the forms and lists."""
+    return sa.select(Component).order_by(Component.abbreviation)

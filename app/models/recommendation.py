@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship, selectinload
 
 from app.database import UTCDateTime, enum_type, utcnow
 from app.extensions import Model
@@ -166,3 +166,15 @@ class Addressee(Model):
 
     def __repr__(self) -> str:
         return f"<Addressee rec={self.recommendation_id} component={self.component_id}>"
+
+
+def recommendation_detail(rec_id: int) -> sa.Select[Recommendation]:
+    """One recommendation with its report and addressees."""
+    return (
+        sa.select(Recommendation)
+        .where(Recommendation.id == rec_id)
+        .options(
+            joinedload(Recommendation.report).selectinload(Report.components),
+            selectinload(Recommendation.addressees).joinedload(Addressee.component),
+        )
+    )
