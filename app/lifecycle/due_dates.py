@@ -41,10 +41,11 @@ CHUNK = 500
 
 # The state each level's due dates are computed from: a change to any of these columns
 # refreshes the recommendation's due dates and its addressees'.
-_REC_STATE = frozenset({"status", "resolved_on", "report_id"})
+_REC_STATE = frozenset({"status", "resolved_on", "report_id", "report"})
 _ADDRESSEE_STATE = frozenset(
     {
         "recommendation_id",
+        "recommendation",
         "response_state",
         "response_due_on",
         "concurrence",
