@@ -426,3 +426,56 @@ def test_every_stored_due_date_is_fresh(app) -> None:
     stored = db.session.scalar(sa.select(sa.func.count()).where(Addressee.response_due.is_not(None)))
     assert stored is not None
     assert stored > 0
+
+
+def test_the_same_function_on_a_replayed_state_gives_the_dates_as_they_stood(app) -> None:
+    """ "As of": the functions run on the state history.replay rebuilds, and on the last day
+    they give exactly what the hook stored live."""
+    rec = _make()
+    part = rec.addressees[0]
+    _respond(rec, date(2024, 4, 1))
+    workflow.return_response(db.session, _ctx("oig", date(2024, 4, 5)), rec, part, "Too vague.")
+    _respond(rec, date(2024, 4, 20))
+    workflow.resolve(db.session, _ctx("oig", date(2024, 5, 1)), rec)
+    workflow.request_closure(db.session, _ctx("fema", date(2024, 8, 1)), rec, part, "Done.")
+    workflow.return_closure(db.session, _ctx("oig", date(2024, 8, 10)), rec, part, "Show the evidence.")
+    db.session.flush()
+
+    def as_of(day: date) -> dict[str, date | None]:
+        snap = history.state_as_of(db.session, rec.id, day)
+        rd = deadlines.rec_due_dates_of(snap, ISSUED)
+        ad = deadlines.addressee_due_dates_of(snap, snap.addressees[0], ISSUED, INTERVAL)
+        return {**vars(rd), **vars(ad)}
+
+    assert as_of(date(2024, 8, 10)) == _stored(rec)
+    assert as_of(date(2024, 8, 10)) == _expect(
+        gao_ig_act_from=date(2025, 1, 15), update_due=date(2024, 11, 8), target_due=date(2024, 12, 31)
+    )
+    assert as_of(date(2024, 3, 1)) == _expect(  # before any response
+        response_due=date(2024, 4, 14), resolution_due=date(2024, 7, 15), gao_ig_act_from=date(2025, 1, 15)
+    )
+    assert as_of(date(2024, 4, 10))["response_due"] == date(2024, 5, 5)  # returned April 5
+    assert as_of(date(2024, 8, 5))["update_due"] is None  # closure requested August 1: paused
+    assert as_of(date(2024, 6, 1))["update_due"] == date(2024, 7, 30)  # resolved May 1
+
+
+def test_the_function_takes_values_read_with_sql() -> None:
+    """The enums as the values a row read with SQL holds."""
+    due = deadlines.addressee_due_dates(
+        status="open_unresolved",
+        issued=ISSUED,
+        resolved_on=None,
+        response_state="returned",
+        response_due_on=date(2024, 5, 5),
+        concurrence="concur",
+        has_plan=True,
+        last_update_on=None,
+        closure_state="none",
+        closure_state_on=None,
+        target_date=None,
+        interval_days=INTERVAL,
+    )
+    assert due == deadlines.AddresseeDueDates(response_due=date(2024, 5, 5), update_due=None, target_due=None)
+    assert deadlines.rec_due_dates("open_unresolved", ISSUED) == deadlines.RecDueDates(
+        resolution_due=date(2024, 7, 15), gao_ig_act_from=date(2025, 1, 15)
+    )
