@@ -170,8 +170,6 @@ class RecommendationClocks:
     gao_ig_act: bool  # open one year or more after issuance
     open_over_6_months: bool  # open, more than six months after issuance (semiannual tables)
     age: AgeBucket
-    response_due: date
-    resolution_due: date
     due: RecDueDates
 
 
@@ -201,15 +199,8 @@ def recommendation_clocks(rec: Recommendation, issued: date, today: date) -> Rec
         gao_ig_act=CLOCK_FILTERS_BY_NAME["gao_ig_act"].matches(due.gao_ig_act_from, today),
         open_over_6_months=open_ and clocks.more_than_6_months(issued, today),
         age=clocks.age_bucket(issued, today if open_ or rec.closed_on is None else rec.closed_on),
-        response_due=clocks.response_due(issued),
-        resolution_due=clocks.resolution_due(issued),
         due=due,
     )
-
-
-def owes_updates(addressee: Addressee) -> bool:
-    """owes_updates_values of an addressee."""
-    return owes_updates_values(addressee.concurrence, bool(addressee.corrective_action_plan))
 
 
 def _response_clock(rec: Any, addressee: Any, due: date | None, today: date) -> Clock | None:
