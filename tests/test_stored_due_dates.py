@@ -479,3 +479,68 @@ def test_the_function_takes_values_read_with_sql() -> None:
     assert deadlines.rec_due_dates("open_unresolved", ISSUED) == deadlines.RecDueDates(
         resolution_due=date(2024, 7, 15), gao_ig_act_from=date(2025, 1, 15)
     )
+
+
+# --- an import writes through the same session: the hook covers it ------------------------
+
+
+def _import_rows(issued: str) -> bytes:
+    from tests.test_imports_exports import NEW_REPORT, _csv, _new_rows
+
+    assert NEW_REPORT["report_number"] == "OIG-99-01"
+    return _csv([{**row, "report_issued_on": issued} for row in _new_rows()])
+
+
+def _run_import(data: bytes) -> None:
+    from app.imports.reader import read_sheet
+    from app.imports.services import run_import
+
+    result = run_import(
+        db.session,
+        audit.AuditActor.system("tests: imports"),
+        read_sheet(data),
+        filename="due.csv",
+        data=data,
+        commit=True,
+        today=clock.today(),
+    )
+    assert result.problems == []
+
+
+def _imported() -> list[tuple[int, date | None, date | None, date | None]]:
+    rows = db.session.execute(
+        sa.select(Recommendation.number, Recommendation.resolution_due, Recommendation.gao_ig_act_from)
+        .join(Report)
+        .where(Report.number == "OIG-99-01")
+        .order_by(Recommendation.number)
+    ).all()
+    return [tuple(r) for r in rows]
+
+
+def _imported_responses() -> list[date | None]:
+    return list(
+        db.session.scalars(
+            sa.select(Addressee.response_due)
+            .join(Recommendation)
+            .join(Report)
+            .where(Report.number == "OIG-99-01")
+            .order_by(Addressee.id)
+        )
+    )
+
+
+def test_imported_records_get_their_due_dates_and_a_new_issue_date_moves_them(app) -> None:
+    _run_import(_import_rows("2024-05-01"))
+    # May 1, 2024: response due July 30; six months on November 1; one year on May 1, 2025
+    assert _imported() == [
+        (1, date(2024, 11, 1), date(2025, 5, 1)),
+        (2, date(2024, 11, 1), date(2025, 5, 1)),
+    ]
+    assert _imported_responses() == [date(2024, 7, 30)] * 3
+    _run_import(_import_rows("2024-06-01"))
+    # June 1, 2024: response due August 30; six months on December 1; one year on June 1, 2025
+    assert _imported() == [
+        (1, date(2024, 12, 1), date(2025, 6, 1)),
+        (2, date(2024, 12, 1), date(2025, 6, 1)),
+    ]
+    assert _imported_responses() == [date(2024, 8, 30)] * 3
