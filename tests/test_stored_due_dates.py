@@ -443,9 +443,8 @@ def test_the_same_function_on_a_replayed_state_gives_the_dates_as_they_stood(app
 
     def as_of(day: date) -> dict[str, date | None]:
         snap = history.state_as_of(db.session, rec.id, day)
-        rd = deadlines.rec_due_dates_of(snap, ISSUED)
-        ad = deadlines.addressee_due_dates_of(snap, snap.addressees[0], ISSUED, INTERVAL)
-        return {**vars(rd), **vars(ad)}
+        rd, parts = deadlines.due_dates_of(snap, ISSUED, INTERVAL)
+        return {**vars(rd), **vars(parts[part.id])}
 
     assert as_of(date(2024, 8, 10)) == _stored(rec)
     assert as_of(date(2024, 8, 10)) == _expect(

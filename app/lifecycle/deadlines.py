@@ -161,6 +161,16 @@ def addressee_due_dates_of(rec: Any, addressee: Any, issued: date, interval_days
     )
 
 
+def due_dates_of(
+    rec: Any, issued: date, interval_days: int
+) -> tuple[RecDueDates, dict[int, AddresseeDueDates]]:
+    """A recommendation's due dates and each addressee's (by id): of a Recommendation with
+    its addressees loaded, or of a RecSnapshot (a state as of a past date)."""
+    return rec_due_dates_of(rec, issued), {
+        a.id: addressee_due_dates_of(rec, a, issued, interval_days) for a in rec.addressees
+    }
+
+
 # --- the clocks in words, on pages and in PDFs -------------------------------------------
 
 
