@@ -21,6 +21,8 @@ import sqlalchemy as sa
 from app import clock
 from app.cache import bump_version
 from app.lifecycle.clocks import add_months
+from app.lifecycle.deadlines import DeadlinePolicy
+from app.lifecycle.due_dates import stamp_rows
 from app.models import (
     Addressee,
     ClosureState,
@@ -100,8 +102,11 @@ def generate(
     today: date,
     allow_mixed: bool = False,
     progress: Callable[[int], None] | None = None,
+    policy: DeadlinePolicy | None = None,
 ) -> Counts:
-    """Write the synthetic data through `conn` (the caller commits)."""
+    """Write the synthetic data through `conn` (the caller commits), with the due dates
+    of `policy`'s settings (the defaults when None)."""
+    policy = policy or DeadlinePolicy()
     if reports < 1 or recommendations < 0:
         raise DemoDataError("Give at least one report and no negative number of recommendations.")
     real = conn.scalar(
@@ -214,6 +219,7 @@ def generate(
                     "updated_at": now,
                 }
             )
+            stamp_rows(rec_rows[-1], addressees, issued, policy)
             addressee_rows += addressees
             event_rows += events
             counts["addressees"] += len(addressees)
