@@ -151,8 +151,9 @@ def make_recommendation(
     the report is, unless `restricted` says. `with_history`: record the issuance events, as entering a
     recommendation does (the "as of" views rebuild state from them)."""
     report = report or make_report()
-    if number is None:
-        number = max((r.number for r in report.recommendations), default=0) + 1
+    if number is None:  # the next free number (read in SQL: a loaded report raises on lazy loads)
+        taken = sa.select(sa.func.max(Recommendation.number)).where(Recommendation.report_id == report.id)
+        number = (db.session.scalar(taken) or 0) + 1
     if restricted is None:
         restricted = report.sensitivity == Sensitivity.RESTRICTED
     parts = []
@@ -172,9 +173,10 @@ def make_recommendation(
         sensitivity=Sensitivity.RESTRICTED if restricted else Sensitivity.PUBLIC,
         status=status,
         addressees=parts,
+        report=report,
         **fields,
     )
-    report.recommendations.append(recommendation)
+    db.session.add(recommendation)
     db.session.flush()
     if with_history:
         history.record_issuance(db.session, recommendation, FACTORY_ACTOR)
