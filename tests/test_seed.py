@@ -95,6 +95,12 @@ def test_seeding_twice_changes_nothing():
     ] == counts
 
 
+def test_seed_command_twice(app):
+    """`flask seed` on a seeded database (moved here from test_config_cli.py)."""
+    runner = app.test_cli_runner()
+    assert "nothing to change" in runner.invoke(args=["seed"]).output
+
+
 def test_an_existing_component_gets_a_parent_created_in_the_same_load():
     from app.seed.services import SeedResult, _load_components
 
