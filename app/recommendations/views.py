@@ -46,6 +46,7 @@ def _data_from_form(form: RecommendationForm) -> services.RecommendationData:
         number=form.number.data,
         text=form.text.data or "",
         text_source=TextSource(form.text_source.data),
+        source_url=form.source_url.data,
         significant=form.significant.data,
         questioned_costs=form.questioned_costs.data,
         funds_put_to_better_use=form.funds_put_to_better_use.data,

@@ -15,6 +15,7 @@ from wtforms import (
 from wtforms.validators import (
     URL,
     DataRequired,
+    InputRequired,
     Length,
     NumberRange,
     Optional,
@@ -23,8 +24,7 @@ from wtforms.validators import (
 )
 
 from app.forms import (
-    DATE_MESSAGE,
-    FriendlyDateField,
+    IssueDateField,
     StrictMultiCheckboxField,
     StrictSelectField,
     VersionField,
@@ -33,6 +33,7 @@ from app.forms import (
     select_choices,
     strip,
 )
+from app.issue_dates import FORMS_HINT
 from app.models import ReportType, Sensitivity
 from app.reports.services import ReportError, check_issue_date
 from app.web import today
@@ -81,10 +82,11 @@ class ReportForm(FlaskForm):
     title = TextAreaField(
         "Title", filters=[strip], validators=[DataRequired("Enter the report's title."), Length(max=500)]
     )
-    issued_on = FriendlyDateField(
+    issued_on = IssueDateField(
         "Issue date",
-        description="As printed on the report.",
-        validators=[DataRequired(DATE_MESSAGE)],
+        description="As printed on the report, such as 2024-09-27. If the source gives only the month, "
+        "write 2024-09; if only the federal fiscal year, FY2024 (October 1, 2023 to September 30, 2024).",
+        validators=[InputRequired(f"Enter the issue date: {FORMS_HINT}.")],
     )
     issued_on_approximate = BooleanField("The issue date is approximate (inferred, not read)")
     report_type = StrictSelectField(
@@ -120,7 +122,7 @@ class ReportForm(FlaskForm):
     )
     notes = TextAreaField("Notes", filters=[strip], validators=[Length(max=5000)])
 
-    def validate_issued_on(self, field: FriendlyDateField) -> None:
+    def validate_issued_on(self, field: IssueDateField) -> None:
         # here too, not only in the service, so it is listed with the form's other problems
         if field.data is not None:
             try:
