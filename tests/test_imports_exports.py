@@ -639,9 +639,13 @@ def test_unreadable_files_show_their_problem_on_the_upload_page(
     assert _counts() == before
 
 
-ISSUE_DATE_FORMS = "Write the issue date as 2024-09-27 (a day), 2024-09 (a month) or FY2024 (a federal fiscal year)."
+ISSUE_DATE_FORMS = (
+    "Write the issue date as 2024-09-27 (a day), 2024-09 (a month) or FY2024 (a federal fiscal year)."
+)
 # the components of the suite's base data (tests/data/seed-reports.yaml), in order
-KNOWN_COMPONENTS = "Use an abbreviation from the Components page: CBP, DHS, FEMA, I&A, ICE, OCIO, OIA, OSA, USCG."
+KNOWN_COMPONENTS = (
+    "Use an abbreviation from the Components page: CBP, DHS, FEMA, I&A, ICE, OCIO, OIA, OSA, USCG."
+)
 
 ROW_PROBLEMS = [
     pytest.param(

@@ -103,7 +103,7 @@ def _listed_in(rec_source: str | None, report_url: str | None) -> str:
     if not host or host.endswith("oversight.gov"):
         return "oversight.gov"
     if "ai-analytics" in host:
-        return f"{host} (a copy of oversight.gov data)"
+        return f"{host}, a copy of oversight.gov data"
     return host
 
 
