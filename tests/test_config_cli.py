@@ -158,5 +158,12 @@ def test_demo_accounts_print_passwords_once(app: Flask) -> None:
 
 
 def test_seed_command_twice(app: Flask) -> None:
+    """The suite's base data holds 4 of the real file's reports; the first run adds the
+    rest (and says what it cannot load), the second changes nothing."""
     runner = app.test_cli_runner()
-    assert "nothing to change" in runner.invoke(args=["seed"]).output
+    first = runner.invoke(args=["seed"]).output
+    assert "63 reports created" in first
+    assert "RecTrack now holds 68 reports" in first  # 67 real and the suite's restricted one
+    assert first.count("Not loaded: ") == 3
+    second = runner.invoke(args=["seed"]).output
+    assert "Seed data: nothing to change." in second

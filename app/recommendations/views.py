@@ -71,6 +71,7 @@ def _form_data(rec: Recommendation) -> dict[str, Any]:
         "number": rec.number,
         "text": rec.text,
         "text_source": rec.text_source.value,
+        "source_url": rec.source_url,
         "significant": rec.significant,
         "questioned_costs": rec.questioned_costs,
         "funds_put_to_better_use": rec.funds_put_to_better_use,
