@@ -13,6 +13,10 @@ recommendations.tracked_since: the day RecTrack began tracking it (existing rows
 they were created in RecTrack).
 recommendations.source_url, listed_status, listed_in, listed_read_on: where the text was
 read, and what status an outside source listed and when that page was read.
+
+Downgrading drops these facts: a month or fiscal-year date stays as its last day (then
+read as a day), the four newer report types become "other". Running `flask --app app
+seed` after upgrading again restores what the seed file says.
 """
 
 from datetime import date
