@@ -32,7 +32,7 @@ from app.exports.columns import KEYS
 from app.extensions import db
 from app.imports.reader import read_sheet
 from app.imports.services import ImportResult, Problem, run_import
-from app.models import Concurrence, IssuePrecision, Recommendation, Report, TextSource
+from app.models import Component, Concurrence, IssuePrecision, Recommendation, Report, TextSource
 from app.seed.services import load_seed
 from tests.conftest import rec, report_by_number, visible_text
 
@@ -224,3 +224,32 @@ def test_bad_issue_dates_get_a_row_and_column_message_and_nothing_is_saved() -> 
         assert result.problems == [Problem(6, "report_issued_on", message)], value
         assert not result.committed
         assert _counts() == before
+
+
+def test_an_admin_adds_a_component_under_dhs_and_import_accepts_it(as_role) -> None:
+    _components()
+    dhs = db.session.scalar(sa.select(Component).where(Component.abbreviation == "DHS"))
+    assert dhs is not None
+    form = {
+        "abbreviation": "CWMD",
+        "name": "Countering Weapons of Mass Destruction Office",
+        "parent_id": str(dhs.id),
+        "active": "y",
+    }
+    assert as_role("admin").post("/components/new", data=form).status_code == 302
+    added = db.session.scalar(sa.select(Component).where(Component.abbreviation == "CWMD"))
+    assert added is not None
+    assert added.parent_id == dhs.id
+    synthetic = {
+        "report_number": "OIG-99-77",
+        "report_title": "A synthetic report (test fixture) addressed to a component added by an admin",
+        "report_issued_on": "2024-09",
+        "rec_number": "1",
+        "rec_text": "Synthetic recommendation text (test fixture).",
+        "component": "CWMD",
+    }
+    result = _import(_csv([synthetic]))
+    assert result.problems == []
+    report = report_by_number("OIG-99-77")
+    assert (report.issued_on, report.issued_precision) == (date(2024, 9, 30), IssuePrecision.MONTH)
+    assert [a.component.abbreviation for r in report.recommendations for a in r.addressees] == ["CWMD"]
