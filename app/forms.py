@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -14,6 +15,7 @@ from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  #
 from wtforms.validators import DataRequired, Length, StopValidation
 from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
+from app import issue_dates
 from app.locking import MISSING_VERSION_MESSAGE
 
 
@@ -85,6 +87,32 @@ class FriendlyDateField(DateField):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("invalid_value_message", DATE_MESSAGE)
         super().__init__(*args, **kwargs)
+
+
+class IssueDateField(StringField):
+    """An issue date as precise as the source: 2024-09-27, 2024-09 or FY2024 (a text
+    input: a date picker cannot take a month or a fiscal year). Its data is an IssueDate;
+    text in none of the three forms gets a message saying which forms to use. Pair it
+    with InputRequired, not DataRequired (which would replace that message)."""
+
+    data: issue_dates.IssueDate | None  # type: ignore[assignment]
+
+    def process_data(self, value: Any) -> None:
+        self.data = issue_dates.IssueDate(value) if isinstance(value, date) else value
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        self.data = None
+        text = str(valuelist[0]).strip() if valuelist else ""
+        if text:
+            try:
+                self.data = issue_dates.parse(text)
+            except issue_dates.IssueDateError as exc:
+                raise ValueError(str(exc)) from None
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return str(self.raw_data[0])
+        return self.data.text if self.data is not None else ""
 
 
 class WholeNumberField(IntegerField):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from app import create_app
 from app.database import AppSession, include_in_migrations
 from app.extensions import db
 from config import TestingConfig
+from tests.conftest import FIXTURE_SEED
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
 
@@ -242,7 +244,7 @@ def test_audit_label_migration_names_older_events_as_the_app_does(scratch_url: s
         actor = audit.AuditActor.system("tests: migration")
         # db.session is the suite's own (conftest); this database gets a session of its own.
         with AppSession(db.engine, info={"audit_actor": actor}) as session:
-            load_seed(session, actor)
+            load_seed(session, actor, FIXTURE_SEED, today=date(2026, 11, 16))
             create_user(
                 session,
                 email="named@test.example",

@@ -10,12 +10,14 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, MappedColumn, joinedload, mapped_column, relationship, selectinload
 
+from app import clock
 from app.database import UTCDateTime, enum_type, utcnow
 from app.extensions import Model
 from app.models.component import Component
 from app.models.enums import (
     ClosureState,
     Concurrence,
+    ListedStatus,
     RecStatus,
     ResponseState,
     Sensitivity,
@@ -33,6 +35,10 @@ def _state_column(start: enum.Enum, name: str) -> MappedColumn[Any]:
     """An indexed state column of `start`'s enum, at `start` until a step moves it (in the
     database's default too)."""
     return mapped_column(enum_type(type(start), name), default=start, server_default=start.value, index=True)
+
+
+def _today() -> date:
+    return clock.today()
 
 
 class Recommendation(Model):
@@ -63,6 +69,16 @@ class Recommendation(Model):
     # fresh by app.lifecycle.due_dates; NULL while the clock does not run.
     resolution_due: Mapped[date | None] = mapped_column(index=True, info={"audit": False})
     gao_ig_act_from: Mapped[date | None] = mapped_column(index=True, info={"audit": False})
+    # The day RecTrack began tracking it: the day it was entered or imported (the seed:
+    # the day the seed was loaded). The services set it; the default is app.clock's today.
+    tracked_since: Mapped[date] = mapped_column(default=_today)
+    # Where the text was read, when not on the report's own page (a recommendation page).
+    source_url: Mapped[str | None] = mapped_column(sa.String(500))
+    # What an outside source (oversight.gov) listed as its status, and when that page was
+    # read (NULL: not recorded). A fact about that page, never a RecTrack status or decision.
+    listed_status: Mapped[ListedStatus | None] = mapped_column(enum_type(ListedStatus, "listed_status"))
+    listed_in: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
+    listed_read_on: Mapped[date | None] = mapped_column()
     version: Mapped[int] = mapped_column(default=1, server_default="1", info={"audit": False})
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, info={"audit": False})
     updated_at: Mapped[datetime] = mapped_column(

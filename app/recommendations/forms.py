@@ -12,8 +12,9 @@ from wtforms import (
     FormField,
     SubmitField,
     TextAreaField,
+    URLField,
 )
-from wtforms.validators import InputRequired, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from app.forms import (
     FriendlyDateField,
@@ -26,6 +27,7 @@ from app.forms import (
     text_field,
 )
 from app.models import Concurrence, Sensitivity, TextSource
+from app.reports.forms import WebAddress
 
 MAX_ADDRESSEES = 20
 
@@ -66,6 +68,12 @@ class RecommendationForm(FlaskForm):
     )
     text_source = StrictSelectField(
         "Where the text came from", choices=select_choices(TextSource.choices()), default="verbatim"
+    )
+    source_url = URLField(
+        "Where the text was read (web address)",
+        description="Only when not on the report's own page, such as an oversight.gov recommendation page.",
+        filters=[blank_to_none],
+        validators=[Optional(), WebAddress(), Length(max=500)],
     )
     significant = BooleanField("Significant recommendation")
     questioned_costs = MoneyField(

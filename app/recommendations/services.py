@@ -68,6 +68,7 @@ class RecommendationData:
     number: int
     text: str
     text_source: TextSource = TextSource.VERBATIM
+    source_url: str | None = None  # where the text was read, when not the report's page
     significant: bool = False
     questioned_costs: Decimal | None = None
     funds_put_to_better_use: Decimal | None = None
@@ -150,7 +151,7 @@ def _check(
             raise RecommendationError(
                 "The response date cannot be in the future.", field=f"addressees.{i}.response_date"
             )
-        if row.response_date is not None and row.response_date < report.issued_on:
+        if row.response_date is not None and row.response_date < report.issued_first_day:
             raise RecommendationError(
                 "The response date cannot be before the report was issued.",
                 field=f"addressees.{i}.response_date",
@@ -198,7 +199,7 @@ def create_recommendation(
     """Enter a recommendation of a report, with its addressees. It was issued
     Open–Unresolved on the report's date; the history says so from the start."""
     rows = _check(session, report, data, None, today)
-    rec = Recommendation(report=report, status=RecStatus.OPEN_UNRESOLVED)
+    rec = Recommendation(report=report, status=RecStatus.OPEN_UNRESOLVED, tracked_since=today)
     _apply(rec, data, rows)
     session.add(rec)
     session.flush()

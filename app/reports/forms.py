@@ -14,7 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import (
     URL,
-    DataRequired,
+    InputRequired,
     Length,
     NumberRange,
     Optional,
@@ -23,8 +23,7 @@ from wtforms.validators import (
 )
 
 from app.forms import (
-    DATE_MESSAGE,
-    FriendlyDateField,
+    IssueDateField,
     StrictMultiCheckboxField,
     StrictSelectField,
     VersionField,
@@ -33,6 +32,7 @@ from app.forms import (
     select_choices,
     text_field,
 )
+from app.issue_dates import FORMS_HINT
 from app.models import ReportType, Sensitivity
 from app.reports.services import ReportError, check_issue_date
 from app.web import today
@@ -76,10 +76,11 @@ class ReportForm(FlaskForm):
         StringField, "Issuing office", 120, required="Enter the issuing office.", default="DHS OIG"
     )
     title = text_field(TextAreaField, "Title", 500, required="Enter the report's title.")
-    issued_on = FriendlyDateField(
+    issued_on = IssueDateField(
         "Issue date",
-        description="As printed on the report.",
-        validators=[DataRequired(DATE_MESSAGE)],
+        description="As printed on the report, such as 2024-09-27. If the source gives only the month, "
+        "write 2024-09; if only the federal fiscal year, FY2024 (October 1, 2023 to September 30, 2024).",
+        validators=[InputRequired(f"Enter the issue date: {FORMS_HINT}.")],
     )
     issued_on_approximate = BooleanField("The issue date is approximate (inferred, not read)")
     report_type = StrictSelectField(
@@ -113,7 +114,7 @@ class ReportForm(FlaskForm):
     sources = text_field(TextAreaField, "Sources", 5000, description="Where these facts were read.")
     notes = text_field(TextAreaField, "Notes", 5000)
 
-    def validate_issued_on(self, field: FriendlyDateField) -> None:
+    def validate_issued_on(self, field: IssueDateField) -> None:
         # here too, not only in the service, so it is listed with the form's other problems
         if field.data is not None:
             try:
