@@ -178,6 +178,7 @@ def _base_fixtures(session: Any) -> None:
                 text=text,
                 text_source=TextSource.VERBATIM,
                 sensitivity=Sensitivity.RESTRICTED,
+                tracked_since=date(2023, 1, 10),  # synthetic: tracked from issuance
                 addressees=[
                     Addressee(component=comps[component], is_lead=True, concurrence=Concurrence.CONCUR)
                 ],

@@ -1,0 +1,38 @@
+"""Deadlines that fell before RecTrack began tracking a recommendation do not run.
+
+Revision ID: 0014_tracked_clocks
+Revises: 0013_real_record
+Create Date: 2026-12-01
+
+No schema change: the stored due dates (recommendations.resolution_due, addressees.
+response_due, update_due, target_due) are recomputed by the registry's rule on
+recommendations.tracked_since (app.lifecycle.deadlines: a response, resolution or target
+date before tracked_since is NULL; an update due before it is due one update interval
+after it), with the same code that keeps them fresh afterwards
+(app.lifecycle.due_dates.refresh). Downgrading recomputes them as before (from issuance).
+"""
+
+from alembic import op
+
+revision = "0014_tracked_clocks"
+down_revision = "0013_real_record"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    _recompute(with_tracked_since=True)
+
+
+def downgrade() -> None:
+    _recompute(with_tracked_since=False)
+
+
+def _recompute(*, with_tracked_since: bool) -> None:
+    from flask import current_app, has_app_context
+
+    from app.lifecycle.deadlines import DeadlinePolicy
+    from app.lifecycle.due_dates import refresh
+
+    policy = DeadlinePolicy.from_config(current_app.config) if has_app_context() else DeadlinePolicy()
+    refresh(op.get_bind(), policy, with_tracked_since=with_tracked_since)
