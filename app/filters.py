@@ -30,6 +30,8 @@ class RecFilters:
     closed_from: date | None = None
     closed_to: date | None = None
     money: bool = False  # only those with questioned costs or funds put to better use
+    # only those with history from before RecTrack (deadlines.has_history_before_tracking)
+    before_tracking: bool = False
 
     @property
     def active(self) -> bool:
@@ -51,6 +53,7 @@ class RecFilters:
             or self.closed_from
             or self.closed_to
             or self.money
+            or self.before_tracking
         )
 
     def reads_hidden_content(self) -> bool:
@@ -94,6 +97,7 @@ def filters_from_args() -> RecFilters:
         closed_from=_date_arg("closed_from"),
         closed_to=_date_arg("closed_to"),
         money=args.get("money") == "yes",
+        before_tracking=args.get("history") == "before_tracking",
     )
 
 

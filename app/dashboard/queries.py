@@ -29,6 +29,8 @@ class Dashboard:
     period: clocks.Period
     questioned_open: Decimal
     funds_open: Decimal
+    # open recommendations with history from before RecTrack (issued before tracking began)
+    before_tracking: int = 0
     mine: list[dict[str, Any]] = field(default_factory=list)  # a liaison's components
     # A liaison's late clocks on their own components' parts (`overdue` counts every
     # recommendation they may see, any component's part).
@@ -87,6 +89,7 @@ def build(session: Session, user: Any, today: date, interval_days: int) -> Dashb
         if after is not None:
             criteria.append(Report.issued_on < after)
         columns.append(sa.func.count().filter(sa.and_(*criteria)))
+    columns.append(sa.func.count().filter(deadlines.history_before_tracking_criterion()))
     columns.append(sa.func.coalesce(sa.func.sum(Recommendation.questioned_costs).filter(visible), 0))
     columns.append(sa.func.coalesce(sa.func.sum(Recommendation.funds_put_to_better_use).filter(visible), 0))
     row = session.execute(_base(user, with_report=True).where(is_open).add_columns(*columns)).one()
@@ -148,6 +151,7 @@ def build(session: Session, user: Any, today: date, interval_days: int) -> Dashb
         period=period,
         questioned_open=Decimal(str(row[-2] or 0)),
         funds_open=Decimal(str(row[-1] or 0)),
+        before_tracking=row[n_ages],
     )
     if liaison:
         dashboard.mine = component_summaries(session, user, user.component_ids, today, interval_days)
