@@ -9,6 +9,7 @@ worked out by hand from a calendar.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -350,3 +351,64 @@ def test_month_and_fiscal_year_issue_dates_give_approximate_clocks(precision, wo
     clocks = deadlines.addressee_clocks(rec, rec.addressees[0], report.issued_on, TODAY, INTERVAL)
     assert clocks.response is not None
     assert clocks.response.text == words
+
+
+# --- significant: "Not listed" where the source does not say ------------------------------
+
+
+def test_a_real_recommendation_whose_source_lists_no_significance_shows_not_listed(as_role) -> None:
+    from app.audit import AuditActor
+    from app.seed.services import load_seed
+    from tests.conftest import rec
+
+    load_seed(db.session, AuditActor.system("tests"), today=date(2026, 11, 2))
+    db.session.commit()
+    # the file gives no `significant` for OIG-12-15's recommendations; OIG-24-56 #1 says false
+    unlisted, listed = rec("OIG-12-15", 1), rec("OIG-24-56", 1)
+    assert (unlisted.significant, listed.significant) == (None, False)
+    client = as_role("viewer")
+    assert "Significant Not listed" in visible_text(client.get(f"/recommendations/{unlisted.id}"))
+    assert "Significant No" in visible_text(client.get(f"/recommendations/{listed.id}"))
+    # "Not significant" is a listed "no", not a missing value
+    shown = visible_text(client.get(f"/recommendations?significant=no&report={unlisted.report_id}"))
+    assert "No recommendations match" in shown
+
+
+def test_significant_not_listed_is_shown_in_the_edit_form_and_on_the_page(as_role) -> None:
+    fema = _fema()
+    rec_id = make_recommendation(make_report(components=[fema]), [fema], significant=None).id
+    db.session.commit()
+    client = as_role("oig")
+    form = client.get(f"/recommendations/{rec_id}/edit").get_data(as_text=True)
+    assert re.search(r'<option (selected value=""|value="" selected)>Not listed', form)
+    assert "Significant Not listed" in visible_text(client.get(f"/recommendations/{rec_id}"))
+
+
+def test_import_keeps_a_blank_significant_as_not_listed() -> None:
+    from app import clock
+    from app.audit import AuditActor
+    from app.imports.reader import read_sheet
+    from app.imports.services import run_import
+    from tests.test_imports_exports import _csv, _new_rows
+
+    rows = _new_rows()
+    rows[0]["rec_significant"] = ""
+    rows[-1]["rec_significant"] = "yes"
+    data = _csv([{**row, "rec_significant": row.get("rec_significant", "")} for row in rows])
+    result = run_import(
+        db.session,
+        AuditActor.system("tests: imports"),
+        read_sheet(data),
+        filename="sig.csv",
+        data=data,
+        commit=True,
+        today=clock.today(),
+    )
+    assert result.problems == []
+    found = db.session.execute(
+        sa.select(Recommendation.number, Recommendation.significant)
+        .join(Report)
+        .where(Report.number == "OIG-99-01")
+        .order_by(Recommendation.number)
+    ).all()
+    assert [tuple(r) for r in found] == [(1, None), (2, True)]

@@ -10,8 +10,14 @@ recommendations.tracked_since (app.lifecycle.deadlines: a response, resolution o
 date before tracked_since is NULL; an update due before it is due one update interval
 after it), with the same code that keeps them fresh afterwards
 (app.lifecycle.due_dates.refresh). Downgrading recomputes them as before (from issuance).
+
+recommendations.significant becomes nullable: NULL is "not listed" (a source that does not
+say), never an invented "no". Existing rows keep their value (`flask --app app seed`
+afterwards sets the real record's unlisted ones to NULL); downgrading turns NULL into
+false.
 """
 
+import sqlalchemy as sa
 from alembic import op
 
 revision = "0014_tracked_clocks"
@@ -21,11 +27,27 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("recommendations", schema=None) as batch_op:
+        batch_op.alter_column(
+            "significant",
+            existing_type=sa.Boolean(),
+            existing_server_default=sa.false(),
+            server_default=None,
+            nullable=True,
+        )
     _recompute(with_tracked_since=True)
 
 
 def downgrade() -> None:
     _recompute(with_tracked_since=False)
+    recommendations = sa.table("recommendations", sa.column("significant", sa.Boolean))
+    op.get_bind().execute(
+        sa.update(recommendations).where(recommendations.c.significant.is_(None)).values(significant=False)
+    )
+    with op.batch_alter_table("recommendations", schema=None) as batch_op:
+        batch_op.alter_column(
+            "significant", existing_type=sa.Boolean(), server_default=sa.false(), nullable=False
+        )
 
 
 def _recompute(*, with_tracked_since: bool) -> None:
