@@ -42,8 +42,8 @@ class RepeatData:
     version: Expected = UNCHECKED
 
 
-def _name(rec: Recommendation) -> str:
-    return f"{rec.report.display_number} #{rec.number}"
+def _name(report: Report, number: int) -> str:
+    return f"{report.display_number} #{number}"
 
 
 def _find_report(session: Session, text: str) -> Report | None:
@@ -105,7 +105,10 @@ def _ancestors(session: Session, start: int | None) -> list[int]:
 
 
 def check_link(session: Session, rec: Recommendation, target: Recommendation) -> None:
-    """Refuse a link to itself, a cycle, or a recommendation of a report not issued earlier."""
+    """Refuse a link to itself, a cycle, or a recommendation of a report not issued earlier.
+    `target` has its report loaded."""
+    report = session.get(Report, rec.report_id)
+    assert report is not None
     if target.id == rec.id:
         raise RecommendationError("A recommendation cannot repeat itself.", field="repeats_number")
     up = _ancestors(session, target.id)
@@ -120,7 +123,7 @@ def check_link(session: Session, rec: Recommendation, target: Recommendation) ->
         }
         path = " → ".join(names[i] for i in up[: up.index(rec.id) + 1])
         raise RecommendationError(
-            f"That would make a circle of repeats: {_name(rec)} → {path}. "
+            f"That would make a circle of repeats: {_name(report, rec.number)} → {path}. "
             "A recommendation cannot repeat one that already repeats it, directly or through others.",
             field="repeats_number",
         )
@@ -129,18 +132,18 @@ def check_link(session: Session, rec: Recommendation, target: Recommendation) ->
             "A recommendation can only repeat one from an earlier report, not one of the same report.",
             field="repeats_report",
         )
-    if target.report.issued_on >= rec.report.issued_on:
+    if target.report.issued_on >= report.issued_on:
         raise RecommendationError(
             f"A recommendation can only repeat one from an earlier report: {target.report.display_number} "
             f"was issued {target.report.issued_on.isoformat()}, not before "
-            f"{rec.report.display_number} ({rec.report.issued_on.isoformat()}).",
+            f"{report.display_number} ({report.issued_on.isoformat()}).",
             field="repeats_report",
         )
 
 
 def set_repeat(session: Session, rec: Recommendation, data: RepeatData) -> bool:
     """Link the recommendation to the earlier one it repeats, change the link, or remove
-    it (both blank). Needs rec.report loaded. Returns whether anything changed; flushes."""
+    it (both blank). Returns whether anything changed; flushes."""
     check_version(rec, data.version)
     note = data.note.strip()
     if len(note) > NOTE_MAX:
