@@ -278,6 +278,10 @@ def test_portfolio_pdf_has_the_priority_section_and_the_unique_count(app, report
     text = _pdf_text(response.get_data())
     # The five TEST-PR recommendations are open; PR-2 #1 repeats PR-1 #1: four unique.
     assert "5 open recommendations (4 unique: a repeated recommendation counts once)" in text
+    # Its entry in detail says so (only its own: one flagged recommendation).
+    entry = text.split("TEST-PR-2 · Recommendation 1 ·")[-1].split("TEST-PR-2 · Recommendation 2 ·")[0]
+    assert "; priority recommendation. FEMA (lead)" in entry
+    assert text.count("priority recommendation.") == 1
     section = text.split("Priority open recommendations", 2)[-1].split("Recommendations in detail")[0]
     assert "TEST-PR-2" in section
     assert "TEST-PR-1" not in section
@@ -760,3 +764,17 @@ def test_import_clearing_a_priority_without_a_reason_is_refused(app, reports) ->
         )
     ]
     assert _fresh("TEST-PR-1", 1).priority is True
+
+
+def test_import_keeps_the_note_of_an_unchanged_link_and_drops_it_with_a_new_one(app, reports) -> None:
+    _link(("TEST-PR-3", 1), ("TEST-PR-2", 1), note="Rolled forward.")
+    data = _client(app, "oig").get("/recommendations/export.csv?q=TEST-PR-3").get_data()
+    rows = [r for r in _rows(data) if r["report_number"] == "TEST-PR-3"]
+    assert _import(_csv(rows)).problems == []
+    assert _fresh("TEST-PR-3", 1).repeat_note == "Rolled forward."
+    rows[0].update({"repeats_report": "TEST-PR-1", "repeats_number": "2"})
+    result = _import(_csv(rows))
+    assert result.problems == []
+    assert result.updated["recommendations"] == 1
+    saved = _fresh("TEST-PR-3", 1)
+    assert (saved.repeats_id, saved.repeat_note) == (rec("TEST-PR-1", 2).id, "")

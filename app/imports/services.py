@@ -632,9 +632,14 @@ def _apply_rec_links(session: Session, rec: Recommendation, links: dict[str, Any
         if wanted != rec.priority or (wanted and reason != rec.priority_reason):
             changed |= priority.set_priority(session, rec, priority.PriorityData(wanted, reason))
     if "repeats_report" in links or "repeats_number" in links:
-        data = repeats.RepeatData(
-            links.get("repeats_report") or "", links.get("repeats_number"), rec.repeat_note
+        wanted_report, wanted_number = links.get("repeats_report") or "", links.get("repeats_number")
+        current = repeats.earlier_of(session, rec)
+        same = current is not None and (current.report.number or current.report.title, current.number) == (
+            wanted_report.upper() if current.report.number else wanted_report,
+            wanted_number,
         )
+        # The note (not a column) stays with an unchanged link and goes with a changed one.
+        data = repeats.RepeatData(wanted_report, wanted_number, rec.repeat_note if same else "")
         changed |= repeats.set_repeat(session, rec, data)
     return changed
 
