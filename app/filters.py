@@ -30,6 +30,7 @@ class RecFilters:
     closed_from: date | None = None
     closed_to: date | None = None
     money: bool = False  # only those with questioned costs or funds put to better use
+    priority: bool = False  # only priority recommendations (priority=1)
 
     @property
     def active(self) -> bool:
@@ -51,11 +52,12 @@ class RecFilters:
             or self.closed_from
             or self.closed_to
             or self.money
+            or self.priority
         )
 
     def reads_hidden_content(self) -> bool:
         """Filters on what a placeholder row hides (text, components, significance,
-        money, clocks, closing date): such a row must never match them, or the match
+        money, clocks, closing date, priority): such a row must never match them, or the match
         itself would leak what it hides. Status, age and report are shown."""
         return bool(
             self.q
@@ -65,6 +67,7 @@ class RecFilters:
             or self.money
             or self.closed_from
             or self.closed_to
+            or self.priority
         )
 
 
@@ -94,6 +97,7 @@ def filters_from_args() -> RecFilters:
         closed_from=_date_arg("closed_from"),
         closed_to=_date_arg("closed_to"),
         money=args.get("money") == "yes",
+        priority=args.get("priority") in ("1", "yes"),
     )
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from app.auth import policy
 from app.lifecycle import clocks, deadlines
 from app.models import Addressee, Component, Recommendation, RecStatus, Report, Role
+from app.recommendations import repeats
 
 OVERDUE = deadlines.LATE_CLOCKS
 
@@ -30,6 +31,8 @@ class Dashboard:
     questioned_open: Decimal
     funds_open: Decimal
     mine: list[dict[str, Any]] = field(default_factory=list)  # a liaison's components
+    priority_open: int = 0  # open, flagged priority, readable in full
+    unique_open: int = 0  # open, a repeat chain counted once (app/recommendations/repeats.py)
     # A liaison's late clocks on their own components' parts (`overdue` counts every
     # recommendation they may see, any component's part).
     overdue_mine: dict[str, int] | None = None
@@ -149,11 +152,21 @@ def build(session: Session, user: Any, today: date, interval_days: int) -> Dashb
         questioned_open=Decimal(str(row[-2] or 0)),
         funds_open=Decimal(str(row[-1] or 0)),
     )
+    dashboard.priority_open, dashboard.unique_open = flag_counts(session, _base(user).where(is_open), visible)
     if liaison:
         dashboard.mine = component_summaries(session, user, user.component_ids, today, interval_days)
         if len(dashboard.mine) == 1:
             dashboard.overdue_mine = dict(dashboard.mine[0]["overdue"])
     return dashboard
+
+
+def flag_counts(session: Session, open_scope: sa.Select[Any], visible: Any) -> tuple[int, int]:
+    """Open priority recommendations the user may read in full, and unique open ones."""
+    priority_open = session.scalar(
+        open_scope.where(visible, Recommendation.priority.is_(True)).add_columns(sa.func.count())
+    )
+    unique = repeats.unique_count_sql(session, open_scope.add_columns(Recommendation.id))
+    return priority_open or 0, unique
 
 
 def component_summaries(

@@ -16,7 +16,7 @@ from typing import IO, Any
 
 import sqlalchemy as sa
 import xlsxwriter
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from app.auth import policy
 from app.exports.columns import FORMULA_PREFIXES, KEYS, PLACEHOLDER
@@ -78,6 +78,26 @@ def _report_values(row: Any, components: dict[int, str]) -> dict[str, Any]:
     }
 
 
+def _repeat_links(session: Session, user: Any, rec_ids: sa.Select[Any]) -> dict[int, tuple[str, int]]:
+    """rec id -> (earlier report's number or title, earlier recommendation's number), for
+    links to a recommendation of a report the user may open (an other is left blank)."""
+    earlier, earlier_report = aliased(Recommendation), aliased(Report)
+    stmt = (
+        sa.select(
+            Recommendation.id,
+            sa.func.coalesce(earlier_report.number, earlier_report.title),
+            earlier.number,
+        )
+        .join(earlier, earlier.id == Recommendation.repeats_id)
+        .join(earlier_report, earlier_report.id == earlier.report_id)
+        .where(
+            Recommendation.id.in_(rec_ids),
+            earlier.report_id.in_(sa.select(Report.id).where(policy.report_visibility(user))),
+        )
+    )
+    return {rec_id: (report, number) for rec_id, report, number in session.execute(stmt)}
+
+
 def export_rows(
     session: Session, user: Any, filters: RecFilters, today: date, interval_days: int
 ) -> Iterator[dict[str, Any]]:
@@ -98,6 +118,8 @@ def export_rows(
             Recommendation.questioned_costs,
             Recommendation.funds_put_to_better_use,
             Recommendation.sensitivity.label("rec_sensitivity"),
+            Recommendation.priority,
+            Recommendation.priority_reason,
             Recommendation.status,
             Recommendation.resolved_on,
             Recommendation.closed_on,
@@ -130,6 +152,7 @@ def export_rows(
     )
     report_ids = recs.with_only_columns(Recommendation.report_id).order_by(None)
     components = _report_components(session, report_ids)
+    links = _repeat_links(session, user, rec_ids)
     placeholder_done: set[int] = set()
     for row in session.execute(stmt):
         base = _report_values(row, components)
@@ -155,6 +178,10 @@ def export_rows(
             "rec_questioned_costs": row.questioned_costs,
             "rec_funds_put_to_better_use": row.funds_put_to_better_use,
             "rec_sensitivity": row.rec_sensitivity.value,
+            "priority": row.priority,
+            "priority_reason": row.priority_reason,
+            "repeats_report": links.get(row.rec_id, (None, None))[0],
+            "repeats_number": links.get(row.rec_id, (None, None))[1],
             "component": row.component,
             "lead": row.is_lead,
             "concurrence": row.concurrence.label,

@@ -23,6 +23,7 @@ from app.filters import RecFilters
 from app.lifecycle import clocks, deadlines
 from app.lifecycle.history import RecSnapshot, replay
 from app.models import Component, Recommendation, RecStatus, Report
+from app.recommendations import repeats
 from app.recommendations.queries import recommendation_list
 
 
@@ -208,6 +209,9 @@ class Portfolio:
     lines: list[RecLine]
     summary: Summary
     tables: SemiannualTables
+    # Open (as of the date) and flagged priority now, shown in full; the flag has no history.
+    priority_open: list[RecLine] = field(default_factory=list)
+    unique_open: int = 0  # open ones, a repeat chain counted once (app/recommendations/repeats.py)
 
 
 def portfolio(
@@ -234,6 +238,12 @@ def portfolio(
         lines = [line for line in lines if line.status == RecStatus(filters.status)]
     if filters.clock:
         lines = [line for line in lines if line.matches_clock(filters.clock, filters.component_id)]
+    open_lines = [line for line in lines if line.status.is_open]
     return Portfolio(
-        filters=filters, lines=lines, summary=summarize(lines), tables=semiannual_tables(lines, as_of)
+        filters=filters,
+        lines=lines,
+        summary=summarize(lines),
+        tables=semiannual_tables(lines, as_of),
+        priority_open=[line for line in open_lines if line.visible and line.rec.priority],
+        unique_open=repeats.unique_count((line.rec.id for line in open_lines), repeats.chain_roots(session)),
     )

@@ -115,6 +115,8 @@ def describe_filters(session: Session, reader: Any, filters: RecFilters) -> str:
         parts.append(f"closed{since}{until}")
     if filters.money:
         parts.append("with questioned costs or funds put to better use")
+    if filters.priority:
+        parts.append("priority recommendations only")
     if filters.q:
         parts.append(f"text contains “{filters.q}”")
     return "; ".join(parts) or "none (every recommendation the reader may see)"

@@ -90,6 +90,8 @@ def recommendation_list(user: Any, filters: RecFilters, today: date, interval_da
         stmt = stmt.where(
             sa.or_(Recommendation.questioned_costs > 0, Recommendation.funds_put_to_better_use > 0)
         )
+    if filters.priority:
+        stmt = stmt.where(Recommendation.priority.is_(True))
     if filters.closed_from or filters.closed_to:
         stmt = stmt.where(Recommendation.status.in_(RecStatus.closed_values()))
         if filters.closed_from:

@@ -22,8 +22,15 @@ from app.locking import UNCHECKED
 from app.models import Component, Concurrence, Recommendation, Sensitivity, TextSource
 from app.models.component import all_components
 from app.models.recommendation import recommendation_detail
-from app.recommendations import queries, services
-from app.recommendations.forms import MAX_ADDRESSEES, RecommendationEditForm, RecommendationForm
+from app.recommendations import priority, queries, repeats, services
+from app.recommendations.forms import (
+    MAX_ADDRESSEES,
+    PriorityForm,
+    RecommendationEditForm,
+    RecommendationForm,
+    RepeatForm,
+)
+from app.recommendations.priority import PriorityData
 from app.reports import menus
 from app.web import keyset_page, note_access, save, today
 
@@ -176,6 +183,8 @@ def detail(rec_id: int) -> str:
             a.id: deadlines.addressee_clocks(rec, a, issued, now, interval) for a in rec.addressees
         },
         deletable=services.is_deletable(rec),
+        chain=repeats.chain(db.session, rec),
+        priority_definition=priority.DEFINITION,
     )
 
 
@@ -227,3 +236,66 @@ def delete(rec_id: int) -> str | Response | tuple[str, int]:
         if done is not None:
             return done
     return render_template("recommendations/delete.html", form=form, rec=rec, report=rec.report)
+
+
+def _priority_form(rec: Recommendation) -> PriorityForm:
+    """The priority form filled from the recommendation (GET, or the 409 page); the
+    reason starts blank: each change gives its own."""
+    return PriorityForm(formdata=None, data={"priority": rec.priority, "version": rec.version})
+
+
+@bp.route("/recommendations/<int:rec_id>/priority", methods=["GET", "POST"])
+def priority_flag(rec_id: int) -> str | Response | tuple[str, int]:
+    """Set or clear the priority flag with a reason (OIG staff); refused (409) if the
+    recommendation changed since the form was loaded."""
+    rec = db.first_or_404(queries.recommendation_detail(rec_id))
+    policy.require(policy.can_manage_reports(current_user))
+    form = PriorityForm() if request.method == "POST" else _priority_form(rec)
+    if form.validate_on_submit():
+        data = PriorityData(form.priority.data, form.reason.data or "", form.version.data)
+        done = save(
+            form,
+            lambda: priority.set_priority(db.session, rec, data),
+            success=f"Priority of recommendation {rec.number} was saved.",
+            redirect_to=url_for("recommendations.detail", rec_id=rec.id, _anchor="priority"),
+            current=lambda: _priority_form(db.first_or_404(queries.recommendation_detail(rec_id))),
+        )
+        if done is not None:
+            return done
+    return render_template("recommendations/priority.html", form=form, rec=rec, report=rec.report)
+
+
+def _repeat_form(rec: Recommendation) -> RepeatForm:
+    """The repeat-link form filled from the recommendation (GET, or the 409 page)."""
+    data: dict[str, Any] = {"note": rec.repeat_note, "version": rec.version}
+    earlier = repeats.earlier_of(db.session, rec)
+    if earlier is not None:
+        data |= {
+            "repeats_report": earlier.report.number or earlier.report.title,
+            "repeats_number": earlier.number,
+        }
+    return RepeatForm(formdata=None, data=data)
+
+
+@bp.route("/recommendations/<int:rec_id>/repeats", methods=["GET", "POST"])
+def repeat_link(rec_id: int) -> str | Response | tuple[str, int]:
+    """Link the recommendation to the earlier one it repeats or rolls forward, or remove
+    the link (OIG staff); refused (409) if it changed since the form was loaded."""
+    rec = db.first_or_404(queries.recommendation_detail(rec_id))
+    policy.require(policy.can_manage_reports(current_user))
+    form = RepeatForm() if request.method == "POST" else _repeat_form(rec)
+    if form.validate_on_submit():
+        data = repeats.RepeatData(
+            form.repeats_report.data or "", form.repeats_number.data, form.note.data or "", form.version.data
+        )
+        done = save(
+            form,
+            lambda: repeats.set_repeat(db.session, rec, data),
+            success=f"The repeat link of recommendation {rec.number} was saved.",
+            redirect_to=url_for("recommendations.detail", rec_id=rec.id, _anchor="repeats"),
+            current=lambda: _repeat_form(db.first_or_404(queries.recommendation_detail(rec_id))),
+        )
+        if done is not None:
+            return done
+    chain = repeats.chain(db.session, rec)
+    return render_template("recommendations/repeat.html", form=form, rec=rec, report=rec.report, chain=chain)
