@@ -14,6 +14,7 @@ from app.auth import policy
 from app.filters import RecFilters
 from app.keyset import SortKey
 from app.lifecycle import clocks, deadlines
+from app.lifecycle.periods import AsOf
 from app.models import Addressee, Recommendation, RecStatus, Report
 from app.search.queries import matching_recommendations
 
@@ -52,7 +53,9 @@ def recommendation_list(user: Any, filters: RecFilters, today: date, interval_da
     """Recommendations of the reports this user may open, newest report first.
 
     A restricted recommendation the user may not read stays in the list as a placeholder
-    row (so counts stay honest), but never matches a filter on its text or clocks."""
+    row (so counts stay honest), but never matches a filter on its text or clocks.
+    With `filters.as_of`, only those issued by that day, and the filters on their state
+    (status, clocks, age, closing) read the state of that day (app.lifecycle.periods)."""
     stmt = (
         sa.select(Recommendation)
         .join(Recommendation.report)
@@ -67,12 +70,6 @@ def recommendation_list(user: Any, filters: RecFilters, today: date, interval_da
         stmt = stmt.where(policy.recommendation_visibility(user))
     if filters.q:
         stmt = stmt.where(Recommendation.id.in_(matching_recommendations(filters.q)))
-    if filters.status == "open":
-        stmt = stmt.where(Recommendation.status.in_(RecStatus.open_values()))
-    elif filters.status == "closed":
-        stmt = stmt.where(Recommendation.status.in_(RecStatus.closed_values()))
-    elif filters.status:
-        stmt = stmt.where(Recommendation.status == RecStatus(filters.status))
     if filters.component_id:
         stmt = stmt.where(Recommendation.addressees.any(Addressee.component_id == filters.component_id))
     if filters.report_id:
@@ -83,28 +80,45 @@ def recommendation_list(user: Any, filters: RecFilters, today: date, interval_da
         )
     if filters.significant is not None:
         stmt = stmt.where(Recommendation.significant.is_(filters.significant))
-    if filters.clock:
-        # With a component chosen, a clock of a component's part is that component's own.
-        own = Addressee.component_id == filters.component_id if filters.component_id else None
-        stmt = stmt.where(deadlines.clock_criterion(filters.clock, today, interval_days, own))
-    if filters.age:
-        first, after = clocks.age_bucket_bounds(clocks.AgeBucket(filters.age), today)
-        stmt = stmt.where(Recommendation.status.in_(RecStatus.open_values()))
-        if first is not None:
-            stmt = stmt.where(Report.issued_on >= first)
-        if after is not None:
-            stmt = stmt.where(Report.issued_on < after)
     if filters.money:
         stmt = stmt.where(
             sa.or_(Recommendation.questioned_costs > 0, Recommendation.funds_put_to_better_use > 0)
         )
+    state = state_criteria(filters, filters.day(today), interval_days)
+    if filters.as_of is None:
+        return stmt.where(*state)
+    as_of = AsOf(filters.as_of)
+    return as_of.join(stmt).where(*(as_of.adapt(c) for c in state))
+
+
+def state_criteria(filters: RecFilters, today: date, interval_days: int) -> list[sa.ColumnElement[bool]]:
+    """The filters on what changes over time (status, clocks, age while open, closing
+    date), written on the live columns; AsOf.adapt reads them on a past day's."""
+    out: list[sa.ColumnElement[bool]] = []
+    if filters.status == "open":
+        out.append(Recommendation.status.in_(RecStatus.open_values()))
+    elif filters.status == "closed":
+        out.append(Recommendation.status.in_(RecStatus.closed_values()))
+    elif filters.status:
+        out.append(Recommendation.status == RecStatus(filters.status))
+    if filters.clock:
+        # With a component chosen, a clock of a component's part is that component's own.
+        own = Addressee.component_id == filters.component_id if filters.component_id else None
+        out.append(deadlines.clock_criterion(filters.clock, today, interval_days, own))
+    if filters.age:
+        first, after = clocks.age_bucket_bounds(clocks.AgeBucket(filters.age), today)
+        out.append(Recommendation.status.in_(RecStatus.open_values()))
+        if first is not None:
+            out.append(Report.issued_on >= first)
+        if after is not None:
+            out.append(Report.issued_on < after)
     if filters.closed_from or filters.closed_to:
-        stmt = stmt.where(Recommendation.status.in_(RecStatus.closed_values()))
+        out.append(Recommendation.status.in_(RecStatus.closed_values()))
         if filters.closed_from:
-            stmt = stmt.where(Recommendation.closed_on >= filters.closed_from)
+            out.append(Recommendation.closed_on >= filters.closed_from)
         if filters.closed_to:
-            stmt = stmt.where(Recommendation.closed_on <= filters.closed_to)
-    return stmt
+            out.append(Recommendation.closed_on <= filters.closed_to)
+    return out
 
 
 STATUS_ORDER = {status: i for i, status in enumerate(RecStatus)}
