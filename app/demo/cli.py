@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from app import audit, wording
@@ -24,6 +24,7 @@ def demo_data_command(reports: int, recommendations: int, seed: int, allow_mixed
     import time
 
     from app.demo.generator import DemoDataError, generate
+    from app.lifecycle.deadlines import DeadlinePolicy
     from app.web import today
 
     actor = as_system("demo-data")
@@ -38,6 +39,7 @@ def demo_data_command(reports: int, recommendations: int, seed: int, allow_mixed
                 today=today(),
                 allow_mixed=allow_mixed,
                 progress=bar.update,
+                policy=DeadlinePolicy.from_config(current_app.config),
             )
         except DemoDataError as exc:
             db.session.rollback()

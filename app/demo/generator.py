@@ -21,6 +21,9 @@ import sqlalchemy as sa
 from app import clock
 from app.cache import bump_version
 from app.lifecycle.clocks import add_months
+from app.lifecycle.deadlines import DeadlinePolicy
+from app.lifecycle import periods
+from app.lifecycle.due_dates import stamp_rows
 from app.models import (
     Addressee,
     ClosureState,
@@ -100,8 +103,11 @@ def generate(
     today: date,
     allow_mixed: bool = False,
     progress: Callable[[int], None] | None = None,
+    policy: DeadlinePolicy | None = None,
 ) -> Counts:
-    """Write the synthetic data through `conn` (the caller commits)."""
+    """Write the synthetic data through `conn` (the caller commits), with the due dates
+    of `policy`'s settings (the defaults when None)."""
+    policy = policy or DeadlinePolicy()
     if reports < 1 or recommendations < 0:
         raise DemoDataError("Give at least one report and no negative number of recommendations.")
     real = conn.scalar(
@@ -124,7 +130,7 @@ def generate(
     report_table, rec_table = Report.__table__, Recommendation.__table__
     addressee_table, event_table = Addressee.__table__, RecommendationEvent.__table__
     next_report = _table_max(conn, report_table) + 1
-    next_rec = _table_max(conn, rec_table) + 1
+    next_rec = first_rec = _table_max(conn, rec_table) + 1
     next_addressee = _table_max(conn, addressee_table) + 1
     next_event = _table_max(conn, event_table) + 1
     start_number = (
@@ -214,6 +220,7 @@ def generate(
                     "updated_at": now,
                 }
             )
+            stamp_rows(rec_rows[-1], addressees, issued, policy)
             addressee_rows += addressees
             event_rows += events
             counts["addressees"] += len(addressees)
@@ -230,6 +237,7 @@ def generate(
                 f"(SELECT COALESCE(MAX(id), 1) FROM {table.name}))"
             )
     index.rebuild(conn)
+    periods.rebuild(conn, range(first_rec, next_rec), policy)
     bump_version(conn)
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql("ANALYZE")  # fresh statistics after a bulk load

@@ -82,9 +82,14 @@ def is_target_overdue(target_date: date | None, is_open: bool, today: date) -> b
     return is_open and target_date is not None and target_date < today
 
 
+def gao_ig_act_from(issued: date) -> date:
+    """The day a recommendation still open has been open one year (GAO-IG Act)."""
+    return add_months(issued, GAO_IG_ACT_MONTHS)
+
+
 def is_gao_ig_act(issued: date, is_open: bool, today: date) -> bool:
     """Open one year or more after issuance with no final action (GAO-IG Act)."""
-    return is_open and today >= add_months(issued, GAO_IG_ACT_MONTHS)
+    return is_open and today >= gao_ig_act_from(issued)
 
 
 class AgeBucket(StrEnum):

@@ -1,31 +1,172 @@
-"""Deadline clocks for recommendations: in words on pages, and as SQL criteria for lists.
+"""Every deadline clock, defined once: the registry.
 
-Both read the same rules in app.lifecycle.clocks, so a list filtered on "response
-overdue" holds exactly the recommendations whose page says "Response overdue by ...".
+Each clock's rule is written here once, as a due date computed from a recommendation's
+and its addressees' state by `rec_due_dates` and `addressee_due_dates` (pure functions of
+plain values, so they run on model rows, on states rebuilt from history and on rows read
+with SQL). The due dates are stored on the rows (app.lifecycle.due_dates keeps them
+fresh); a clock "runs late" when its due date is before a cut-off derived from today
+(`ClockFilter`), the same comparison in SQL (list filters, queues, dashboard) and in
+Python (PDFs as of a past date, which run the same functions on the replayed state).
+The pages' clocks in words (`Clock`) are built from the same due dates.
+
+The date arithmetic itself (90 days, six calendar months, ...) is in app.lifecycle.clocks.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any, Literal
 
 import sqlalchemy as sa
 
 from app.lifecycle import clocks
 from app.lifecycle.clocks import AgeBucket, Clock
-from app.models import Addressee, ClosureState, Concurrence, Recommendation, RecStatus, Report, ResponseState
+from app.models import Addressee, ClosureState, Concurrence, Recommendation, RecStatus, ResponseState
 
 AWAITING_RESPONSE = (ResponseState.NONE, ResponseState.RETURNED)
 NO_UPDATES_NON_CONCUR = "No progress updates due: did not concur and has no corrective action plan"
 
 
 @dataclass(frozen=True)
+class DeadlinePolicy:
+    """The configurable parts of the clocks (app config UPDATE_INTERVAL_DAYS and
+    REVISED_RESPONSE_DAYS), passed explicitly to whatever computes due dates."""
+
+    update_interval_days: int = clocks.UPDATE_INTERVAL_DAYS
+    revised_response_days: int = clocks.REVISED_RESPONSE_DAYS
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> DeadlinePolicy:
+        return cls(
+            update_interval_days=int(config.get("UPDATE_INTERVAL_DAYS", clocks.UPDATE_INTERVAL_DAYS)),
+            revised_response_days=int(config.get("REVISED_RESPONSE_DAYS", clocks.REVISED_RESPONSE_DAYS)),
+        )
+
+
+# --- the due dates: one function per level ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecDueDates:
+    """A recommendation's own deadlines (None: the clock does not run in this state).
+    Stored on Recommendation under the same names (REC_DUE_COLUMNS)."""
+
+    resolution_due: date | None  # while Open–Unresolved: six months after issuance (OMB A-50)
+    gao_ig_act_from: date | None  # while open: one year after issuance (GAO-IG Act)
+
+
+@dataclass(frozen=True)
+class AddresseeDueDates:
+    """One addressee's deadlines (None: the clock does not run in this state). Stored on
+    Addressee under the same names (ADDRESSEE_DUE_COLUMNS)."""
+
+    response_due: date | None  # while Open–Unresolved and no acceptable response is in
+    update_due: date | None  # while Open–Resolved, owing updates, no closure request pending
+    target_due: date | None  # while open: the target completion date
+
+
+REC_DUE_COLUMNS = ("resolution_due", "gao_ig_act_from")
+ADDRESSEE_DUE_COLUMNS = ("response_due", "update_due", "target_due")
+
+
+def rec_due_dates(status: RecStatus | None, issued: date) -> RecDueDates:
+    """Resolution: six months after issuance, while Open–Unresolved. GAO-IG Act: a
+    recommendation still open one year after issuance."""
+    if status is None or not status.is_open:
+        return RecDueDates(resolution_due=None, gao_ig_act_from=None)
+    return RecDueDates(
+        resolution_due=clocks.resolution_due(issued) if status == RecStatus.OPEN_UNRESOLVED else None,
+        gao_ig_act_from=clocks.gao_ig_act_from(issued),
+    )
+
+
+def owes_updates_values(concurrence: Concurrence, has_plan: bool) -> bool:
+    """Whether a resolved addressee reports progress. One that did not concur and has no
+    corrective action plan (none is asked of a non-concurrence) has nothing to report on."""
+    return not (concurrence == Concurrence.NON_CONCUR and not has_plan)
+
+
+def addressee_due_dates(
+    *,
+    status: RecStatus | None,
+    issued: date,
+    resolved_on: date | None,
+    response_state: ResponseState,
+    response_due_on: date | None,
+    concurrence: Concurrence,
+    has_plan: bool,
+    last_update_on: date | None,
+    closure_state: ClosureState,
+    closure_state_on: date | None,
+    target_date: date | None,
+    interval_days: int,
+) -> AddresseeDueDates:
+    """One addressee's due dates from plain state values.
+
+    Response: while Open–Unresolved and no acceptable response is in (none yet, or the
+    last one returned): 90 days after the issue date, or, once the OIG returned a response
+    or reopened the recommendation, the revised response's own due date (`response_due_on`,
+    which those steps set: REVISED_RESPONSE_DAYS after a return, 90 days after a reopening).
+    Update: while Open–Resolved, `interval_days` after the latest of the resolution, the
+    last update and the return of a closure request; none while a closure request is
+    pending (paused) or for a non-concurrence without a corrective action plan.
+    Target completion: the target date, while the recommendation is open."""
+    is_open = status is not None and status.is_open
+    response = None
+    if status == RecStatus.OPEN_UNRESOLVED and response_state in AWAITING_RESPONSE:
+        response = response_due_on if response_due_on is not None else clocks.response_due(issued)
+    update = None
+    if (
+        status == RecStatus.OPEN_RESOLVED
+        and resolved_on is not None
+        and closure_state != ClosureState.REQUESTED
+        and owes_updates_values(concurrence, has_plan)
+    ):
+        resumed = closure_state_on if closure_state == ClosureState.RETURNED else None
+        update = clocks.next_update_due(resolved_on, last_update_on, interval_days, resumed)
+    return AddresseeDueDates(
+        response_due=response, update_due=update, target_due=target_date if is_open else None
+    )
+
+
+def rec_due_dates_of(rec: Any, issued: date) -> RecDueDates:
+    """rec_due_dates of a Recommendation or a RecSnapshot (the same attribute names)."""
+    return rec_due_dates(rec.status, issued)
+
+
+def addressee_due_dates_of(rec: Any, addressee: Any, issued: date, interval_days: int) -> AddresseeDueDates:
+    """addressee_due_dates of an Addressee (or AddresseeSnapshot) of `rec` (a
+    Recommendation or RecSnapshot)."""
+    return addressee_due_dates(
+        status=rec.status,
+        issued=issued,
+        resolved_on=rec.resolved_on,
+        response_state=addressee.response_state,
+        response_due_on=addressee.response_due_on,
+        concurrence=addressee.concurrence,
+        has_plan=bool(addressee.corrective_action_plan),
+        last_update_on=addressee.last_update_on,
+        closure_state=addressee.closure_state,
+        closure_state_on=addressee.closure_state_on,
+        target_date=addressee.target_date,
+        interval_days=interval_days,
+    )
+
+
+# --- the clocks in words, on pages and in PDFs -------------------------------------------
+
+
+@dataclass(frozen=True)
 class RecommendationClocks:
     resolution: Clock | None  # while Open–Unresolved (OMB A-50)
     gao_ig_act: bool  # open one year or more after issuance
+    open_over_6_months: bool  # open, more than six months after issuance (semiannual tables)
     age: AgeBucket
     response_due: date
     resolution_due: date
+    due: RecDueDates
 
 
 @dataclass(frozen=True)
@@ -34,6 +175,7 @@ class AddresseeClocks:
     update: Clock | None  # while Open–Resolved, for an addressee that owes updates
     target: Clock | None  # while open with a target date
     no_update: str = ""  # why an Open–Resolved addressee has no update clock, in words
+    due: AddresseeDueDates | None = None
 
 
 def issue_date_approximate(rec: Recommendation) -> bool:
@@ -44,44 +186,32 @@ def issue_date_approximate(rec: Recommendation) -> bool:
 
 def recommendation_clocks(rec: Recommendation, issued: date, today: date) -> RecommendationClocks:
     open_ = rec.status.is_open
+    due = rec_due_dates_of(rec, issued)
     resolution = None
-    if rec.status == RecStatus.OPEN_UNRESOLVED:
-        resolution = Clock("Resolution", clocks.resolution_due(issued), today, issue_date_approximate(rec))
+    if due.resolution_due is not None:
+        resolution = Clock("Resolution", due.resolution_due, today, issue_date_approximate(rec))
     return RecommendationClocks(
         resolution=resolution,
-        gao_ig_act=clocks.is_gao_ig_act(issued, open_, today),
+        gao_ig_act=CLOCK_FILTERS_BY_NAME["gao_ig_act"].matches(due.gao_ig_act_from, today),
+        open_over_6_months=open_ and clocks.more_than_6_months(issued, today),
         age=clocks.age_bucket(issued, today if open_ or rec.closed_on is None else rec.closed_on),
         response_due=clocks.response_due(issued),
         resolution_due=clocks.resolution_due(issued),
+        due=due,
     )
 
 
 def owes_updates(addressee: Addressee) -> bool:
-    """Whether a resolved addressee reports progress. One that did not concur and has no
-    corrective action plan (none is asked of a non-concurrence) has nothing to report on.
-    The same rule in SQL: owes_updates_criterion()."""
-    return not (addressee.concurrence == Concurrence.NON_CONCUR and not addressee.corrective_action_plan)
+    """owes_updates_values of an addressee."""
+    return owes_updates_values(addressee.concurrence, bool(addressee.corrective_action_plan))
 
 
-def owes_updates_criterion() -> sa.ColumnElement[bool]:
-    """owes_updates() in SQL, on Addressee."""
-    return sa.or_(Addressee.concurrence != Concurrence.NON_CONCUR, Addressee.corrective_action_plan != "")
-
-
-def response_clock(rec: Recommendation, addressee: Addressee, issued: date, today: date) -> Clock | None:
-    """While Open–Unresolved and no acceptable response is in: due 90 days after the issue
-    date, or, once the OIG returned a response or reopened the recommendation, on the
-    revised response's own due date (`response_due_on`, set by that step)."""
-    if rec.status != RecStatus.OPEN_UNRESOLVED or addressee.response_state not in AWAITING_RESPONSE:
+def _response_clock(rec: Any, addressee: Any, due: date | None, today: date) -> Clock | None:
+    if due is None:
         return None
     if addressee.response_due_on is not None:
-        return Clock("Revised response", addressee.response_due_on, today)
-    return Clock("Response", clocks.response_due(issued), today, issue_date_approximate(rec))
-
-
-def update_resumed_on(addressee: Addressee) -> date | None:
-    """The day a returned closure request restarted the update clock."""
-    return addressee.closure_state_on if addressee.closure_state == ClosureState.RETURNED else None
+        return Clock("Revised response", due, today)
+    return Clock("Response", due, today, issue_date_approximate(rec))
 
 
 def updates_paused(addressee: Addressee) -> str:
@@ -96,130 +226,123 @@ def updates_paused(addressee: Addressee) -> str:
 def addressee_clocks(
     rec: Recommendation, addressee: Addressee, issued: date, today: date, interval_days: int
 ) -> AddresseeClocks:
-    update = target = None
+    due = addressee_due_dates_of(rec, addressee, issued, interval_days)
     no_update = ""
-    response = response_clock(rec, addressee, issued, today)
-    if rec.status == RecStatus.OPEN_RESOLVED and rec.resolved_on:
-        paused = updates_paused(addressee)
-        if paused:
-            no_update = paused
-        elif owes_updates(addressee):
-            due = clocks.next_update_due(
-                rec.resolved_on, addressee.last_update_on, interval_days, update_resumed_on(addressee)
-            )
-            update = Clock("Update", due, today)
-        else:
-            no_update = NO_UPDATES_NON_CONCUR
-    if rec.status.is_open and addressee.target_date:
-        target = Clock("Target completion", addressee.target_date, today)
-    return AddresseeClocks(response=response, update=update, target=target, no_update=no_update)
+    if rec.status == RecStatus.OPEN_RESOLVED and rec.resolved_on and due.update_due is None:
+        no_update = updates_paused(addressee) or NO_UPDATES_NON_CONCUR
+    return AddresseeClocks(
+        response=_response_clock(rec, addressee, due.response_due, today),
+        update=Clock("Update", due.update_due, today) if due.update_due is not None else None,
+        target=Clock("Target completion", due.target_due, today) if due.target_due is not None else None,
+        no_update=no_update,
+        due=due,
+    )
 
 
-# --- SQL criteria for lists ---------------------------------------------------------
+# --- running late: one comparison of a due date with today, in Python and in SQL ---------
+
+
+@dataclass(frozen=True)
+class ClockFilter:
+    """A list filter on a clock: the rows whose due date `field` is before
+    today + `days_after_today` (0: overdue, the due date has passed)."""
+
+    name: str
+    label: str
+    level: Literal["recommendation", "addressee"]
+    field: str  # a RecDueDates / AddresseeDueDates field and the stored column of that name
+    days_after_today: int = 0
+
+    def cutoff(self, today: date) -> date:
+        return today + timedelta(days=self.days_after_today)
+
+    def matches(self, due: date | None, today: date) -> bool:
+        return due is not None and due < self.cutoff(today)
+
+    def column(self) -> Any:
+        model = Recommendation if self.level == "recommendation" else Addressee
+        return getattr(model, self.field)
+
+
+_FILTERS = (
+    ClockFilter("response_overdue", "Response overdue", "addressee", "response_due"),
+    ClockFilter("resolution_overdue", "Resolution past 6 months", "recommendation", "resolution_due"),
+    ClockFilter("target_overdue", "Target date passed", "addressee", "target_due"),
+    # due within 30 days or overdue: due <= today + 30
+    ClockFilter(
+        "update_due",
+        "Update due within 30 days or overdue",
+        "addressee",
+        "update_due",
+        clocks.UPDATE_DUE_SOON_DAYS + 1,
+    ),
+    ClockFilter("update_overdue", "Update overdue", "addressee", "update_due"),
+    # open one year or more: the anniversary itself counts
+    ClockFilter("gao_ig_act", "Open 1 year or more (GAO-IG Act)", "recommendation", "gao_ig_act_from", 1),
+)
+CLOCK_FILTERS_BY_NAME = {f.name: f for f in _FILTERS}
+CLOCK_FILTERS = {f.name: f.label for f in _FILTERS}
 
 # The clocks that count as "running late" on the dashboard and in status reports.
 LATE_CLOCKS = ("response_overdue", "resolution_overdue", "target_overdue", "update_overdue")
 
-CLOCK_FILTERS = {
-    "response_overdue": "Response overdue",
-    "resolution_overdue": "Resolution past 6 months",
-    "target_overdue": "Target date passed",
-    "update_due": "Update due within 30 days or overdue",
-    "update_overdue": "Update overdue",
-    "gao_ig_act": "Open 1 year or more (GAO-IG Act)",
-}
-
-
-def clock_matches(name: str, rec_clocks: RecommendationClocks, parts: list[AddresseeClocks]) -> bool:
-    """The same filters as clock_criterion, on clocks already computed (for a state
-    rebuilt as of a past date, which SQL cannot see)."""
-    if name == "response_overdue":
-        return any(p.response and p.response.overdue for p in parts)
-    if name == "resolution_overdue":
-        return bool(rec_clocks.resolution and rec_clocks.resolution.overdue)
-    if name == "target_overdue":
-        return any(p.target and p.target.overdue for p in parts)
-    if name == "update_due":
-        return any(p.update and p.update.days_left <= clocks.UPDATE_DUE_SOON_DAYS for p in parts)
-    if name == "update_overdue":
-        return any(p.update and p.update.overdue for p in parts)
-    if name == "gao_ig_act":
-        return rec_clocks.gao_ig_act
-    raise ValueError(f"unknown clock filter {name!r}")
-
-
-def _later(
-    first: sa.SQLColumnExpression[date | None], other: sa.SQLColumnExpression[date | None]
-) -> sa.ColumnElement[date]:
-    return sa.case((sa.and_(other.is_not(None), other > first), other), else_=first)
-
-
-def update_clock_start() -> sa.ColumnElement[date]:
-    """next_update_due's start in SQL: the latest of the resolution, the addressee's last
-    update and the return of its closure request (update_resumed_on)."""
-    resumed = sa.case((Addressee.closure_state == ClosureState.RETURNED, Addressee.closure_state_on))
-    return _later(_later(Recommendation.resolved_on, Addressee.last_update_on), resumed)
-
-
-def more_than_6_months_criterion(today: date) -> sa.ColumnElement[bool]:
-    """clocks.more_than_6_months in SQL, on Report (joined)."""
-    return Report.issued_on <= clocks.latest_issue_date_due_before(today, clocks.resolution_due)
-
-
 # The clocks that run on each addressee's part (`addressee_scope` narrows them); the
 # others run on the recommendation as a whole.
-ADDRESSEE_CLOCKS = frozenset({"response_overdue", "target_overdue", "update_due", "update_overdue"})
+ADDRESSEE_CLOCKS = frozenset(f.name for f in _FILTERS if f.level == "addressee")
 
-# The clocks counted from the report's issue date: their criteria need Report joined.
-CLOCKS_ON_ISSUE_DATE = frozenset({"response_overdue", "resolution_overdue", "gao_ig_act"})
+# The clocks whose criteria need Report joined: none, the due dates are stored.
+CLOCKS_ON_ISSUE_DATE: frozenset[str] = frozenset()
+
+
+def _clock_filter(name: str) -> ClockFilter:
+    try:
+        return CLOCK_FILTERS_BY_NAME[name]
+    except KeyError:
+        raise ValueError(f"unknown clock filter {name!r}") from None
+
+
+def due_dates_match(name: str, rec_due: RecDueDates, parts: list[AddresseeDueDates], today: date) -> bool:
+    """Whether clock `name` runs late on these due dates (any of the parts, for a clock
+    of the addressees): clock_criterion's comparison, in Python."""
+    spec = _clock_filter(name)
+    if spec.level == "recommendation":
+        return spec.matches(getattr(rec_due, spec.field), today)
+    return any(spec.matches(getattr(p, spec.field), today) for p in parts)
+
+
+def clock_matches(
+    name: str, rec_clocks: RecommendationClocks, parts: list[AddresseeClocks], today: date
+) -> bool:
+    """The same filters as clock_criterion, on clocks already computed (for a state
+    rebuilt as of a past date, which SQL cannot see)."""
+    return due_dates_match(name, rec_clocks.due, [p.due for p in parts if p.due is not None], today)
 
 
 def clock_criterion(
-    name: str, today: date, interval_days: int, addressee_scope: sa.ColumnElement[bool] | None = None
+    name: str,
+    today: date,
+    interval_days: int | None = None,
+    addressee_scope: sa.ColumnElement[bool] | None = None,
 ) -> sa.ColumnElement[bool]:
-    """Recommendations whose clock `name` is running late (Report joined for those in
-    CLOCKS_ON_ISSUE_DATE).
+    """Recommendations whose clock `name` is running late, from the stored due dates.
     `addressee_scope` narrows the addressee-level clocks to some addressees (one
-    component's part, say)."""
+    component's part, say). `interval_days` is not used: the update clock's interval is
+    in the stored date (`flask --app app deadlines recompute` after changing it)."""
+    spec = _clock_filter(name)
+    late = spec.column() < spec.cutoff(today)
+    if spec.level == "recommendation":
+        return late
+    scope = (addressee_scope,) if addressee_scope is not None else ()
+    return Recommendation.addressees.any(sa.and_(late, *scope))
 
-    def _any_addressee(*criteria: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
-        scope = (addressee_scope,) if addressee_scope is not None else ()
-        return Recommendation.addressees.any(sa.and_(*criteria, *scope))
 
-    is_open = Recommendation.status.in_(RecStatus.open_values())
-    unresolved = Recommendation.status == RecStatus.OPEN_UNRESOLVED
-    resolved = Recommendation.status == RecStatus.OPEN_RESOLVED
-    if name == "response_overdue":
-        # response_clock in SQL: counted from the issue date, or a revised response's own date
-        cutoff = clocks.latest_issue_date_due_before(today, clocks.response_due)
-        awaiting = Addressee.response_state.in_(AWAITING_RESPONSE)
-        return sa.and_(
-            unresolved,
-            sa.or_(
-                sa.and_(
-                    Report.issued_on <= cutoff, _any_addressee(awaiting, Addressee.response_due_on.is_(None))
-                ),
-                _any_addressee(awaiting, Addressee.response_due_on < today),
-            ),
-        )
-    if name == "resolution_overdue":
-        return sa.and_(unresolved, more_than_6_months_criterion(today))
-    if name == "target_overdue":
-        return sa.and_(is_open, _any_addressee(Addressee.target_date < today))
-    if name in ("update_due", "update_overdue"):
-        horizon = today + timedelta(days=clocks.UPDATE_DUE_SOON_DAYS) if name == "update_due" else today
-        # due = start + interval; overdue when due < today, due soon when due <= today + 30
-        limit = horizon - timedelta(days=interval_days)
-        start = update_clock_start()
-        late = start <= limit if name == "update_due" else start < limit
-        return sa.and_(
-            resolved,
-            Recommendation.resolved_on.is_not(None),
-            _any_addressee(Addressee.closure_state != ClosureState.REQUESTED, owes_updates_criterion(), late),
-        )
-    if name == "gao_ig_act":
-        cutoff = clocks.latest_issue_date_due_before(
-            today + timedelta(days=1), lambda d: clocks.add_months(d, clocks.GAO_IG_ACT_MONTHS)
-        )
-        return sa.and_(is_open, Report.issued_on <= cutoff)
-    raise ValueError(f"unknown clock filter {name!r}")
+def addressee_late(name: str, today: date) -> sa.ColumnElement[bool]:
+    """On Addressee: this addressee's clock `name` runs late (work queues)."""
+    spec = _clock_filter(name)
+    assert spec.level == "addressee", name
+    return spec.column() < spec.cutoff(today)
+
+
+def more_than_6_months_criterion(today: date) -> sa.ColumnElement[bool]:
+    """Open–Unresolved more than six months after issuance (the resolution clock)."""
+    return clock_criterion("resolution_overdue", today)

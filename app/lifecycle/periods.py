@@ -33,14 +33,18 @@ from sqlalchemy.orm import Session, UOWTransaction
 from sqlalchemy.sql.annotation import _deep_deannotate
 from sqlalchemy.sql.visitors import replacement_traverse
 
+from app.lifecycle import deadlines, due_dates
+from app.lifecycle.deadlines import DeadlinePolicy
 from app.lifecycle.history import RecSnapshot, replay
-from app.models import Addressee, Recommendation, RecommendationEvent
+from app.models import Addressee, Recommendation, RecommendationEvent, Report
 from app.models.periods import AddresseePeriod, RecommendationPeriod
 
 BATCH = 500
 
-REC_FIELDS = ("status", "resolved_on", "closed_on")
-ADDRESSEE_FIELDS = (
+STATE_FIELDS = ("status", "resolved_on", "closed_on")
+DUE_FIELDS = deadlines.REC_DUE_COLUMNS
+REC_FIELDS = (*STATE_FIELDS, *DUE_FIELDS)
+ADDRESSEE_STATE_FIELDS = (
     "concurrence",
     "response",
     "response_date",
@@ -53,6 +57,8 @@ ADDRESSEE_FIELDS = (
     "closure_state",
     "closure_state_on",
 )
+ADDRESSEE_DUE_FIELDS = deadlines.ADDRESSEE_DUE_COLUMNS
+ADDRESSEE_FIELDS = (*ADDRESSEE_STATE_FIELDS, *ADDRESSEE_DUE_FIELDS)
 
 
 # --- building periods from history ----------------------------------------------------
@@ -81,10 +87,25 @@ def _runs(states: Iterable[tuple[date, T]]) -> list[tuple[date, date | None, T]]
     return runs
 
 
-def periods_of(rec: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The period rows of one recommendation (with .events and .addressees loaded, each
-    addressee with .component), as dicts for INSERT."""
+def _rec_state(snapshot: RecSnapshot, issued: date) -> tuple[Any, ...]:
+    due = deadlines.rec_due_dates_of(snapshot, issued)
+    return (*(getattr(snapshot, n) for n in STATE_FIELDS), *(getattr(due, n) for n in DUE_FIELDS))
+
+
+def _addressee_state(snapshot: RecSnapshot, part: Any, issued: date, interval_days: int) -> tuple[Any, ...]:
+    due = deadlines.addressee_due_dates_of(snapshot, part, issued, interval_days)
+    return (
+        *(getattr(part, n) for n in ADDRESSEE_STATE_FIELDS),
+        *(getattr(due, n) for n in ADDRESSEE_DUE_FIELDS),
+    )
+
+
+def periods_of(rec: Any, policy: DeadlinePolicy) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The period rows of one recommendation (with .issued_on, .events and .addressees
+    loaded, each addressee with .component), as dicts for INSERT. Each period carries
+    the due dates of its state, computed by the registry (app.lifecycle.deadlines)."""
     snapshots = list(_timeline(rec))
+    issued = rec.issued_on
     rec_rows = [
         {
             "recommendation_id": rec.id,
@@ -92,15 +113,14 @@ def periods_of(rec: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
             "valid_until": until,
             **dict(zip(REC_FIELDS, state, strict=True)),
         }
-        for start, until, state in _runs(
-            (s.as_of, tuple(getattr(s, name) for name in REC_FIELDS)) for s in snapshots
-        )
+        for start, until, state in _runs((s.as_of, _rec_state(s, issued)) for s in snapshots)
     ]
     addressee_rows = []
+    interval = policy.update_interval_days
     for a in rec.addressees:
-        parts = ((s.as_of, next(p for p in s.addressees if p.id == a.id)) for s in snapshots)
+        parts = ((s, next(p for p in s.addressees if p.id == a.id)) for s in snapshots)
         for start, until, state in _runs(
-            (day, tuple(getattr(p, name) for name in ADDRESSEE_FIELDS)) for day, p in parts
+            (s.as_of, _addressee_state(s, p, issued, interval)) for s, p in parts
         ):
             addressee_rows.append(
                 {
@@ -118,7 +138,13 @@ def periods_of(rec: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
 def _histories(conn: sa.Connection, rec_ids: list[int]) -> list[Any]:
     """Recommendations shaped as replay() reads them, from plain rows (no ORM objects:
     this runs inside a flush)."""
-    recs = {rid: SimpleNamespace(id=rid, events=[], addressees=[]) for rid in rec_ids}
+    issued = sa.select(Recommendation.id, Report.issued_on).join(
+        Report, Report.id == Recommendation.report_id
+    )
+    recs = {
+        rid: SimpleNamespace(id=rid, issued_on=day, events=[], addressees=[])
+        for rid, day in conn.execute(issued.where(Recommendation.id.in_(rec_ids)))
+    }
     e = RecommendationEvent
     events = sa.select(
         e.id,
@@ -133,7 +159,8 @@ def _histories(conn: sa.Connection, rec_ids: list[int]) -> list[Any]:
         e.details,
     ).where(e.recommendation_id.in_(rec_ids))
     for row in conn.execute(events.order_by(RecommendationEvent.effective_on, RecommendationEvent.id)):
-        recs[row.recommendation_id].events.append(row)
+        if row.recommendation_id in recs:
+            recs[row.recommendation_id].events.append(row)
     addressees = (
         sa.select(
             Addressee.id,
@@ -147,13 +174,14 @@ def _histories(conn: sa.Connection, rec_ids: list[int]) -> list[Any]:
         .order_by(Addressee.id)
     )
     for row in conn.execute(addressees):
-        recs[row.recommendation_id].addressees.append(
-            SimpleNamespace(**row._asdict(), component=SimpleNamespace(id=row.component_id))
-        )
+        if row.recommendation_id in recs:
+            recs[row.recommendation_id].addressees.append(
+                SimpleNamespace(**row._asdict(), component=SimpleNamespace(id=row.component_id))
+            )
     return list(recs.values())
 
 
-def rebuild(conn: sa.Connection, rec_ids: Iterable[int]) -> int:
+def rebuild(conn: sa.Connection, rec_ids: Iterable[int], policy: DeadlinePolicy) -> int:
     """Rewrite the periods of these recommendations from their histories; the number of
     period rows written."""
     ids = sorted(set(rec_ids))
@@ -163,7 +191,7 @@ def rebuild(conn: sa.Connection, rec_ids: Iterable[int]) -> int:
         rec_rows: list[dict[str, Any]] = []
         addressee_rows: list[dict[str, Any]] = []
         for rec in _histories(conn, chunk):
-            r, a = periods_of(rec)
+            r, a = periods_of(rec, policy)
             rec_rows += r
             addressee_rows += a
         conn.execute(sa.delete(AddresseePeriod).where(AddresseePeriod.recommendation_id.in_(chunk)))
@@ -176,25 +204,33 @@ def rebuild(conn: sa.Connection, rec_ids: Iterable[int]) -> int:
     return written
 
 
-def rebuild_all(conn: sa.Connection) -> int:
-    """Every recommendation's periods, from history (a batch job)."""
-    return rebuild(conn, conn.scalars(sa.select(Recommendation.id)))
+def rebuild_all(conn: sa.Connection, policy: DeadlinePolicy) -> int:
+    """Every recommendation's periods, from history (a batch job: the migration that
+    added them, `flask --app app deadlines recompute`)."""
+    return rebuild(conn, conn.scalars(sa.select(Recommendation.id)), policy)
 
 
 def _changed(session: Session) -> set[int]:
+    """The recommendations whose history, addressees or issue date this flush touched."""
     rec_ids: set[int] = set()
+    report_ids: set[int] = set()
     for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, Recommendation) and obj not in session.deleted:
             rec_ids.add(obj.id)
         elif isinstance(obj, Addressee | RecommendationEvent):
             rec_ids.add(obj.recommendation_id)
-    return rec_ids
+        elif isinstance(obj, Report) and obj in session.dirty:
+            report_ids.add(obj.id)  # the issue date counts the clocks
+    if report_ids:
+        of_reports = sa.select(Recommendation.id).where(Recommendation.report_id.in_(report_ids))
+        rec_ids.update(session.connection().scalars(of_reports))
+    return {i for i in rec_ids if i is not None}
 
 
 def _rebuild_after_flush(session: Session, _ctx: UOWTransaction) -> None:
     rec_ids = _changed(session)
     if rec_ids:
-        rebuild(session.connection(), rec_ids)
+        rebuild(session.connection(), rec_ids, due_dates.policy_for(session))
 
 
 def install(session_class: type[Session]) -> None:

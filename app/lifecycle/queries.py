@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from app import wording
-from app.lifecycle import clocks
-from app.lifecycle.deadlines import (
-    AWAITING_RESPONSE,
-    more_than_6_months_criterion,
-    owes_updates_criterion,
-    update_clock_start,
-)
+from app.lifecycle.deadlines import addressee_late, more_than_6_months_criterion
 from app.models import (
     Addressee,
     Attachment,
@@ -73,12 +67,10 @@ class Queue:
 def queues_for(user: Any, today: date, interval_days: int) -> list[Queue]:
     """The work queues of a user's role. Liaisons see their components' rows only."""
     role = getattr(user, "role", None)
-    unresolved = Recommendation.status == RecStatus.OPEN_UNRESOLVED
     resolved = Recommendation.status == RecStatus.OPEN_RESOLVED
     queues: list[Queue] = []
     if role == Role.LIAISON:
         mine = Addressee.component_id.in_(user.component_ids)
-        soon = today + timedelta(days=clocks.UPDATE_DUE_SOON_DAYS) - timedelta(days=interval_days)
         queues += [
             Queue(
                 "responses_due",
@@ -87,7 +79,8 @@ def queues_for(user: Any, today: date, interval_days: int) -> list[Queue]:
                 "a revised one by the date the OIG set when it returned the response or reopened "
                 "the recommendation.",
                 _addressee_rows()
-                .where(mine, unresolved, Addressee.response_state.in_(AWAITING_RESPONSE))
+                # every response owed, due or not yet (its clock runs)
+                .where(mine, Addressee.response_due.is_not(None))
                 .order_by(Report.issued_on, Recommendation.number),
             ),
             Queue(
@@ -96,15 +89,8 @@ def queues_for(user: Any, today: date, interval_days: int) -> list[Queue]:
                 f"Due every {wording.count(interval_days, 'day')} after resolution; "
                 "listed from 30 days before.",
                 _addressee_rows()
-                .where(
-                    mine,
-                    resolved,
-                    Recommendation.resolved_on.is_not(None),
-                    Addressee.closure_state != ClosureState.REQUESTED,
-                    owes_updates_criterion(),
-                    update_clock_start() <= soon,
-                )
-                .order_by(update_clock_start(), Recommendation.id),
+                .where(mine, addressee_late("update_due", today))
+                .order_by(Addressee.update_due, Recommendation.id),
             ),
             Queue(
                 "closures_returned",
@@ -142,7 +128,7 @@ def queues_for(user: Any, today: date, interval_days: int) -> list[Queue]:
                 "OMB Circular A-50 expects resolution within six months of issuance.",
                 sa.select(Recommendation)
                 .join(Recommendation.report)
-                .where(unresolved, more_than_6_months_criterion(today))
+                .where(more_than_6_months_criterion(today))
                 .options(
                     contains_eager(Recommendation.report),
                     selectinload(Recommendation.addressees).joinedload(Addressee.component),

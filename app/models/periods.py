@@ -32,6 +32,9 @@ class RecommendationPeriod(Model):
     status: Mapped[RecStatus] = mapped_column(enum_type(RecStatus, "rec_status"))
     resolved_on: Mapped[date | None] = mapped_column()
     closed_on: Mapped[date | None] = mapped_column()
+    # The due dates of that state (app.lifecycle.deadlines.rec_due_dates).
+    resolution_due: Mapped[date | None] = mapped_column()
+    gao_ig_act_from: Mapped[date | None] = mapped_column()
 
     __table_args__ = (
         sa.Index("ix_recommendation_periods_timeline", "recommendation_id", "valid_from"),
@@ -61,6 +64,10 @@ class AddresseePeriod(Model):
     response_due_on: Mapped[date | None] = mapped_column()
     closure_state: Mapped[ClosureState] = mapped_column(enum_type(ClosureState, "closure_state"))
     closure_state_on: Mapped[date | None] = mapped_column()
+    # The due dates of that state (app.lifecycle.deadlines.addressee_due_dates).
+    response_due: Mapped[date | None] = mapped_column()
+    update_due: Mapped[date | None] = mapped_column()
+    target_due: Mapped[date | None] = mapped_column()
 
     __table_args__ = (
         sa.Index("ix_addressee_periods_timeline", "recommendation_id", "valid_from"),

@@ -52,6 +52,10 @@ class Recommendation(Model):
     resolved_on: Mapped[date | None] = mapped_column()
     closed_on: Mapped[date | None] = mapped_column(index=True)
     decision_note: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    # Due dates computed from the state (app.lifecycle.deadlines.rec_due_dates) and kept
+    # fresh by app.lifecycle.due_dates; NULL while the clock does not run.
+    resolution_due: Mapped[date | None] = mapped_column(index=True, info={"audit": False})
+    gao_ig_act_from: Mapped[date | None] = mapped_column(index=True, info={"audit": False})
     version: Mapped[int] = mapped_column(default=1, server_default="1", info={"audit": False})
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, info={"audit": False})
     updated_at: Mapped[datetime] = mapped_column(
@@ -138,6 +142,12 @@ class Addressee(Model):
     closure_state_on: Mapped[date | None] = mapped_column()
     closure_justification: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     closure_note: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    # Due dates computed from the state (app.lifecycle.deadlines.addressee_due_dates) and
+    # kept fresh by app.lifecycle.due_dates; NULL while the clock does not run.
+    # `response_due` is the effective one: response_due_on when set, else 90 days after issue.
+    response_due: Mapped[date | None] = mapped_column(index=True, info={"audit": False})
+    update_due: Mapped[date | None] = mapped_column(index=True, info={"audit": False})
+    target_due: Mapped[date | None] = mapped_column(index=True, info={"audit": False})
     version: Mapped[int] = mapped_column(default=1, server_default="1", info={"audit": False})
 
     recommendation: Mapped[Recommendation] = relationship(back_populates="addressees")

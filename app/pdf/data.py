@@ -59,7 +59,7 @@ class RecLine:
             parts = [
                 self.addressee_clocks[a.id] for a in self.snap.addressees if a.component.id == component_id
             ]
-        return self.visible and deadlines.clock_matches(name, self.rec_clocks, parts)
+        return self.visible and deadlines.clock_matches(name, self.rec_clocks, parts, self.snap.as_of)
 
 
 @dataclass
@@ -150,11 +150,7 @@ class SemiannualTables:
 
 def semiannual_tables(lines: list[RecLine], as_of: date) -> SemiannualTables:
     return SemiannualTables(
-        open_over_6_months=[
-            line
-            for line in lines
-            if line.status.is_open and clocks.more_than_6_months(line.rec.report.issued_on, as_of)
-        ],
+        open_over_6_months=[line for line in lines if line.rec_clocks.open_over_6_months],
         significant_without_final_action=[
             line for line in lines if line.visible and line.rec.significant and line.status.is_open
         ],

@@ -1,19 +1,21 @@
 """State periods: each recommendation's and each addressee's state over runs of days,
 rebuilt from the history, so lists as of a past date are SQL.
 
-Revision ID: 0012_state_periods
-Revises: 0011_deadline_policy
+Revision ID: 0013_state_periods
+Revises: 0012_stored_due_dates
 Create Date: 2026-12-01
 
 Existing recommendations get their periods by replaying their histories
-(app.lifecycle.periods.rebuild_all, the same code the app runs on every write).
+(app.lifecycle.periods.rebuild_all, the same code the app runs on every write, and
+`flask --app app deadlines recompute`), with the due dates of each period computed by
+the registry's functions (app.lifecycle.deadlines) on the replayed state.
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012_state_periods"
-down_revision = "0011_deadline_policy"
+revision = "0013_state_periods"
+down_revision = "0012_stored_due_dates"
 branch_labels = None
 depends_on = None
 
@@ -37,6 +39,8 @@ def upgrade() -> None:
         sa.Column("status", _enum("rec_status", REC_STATUS), nullable=False),
         sa.Column("resolved_on", sa.Date(), nullable=True),
         sa.Column("closed_on", sa.Date(), nullable=True),
+        sa.Column("resolution_due", sa.Date(), nullable=True),
+        sa.Column("gao_ig_act_from", sa.Date(), nullable=True),
         sa.ForeignKeyConstraint(["recommendation_id"], ["recommendations.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
     )
@@ -63,6 +67,9 @@ def upgrade() -> None:
         sa.Column("response_due_on", sa.Date(), nullable=True),
         sa.Column("closure_state", _enum("closure_state", CLOSURE_STATE), nullable=False),
         sa.Column("closure_state_on", sa.Date(), nullable=True),
+        sa.Column("response_due", sa.Date(), nullable=True),
+        sa.Column("update_due", sa.Date(), nullable=True),
+        sa.Column("target_due", sa.Date(), nullable=True),
         sa.ForeignKeyConstraint(["addressee_id"], ["addressees.id"], ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["component_id"], ["components.id"], ondelete="RESTRICT"),
         sa.ForeignKeyConstraint(["recommendation_id"], ["recommendations.id"], ondelete="CASCADE"),
@@ -70,9 +77,13 @@ def upgrade() -> None:
     )
     op.create_index("ix_addressee_periods_timeline", "addressee_periods", ["recommendation_id", "valid_from"])
     op.create_index("ix_addressee_periods_addressee", "addressee_periods", ["addressee_id"])
+    from flask import current_app, has_app_context
+
+    from app.lifecycle.deadlines import DeadlinePolicy
     from app.lifecycle.periods import rebuild_all
 
-    rebuild_all(op.get_bind())
+    policy = DeadlinePolicy.from_config(current_app.config) if has_app_context() else DeadlinePolicy()
+    rebuild_all(op.get_bind(), policy)
 
 
 def downgrade() -> None:
