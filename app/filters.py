@@ -185,7 +185,7 @@ def period_ends(now: date, count: int = PICKER_PERIODS) -> list[tuple[date, str]
     period = clocks.semiannual_period(now)
     if period.end > now:
         period = period.previous()
-    out = []
+    out: list[tuple[date, str]] = []
     while len(out) < count and period.end >= EARLIEST_AS_OF:
         out.append((period.end, f"End of the semiannual period ending {clocks.long_date(period.end)}"))
         period = period.previous()

@@ -20,9 +20,9 @@ import sqlalchemy as sa
 
 from app import clock
 from app.cache import bump_version
+from app.lifecycle import periods
 from app.lifecycle.clocks import add_months
 from app.lifecycle.deadlines import DeadlinePolicy
-from app.lifecycle import periods
 from app.lifecycle.due_dates import stamp_rows
 from app.models import (
     Addressee,

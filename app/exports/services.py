@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from app.auth import policy
 from app.exports.columns import FORMULA_PREFIXES, KEYS, PLACEHOLDER
 from app.filters import RecFilters
+from app.lifecycle.periods import AsOf
 from app.models import Addressee, Component, Recommendation, Report, report_components
 from app.recommendations.queries import recommendation_list
 
@@ -69,6 +70,34 @@ def _report_values(row: Any, components: dict[int, str]) -> dict[str, Any]:
     }
 
 
+REC_STATE = ("status", "resolved_on", "closed_on")
+ADDRESSEE_STATE = (
+    "concurrence",
+    "response",
+    "response_date",
+    "response_state",
+    "corrective_action_plan",
+    "target_date",
+    "responsible_official",
+    "last_update_on",
+    "closure_state",
+)
+
+
+def _state_columns(at: AsOf | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The columns of what changes over time: today's, or those of the state periods
+    covering the day (AsOf.join and a join of AsOf.addressees on the addressee)."""
+    if at is None:
+        return (
+            {n: getattr(Recommendation, n) for n in REC_STATE},
+            {n: getattr(Addressee, n) for n in ADDRESSEE_STATE},
+        )
+    return (
+        {n: at.recommendations.c[n].label(n) for n in REC_STATE},
+        {n: at.addressees.c[n].label(n) for n in ADDRESSEE_STATE},
+    )
+
+
 def export_rows(
     session: Session, user: Any, filters: RecFilters, today: date, interval_days: int
 ) -> Iterator[dict[str, Any]]:
@@ -76,6 +105,8 @@ def export_rows(
     recs = recommendation_list(user, filters, today, interval_days)
     rec_ids = recs.with_only_columns(Recommendation.id).order_by(None)
     visible = sa.case((policy.recommendation_visibility(user), sa.true()), else_=sa.false()).label("visible")
+    at = AsOf(filters.as_of) if filters.as_of is not None else None
+    rec_state, part_state = _state_columns(at)
     stmt = (
         sa.select(
             *REPORT_COLUMNS,
@@ -87,21 +118,11 @@ def export_rows(
             Recommendation.questioned_costs,
             Recommendation.funds_put_to_better_use,
             Recommendation.sensitivity.label("rec_sensitivity"),
-            Recommendation.status,
-            Recommendation.resolved_on,
-            Recommendation.closed_on,
+            *rec_state.values(),
             visible,
             Component.abbreviation.label("component"),
             Addressee.is_lead,
-            Addressee.concurrence,
-            Addressee.response,
-            Addressee.response_date,
-            Addressee.response_state,
-            Addressee.corrective_action_plan,
-            Addressee.target_date,
-            Addressee.responsible_official,
-            Addressee.last_update_on,
-            Addressee.closure_state,
+            *part_state.values(),
         )
         .select_from(Recommendation)
         .join(Report, Report.id == Recommendation.report_id)
@@ -117,6 +138,8 @@ def export_rows(
         )
         .execution_options(yield_per=BATCH)
     )
+    if at is not None:
+        stmt = at.join(stmt).join(at.addressees, at.addressees.c.id == Addressee.id)
     report_ids = recs.with_only_columns(Recommendation.report_id).order_by(None)
     components = _report_components(session, report_ids)
     placeholder_done: set[int] = set()

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
 from types import SimpleNamespace
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -73,6 +73,8 @@ def _timeline(rec: Any) -> Iterator[RecSnapshot]:
 
 
 T = TypeVar("T")
+S = TypeVar("S")  # a Select
+E = TypeVar("E")  # a criterion or a whole Select
 
 
 def _runs(states: Iterable[tuple[date, T]]) -> list[tuple[date, date | None, T]]:
@@ -282,11 +284,12 @@ class AsOf:
         swap["addressees", None] = self.addressees  # the FROM of Recommendation.addressees.any()
         return swap
 
-    def join(self, stmt: sa.Select[Any]) -> sa.Select[Any]:
+    def join(self, stmt: S) -> S:
         """Only the recommendations issued by the day, with their state of that day."""
-        return stmt.join(self.recommendations, self.recommendations.c.recommendation_id == Recommendation.id)
+        state = self.recommendations
+        return stmt.join(state, state.c.recommendation_id == Recommendation.id)  # type: ignore[attr-defined]
 
-    def adapt(self, criterion: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+    def adapt(self, criterion: E) -> E:
         """The criterion on the state of the day: the recommendation's status and dates
         from its period (joined by `join`), its addressees' parts from theirs."""
         swap = self._swap
@@ -301,7 +304,9 @@ class AsOf:
 
         # Plain copies first: the ORM's relationship criteria (any()) hold annotated
         # elements that the traversal would otherwise leave in place.
-        return replacement_traverse(_deep_deannotate(criterion), {}, replace)  # type: ignore[no-any-return]
+        plain: Any = _deep_deannotate(cast(Any, criterion))
+        traverse: Any = replacement_traverse
+        return cast(E, traverse(plain, {}, replace))
 
     def column(self, name: str) -> sa.ColumnElement[Any]:
         """A REC_FIELDS column as of the day."""

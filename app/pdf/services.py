@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,7 @@ from app import charts
 from app.auth import policy
 from app.cache import data_version, reader_scope
 from app.database import utcnow
-from app.filters import STATUS_FILTERS, RecFilters
+from app.filters import STATUS_FILTERS, RecFilters, past_day
 from app.lifecycle.clocks import AgeBucket
 from app.lifecycle.deadlines import CLOCK_FILTERS
 from app.models import Component, RecStatus, Report
@@ -173,7 +173,8 @@ def build_html(session: Session, reader: Any, request: PdfRequest, settings: Set
         return render_template(
             "pdf/component.html", data=parts, doc_title=title, hidden=parts.summary.hidden, **common
         )
-    filters = request.filters or RecFilters()
+    # the list's filters on the state of the PDF's day (as the list as of that day)
+    filters = replace(request.filters or RecFilters(), as_of=past_day(as_of, settings.today))
     folio = data.portfolio(session, reader, filters, as_of, interval, settings.max_recommendations)
     return render_template(
         "pdf/portfolio.html",

@@ -8,12 +8,13 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import contains_eager, joinedload, selectinload
+from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
 from app.auth import policy
 from app.filters import RecFilters
 from app.keyset import SortKey
-from app.lifecycle import clocks, deadlines
+from app.lifecycle import clocks, deadlines, history
+from app.lifecycle.history import RecSnapshot
 from app.lifecycle.periods import AsOf
 from app.models import Addressee, Recommendation, RecStatus, Report
 from app.search.queries import matching_recommendations
@@ -89,6 +90,14 @@ def recommendation_list(user: Any, filters: RecFilters, today: date, interval_da
         return stmt.where(*state)
     as_of = AsOf(filters.as_of)
     return as_of.join(stmt).where(*(as_of.adapt(c) for c in state))
+
+
+def states_on(session: Session, rec_ids: list[int], as_of: date | None) -> dict[int, RecSnapshot]:
+    """A page's recommendations as they stood at the end of `as_of`, by id (none for
+    today: the rows themselves are today's state). One page: a replay of each is cheap."""
+    if as_of is None or not rec_ids:
+        return {}
+    return history.states_as_of(session, as_of, rec_ids)
 
 
 def state_criteria(filters: RecFilters, today: date, interval_days: int) -> list[sa.ColumnElement[bool]]:
