@@ -15,8 +15,7 @@ from app import charts
 from app.auth import policy
 from app.cache import data_version, reader_scope
 from app.database import utcnow
-from app.filters import STATUS_FILTERS, RecFilters, past_day
-from app.lifecycle.clocks import AgeBucket
+from app.filters import AGE_FILTERS, STATUS_FILTERS, RecFilters, past_day
 from app.lifecycle.deadlines import CLOCK_FILTERS
 from app.models import Component, RecStatus, Report
 from app.pdf import data, engine
@@ -108,7 +107,7 @@ def describe_filters(session: Session, reader: Any, filters: RecFilters) -> str:
     if filters.clock:
         parts.append(CLOCK_FILTERS[filters.clock].lower())
     if filters.age:
-        parts.append(f"open, {AgeBucket(filters.age).label.lower()} since issuance")
+        parts.append(f"open, {AGE_FILTERS[filters.age].lower()} since issuance")
     if filters.closed_from or filters.closed_to:
         since = f" from {filters.closed_from.isoformat()}" if filters.closed_from else ""
         until = f" to {filters.closed_to.isoformat()}" if filters.closed_to else ""

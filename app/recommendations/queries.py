@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
 from app.auth import policy
-from app.filters import RecFilters
+from app.filters import OPEN_OVER_6_MONTHS, RecFilters
 from app.keyset import SortKey
 from app.lifecycle import clocks, deadlines, history
 from app.lifecycle.history import RecSnapshot
@@ -114,7 +114,10 @@ def state_criteria(filters: RecFilters, today: date, interval_days: int) -> list
         # With a component chosen, a clock of a component's part is that component's own.
         own = Addressee.component_id == filters.component_id if filters.component_id else None
         out.append(deadlines.clock_criterion(filters.clock, today, interval_days, own))
-    if filters.age:
+    if filters.age == OPEN_OVER_6_MONTHS:
+        out.append(Recommendation.status.in_(RecStatus.open_values()))
+        out.append(Report.issued_on <= clocks.latest_issue_date_due_before(today, clocks.resolution_due))
+    elif filters.age:
         first, after = clocks.age_bucket_bounds(clocks.AgeBucket(filters.age), today)
         out.append(Recommendation.status.in_(RecStatus.open_values()))
         if first is not None:

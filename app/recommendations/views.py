@@ -15,11 +15,10 @@ from app.auth import policy
 from app.cache import reader_scope
 from app.components.queries import all_components
 from app.extensions import db
-from app.filters import STATUS_FILTERS, filters_for_page, period_ends
+from app.filters import AGE_FILTERS, STATUS_FILTERS, RecFilters, filters_for_page, period_ends
 from app.forms import ConfirmForm, select_choices
 from app.lifecycle import deadlines
 from app.lifecycle import queries as lifecycle_queries
-from app.lifecycle.clocks import AgeBucket
 from app.locking import UNCHECKED
 from app.models import Component, Concurrence, Recommendation, Sensitivity, TextSource
 from app.recommendations import queries, services
@@ -128,10 +127,26 @@ def _list_menus(now: date) -> dict[str, Any]:
         "sorts": queries.SORTS,
         "statuses": STATUS_FILTERS,
         "clock_filters": deadlines.CLOCK_FILTERS,
-        "age_buckets": list(AgeBucket),
+        "age_filters": AGE_FILTERS,
         "components": db.session.scalars(all_components()).all(),
         "years": menus.issue_years(db.session, current_user),
         "period_ends": period_ends(now),
+    }
+
+
+def _total(stmt: Any, filters: RecFilters, now: date, interval: int) -> int:
+    """How many match, cached per reader scope, filters, day and data version."""
+    key = ("recommendation-total", reader_scope(current_user), filters, now, interval)
+    return cache.current(db.session, key, lambda: db.session.scalar(lifecycle_queries.count_of(stmt)) or 0)
+
+
+def _clock_words(now: date, interval: int) -> dict[str, Any]:
+    """The clocks of a row (a recommendation or its state of a past day) on `now`."""
+    return {
+        "rec_clocks": lambda rec: deadlines.recommendation_clocks(rec, rec.report.issued_on, now),
+        "addressee_clocks": lambda rec, a: deadlines.addressee_clocks(
+            rec, a, rec.report.issued_on, now, interval
+        ),
     }
 
 
@@ -146,22 +161,16 @@ def index() -> str:
     now, interval = filters.day(today()), current_app.config["UPDATE_INTERVAL_DAYS"]
     stmt = queries.recommendation_list(current_user, filters, now, interval)
     page = keyset_page(db.session, stmt, sort.keys, sort.values)
-    key = ("recommendation-total", reader_scope(current_user), filters, now, interval)
     states = queries.states_on(db.session, [rec.id for rec in page.items], filters.as_of)
     return render_template(
         "recommendations/index.html",
         page=page,
-        total=cache.current(
-            db.session, key, lambda: db.session.scalar(lifecycle_queries.count_of(stmt)) or 0
-        ),
+        total=_total(stmt, filters, now, interval),
         sort_name=sort_name,
         filters=filters,
         errors=errors,
         state=lambda rec: states.get(rec.id, rec),
-        rec_clocks=lambda rec: deadlines.recommendation_clocks(rec, rec.report.issued_on, now),
-        addressee_clocks=lambda rec, a: deadlines.addressee_clocks(
-            rec, a, rec.report.issued_on, now, interval
-        ),
+        **_clock_words(now, interval),
         **_list_menus(today()),
     )
 
