@@ -36,9 +36,12 @@ class RecommendationPeriod(Model):
     resolution_due: Mapped[date | None] = mapped_column()
     gao_ig_act_from: Mapped[date | None] = mapped_column()
 
+    # Lists as of a day probe each recommendation's periods by (recommendation_id,
+    # valid_from <= day): an index covering the status answers the status filters alone.
     __table_args__ = (
-        sa.Index("ix_recommendation_periods_timeline", "recommendation_id", "valid_from"),
-        sa.Index("ix_recommendation_periods_span", "valid_from", "valid_until"),
+        sa.Index(
+            "ix_recommendation_periods_timeline", "recommendation_id", "valid_from", "valid_until", "status"
+        ),
     )
 
 
@@ -69,7 +72,18 @@ class AddresseePeriod(Model):
     update_due: Mapped[date | None] = mapped_column()
     target_due: Mapped[date | None] = mapped_column()
 
+    # The clock filters as of a day probe each recommendation's parts: the index covers
+    # the due dates they compare (and the component, for a liaison's own parts).
     __table_args__ = (
-        sa.Index("ix_addressee_periods_timeline", "recommendation_id", "valid_from"),
+        sa.Index(
+            "ix_addressee_periods_timeline",
+            "recommendation_id",
+            "valid_from",
+            "valid_until",
+            "response_due",
+            "update_due",
+            "target_due",
+            "component_id",
+        ),
         sa.Index("ix_addressee_periods_addressee", "addressee_id"),
     )

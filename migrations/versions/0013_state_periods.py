@@ -45,9 +45,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index(
-        "ix_recommendation_periods_timeline", "recommendation_periods", ["recommendation_id", "valid_from"]
+        "ix_recommendation_periods_timeline",
+        "recommendation_periods",
+        ["recommendation_id", "valid_from", "valid_until", "status"],
     )
-    op.create_index("ix_recommendation_periods_span", "recommendation_periods", ["valid_from", "valid_until"])
     op.create_table(
         "addressee_periods",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -75,7 +76,19 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["recommendation_id"], ["recommendations.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
     )
-    op.create_index("ix_addressee_periods_timeline", "addressee_periods", ["recommendation_id", "valid_from"])
+    op.create_index(
+        "ix_addressee_periods_timeline",
+        "addressee_periods",
+        [
+            "recommendation_id",
+            "valid_from",
+            "valid_until",
+            "response_due",
+            "update_due",
+            "target_due",
+            "component_id",
+        ],
+    )
     op.create_index("ix_addressee_periods_addressee", "addressee_periods", ["addressee_id"])
     from flask import current_app, has_app_context
 
@@ -90,6 +103,5 @@ def downgrade() -> None:
     op.drop_index("ix_addressee_periods_addressee", table_name="addressee_periods")
     op.drop_index("ix_addressee_periods_timeline", table_name="addressee_periods")
     op.drop_table("addressee_periods")
-    op.drop_index("ix_recommendation_periods_span", table_name="recommendation_periods")
     op.drop_index("ix_recommendation_periods_timeline", table_name="recommendation_periods")
     op.drop_table("recommendation_periods")
