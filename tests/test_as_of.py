@@ -481,3 +481,20 @@ def test_free_date_wins_over_the_period(walked: None, as_role: Any) -> None:
 
 def test_reader_scope_anonymous_sees_nothing(walked: None) -> None:
     assert _ids(_reader("anonymous"), RecFilters(as_of=date(2024, 3, 31)), date(2024, 3, 31)) == set()
+
+
+def test_deadlines_recompute_rebuilds_the_periods(walked: None, app: Any) -> None:
+    from app.models import RecommendationPeriod
+
+    three = rec("OIG-12-15", 3).id
+    db.session.execute(sa.delete(RecommendationPeriod).where(RecommendationPeriod.recommendation_id == three))
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["deadlines", "recompute"])
+    assert result.exit_code == 0, result.output
+    assert "rebuilt from history" in result.output
+    starts = db.session.scalars(
+        sa.select(RecommendationPeriod.valid_from)
+        .where(RecommendationPeriod.recommendation_id == three)
+        .order_by(RecommendationPeriod.valid_from)
+    ).all()
+    assert starts == [date(2011, 12, 6), date(2012, 5, 1), date(2014, 6, 1), date(2016, 1, 4)]
