@@ -388,3 +388,70 @@ def test_deadline_policy_migration_fills_the_dates_from_history(scratch_url: str
         columns = {c["name"] for c in sa.inspect(db.engine).get_columns("addressees")}
         assert not {"response_due_on", "closure_state_on"} & columns
         db.engine.dispose()
+
+
+def test_stored_due_dates_migration_fills_existing_rows(scratch_url: str) -> None:
+    """Existing rows get their due dates from the one definition of the rules; the
+    downgrade removes the columns and their indexes."""
+    app = create_app(TestingConfig(scratch_url))
+    with app.app_context():
+        upgrade(revision="0011_deadline_policy")
+        with db.engine.begin() as conn:
+            for statement in (
+                "INSERT INTO components (id, abbreviation, name, active) "
+                "VALUES (1, 'I&A', 'x', true), (2, 'FEMA', 'y', true)",
+                "INSERT INTO reports (id, title, issued_on, issued_on_approximate, sensitivity, created_at, "
+                "updated_at) VALUES "
+                "(1, 'Due dates', '2024-01-15', false, 'public', '2024-01-15', '2024-01-15')",
+                "INSERT INTO recommendations (id, report_id, number, text, text_source, significant, "
+                "sensitivity, status, resolved_on, created_at, updated_at) VALUES "
+                "(1, 1, 1, 'One', 'verbatim', false, 'public', 'open_unresolved', NULL, '2024-01-15', "
+                "'2024-01-15'), "
+                "(2, 1, 2, 'Two', 'verbatim', false, 'public', 'open_resolved', '2024-03-01', '2024-01-15', "
+                "'2024-01-15'), "
+                "(3, 1, 3, 'Three', 'verbatim', false, 'public', 'closed_implemented', '2024-03-01', "
+                "'2024-01-15', '2024-01-15')",
+                # 1: I&A owes its first response; 2: FEMA's was returned, revision due May 5;
+                # 3: FEMA resolved March 1, last update April 1, target December 31; 4: closed
+                "INSERT INTO addressees (id, recommendation_id, component_id, is_lead, concurrence, "
+                "response_state, response_due_on, corrective_action_plan, target_date, last_update_on, "
+                "closure_state) VALUES "
+                "(1, 1, 1, true, 'pending', 'none', NULL, '', NULL, NULL, 'none'), "
+                "(2, 1, 2, false, 'concur', 'returned', '2024-05-05', 'A plan', '2024-12-31', NULL, 'none'), "
+                "(3, 2, 2, true, 'concur', 'accepted', NULL, 'A plan', '2024-12-31', '2024-04-01', 'none'), "
+                "(4, 3, 2, true, 'concur', 'accepted', NULL, 'A plan', '2024-12-31', NULL, 'accepted')",
+            ):
+                conn.execute(sa.text(statement))
+        upgrade(revision="0012_stored_due_dates")
+        with db.engine.connect() as conn:
+            recs = conn.execute(
+                sa.text("SELECT id, resolution_due, gao_ig_act_from FROM recommendations ORDER BY id")
+            ).all()
+            parts = conn.execute(
+                sa.text("SELECT id, response_due, update_due, target_due FROM addressees ORDER BY id")
+            ).all()
+
+        def text(row: tuple) -> tuple:
+            return tuple(str(v) if v is not None else None for v in row)
+
+        # issued January 15, 2024: six months on July 15, 2024; one year on January 15, 2025
+        assert [text(r) for r in recs] == [
+            ("1", "2024-07-15", "2025-01-15"),
+            ("2", None, "2025-01-15"),
+            ("3", None, None),
+        ]
+        assert [text(p) for p in parts] == [
+            ("1", "2024-04-14", None, None),  # 90 days after January 15, 2024
+            ("2", "2024-05-05", None, "2024-12-31"),  # the revised response's own date
+            ("3", None, "2024-06-30", "2024-12-31"),  # April 1 + 90 days
+            ("4", None, None, None),
+        ]
+        downgrade(revision="0011_deadline_policy")
+        inspector = sa.inspect(db.engine)
+        rec_columns = {c["name"] for c in inspector.get_columns("recommendations")}
+        part_columns = {c["name"] for c in inspector.get_columns("addressees")}
+        assert not {"resolution_due", "gao_ig_act_from"} & rec_columns
+        assert not {"response_due", "update_due", "target_due"} & part_columns
+        indexes = {i["name"] for t in ("recommendations", "addressees") for i in inspector.get_indexes(t)}
+        assert not any(name and name.endswith("_due") for name in indexes)
+        db.engine.dispose()

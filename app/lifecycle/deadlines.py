@@ -71,13 +71,15 @@ REC_DUE_COLUMNS = ("resolution_due", "gao_ig_act_from")
 ADDRESSEE_DUE_COLUMNS = ("response_due", "update_due", "target_due")
 
 
-def rec_due_dates(status: RecStatus | None, issued: date) -> RecDueDates:
+def rec_due_dates(status: RecStatus | str | None, issued: date) -> RecDueDates:
     """Resolution: six months after issuance, while Open–Unresolved. GAO-IG Act: a
-    recommendation still open one year after issuance."""
-    if status is None or not status.is_open:
+    recommendation still open one year after issuance. `status` may be the enum's value
+    (a row read with SQL); None: not issued (yet, as of a past date)."""
+    rec_status = RecStatus(status) if status is not None else None
+    if rec_status is None or not rec_status.is_open:
         return RecDueDates(resolution_due=None, gao_ig_act_from=None)
     return RecDueDates(
-        resolution_due=clocks.resolution_due(issued) if status == RecStatus.OPEN_UNRESOLVED else None,
+        resolution_due=clocks.resolution_due(issued) if rec_status == RecStatus.OPEN_UNRESOLVED else None,
         gao_ig_act_from=clocks.gao_ig_act_from(issued),
     )
 
@@ -90,15 +92,15 @@ def owes_updates_values(concurrence: Concurrence, has_plan: bool) -> bool:
 
 def addressee_due_dates(
     *,
-    status: RecStatus | None,
+    status: RecStatus | str | None,
     issued: date,
     resolved_on: date | None,
-    response_state: ResponseState,
+    response_state: ResponseState | str,
     response_due_on: date | None,
-    concurrence: Concurrence,
+    concurrence: Concurrence | str,
     has_plan: bool,
     last_update_on: date | None,
-    closure_state: ClosureState,
+    closure_state: ClosureState | str,
     closure_state_on: date | None,
     target_date: date | None,
     interval_days: int,
@@ -112,19 +114,23 @@ def addressee_due_dates(
     Update: while Open–Resolved, `interval_days` after the latest of the resolution, the
     last update and the return of a closure request; none while a closure request is
     pending (paused) or for a non-concurrence without a corrective action plan.
-    Target completion: the target date, while the recommendation is open."""
-    is_open = status is not None and status.is_open
+    Target completion: the target date, while the recommendation is open.
+
+    The enums may be given as their values (a row read with SQL)."""
+    rec_status = RecStatus(status) if status is not None else None
+    closure = ClosureState(closure_state)
+    is_open = rec_status is not None and rec_status.is_open
     response = None
-    if status == RecStatus.OPEN_UNRESOLVED and response_state in AWAITING_RESPONSE:
+    if rec_status == RecStatus.OPEN_UNRESOLVED and ResponseState(response_state) in AWAITING_RESPONSE:
         response = response_due_on if response_due_on is not None else clocks.response_due(issued)
     update = None
     if (
-        status == RecStatus.OPEN_RESOLVED
+        rec_status == RecStatus.OPEN_RESOLVED
         and resolved_on is not None
-        and closure_state != ClosureState.REQUESTED
-        and owes_updates_values(concurrence, has_plan)
+        and closure != ClosureState.REQUESTED
+        and owes_updates_values(Concurrence(concurrence), has_plan)
     ):
-        resumed = closure_state_on if closure_state == ClosureState.RETURNED else None
+        resumed = closure_state_on if closure == ClosureState.RETURNED else None
         update = clocks.next_update_due(resolved_on, last_update_on, interval_days, resumed)
     return AddresseeDueDates(
         response_due=response, update_due=update, target_due=target_date if is_open else None
@@ -155,6 +161,16 @@ def addressee_due_dates_of(rec: Any, addressee: Any, issued: date, interval_days
     )
 
 
+def due_dates_of(
+    rec: Any, issued: date, interval_days: int
+) -> tuple[RecDueDates, dict[int, AddresseeDueDates]]:
+    """A recommendation's due dates and each addressee's (by id): of a Recommendation with
+    its addressees loaded, or of a RecSnapshot (a state as of a past date)."""
+    return rec_due_dates_of(rec, issued), {
+        a.id: addressee_due_dates_of(rec, a, issued, interval_days) for a in rec.addressees
+    }
+
+
 # --- the clocks in words, on pages and in PDFs -------------------------------------------
 
 
@@ -164,8 +180,6 @@ class RecommendationClocks:
     gao_ig_act: bool  # open one year or more after issuance
     open_over_6_months: bool  # open, more than six months after issuance (semiannual tables)
     age: AgeBucket
-    response_due: date
-    resolution_due: date
     due: RecDueDates
 
 
@@ -195,15 +209,8 @@ def recommendation_clocks(rec: Recommendation, issued: date, today: date) -> Rec
         gao_ig_act=CLOCK_FILTERS_BY_NAME["gao_ig_act"].matches(due.gao_ig_act_from, today),
         open_over_6_months=open_ and clocks.more_than_6_months(issued, today),
         age=clocks.age_bucket(issued, today if open_ or rec.closed_on is None else rec.closed_on),
-        response_due=clocks.response_due(issued),
-        resolution_due=clocks.resolution_due(issued),
         due=due,
     )
-
-
-def owes_updates(addressee: Addressee) -> bool:
-    """owes_updates_values of an addressee."""
-    return owes_updates_values(addressee.concurrence, bool(addressee.corrective_action_plan))
 
 
 def _response_clock(rec: Any, addressee: Any, due: date | None, today: date) -> Clock | None:

@@ -41,10 +41,11 @@ CHUNK = 500
 
 # The state each level's due dates are computed from: a change to any of these columns
 # refreshes the recommendation's due dates and its addressees'.
-_REC_STATE = frozenset({"status", "resolved_on", "report_id"})
+_REC_STATE = frozenset({"status", "resolved_on", "report_id", "report"})
 _ADDRESSEE_STATE = frozenset(
     {
         "recommendation_id",
+        "recommendation",
         "response_state",
         "response_due_on",
         "concurrence",
@@ -268,9 +269,13 @@ def _refresh_after_flush(session: Session, _ctx: UOWTransaction) -> None:
     if not rec_ids and not report_ids:
         return
     recs, parts = refresh(session.connection(), policy_for(session), rec_ids, report_ids)
+    # New objects join the identity map only after this hook.
+    new = {(type(obj), obj.id): obj for obj in session.new if isinstance(obj, (Recommendation, Addressee))}
     for model, changes in ((Recommendation, recs), (Addressee, parts)):
+        mapper = class_mapper(model)
         for row_id, values in changes.items():
-            obj = session.identity_map.get(class_mapper(model).identity_key_from_primary_key((row_id,)))
+            obj = session.identity_map.get(mapper.identity_key_from_primary_key((row_id,)))
+            obj = obj if obj is not None else new.get((model, row_id))
             if obj is not None:
                 for name, value in values.items():
                     set_committed_value(obj, name, value)
