@@ -498,3 +498,14 @@ def test_deadlines_recompute_rebuilds_the_periods(walked: None, app: Any) -> Non
         .order_by(RecommendationPeriod.valid_from)
     ).all()
     assert starts == [date(2011, 12, 6), date(2012, 5, 1), date(2014, 6, 1), date(2016, 1, 4)]
+
+
+def test_as_of_the_list_is_not_sorted_by_todays_status(walked: None, as_role: Any) -> None:
+    """As of 2014-03-31 a status sort would order by today's status: the list keeps the
+    newest-first order and offers no status sort."""
+    client = as_role("oig")
+    page = client.get("/recommendations?as_of=2014-03-31&sort=status").get_data(as_text=True)
+    assert "sorted by newest report first" in page
+    assert '<th scope="col">Status</th>' in page  # a plain heading, not a sort link
+    today_page = client.get("/recommendations?sort=newest").get_data(as_text=True)
+    assert '<th scope="col">Status</th>' not in today_page

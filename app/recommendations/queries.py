@@ -175,3 +175,9 @@ SORTS: dict[str, Sort] = {
         lambda r: (STATUS_ORDER[r.status], r.report.issued_on, r.report.id, r.number, r.id),
     ),
 }
+
+
+def sort_for(name: str, filters: RecFilters) -> str:
+    """The sort to use: as of a past date the rows are ordered by what does not change
+    (the status sort would order by today's status), so "status" becomes "newest"."""
+    return "newest" if name == "status" and filters.as_of is not None else name

@@ -156,7 +156,7 @@ def index() -> str:
     year, significance, deadline clocks and text, sorted, a page at a time (keyset);
     as they stood at the end of a past day when `as_of` says so."""
     filters, errors = filters_for_page()
-    sort_name = request.args.get("sort", "newest")
+    sort_name = queries.sort_for(request.args.get("sort", "newest"), filters)
     sort = queries.SORTS.get(sort_name) or abort(400, description="Unknown sort order.")
     now, interval = filters.day(today()), current_app.config["UPDATE_INTERVAL_DAYS"]
     stmt = queries.recommendation_list(current_user, filters, now, interval)
