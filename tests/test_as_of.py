@@ -509,3 +509,19 @@ def test_as_of_the_list_is_not_sorted_by_todays_status(walked: None, as_role: An
     assert '<th scope="col">Status</th>' in page  # a plain heading, not a sort link
     today_page = client.get("/recommendations?sort=newest").get_data(as_text=True)
     assert '<th scope="col">Status</th>' not in today_page
+
+
+def test_xlsx_as_of_a_past_date(walked: None, as_role: Any) -> None:
+    from openpyxl import load_workbook
+
+    response = as_role("viewer").get("/recommendations/export.xlsx?as_of=2014-03-31&status=open_resolved")
+    assert response.status_code == 200
+    assert "rectrack-recommendations-2014-03-31.xlsx" in response.headers["Content-Disposition"]
+    sheet = load_workbook(io.BytesIO(response.get_data()), read_only=True)["Recommendations"]
+    rows = list(sheet.iter_rows(values_only=True))
+    header = rows[0]
+    found = {
+        (r[header.index("rec_number")], r[header.index("component")], r[header.index("status")])
+        for r in rows[1:]
+    }
+    assert found == {(3, "FEMA", "Open–Resolved"), (3, "I&A", "Open–Resolved")}
