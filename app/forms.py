@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from flask_wtf import FlaskForm
 from werkzeug.exceptions import BadRequest
-from wtforms import DecimalField, HiddenField, IntegerField, SelectField, SelectMultipleField
+from wtforms import DecimalField, HiddenField, IntegerField, SelectField, SelectMultipleField, StringField
 from wtforms.fields import DateField
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3; stubs are 3.2
-from wtforms.validators import StopValidation
+from wtforms.validators import DataRequired, Length, StopValidation
 from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
+from app import issue_dates
 from app.locking import MISSING_VERSION_MESSAGE
 
 
@@ -37,6 +39,19 @@ def strip(value: Any) -> Any:
 def blank_to_none(value: Any) -> Any:
     value = strip(value)
     return None if value == "" else value
+
+
+TextT = TypeVar("TextT", bound=StringField)
+
+
+def text_field(
+    kind: type[TextT], label: str, max_length: int, *, required: str | None = None, **options: Any
+) -> TextT:
+    """A text field of `kind` (StringField, TextAreaField, EmailField) whose value is
+    stripped and at most `max_length` characters long; `required` is the message shown
+    when it is left empty (optional without it)."""
+    validators: list[Any] = [DataRequired(required)] if required else []
+    return kind(label, filters=[strip], validators=[*validators, Length(max=max_length)], **options)
 
 
 class StrictSelectField(SelectField):
@@ -72,6 +87,32 @@ class FriendlyDateField(DateField):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("invalid_value_message", DATE_MESSAGE)
         super().__init__(*args, **kwargs)
+
+
+class IssueDateField(StringField):
+    """An issue date as precise as the source: 2024-09-27, 2024-09 or FY2024 (a text
+    input: a date picker cannot take a month or a fiscal year). Its data is an IssueDate;
+    text in none of the three forms gets a message saying which forms to use. Pair it
+    with InputRequired, not DataRequired (which would replace that message)."""
+
+    data: issue_dates.IssueDate | None  # type: ignore[assignment]
+
+    def process_data(self, value: Any) -> None:
+        self.data = issue_dates.IssueDate(value) if isinstance(value, date) else value
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        self.data = None
+        text = str(valuelist[0]).strip() if valuelist else ""
+        if text:
+            try:
+                self.data = issue_dates.parse(text)
+            except issue_dates.IssueDateError as exc:
+                raise ValueError(str(exc)) from None
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return str(self.raw_data[0])
+        return self.data.text if self.data is not None else ""
 
 
 class WholeNumberField(IntegerField):

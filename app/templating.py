@@ -28,6 +28,16 @@ def format_date(value: date | None, approximate: bool = False) -> str:
     return f"about {text}" if approximate else text
 
 
+def source_lines(text: str | None) -> list[tuple[str, bool]]:
+    """A sources field ("- https://..." per line) as (line, is a web address) pairs."""
+    out = []
+    for raw in (text or "").splitlines():
+        line = raw.strip().removeprefix("- ").strip()
+        if line:
+            out.append((line, line.startswith(("https://", "http://")) and " " not in line))
+    return out
+
+
 def format_datetime(value: datetime | None, long: bool = False) -> str:
     """A UTC time as "2026-11-16 17:00 UTC" (tables), or with `long` as
     "November 16, 2026, 17:00 UTC" (beside other dates written out, as in a history)."""
@@ -124,7 +134,11 @@ def register(app: Flask) -> None:
     app.jinja_env.tests.update(allowed_for=can_step, downloadable=downloadable)
     app.jinja_env.filters.update(role_label=role_label, count=wording.count, noun=wording.noun)
     app.jinja_env.filters.update(
-        date=format_date, datetime=format_datetime, money=format_money, blocks=text_blocks
+        date=format_date,
+        datetime=format_datetime,
+        money=format_money,
+        blocks=text_blocks,
+        source_lines=source_lines,
     )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

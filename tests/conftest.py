@@ -53,6 +53,10 @@ from config import TestingConfig
 # A Monday afternoon in Washington; the same date in UTC and Eastern time.
 DEFAULT_TEST_NOW = "2026-11-16T17:00:00+00:00"
 PASSWORD = "correct horse battery staple"
+# The suite's base data: the four real reports of the first seed file (its facts are a
+# subset of app/seed/data/dhs-oig-reports.yaml), so counts in tests stay small and known.
+# tests/test_seed.py loads the full real record on top.
+FIXTURE_SEED = Path(__file__).parent / "data" / "seed-reports.yaml"
 _traveller: Any = None
 
 
@@ -121,7 +125,9 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         with application.app_context():
             upgrade()
             audit.set_actor(db.session, audit.AuditActor.system("tests: fixtures"))
-            load_seed(db.session, audit.AuditActor.system("tests: fixtures"))
+            load_seed(
+                db.session, audit.AuditActor.system("tests: fixtures"), FIXTURE_SEED, today=clock.today()
+            )
             _base_fixtures(db.session)
             db.session.commit()
             db.session.remove()

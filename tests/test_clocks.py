@@ -21,6 +21,7 @@ from app.lifecycle.clocks import (
     is_gao_ig_act,
     is_target_overdue,
     latest_issue_date_due_before,
+    long_date,
     more_than_6_months,
     next_update_due,
     reopened_response_due,
@@ -453,3 +454,65 @@ def test_clock_inline_text_keeps_the_month_capitalized() -> None:
     clock = Clock("Resolution", date(2024, 7, 15), date(2024, 7, 16), approximate=True)
     assert clock.inline_text == "resolution overdue since about July 2024 (the issue date is approximate)"
     assert Clock("Response", date(2024, 6, 14), date(2024, 6, 15)).inline_text == "response overdue by 1 day"
+
+
+@pytest.mark.parametrize(
+    ("due", "today", "days_left", "overdue", "text"),
+    [
+        # the day before, on and after each wording boundary
+        (date(2024, 6, 13), date(2024, 6, 15), -2, True, "Update overdue by 2 days"),
+        (date(2024, 6, 14), date(2024, 6, 15), -1, True, "Update overdue by 1 day"),
+        (date(2024, 6, 15), date(2024, 6, 15), 0, False, "Update due today"),
+        (date(2024, 6, 16), date(2024, 6, 15), 1, False, "Update due tomorrow"),
+        (date(2024, 6, 17), date(2024, 6, 15), 2, False, "Update due in 2 days"),
+        (date(2024, 3, 1), date(2024, 2, 29), 1, False, "Update due tomorrow"),  # leap day
+        (date(2027, 3, 1), date(2024, 2, 29), 1096, False, "Update due in 1,096 days"),
+    ],
+)
+def test_clock_boundaries(due: date, today: date, days_left: int, overdue: bool, text: str) -> None:
+    clock = Clock("Update", due, today)
+    assert (clock.days_left, clock.overdue, clock.text) == (days_left, overdue, text)
+
+
+@pytest.mark.parametrize(
+    ("due", "today", "text"),
+    [
+        (date(2024, 5, 31), date(2024, 6, 1), "Response overdue since about May 2024"),
+        (date(2024, 6, 1), date(2024, 6, 1), "Response due about June 2024"),
+        (date(2024, 6, 1), date(2024, 5, 31), "Response due about June 2024"),
+        (date(2025, 1, 1), date(2024, 12, 31), "Response due about January 2025"),
+        (date(2024, 12, 31), date(2025, 1, 1), "Response overdue since about December 2024"),
+    ],
+)
+def test_approximate_clock_boundaries(due: date, today: date, text: str) -> None:
+    """An approximate clock never counts days, even when its day is tomorrow or today."""
+    clock = Clock("Response", due, today, approximate=True)
+    assert clock.text == f"{text} {APPROX}"
+    assert clock.inline_text == f"r{text[1:]} {APPROX}"
+
+
+def test_clock_is_exact_unless_told() -> None:
+    assert Clock("Response", date(2024, 6, 16), date(2024, 6, 15)).text == "Response due tomorrow"
+
+
+@pytest.mark.parametrize(
+    ("day", "text"),
+    [
+        (date(2026, 3, 3), "March 3, 2026"),
+        (date(2024, 2, 29), "February 29, 2024"),
+        (date(2023, 12, 31), "December 31, 2023"),
+        (date(2011, 1, 1), "January 1, 2011"),
+    ],
+)
+def test_long_date(day: date, text: str) -> None:
+    assert long_date(day) == text
+
+
+def test_age_bucket_labels_in_order() -> None:
+    assert [(bucket.value, bucket.label) for bucket in AgeBucket] == [
+        ("under_6_months", "Under 6 months"),
+        ("6_to_12_months", "6–12 months"),
+        ("1_to_2_years", "1–2 years"),
+        ("2_to_5_years", "2–5 years"),
+        ("over_5_years", "Over 5 years"),
+    ]

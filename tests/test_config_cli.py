@@ -155,8 +155,3 @@ def test_demo_accounts_print_passwords_once(app: Flask) -> None:
         .options(selectinload(User.components))
     )
     assert [c.abbreviation for c in liaison.components] == ["I&A"]
-
-
-def test_seed_command_twice(app: Flask) -> None:
-    runner = app.test_cli_runner()
-    assert "nothing to change" in runner.invoke(args=["seed"]).output

@@ -1,5 +1,8 @@
 """History: every step is an event, and any past date's state can be rebuilt from them.
-(The transition table itself is written out in tests/test_transition_table.py.)"""
+(The transition table itself is written out in tests/test_transition_table.py.)
+
+The recommendation is the test's own (tests/factories.py), issued like CPG-502 (OIG-12-15
+#3) on December 6, 2011 to I&A (which did not concur) and FEMA (which did)."""
 
 from __future__ import annotations
 
@@ -18,11 +21,36 @@ from app.lifecycle.workflow import Context, ResponseData, UpdateData
 from app.models import (
     ClosureState,
     Concurrence,
+    Recommendation,
     RecommendationEvent,
     RecStatus,
     ResponseState,
 )
-from tests.conftest import EMAILS, rec, user_by_email
+from tests.conftest import EMAILS, user_by_email
+from tests.factories import load_recommendation, make_recommendation, make_report
+from tests.states import component
+
+ISSUED = date(2011, 12, 6)
+_MADE: dict[str, int] = {}
+
+
+@pytest.fixture(autouse=True)
+def made_cpg() -> None:
+    """Each test's recommendation, with the history of its issuance."""
+    made = make_recommendation(
+        make_report(issued_on=ISSUED),
+        addressees=[
+            (component("I&A"), {"concurrence": Concurrence.NON_CONCUR}),
+            (component("FEMA"), {"concurrence": Concurrence.CONCUR}),
+        ],
+        lead=False,
+        with_history=True,
+    )
+    _MADE["cpg"] = made.id
+
+
+def _cpg() -> Recommendation:
+    return load_recommendation(_MADE["cpg"])
 
 
 def _ctx(role: str, day: date) -> Context:
@@ -34,8 +62,8 @@ def _rows(r):
 
 
 def _walk_cpg_502() -> int:
-    """Take CPG-502 through a realistic history on chosen dates; return its id."""
-    cpg = rec("OIG-12-15", 3)
+    """Take the recommendation through a realistic history on chosen dates; return its id."""
+    cpg = _cpg()
     fema = _rows(cpg)["FEMA"]
     workflow.submit_response(
         db.session,
@@ -90,8 +118,8 @@ def _walk_cpg_502() -> int:
 )
 def test_state_as_of_a_past_date(as_of, status, fema_concurrence, fema_target) -> None:
     rec_id = _walk_cpg_502()
-    fema_id = _rows(rec("OIG-12-15", 3))["FEMA"].id
-    ia_id = _rows(rec("OIG-12-15", 3))["I&A"].id
+    fema_id = _rows(_cpg())["FEMA"].id
+    ia_id = _rows(_cpg())["I&A"].id
     state = state_as_of(db.session, rec_id, as_of)
     assert state.status == status
     assert state.concurrence[fema_id] == (fema_concurrence or Concurrence.PENDING)
@@ -101,7 +129,12 @@ def test_state_as_of_a_past_date(as_of, status, fema_concurrence, fema_target) -
 
 
 def test_states_for_many_recommendations_in_a_fixed_number_of_queries() -> None:
-    _walk_cpg_502()
+    cpg_id = _walk_cpg_502()
+    report = load_recommendation(cpg_id).report
+    untouched = make_recommendation(report, addressees=[component("I&A")], with_history=True).id
+    later = make_recommendation(
+        make_report(issued_on=date(2023, 1, 10)), addressees=[component("FEMA")], with_history=True
+    ).id
     statements = []
     engine_conn = db.session.connection()
 
@@ -114,14 +147,14 @@ def test_states_for_many_recommendations_in_a_fixed_number_of_queries() -> None:
     finally:
         sa.event.remove(engine_conn, "before_cursor_execute", count)
     assert len(statements) <= 4
-    assert states[rec("OIG-12-15", 3).id].status == RecStatus.OPEN_RESOLVED
-    assert states[rec("OIG-12-15", 1).id].status == RecStatus.OPEN_UNRESOLVED
-    assert rec("TEST-R-1", 1).id not in states  # issued in 2023: not yet on 2013-01-01
+    assert states[cpg_id].status == RecStatus.OPEN_RESOLVED
+    assert states[untouched].status == RecStatus.OPEN_UNRESOLVED
+    assert later not in states  # issued in 2023: not yet on 2013-01-01
 
 
 def test_replay_up_to_today_matches_the_current_record() -> None:
     rec_id = _walk_cpg_502()
-    current = rec("OIG-12-15", 3)
+    current = _cpg()
     snapshot = state_as_of(db.session, rec_id, clock.today())
     assert snapshot.status == current.status
     assert snapshot.resolved_on == current.resolved_on
@@ -145,7 +178,7 @@ def test_replay_up_to_today_matches_the_current_record() -> None:
 
 def test_replay_shows_the_plan_and_updates_of_the_date() -> None:
     rec_id = _walk_cpg_502()
-    fema_id = _rows(rec("OIG-12-15", 3))["FEMA"].id
+    fema_id = _rows(_cpg())["FEMA"].id
     on = state_as_of(db.session, rec_id, date(2012, 2, 21))
     fema = next(a for a in on.addressees if a.id == fema_id)
     assert fema.corrective_action_plan == "Plan A"
@@ -173,7 +206,7 @@ def test_events_are_append_only() -> None:
 
 
 def test_allowed_mirrors_check() -> None:
-    cpg = rec("OIG-12-15", 3)
+    cpg = _cpg()
     fema_user = user_by_email(EMAILS["fema"])
     fema = _rows(cpg)["FEMA"]
     assert workflow.allowed("submit_response", fema_user, cpg, fema)

@@ -211,7 +211,7 @@ def test_csv_header_is_the_column_keys_and_the_csv_is_streamed(as_role) -> None:
     assert response.is_streamed
     first_line = response.get_data(as_text=True).split("\r\n", 1)[0]
     assert first_line == "\ufeff" + ",".join(KEYS)
-    assert len(KEYS) == len(COLUMNS) == 31
+    assert len(KEYS) == len(COLUMNS) == 33
 
 
 def test_xlsx_header_is_the_column_keys(as_role) -> None:
@@ -639,10 +639,18 @@ def test_unreadable_files_show_their_problem_on_the_upload_page(
     assert _counts() == before
 
 
+ISSUE_DATE_FORMS = (
+    "Write the issue date as 2024-09-27 (a day), 2024-09 (a month) or FY2024 (a federal fiscal year)."
+)
+# the components of the suite's base data (tests/data/seed-reports.yaml), in order
+KNOWN_COMPONENTS = (
+    "Use an abbreviation from the Components page: CBP, DHS, FEMA, I&A, ICE, OCIO, OIA, OSA, USCG."
+)
+
 ROW_PROBLEMS = [
     pytest.param(
         [{**_new_rows()[0], "report_issued_on": "2024-02-30"}],
-        [Problem(2, "report_issued_on", "Write a real date as YYYY-MM-DD, for example 2011-12-06.")],
+        [Problem(2, "report_issued_on", f"2024-02-30 is not a real date. {ISSUE_DATE_FORMS}")],
         id="bad-date",
     ),
     pytest.param(
@@ -651,7 +659,7 @@ ROW_PROBLEMS = [
             {**_new_rows()[2], "response_date": "2024-13-01"},
         ],
         [
-            Problem(2, "report_issued_on", "Write a real date as YYYY-MM-DD, for example 2011-12-06."),
+            Problem(2, "report_issued_on", ISSUE_DATE_FORMS),
             Problem(3, "response_date", "Write a real date as YYYY-MM-DD, for example 2011-12-06."),
         ],
         id="bad-dates-on-two-rows",
@@ -663,12 +671,12 @@ ROW_PROBLEMS = [
     ),
     pytest.param(
         [{**_new_rows()[0], "component": "NOPE"}],
-        [Problem(2, "component", "Unknown component: NOPE. Use an abbreviation from the Components page.")],
+        [Problem(2, "component", f"Unknown component: NOPE. {KNOWN_COMPONENTS}")],
         id="unknown-component",
     ),
     pytest.param(
         [{**_new_rows()[0], "report_components": "FEMA; XYZ"}],
-        [Problem(2, "report_components", "Unknown component: XYZ.")],
+        [Problem(2, "report_components", f"Unknown component: XYZ. {KNOWN_COMPONENTS}")],
         id="unknown-report-component",
     ),
     pytest.param(
@@ -727,7 +735,7 @@ def test_row_problems_are_listed_on_the_upload_page(as_role) -> None:
     text = visible_text(response)
     assert "2 problems in bad.csv" in text
     assert "Nothing was imported." in text
-    assert "2 report_issued_on Write a real date as YYYY-MM-DD, for example 2011-12-06." in text
+    assert f"2 report_issued_on 2024-02-30 is not a real date. {ISSUE_DATE_FORMS}" in text
     assert "3 component Unknown component: NOPE." in text
     assert _counts() == before
 
@@ -928,7 +936,7 @@ def test_cli_import_saves(app: Flask, tmp_path: Path) -> None:
     [
         (
             [{**_new_rows()[0], "report_issued_on": "2024-02-30"}],
-            "row 2, report_issued_on: Write a real date as YYYY-MM-DD, for example 2011-12-06.",
+            f"row 2, report_issued_on: 2024-02-30 is not a real date. {ISSUE_DATE_FORMS}",
         ),
         (
             _all_or_nothing_rows(),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from app import create_app
 from app.database import AppSession, include_in_migrations
 from app.extensions import db
 from config import TestingConfig
+from tests.conftest import FIXTURE_SEED
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
 
@@ -103,7 +105,40 @@ def test_each_enum_check_list_matches_its_model_enum(app: Flask) -> None:
     assert len(in_models) >= 10  # every enum column, not a few found by chance
     for key, values in in_models.items():
         assert key in in_database, f"{key[0]}.{key[1]} has no CHECK constraint listing its values"
-        assert sorted(in_database[key]) == sorted(values), f"{key[0]}.{key[1]}"
+        missing = sorted(set(values) - set(in_database[key]))
+        extra = sorted(set(in_database[key]) - set(values))
+        assert sorted(in_database[key]) == sorted(values), (
+            f"{key[0]}.{key[1]}: the model's enum has {missing or 'nothing'} that the CHECK lacks, "
+            f"the CHECK allows {extra or 'nothing'} that the enum lacks; a migration must change the CHECK"
+        )
+
+
+@pytest.mark.parametrize(
+    ("dialect", "sql", "expected"),
+    [
+        (
+            "sqlite",
+            "CREATE TABLE addressees (id INTEGER NOT NULL, response_state VARCHAR(32) NOT NULL, "
+            "CONSTRAINT response_state CHECK (response_state IN ('none', 'submitted', 'it''s')), "
+            "CONSTRAINT number_positive CHECK (number > 0))",
+            {"response_state": ["none", "submitted", "it''s"]},
+        ),
+        (
+            "postgresql",
+            "CHECK (((response_state)::text = ANY ((ARRAY['none'::character varying, "
+            "'submitted'::character varying])::text[])))",
+            {"response_state": ["none", "submitted"]},
+        ),
+        ("postgresql", "CHECK ((number > 0))", {}),
+    ],
+)
+def test_the_check_list_reader_reads_each_dialects_catalogue(dialect: str, sql: str, expected: dict) -> None:
+    """The enum test above reads CHECK lists with these patterns; written-out catalogue
+    text of both databases (the PostgreSQL form as pg_get_constraintdef prints it), so a
+    pattern that finds nothing cannot pass unnoticed on either."""
+    pattern = _SQLITE_IN_LIST if dialect == "sqlite" else _POSTGRESQL_IN_LIST
+    found = {column: re.findall(r"'((?:[^']|'')*)'", values) for column, values in pattern.findall(sql)}
+    assert found == expected
 
 
 @pytest.fixture
@@ -209,7 +244,7 @@ def test_audit_label_migration_names_older_events_as_the_app_does(scratch_url: s
         actor = audit.AuditActor.system("tests: migration")
         # db.session is the suite's own (conftest); this database gets a session of its own.
         with AppSession(db.engine, info={"audit_actor": actor}) as session:
-            load_seed(session, actor)
+            load_seed(session, actor, FIXTURE_SEED, today=date(2026, 11, 16))
             create_user(
                 session,
                 email="named@test.example",

@@ -1,10 +1,12 @@
 """The visibility and permission rules of app/auth/policy.py, role by role, written out by
 hand: each rule on a public and a restricted recommendation addressed to TWO components
-(FEMA and I&A), and the SQL criteria the lists use agreeing with the Python rules."""
+(FEMA and I&A), and the SQL criteria the lists use agreeing with the Python rules.
+
+The components, accounts, reports and recommendations are the test's own
+(tests/factories.py), named after the DHS components they stand for."""
 
 from __future__ import annotations
 
-from datetime import date
 from types import SimpleNamespace
 
 import pytest
@@ -15,68 +17,58 @@ from werkzeug.exceptions import Forbidden
 from app.auth import policy
 from app.auth.policy import Reader
 from app.extensions import db
-from app.models import (
-    Addressee,
-    Concurrence,
-    Recommendation,
-    Report,
-    ReportType,
-    Role,
-    Sensitivity,
-    TextSource,
-)
-from tests.conftest import EMAILS, rec, report_by_number, user_by_email
-from tests.states import component
+from app.models import Component, Recommendation, Report, Role, Sensitivity
+from tests.factories import login_as, make_component, make_recommendation, make_report, make_user
 
-# Readers: the five test accounts, a liaison of a third component (CBP), a liaison with no
-# component, and someone not signed in.
+# Readers: a viewer, an administrator, OIG staff, FEMA's and I&A's liaisons, a liaison of a
+# third component (CBP), a liaison with no component, and someone not signed in.
 READERS = ("anonymous", "viewer", "admin", "oig", "fema", "ia", "cbp", "nobody")
 
 
+@pytest.fixture(autouse=True)
+def world() -> dict:
+    """The components (by the name the tables use) and the readers."""
+    components = {name: make_component() for name in ("FEMA", "I&A", "CBP", "OCIO")}
+    readers = {
+        "anonymous": AnonymousUserMixin(),
+        "viewer": make_user(Role.VIEWER),
+        "admin": make_user(Role.ADMIN),
+        "oig": make_user(Role.OIG),
+        "fema": make_user(Role.LIAISON, [components["FEMA"]]),
+        "ia": make_user(Role.LIAISON, [components["I&A"]]),
+        "cbp": Reader(Role.LIAISON, (components["CBP"],)),
+        "nobody": Reader(Role.LIAISON, ()),
+    }
+    _WORLD.clear()
+    _WORLD.update(components=components, readers=readers)
+    return _WORLD
+
+
+_WORLD: dict = {}
+
+
+def component(name: str) -> Component:
+    return _WORLD["components"][name]
+
+
 def _reader(name: str):
-    if name == "anonymous":
-        return AnonymousUserMixin()
-    if name == "cbp":
-        return Reader(Role.LIAISON, (component("CBP"),))
-    if name == "nobody":
-        return Reader(Role.LIAISON, ())
-    return user_by_email(EMAILS["liaison" if name == "ia" else name])
+    return _WORLD["readers"][name]
 
 
 def _two_component_rec(sensitivity: Sensitivity) -> Recommendation:
-    """CPG-502 (OIG-12-15 #3) is addressed to FEMA and I&A."""
-    cpg = rec("OIG-12-15", 3)
-    assert sorted(a.component.abbreviation for a in cpg.addressees) == ["FEMA", "I&A"]
-    cpg.sensitivity = sensitivity
-    db.session.flush()
-    return cpg
+    """A recommendation of a public report, addressed to FEMA (the lead) and I&A."""
+    return make_recommendation(
+        make_report(),
+        addressees=[component("FEMA"), component("I&A")],
+        restricted=sensitivity == Sensitivity.RESTRICTED,
+    )
 
 
-def _report(number: str, components: list[str], addressed_to: list[str]) -> Report:
+def _report(components: list[str], addressed_to: list[str]) -> Report:
     """A restricted report with one restricted recommendation addressed to `addressed_to`."""
-    report = Report(
-        number=number,
-        title=f"Policy fixture {number}",
-        issued_on=date(2024, 3, 1),
-        report_type=ReportType.AUDIT,
-        sensitivity=Sensitivity.RESTRICTED,
-        components=[component(c) for c in components],
-    )
-    report.recommendations.append(
-        Recommendation(
-            number=1,
-            text=f"Policy fixture text {number}.",
-            text_source=TextSource.VERBATIM,
-            sensitivity=Sensitivity.RESTRICTED,
-            addressees=[
-                Addressee(component=component(c), is_lead=i == 0, concurrence=Concurrence.CONCUR)
-                for i, c in enumerate(addressed_to)
-            ],
-        )
-    )
-    db.session.add(report)
-    db.session.flush()
-    return report_by_number(number)
+    report = make_report(restricted=True, components=[component(c) for c in components])
+    make_recommendation(report, addressees=[component(c) for c in addressed_to])
+    return report
 
 
 def _sql_sees_rec(reader, target: Recommendation) -> bool:
@@ -107,7 +99,9 @@ def test_who_reads_a_recommendation_addressed_to_two_components(sensitivity) -> 
 
 
 def test_a_restricted_recommendation_addressed_to_one_component_is_not_the_other_liaisons() -> None:
-    fema_only = rec("TEST-R-1", 2)
+    report = make_report(restricted=True, components=[component("I&A"), component("FEMA")])
+    make_recommendation(report, addressees=[component("I&A")])
+    fema_only = make_recommendation(report, addressees=[component("FEMA")])
     expected = {"fema": True, "ia": False, "admin": True, "oig": True, "viewer": False, "cbp": False}
     for name, sees in expected.items():
         assert policy.can_view_recommendation(_reader(name), fema_only) is sees, name
@@ -133,7 +127,7 @@ REPORT_VISIBILITY = {
 @pytest.mark.parametrize("case", list(REPORTS))
 def test_who_opens_a_restricted_report(case) -> None:
     components, addressed = REPORTS[case]
-    report = _report(f"POL-{list(REPORTS).index(case)}", components, addressed)
+    report = _report(components, addressed)
     for name, expected in zip(READERS, REPORT_VISIBILITY[case], strict=True):
         reader = _reader(name)
         assert policy.can_view_report(reader, report) is expected, (case, name)
@@ -141,7 +135,8 @@ def test_who_opens_a_restricted_report(case) -> None:
 
 
 def test_everyone_signed_in_opens_a_public_report() -> None:
-    report = report_by_number("OIG-12-15")
+    report = make_report(components=[component("FEMA")])
+    make_recommendation(report, addressees=[component("FEMA"), component("I&A")])
     assert report.sensitivity == Sensitivity.PUBLIC
     for name in READERS:
         expected = name != "anonymous"
@@ -149,10 +144,15 @@ def test_everyone_signed_in_opens_a_public_report() -> None:
         assert _sql_sees_report(_reader(name), report) is expected, name
 
 
-def test_oig_staff_open_a_restricted_report_page(as_role) -> None:
-    report = report_by_number("TEST-R-1")
-    for role, expected in (("oig", 200), ("admin", 200), ("fema", 200), ("viewer", 403)):
-        assert as_role(role).get(f"/reports/{report.id}").status_code == expected, role
+def test_oig_staff_open_a_restricted_report_page(client) -> None:
+    report = make_report(restricted=True, components=[component("I&A"), component("FEMA")])
+    make_recommendation(report, addressees=[component("FEMA")])
+    db.session.commit()  # the requests below end their sessions
+    url = f"/reports/{report.id}"
+    expected = {"oig": 200, "admin": 200, "fema": 200, "ia": 200, "viewer": 403}
+    accounts = {name: _reader(name).get_id() for name in expected}
+    for name, status in expected.items():
+        assert login_as(client, accounts[name]).get(url).status_code == status, name
 
 
 # Documents on a recommendation addressed to FEMA and I&A: FEMA's, I&A's, the OIG's own.

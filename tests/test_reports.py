@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Component, Report, Sensitivity
+from app.models import Component, IssuePrecision, Report, Sensitivity
 from tests.conftest import report_by_number, submit
 
 
@@ -60,9 +60,14 @@ def test_blank_number_is_allowed_and_stored_as_null(as_role) -> None:
         ("number", "OIG-12-15", "Report OIG-12-15 is already in RecTrack."),
         ("number", "OIG 12/15", "Use letters, digits and single hyphens"),
         ("number", "OIG--12", "Use letters, digits and single hyphens"),
-        ("issued_on", "2023-02-30", "Enter a real date as YYYY-MM-DD"),
-        ("issued_on", "yesterday", "Enter a real date as YYYY-MM-DD"),
-        ("issued_on", "", "Enter a real date as YYYY-MM-DD"),
+        ("issued_on", "2023-02-30", "2023-02-30 is not a real date. Write the issue date as 2024-09-27"),
+        ("issued_on", "yesterday", "Write the issue date as 2024-09-27 (a day), 2024-09 (a month) or FY2024"),
+        ("issued_on", "", "Enter the issue date: 2024-09-27 (a day), 2024-09 (a month) or FY2024"),
+        ("issued_on", "FY24", "Write the fiscal year with four digits, such as FY2024 (not FY24)."),
+        ("issued_on", "2024-13", "2024-13 is not a month: write it as 2024-09 (month 01 to 12)."),
+        ("issued_on", "2024-9-31", "2024-9-31 is not a real date."),
+        ("issued_on", "2024-9-30", "2024-9-30: write the month and the day with two digits each."),
+        ("issued_on", "FY2028", "FY2028 has not ended yet (today is "),
         ("title", "", "Enter the report&#39;s title."),
         ("recommendations_published", "-1", "Enter a whole number from 0 to 999."),
         ("recommendations_published", "eight", "Enter a whole number from 0 to 999."),
@@ -77,6 +82,55 @@ def test_bad_input_gets_a_message_and_saves_nothing(as_role, field: str, value: 
     assert message in page
     assert "usa-input--error" in page or "usa-form-group--error" in page
     assert _count() == before
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored", "precision", "shown"),
+    [
+        ("2024-09-27", date(2024, 9, 27), IssuePrecision.DAY, "September 27, 2024"),
+        ("2024-09", date(2024, 9, 30), IssuePrecision.MONTH, "September 2024"),
+        ("2024-02", date(2024, 2, 29), IssuePrecision.MONTH, "February 2024"),  # a leap year
+        ("FY2024", date(2024, 9, 30), IssuePrecision.FISCAL_YEAR, "FY2024"),
+        ("fy 2021", date(2021, 9, 30), IssuePrecision.FISCAL_YEAR, "FY2021"),
+    ],
+)
+def test_issue_date_to_the_day_month_or_fiscal_year(as_role, typed, stored, precision, shown) -> None:
+    """A month or fiscal year is stored as its last day (clocks never start early) and
+    shown as precisely as it was given; the edit form gives it back as typed."""
+    client = as_role("oig")
+    assert client.post("/reports/new", data=_form(issued_on=typed)).status_code == 302
+    report = report_by_number("OIG-24-99")
+    assert (report.issued_on, report.issued_precision) == (stored, precision)
+    page = client.get(f"/reports/{report.id}").get_data(as_text=True)
+    assert f"<dt>Issued</dt><dd>{shown}" in page
+    edit = client.get(f"/reports/{report.id}/edit").get_data(as_text=True)
+    assert f'value="{typed.upper().replace(" ", "")}"' in edit
+
+
+def test_fiscal_year_page_says_which_days_it_covers(as_role) -> None:
+    client = as_role("oig")
+    client.post("/reports/new", data=_form(issued_on="FY2024", issued_on_approximate="y"))
+    report = report_by_number("OIG-24-99")
+    page = client.get(f"/reports/{report.id}").get_data(as_text=True)
+    assert "<dt>Issued</dt><dd>about FY2024" in page
+    assert "(October 1, 2023 to September 30, 2024)" in page
+    assert report.issued_first_day == date(2023, 10, 1)
+
+
+def test_a_month_is_accepted_once_it_has_ended(as_role, today: date) -> None:
+    """Boundary: the month before today's is accepted; today's month (not over) is not."""
+    client = as_role("oig")
+    this_month = f"{today:%Y-%m}"
+    last_month = f"{today.replace(day=1) - timedelta(days=1):%Y-%m}"
+    page = client.post("/reports/new", data=_form(issued_on=this_month)).get_data(as_text=True)
+    assert f"{this_month} has not ended yet" in page
+    assert _count_numbered("OIG-24-99") == 0
+    assert client.post("/reports/new", data=_form(issued_on=last_month)).status_code == 302
+    assert report_by_number("OIG-24-99").issued_on == today.replace(day=1) - timedelta(days=1)
+
+
+def _count_numbered(number: str) -> int:
+    return db.session.scalar(sa.select(sa.func.count(Report.id)).where(Report.number == number))
 
 
 def _long_date(day: date) -> str:

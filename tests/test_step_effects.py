@@ -2,7 +2,8 @@
 the step, and the history event it appends, written out by hand. (Who may take a step
 and when: tests/test_transition_table.py.)
 
-CPG-502 (OIG-12-15 #3) is addressed to FEMA and I&A; FEMA's liaison and OIG staff act.
+The recommendation is the test's own (tests/factories.py), addressed like CPG-502 (OIG-12-15
+#3) to I&A (which did not concur) and FEMA (which did); FEMA's liaison and OIG staff act.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from app.extensions import db
 from app.lifecycle import workflow
 from app.lifecycle.attachments import Storage, Upload
 from app.lifecycle.workflow import Context, ResponseData, UpdateData, WorkflowError
-from app.models import ClosureState, Concurrence, EventKind, RecStatus, ResponseState, Role
-from tests.conftest import EMAILS, rec, user_by_email
+from app.models import ClosureState, Concurrence, EventKind, Recommendation, RecStatus, ResponseState, Role
+from tests.conftest import EMAILS, user_by_email
+from tests.factories import make_recommendation, make_report
 from tests.states import component, row
 
 DAY = date(2026, 3, 10)
@@ -28,8 +30,25 @@ def _ctx(role: str, day: date = DAY) -> Context:
     return Context(user=user_by_email(EMAILS[role]), today=day)
 
 
-def _cpg():
-    return rec("OIG-12-15", 3)
+_MADE: dict[str, Recommendation] = {}
+
+
+@pytest.fixture(autouse=True)
+def made_cpg() -> Recommendation:
+    """Each test's recommendation, on a report of its own."""
+    _MADE["cpg"] = make_recommendation(
+        make_report(issued_on=date(2011, 12, 6)),
+        addressees=[
+            (component("I&A"), {"concurrence": Concurrence.NON_CONCUR, "response": "Not ours."}),
+            (component("FEMA"), {"concurrence": Concurrence.CONCUR}),
+        ],
+        lead=False,
+    )
+    return _MADE["cpg"]
+
+
+def _cpg() -> Recommendation:
+    return _MADE["cpg"]
 
 
 def _part(cpg, abbreviation: str) -> dict:
@@ -457,7 +476,7 @@ def test_check_says_who_may_and_why_not(step, role, part, state, status, message
 
 def test_a_step_on_a_part_of_another_recommendation_is_not_found() -> None:
     cpg = _cpg()
-    elsewhere = row(rec("OIG-12-15", 1), "I&A")
+    elsewhere = row(make_recommendation(cpg.report, addressees=[component("I&A")]), "I&A")
     with pytest.raises(WorkflowError) as caught:
         workflow.check("submit_response", user_by_email(EMAILS["admin"]), cpg, elsewhere)
     assert (caught.value.status, caught.value.message) == (

@@ -5,9 +5,10 @@ role → 302 (taken), 403 (not this person) or 409 (not now).
 The expected answers below are the rulebook as the README and the OIG describe it, not
 read from `workflow.TRANSITIONS`, so a wrong table in the code fails here.
 
-The recommendation is OIG-12-15 #3 (CPG-502, public), addressed to FEMA and I&A. The
-addressee steps act on FEMA's part. Roles: admin, oig, "own" = FEMA's liaison, "other" =
-I&A's liaison (a liaison of another addressed component), viewer.
+The recommendation is the test's own (tests/factories.py), public and addressed like
+CPG-502 (OIG-12-15 #3) to I&A and FEMA. The addressee steps act on FEMA's part. Roles:
+admin, oig, "own" = FEMA's liaison, "other" = I&A's liaison (a liaison of another
+addressed component), viewer.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ import sqlalchemy as sa
 
 from app import clock
 from app.extensions import db
-from app.models import ClosureState, RecommendationEvent, RecStatus, ResponseState
-from tests.conftest import login, rec, submit
-from tests.states import row
+from app.models import ClosureState, Concurrence, RecommendationEvent, RecStatus, ResponseState
+from tests.conftest import login, submit
+from tests.factories import load_recommendation, make_recommendation, make_report
+from tests.states import component, row
 
 STATUS = {
     "U": RecStatus.OPEN_UNRESOLVED,
@@ -172,9 +174,26 @@ def _state_cases() -> list[tuple[str, str, str, int]]:
     ]
 
 
+_MADE: dict[str, int] = {}
+
+
+@pytest.fixture(autouse=True)
+def made_cpg() -> None:
+    """Each test's recommendation, on a report of its own."""
+    made = make_recommendation(
+        make_report(issued_on=date(2011, 12, 6)),
+        addressees=[
+            (component("I&A"), {"concurrence": Concurrence.NON_CONCUR}),
+            (component("FEMA"), {"concurrence": Concurrence.CONCUR}),
+        ],
+        lead=False,
+    )
+    _MADE["cpg"] = made.id
+
+
 def _put(status: str, kind: str, state: str) -> None:
-    """CPG-502 in `status`, FEMA's response or closure request in `state`."""
-    cpg = rec("OIG-12-15", 3)
+    """The recommendation in `status`, FEMA's response or closure request in `state`."""
+    cpg = load_recommendation(_MADE["cpg"])
     cpg.status = STATUS[status]
     cpg.resolved_on = date(2012, 5, 1) if status != "U" else None
     cpg.closed_on = date(2014, 6, 1) if status in ("CI", "CN") else None
@@ -189,7 +208,7 @@ def _put(status: str, kind: str, state: str) -> None:
 
 
 def _url(step: str) -> str:
-    cpg = rec("OIG-12-15", 3)
+    cpg = load_recommendation(_MADE["cpg"])
     ending, on_part, _data = STEPS[step]
     if on_part:
         return f"/recommendations/{cpg.id}/components/{row(cpg, 'FEMA').id}/{ending}"

@@ -25,7 +25,7 @@ def _check(session: Session, component: Component | None, abbreviation: str, par
         raise ComponentError(f"{abbreviation} is already a component.", field="abbreviation")
     if parent_id is None:
         return
-    parents = dict(session.execute(sa.select(Component.id, Component.parent_id)).tuples().all())
+    parents = dict(session.execute(sa.select(Component.id, Component.parent_id)).all())
     if parent_id not in parents:
         raise ComponentError("Choose a parent from the list.", field="parent_id")
     seen: set[int] = set()

@@ -72,6 +72,18 @@ class Counts:
     events: int
 
 
+# The types the generator has always drawn from (a longer list would change the data a
+# given --seed gives).
+DEMO_REPORT_TYPES = (
+    ReportType.AUDIT,
+    ReportType.INSPECTION,
+    ReportType.EVALUATION,
+    ReportType.REVIEW,
+    ReportType.MANAGEMENT_ALERT,
+    ReportType.OTHER,
+)
+
+
 def _status_for(rng: random.Random, age_days: int) -> RecStatus:
     """Older recommendations are more often closed, as in real OIG portfolios."""
     years = age_days / 365.25
@@ -168,7 +180,7 @@ def generate(
                 "title": f"Synthetic demo report {start_number + r:05d}: {topic}",
                 "issued_on": issued,
                 "issued_on_approximate": False,
-                "report_type": rng.choice(list(ReportType)).value,
+                "report_type": rng.choice(DEMO_REPORT_TYPES).value,
                 "url": None,
                 "summary": "Synthetic data for demonstrations and benchmarks; not a real report.",
                 "recommendations_published": per_report[r],
@@ -215,6 +227,8 @@ def generate(
                     "resolved_on": resolved_on,
                     "closed_on": closed_on,
                     "decision_note": "",
+                    # synthetic history runs from issuance, as if entered on the issue date
+                    "tracked_since": issued,
                     "version": 1,
                     "created_at": now,
                     "updated_at": now,

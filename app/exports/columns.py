@@ -24,9 +24,18 @@ COLUMNS: tuple[Column, ...] = (
     ),
     Column("report_title", "The report's title.", required=True),
     Column("report_issuing_office", "Issuing office; DHS OIG when blank."),
-    Column("report_issued_on", "Issue date, YYYY-MM-DD.", required=True),
+    Column(
+        "report_issued_on",
+        "Issue date as precise as the source: 2024-09-27 (a day), 2024-09 (a month) "
+        "or FY2024 (a federal fiscal year, October 1, 2023 to September 30, 2024).",
+        required=True,
+    ),
     Column("report_issued_on_approximate", "yes when the issue date was inferred, not read."),
-    Column("report_type", "audit, inspection, evaluation, review, management_alert, other, or blank."),
+    Column(
+        "report_type",
+        "audit, inspection, evaluation, review, management_alert, management_advisory, "
+        "verification_review, special_report, investigation, other, or blank.",
+    ),
     Column("report_sensitivity", "public or restricted; public when blank."),
     Column("report_url", "Public web address of the report."),
     Column("report_recommendations_published", "How many recommendations the report made, if known."),
@@ -34,6 +43,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("rec_number", "Recommendation number. Blank for a report with no recommendation entered."),
     Column("rec_text", "The recommendation's text, exactly as the source gives it."),
     Column("rec_text_source", "verbatim, summary or partial; verbatim when blank."),
+    Column("rec_source_url", "Web address where the text was read, when not the report's own page."),
     Column("rec_significant", "yes or no; no when blank."),
     Column("rec_questioned_costs", "Dollars; blank when not recorded."),
     Column("rec_funds_put_to_better_use", "Dollars; blank when not recorded."),
@@ -56,6 +66,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("responsible_official", "Exported only.", False),
     Column("last_update_on", "Exported only: date of the last progress update.", False),
     Column("closure_state", "Exported only.", False),
+    Column("rec_tracked_since", "Exported only: the day RecTrack began tracking the recommendation.", False),
 )
 
 KEYS = tuple(c.key for c in COLUMNS)

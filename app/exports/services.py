@@ -21,8 +21,9 @@ from sqlalchemy.orm import Session
 from app.auth import policy
 from app.exports.columns import FORMULA_PREFIXES, KEYS, PLACEHOLDER
 from app.filters import RecFilters
+from app.issue_dates import IssueDate
 from app.lifecycle.periods import AsOf
-from app.models import Addressee, Component, Recommendation, Report, report_components
+from app.models import Addressee, Component, IssuePrecision, Recommendation, Report, report_components
 from app.recommendations.queries import recommendation_list
 
 BATCH = 2000
@@ -48,6 +49,7 @@ REPORT_COLUMNS = (
     Report.issuing_office.label("report_issuing_office"),
     Report.issued_on.label("report_issued_on"),
     Report.issued_on_approximate.label("report_issued_on_approximate"),
+    Report.issued_precision.label("report_issued_precision"),
     Report.report_type.label("report_type"),
     Report.sensitivity.label("report_sensitivity"),
     Report.url.label("report_url"),
@@ -55,12 +57,19 @@ REPORT_COLUMNS = (
 )
 
 
+def _issue_date(on: date, precision: IssuePrecision) -> date | str:
+    """A date known to the day as a date; a month or fiscal year as its text (2024-09, FY2024)."""
+    if precision == IssuePrecision.DAY:
+        return on
+    return IssueDate(on, precision).text
+
+
 def _report_values(row: Any, components: dict[int, str]) -> dict[str, Any]:
     return {
         "report_number": row.report_number,
         "report_title": row.report_title,
         "report_issuing_office": row.report_issuing_office,
-        "report_issued_on": row.report_issued_on,
+        "report_issued_on": _issue_date(row.report_issued_on, row.report_issued_precision),
         "report_issued_on_approximate": row.report_issued_on_approximate,
         "report_type": row.report_type.value if row.report_type else None,
         "report_sensitivity": row.report_sensitivity.value,
@@ -114,6 +123,8 @@ def export_rows(
             Recommendation.number.label("rec_number"),
             Recommendation.text.label("rec_text"),
             Recommendation.text_source,
+            Recommendation.source_url,
+            Recommendation.tracked_since,
             Recommendation.significant,
             Recommendation.questioned_costs,
             Recommendation.funds_put_to_better_use,
@@ -162,6 +173,7 @@ def export_rows(
             "rec_number": row.rec_number,
             "rec_text": row.rec_text,
             "rec_text_source": row.text_source.value,
+            "rec_source_url": row.source_url,
             "rec_significant": row.significant,
             "rec_questioned_costs": row.questioned_costs,
             "rec_funds_put_to_better_use": row.funds_put_to_better_use,
@@ -180,6 +192,7 @@ def export_rows(
             "responsible_official": row.responsible_official,
             "last_update_on": row.last_update_on,
             "closure_state": row.closure_state.label,
+            "rec_tracked_since": row.tracked_since,
         }
     if not filters.narrows_recommendations():
         # Reports with nothing entered yet, so an export holds every report in scope.

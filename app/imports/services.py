@@ -25,10 +25,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app import audit
+from app import audit, issue_dates
 from app.audit import AuditActor
 from app.exports.columns import PLACEHOLDER
 from app.imports.reader import Sheet
+from app.issue_dates import IssueDate
 from app.models import Component, Concurrence, Recommendation, Report, ReportType, Sensitivity, TextSource
 from app.recommendations import services as rec_services
 from app.reports import queries as report_queries
@@ -96,11 +97,14 @@ def _date(text: str) -> date | None:
         raise CellError("Write a real date as YYYY-MM-DD, for example 2011-12-06.") from None
 
 
-def _required_date(text: str) -> date:
-    value = _date(text)
-    if value is None:
-        raise CellError("Write the issue date as YYYY-MM-DD.")
-    return value
+def _issue_date(text: str) -> IssueDate:
+    """2024-09-27, 2024-09 or FY2024; read as ReportData's issued_on and issued_precision."""
+    if not text.strip():
+        raise CellError(issue_dates.MESSAGE)
+    try:
+        return issue_dates.parse(text)
+    except issue_dates.IssueDateError as exc:
+        raise CellError(str(exc)) from None
 
 
 def _whole(low: int, high: int) -> Callable[[str], int | None]:
@@ -190,7 +194,7 @@ REPORT_COLUMNS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "report_number": ("number", _report_number),
     "report_title": ("title", _text(500, "Write the report's title.")),
     "report_issuing_office": ("issuing_office", lambda t: _text(120)(t) or "DHS OIG"),
-    "report_issued_on": ("issued_on", _required_date),
+    "report_issued_on": ("issued_on", _issue_date),
     "report_issued_on_approximate": ("issued_on_approximate", _bool),
     "report_type": ("report_type", _choice(ReportType, None)),
     "report_sensitivity": ("sensitivity", _choice(Sensitivity, Sensitivity.PUBLIC)),
@@ -200,6 +204,7 @@ REPORT_COLUMNS: dict[str, tuple[str, Callable[[str], Any]]] = {
 REC_COLUMNS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "rec_text": ("text", _rec_text),
     "rec_text_source": ("text_source", _choice(TextSource, TextSource.VERBATIM)),
+    "rec_source_url": ("source_url", _url),
     "rec_significant": ("significant", _bool),
     "rec_questioned_costs": ("questioned_costs", _money),
     "rec_funds_put_to_better_use": ("funds_put_to_better_use", _money),
@@ -250,6 +255,10 @@ class _Reader:
         self.components = {c.abbreviation.lower(): c for c in session.scalars(sa.select(Component))}
         self.reports: dict[tuple[str, str], ReportIn] = {}
 
+    def known(self) -> str:
+        names = sorted((c.abbreviation for c in self.components.values()), key=str.lower)
+        return f"Use an abbreviation from the Components page: {', '.join(names)}."
+
     def problem(self, row: int, column: str | None, message: str) -> None:
         self.result.problems.append(Problem(row, column, message))
 
@@ -289,7 +298,7 @@ class _Reader:
         names = [n.strip() for n in text.split(";") if n.strip()]
         unknown = [n for n in names if n.lower() not in self.components]
         if unknown:
-            self.problem(row, "report_components", f"Unknown component: {', '.join(unknown)}.")
+            self.problem(row, "report_components", f"Unknown component: {', '.join(unknown)}. {self.known()}")
             return None
         return sorted({self.components[n.lower()] for n in names}, key=lambda c: c.abbreviation)
 
@@ -361,9 +370,7 @@ class _Reader:
             return
         component = self.components.get(name.lower())
         if component is None:
-            self.problem(
-                row, "component", f"Unknown component: {name}. Use an abbreviation from the Components page."
-            )
+            self.problem(row, "component", f"Unknown component: {name}. {self.known()}")
             return
         clash = next((a for a in rec.addressees if a.component.id == component.id), None)
         if clash is not None:
@@ -381,25 +388,6 @@ class _Reader:
 # --- second pass: applying ----------------------------------------------------------------
 
 
-def _report_data_of(report: Report) -> report_services.ReportData:
-    return report_services.ReportData(
-        title=report.title,
-        issued_on=report.issued_on,
-        number=report.number,
-        issuing_office=report.issuing_office,
-        issued_on_approximate=report.issued_on_approximate,
-        report_type=report.report_type,
-        url=report.url,
-        summary=report.summary,
-        recommendations_published=report.recommendations_published,
-        concurrence_summary=report.concurrence_summary,
-        sensitivity=report.sensitivity,
-        component_ids=sorted(c.id for c in report.components),
-        sources=report.sources,
-        notes=report.notes,
-    )
-
-
 def _report_data(report: Report | None, incoming: ReportIn) -> report_services.ReportData:
     """The report as it should be: what it is now, with what the file says on top."""
     components: dict[str, Any] = (  # like incoming.values: ReportData fields by name
@@ -407,32 +395,13 @@ def _report_data(report: Report | None, incoming: ReportIn) -> report_services.R
         if incoming.components is not None
         else {}
     )
+    values = dict(incoming.values)
+    issue: IssueDate | None = values.pop("issued_on", None)
+    if issue is not None:
+        values.update(issued_on=issue.on, issued_precision=issue.precision)
     if report is None:
-        return report_services.ReportData(**incoming.values, **{"component_ids": [], **components})
-    return replace(_report_data_of(report), **incoming.values, **components)
-
-
-def _addressee_data_of(addressee: Any) -> rec_services.AddresseeData:
-    return rec_services.AddresseeData(
-        addressee.component_id,
-        addressee.is_lead,
-        addressee.concurrence,
-        addressee.response,
-        addressee.response_date,
-    )
-
-
-def _rec_data_of(rec: Recommendation) -> rec_services.RecommendationData:
-    return rec_services.RecommendationData(
-        number=rec.number,
-        text=rec.text,
-        text_source=rec.text_source,
-        significant=rec.significant,
-        questioned_costs=rec.questioned_costs,
-        funds_put_to_better_use=rec.funds_put_to_better_use,
-        sensitivity=rec.sensitivity,
-        addressees=[_addressee_data_of(a) for a in rec.addressees],
-    )
+        return report_services.ReportData(**values, **{"component_ids": [], **components})
+    return replace(report_services.ReportData.of(report), **values, **components)
 
 
 def _rec_data(rec: Recommendation | None, incoming: RecIn, report: Report) -> rec_services.RecommendationData:
@@ -441,7 +410,7 @@ def _rec_data(rec: Recommendation | None, incoming: RecIn, report: Report) -> re
     if values.get("sensitivity") is None:
         values["sensitivity"] = rec.sensitivity if rec is not None else report.sensitivity
     base = (
-        _rec_data_of(rec)
+        rec_services.RecommendationData.of(rec)
         if rec is not None
         else rec_services.RecommendationData(number=incoming.number, text="")
     )
@@ -517,7 +486,7 @@ def apply_rows(
             if report is None:
                 report = report_services.create_report(session, data, today=today)
                 result.created["reports"] += 1
-            elif data != _report_data_of(report):
+            elif data != report_services.ReportData.of(report):
                 report_services.update_report(session, report, data, today=today)
                 result.updated["reports"] += 1
             else:
@@ -532,7 +501,7 @@ def apply_rows(
         existing = {r.number: r for r in report.recommendations}
         for number in sorted(incoming.recs):
             rec_in, rec = incoming.recs[number], existing.get(number)
-            before = _rec_data_of(rec) if rec is not None else None
+            before = rec_services.RecommendationData.of(rec) if rec is not None else None
             after = _rec_data(rec, rec_in, report)
             savepoint = session.begin_nested()
             try:

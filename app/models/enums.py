@@ -42,7 +42,30 @@ class ReportType(LabeledEnum):
     EVALUATION = "evaluation", "Evaluation"
     REVIEW = "review", "Review"
     MANAGEMENT_ALERT = "management_alert", "Management alert"
+    MANAGEMENT_ADVISORY = "management_advisory", "Management advisory"
+    VERIFICATION_REVIEW = "verification_review", "Verification review"
+    SPECIAL_REPORT = "special_report", "Special report"
+    INVESTIGATION = "investigation", "Investigation"
     OTHER = "other", "Other"
+
+
+class IssuePrecision(LabeledEnum):
+    """How precisely a report's issue date is known: to the day, the month or only the
+    federal fiscal year (FY2024: October 1, 2023 to September 30, 2024)."""
+
+    DAY = "day", "Day"
+    MONTH = "month", "Month"
+    FISCAL_YEAR = "fiscal_year", "Fiscal year"
+
+
+class ListedStatus(LabeledEnum):
+    """A status as an outside source (oversight.gov) listed it: a fact about that page,
+    not a decision recorded in RecTrack."""
+
+    OPEN = "open", "open"
+    CLOSED = "closed", "closed"
+    OPEN_UNRESOLVED = "open_unresolved", "open and unresolved"
+    OPEN_RESOLVED = "open_resolved", "open and resolved"
 
 
 class Sensitivity(LabeledEnum):
@@ -52,8 +75,8 @@ class Sensitivity(LabeledEnum):
 
 class TextSource(LabeledEnum):
     VERBATIM = "verbatim", "Verbatim"
-    SUMMARY = "summary", "OIG summary"
-    PARTIAL = "partial", "Partial (cut off in the only copy available)"
+    SUMMARY = "summary", "Summary"
+    PARTIAL = "partial", "Partial: cut off in every copy read"
 
 
 class RecStatus(LabeledEnum):

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, MappedColumn, joinedload, mapped_column, relationship, selectinload
 
+from app import clock
 from app.database import UTCDateTime, enum_type, utcnow
 from app.extensions import Model
 from app.models.component import Component
 from app.models.enums import (
     ClosureState,
     Concurrence,
+    ListedStatus,
     RecStatus,
     ResponseState,
     Sensitivity,
@@ -26,6 +29,16 @@ if TYPE_CHECKING:
     from app.models.history import Attachment, RecommendationEvent
 
 Money = sa.Numeric(14, 2)
+
+
+def _state_column(start: enum.Enum, name: str) -> MappedColumn[Any]:
+    """An indexed state column of `start`'s enum, at `start` until a step moves it (in the
+    database's default too)."""
+    return mapped_column(enum_type(type(start), name), default=start, server_default=start.value, index=True)
+
+
+def _today() -> date:
+    return clock.today()
 
 
 class Recommendation(Model):
@@ -56,6 +69,16 @@ class Recommendation(Model):
     # fresh by app.lifecycle.due_dates; NULL while the clock does not run.
     resolution_due: Mapped[date | None] = mapped_column(index=True, info={"audit": False})
     gao_ig_act_from: Mapped[date | None] = mapped_column(index=True, info={"audit": False})
+    # The day RecTrack began tracking it: the day it was entered or imported (the seed:
+    # the day the seed was loaded). The services set it; the default is app.clock's today.
+    tracked_since: Mapped[date] = mapped_column(default=_today)
+    # Where the text was read, when not on the report's own page (a recommendation page).
+    source_url: Mapped[str | None] = mapped_column(sa.String(500))
+    # What an outside source (oversight.gov) listed as its status, and when that page was
+    # read (NULL: not recorded). A fact about that page, never a RecTrack status or decision.
+    listed_status: Mapped[ListedStatus | None] = mapped_column(enum_type(ListedStatus, "listed_status"))
+    listed_in: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
+    listed_read_on: Mapped[date | None] = mapped_column()
     version: Mapped[int] = mapped_column(default=1, server_default="1", info={"audit": False})
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, info={"audit": False})
     updated_at: Mapped[datetime] = mapped_column(
@@ -117,12 +140,7 @@ class Addressee(Model):
     response: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     response_date: Mapped[date | None] = mapped_column()
     # The component's written response (DHS Directive 077-01) and where it stands.
-    response_state: Mapped[ResponseState] = mapped_column(
-        enum_type(ResponseState, "response_state"),
-        default=ResponseState.NONE,
-        server_default=ResponseState.NONE.value,
-        index=True,
-    )
+    response_state: Mapped[ResponseState] = _state_column(ResponseState.NONE, "response_state")
     corrective_action_plan: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     target_date: Mapped[date | None] = mapped_column(index=True)
     responsible_official: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
@@ -131,12 +149,7 @@ class Addressee(Model):
     # When the OIG returned the response or reopened the recommendation: the day the new
     # response is due (NULL: due 90 days after the issue date). Set by those steps.
     response_due_on: Mapped[date | None] = mapped_column()
-    closure_state: Mapped[ClosureState] = mapped_column(
-        enum_type(ClosureState, "closure_state"),
-        default=ClosureState.NONE,
-        server_default=ClosureState.NONE.value,
-        index=True,
-    )
+    closure_state: Mapped[ClosureState] = _state_column(ClosureState.NONE, "closure_state")
     # The day closure was last requested or the request returned (the update clock pauses
     # while requested and restarts on a return).
     closure_state_on: Mapped[date | None] = mapped_column()
@@ -176,3 +189,15 @@ class Addressee(Model):
 
     def __repr__(self) -> str:
         return f"<Addressee rec={self.recommendation_id} component={self.component_id}>"
+
+
+def recommendation_detail(rec_id: int) -> sa.Select[Recommendation]:
+    """One recommendation with its report and addressees."""
+    return (
+        sa.select(Recommendation)
+        .where(Recommendation.id == rec_id)
+        .options(
+            joinedload(Recommendation.report).selectinload(Report.components),
+            selectinload(Recommendation.addressees).joinedload(Addressee.component),
+        )
+    )

@@ -9,24 +9,15 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.database import UTCDateTime, enum_type, utcnow
-from app.extensions import Model, db
-from app.models.enums import ReportType, Sensitivity
+from app.extensions import Model
+from app.models.component import Component, component_links
+from app.models.enums import IssuePrecision, ReportType, Sensitivity
 
 if TYPE_CHECKING:
-    from app.models.component import Component
+    from app.issue_dates import IssueDate
     from app.models.recommendation import Recommendation
 
-report_components = sa.Table(
-    "report_components",
-    db.metadata,
-    sa.Column("report_id", sa.ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column(
-        "component_id",
-        sa.ForeignKey("components.id", ondelete="RESTRICT"),
-        primary_key=True,
-        index=True,
-    ),
-)
+report_components = component_links("report_components", "report")
 
 
 class Report(Model):
@@ -37,8 +28,17 @@ class Report(Model):
     number: Mapped[str | None] = mapped_column(sa.String(40), unique=True)
     issuing_office: Mapped[str] = mapped_column(sa.String(120), default="DHS OIG", server_default="DHS OIG")
     title: Mapped[str] = mapped_column(sa.String(500))
+    # The representative issue date: the day itself, or the LAST day of the month or
+    # fiscal year when only that is known (app/issue_dates.py says why).
     issued_on: Mapped[date] = mapped_column(index=True)
+    issued_precision: Mapped[IssuePrecision] = mapped_column(
+        enum_type(IssuePrecision, "issue_precision"),
+        default=IssuePrecision.DAY,
+        server_default=IssuePrecision.DAY.value,
+    )
     issued_on_approximate: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # Where the issue date was read, in words (the seed data's issued_source).
+    issued_source: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     report_type: Mapped[ReportType | None] = mapped_column(enum_type(ReportType, "report_type"))
     url: Mapped[str | None] = mapped_column(sa.String(500))
     summary: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
@@ -75,6 +75,28 @@ class Report(Model):
         ),
         sa.CheckConstraint("number IS NULL OR number <> ''", name="number_not_empty"),
     )
+
+    @property
+    def issue_date(self) -> IssueDate:
+        from app.issue_dates import IssueDate
+
+        return IssueDate(self.issued_on, self.issued_precision or IssuePrecision.DAY)
+
+    @property
+    def issued_label(self) -> str:
+        """ "September 27, 2024", "September 2024", "FY2024", with "about" if approximate."""
+        return self.issue_date.label(self.issued_on_approximate)
+
+    @property
+    def issued_first_day(self) -> date:
+        """The earliest day the report can have been issued."""
+        return self.issue_date.first_day
+
+    @property
+    def issue_date_imprecise(self) -> bool:
+        """Whether clocks counted from the issue date are approximate: the date was
+        inferred, or only its month or fiscal year is known."""
+        return bool(self.issued_on_approximate) or self.issued_precision not in (None, IssuePrecision.DAY)
 
     @property
     def display_number(self) -> str:

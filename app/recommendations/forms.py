@@ -12,8 +12,9 @@ from wtforms import (
     FormField,
     SubmitField,
     TextAreaField,
+    URLField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from app.forms import (
     FriendlyDateField,
@@ -23,9 +24,10 @@ from app.forms import (
     WholeNumberField,
     blank_to_none,
     select_choices,
-    strip,
+    text_field,
 )
 from app.models import Concurrence, Sensitivity, TextSource
+from app.reports.forms import WebAddress
 
 MAX_ADDRESSEES = 20
 
@@ -44,7 +46,7 @@ class AddresseeRowForm(Form):
     concurrence = StrictSelectField(
         "Concurrence", choices=select_choices(Concurrence.choices()), default="pending"
     )
-    response = TextAreaField("Management response", filters=[strip], validators=[Length(max=20000)])
+    response = text_field(TextAreaField, "Management response", 20000)
     response_date = FriendlyDateField("Response date", validators=[Optional()])
     # Empty on a row added in this form; the service checks a row naming a component
     # already addressed.
@@ -61,13 +63,17 @@ class RecommendationForm(FlaskForm):
         ],
         invalid_value_message="Enter a whole number, such as 3.",
     )
-    text = TextAreaField(
-        "Recommendation text",
-        filters=[strip],
-        validators=[DataRequired("Enter the recommendation's text."), Length(max=20000)],
+    text = text_field(
+        TextAreaField, "Recommendation text", 20000, required="Enter the recommendation's text."
     )
     text_source = StrictSelectField(
         "Where the text came from", choices=select_choices(TextSource.choices()), default="verbatim"
+    )
+    source_url = URLField(
+        "Where the text was read (web address)",
+        description="Only when not on the report's own page, such as an oversight.gov recommendation page.",
+        filters=[blank_to_none],
+        validators=[Optional(), WebAddress(), Length(max=500)],
     )
     significant = BooleanField("Significant recommendation")
     questioned_costs = MoneyField(

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app import wording
+from app.issue_dates import IssueDate, check_not_later_than, normalized
 from app.lifecycle.history import has_lifecycle_history
 from app.locking import UNCHECKED, Expected, bump_version, check_version
-from app.models import Component, Report, ReportType, Sensitivity
+from app.models import Component, IssuePrecision, Report, ReportType, Sensitivity
 from app.service_errors import ServiceError
 
 
@@ -26,6 +27,8 @@ class ReportData:
     number: str | None = None
     issuing_office: str = "DHS OIG"
     issued_on_approximate: bool = False
+    # how precisely issued_on is known; for a month or fiscal year issued_on is its last day
+    issued_precision: IssuePrecision = IssuePrecision.DAY
     report_type: ReportType | None = None
     url: str | None = None
     summary: str = ""
@@ -36,18 +39,29 @@ class ReportData:
     sources: str = ""
     notes: str = ""
 
-
-def check_issue_date(issued_on: date, today: date) -> None:
-    """A report cannot have been issued after today (the OIG's today, app.clock)."""
-    if issued_on > today:
-        raise ReportError(
-            f"The issue date cannot be later than today ({today:%B} {today.day}, {today.year}).",
-            field="issued_on",
+    @classmethod
+    def of(cls, report: Report) -> ReportData:
+        """The report's facts as they are now."""
+        return cls(
+            **{name: getattr(report, name) for name in REPORT_COLUMNS},
+            component_ids=sorted(c.id for c in report.components),
         )
 
 
+# The facts of ReportData kept in the Report columns of the same names (all but components).
+REPORT_COLUMNS = tuple(f.name for f in fields(ReportData) if f.name != "component_ids")
+
+
+def check_issue_date(issued: date | IssueDate, today: date) -> None:
+    """A report cannot have been issued after today (the OIG's today, app.clock); a month
+    or fiscal year is entered once it has ended (app/issue_dates.py)."""
+    problem = check_not_later_than(issued if isinstance(issued, IssueDate) else IssueDate(issued), today)
+    if problem:
+        raise ReportError(problem, field="issued_on")
+
+
 def _check(session: Session, data: ReportData, report: Report | None, today: date) -> list[Component]:
-    check_issue_date(data.issued_on, today)
+    check_issue_date(normalized(data.issued_on, data.issued_precision), today)
     if data.number:
         clash = session.scalar(
             sa.select(Report.id).where(
@@ -72,20 +86,11 @@ def _check(session: Session, data: ReportData, report: Report | None, today: dat
 
 
 def _apply(report: Report, data: ReportData, components: list[Component]) -> None:
+    for name in REPORT_COLUMNS:
+        setattr(report, name, getattr(data, name))
     report.number = data.number or None
-    report.issuing_office = data.issuing_office
-    report.title = data.title
-    report.issued_on = data.issued_on
-    report.issued_on_approximate = data.issued_on_approximate
-    report.report_type = data.report_type
-    report.url = data.url
-    report.summary = data.summary
-    report.recommendations_published = data.recommendations_published
-    report.concurrence_summary = data.concurrence_summary
-    report.sensitivity = data.sensitivity
+    report.issued_on = normalized(data.issued_on, data.issued_precision).on
     report.components = sorted(components, key=lambda c: c.abbreviation)
-    report.sources = data.sources
-    report.notes = data.notes
 
 
 def create_report(session: Session, data: ReportData, *, today: date) -> Report:

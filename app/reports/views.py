@@ -7,10 +7,10 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app.auth import policy
-from app.components.queries import all_components
 from app.extensions import db
 from app.forms import ConfirmForm, select_choices
 from app.models import Report, ReportType, Sensitivity
+from app.models.component import all_components
 from app.pagination import paginate
 from app.reports import menus, queries, services
 from app.reports.forms import ReportEditForm, ReportForm
@@ -75,12 +75,13 @@ def _form_choices(form: ReportForm) -> None:
 
 
 def _data_from_form(form: ReportForm) -> services.ReportData:
-    assert form.issued_on.data is not None  # DataRequired: the form validated
+    assert form.issued_on.data is not None  # InputRequired and a readable date: the form validated
     return services.ReportData(
         number=form.number.data,
         issuing_office=form.issuing_office.data or "",
         title=form.title.data or "",
-        issued_on=form.issued_on.data,
+        issued_on=form.issued_on.data.on,
+        issued_precision=form.issued_on.data.precision,
         issued_on_approximate=form.issued_on_approximate.data,
         report_type=ReportType(form.report_type.data) if form.report_type.data else None,
         url=form.url.data,
@@ -117,6 +118,7 @@ def _edit_form(report: Report) -> ReportEditForm:
     form = ReportEditForm(formdata=None, obj=report)
     _form_choices(form)
     form.components.data = [c.id for c in report.components]
+    form.issued_on.data = report.issue_date
     form.report_type.data = report.report_type.value if report.report_type else ""
     form.sensitivity.data = report.sensitivity.value
     return form

@@ -14,13 +14,24 @@ from app.extensions import db
 @click.option("--components-only", is_flag=True, help="Load only the agencies and components (no reports).")
 @with_appcontext
 def seed_command(components_only: bool) -> None:
-    """Load the seed reports (idempotent: running it twice changes nothing)."""
+    """Load the real DHS OIG reports and components (idempotent: running it twice changes nothing)."""
+    import sqlalchemy as sa
+
+    from app import clock, wording
+    from app.models import Component, Recommendation, Report
     from app.seed.services import load_seed
 
     actor = as_system("seed")
-    result = load_seed(db.session, actor, components_only=components_only)
+    result = load_seed(db.session, actor, today=clock.today(), components_only=components_only)
     db.session.commit()
     click.echo(f"Seed data: {result.summary()}.")
+    for line in result.skipped:
+        click.echo(f"  Not loaded: {line}.")
+    counts = [
+        wording.count(db.session.scalar(sa.select(sa.func.count()).select_from(model)) or 0, noun)
+        for model, noun in ((Report, "report"), (Recommendation, "recommendation"), (Component, "component"))
+    ]
+    click.echo(f"RecTrack now holds {', '.join(counts)}.")
 
 
 @click.command("demo-users")

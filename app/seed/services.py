@@ -1,8 +1,15 @@
-"""Load the curated facts of the seed reports. Idempotent: a second run changes nothing.
+"""Load the curated facts of the real DHS OIG reports (app/seed/data/dhs-oig-reports.yaml,
+a copy of shared/data/dhs-oig-reports.yaml). Idempotent: a second run changes nothing.
 
-Nothing here invents a recommendation text, number, addressee or concurrence: what the
-data file does not say stays unknown (a blank report number, a Pending concurrence, no
-lead where the file names none) and the pages show the gap.
+Nothing here invents a recommendation text, number, date, addressee or concurrence: what
+the data file does not say stays unknown (a blank report number, a Pending concurrence, no
+lead where the file names none) and the pages show the gap. What RecTrack cannot hold
+without inventing a value is skipped and named in the result: a report with neither an
+issue date nor a fiscal year (its issue date is the base of every clock), and a
+recommendation whose number is not known.
+
+A `status_as_listed` is stored as what the source listed (Recommendation.listed_status),
+never as a RecTrack status or OIG decision; the file records no date the page was read.
 """
 
 from __future__ import annotations
@@ -13,18 +20,21 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import sqlalchemy as sa
 import yaml
 from sqlalchemy.orm import Session
 
-from app import wording
+from app import issue_dates, wording
 from app.audit import AuditActor
+from app.issue_dates import IssueDate
 from app.lifecycle import history
 from app.models import (
     Addressee,
     Component,
     Concurrence,
+    ListedStatus,
     Recommendation,
     Report,
     ReportType,
@@ -33,7 +43,7 @@ from app.models import (
 )
 from app.reports import queries as report_queries
 
-SEED_FILE = Path(__file__).parent / "data" / "seed-reports.yaml"
+SEED_FILE = Path(__file__).parent / "data" / "dhs-oig-reports.yaml"
 
 
 class SeedError(ValueError):
@@ -44,6 +54,8 @@ class SeedError(ValueError):
 class SeedResult:
     created: Counter[str] = field(default_factory=Counter)
     updated: Counter[str] = field(default_factory=Counter)
+    # what the file holds but RecTrack cannot load without inventing a value, and why
+    skipped: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         # kinds are table names: "reports", "addressees"
@@ -62,12 +74,37 @@ def _set(obj: Any, kind: str, result: SeedResult, **values: Any) -> None:
         result.updated[kind] += 1
 
 
-def _issued(value: Any) -> tuple[date, bool]:
+def _issued(item: dict[str, Any]) -> tuple[IssueDate, bool] | None:
+    """The issue date as the file gives it: a date, "2024-09" or "FY2024" text, a
+    {date, approximate} pair, or null with a fiscal_year. None when it gives neither."""
+    value, approximate = item.get("issued"), False
     if isinstance(value, dict):
-        return value["date"], bool(value.get("approximate", False))
+        value, approximate = value["date"], bool(value.get("approximate", False))
+    if value is None and item.get("fiscal_year"):
+        return issue_dates.fiscal_year(int(item["fiscal_year"])), approximate
+    if value is None:
+        return None
     if isinstance(value, date):
-        return value, False
-    raise SeedError(f"unreadable issue date: {value!r}")
+        return IssueDate(value), approximate
+    try:
+        return issue_dates.parse(str(value)), approximate
+    except issue_dates.IssueDateError as exc:
+        raise SeedError(f"unreadable issue date {value!r}: {exc}") from None
+
+
+def _name(item: dict[str, Any]) -> str:
+    return item.get("number") or f"“{item['title']}”"
+
+
+def _listed_in(rec_source: str | None, report_url: str | None) -> str:
+    """Which site listed the status: the recommendation's own source page, else the
+    report's page; the file's header says these listings are oversight.gov data."""
+    host = (urlparse(rec_source or report_url or "").hostname or "").removeprefix("www.")
+    if not host or host.endswith("oversight.gov"):
+        return "oversight.gov"
+    if "ai-analytics" in host:
+        return f"{host}, a copy of oversight.gov data"
+    return host
 
 
 def _report_type(value: str | None) -> ReportType | None:
@@ -81,16 +118,22 @@ def _money(value: Any) -> Decimal | None:
 
 
 def load_seed(
-    session: Session, actor: AuditActor, path: Path = SEED_FILE, *, components_only: bool = False
+    session: Session,
+    actor: AuditActor,
+    path: Path = SEED_FILE,
+    *,
+    today: date,
+    components_only: bool = False,
 ) -> SeedResult:
     """Create or update the seed components, reports, recommendations and addressees.
-    A new recommendation's history starts at its report's issue date."""
+    A new recommendation's history starts at its report's issue date; RecTrack tracks it
+    from `today` (the day the seed is loaded)."""
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     result = SeedResult()
     components = _load_components(session, data.get("components", []), result)
     new_recs: list[Recommendation] = []
     for item in [] if components_only else data.get("reports", []):
-        new_recs += _load_report(session, item, components, result)
+        new_recs += _load_report(session, item, components, result, today)
     session.flush()
     for rec in new_recs:
         history.record_issuance(session, rec, actor)
@@ -130,15 +173,28 @@ def _find_report(session: Session, item: dict[str, Any]) -> Report | None:
 
 
 def _load_report(
-    session: Session, item: dict[str, Any], components: dict[str, Component], result: SeedResult
+    session: Session,
+    item: dict[str, Any],
+    components: dict[str, Component],
+    result: SeedResult,
+    today: date,
 ) -> list[Recommendation]:
-    issued_on, approximate = _issued(item["issued"])
+    issued = _issued(item)
+    if issued is None:
+        result.skipped.append(
+            f"report {_name(item)}: the file gives neither an issue date nor a fiscal year, "
+            "and RecTrack counts every deadline from the issue date"
+        )
+        return []
+    issue, approximate = issued
     facts = item.get("key_facts") or []
     values = {
         "number": item.get("number") or None,
         "title": item["title"],
-        "issued_on": issued_on,
+        "issued_on": issue.on,
+        "issued_precision": issue.precision,
         "issued_on_approximate": approximate,
+        "issued_source": (item.get("issued_source") or "").strip(),
         "report_type": _report_type(item.get("type")),
         "url": item.get("url"),
         "summary": "\n".join(f"- {fact}" for fact in facts),
@@ -164,7 +220,12 @@ def _load_report(
     by_number = {r.number: r for r in report.recommendations}
     new: list[Recommendation] = []
     for rec_item in item.get("recommendations") or []:
-        rec = _load_recommendation(report, by_number.get(rec_item["number"]), rec_item, components, result)
+        if rec_item.get("number") is None:
+            result.skipped.append(f"a recommendation of {_name(item)}: its number in the report is not known")
+            continue
+        rec = _load_recommendation(
+            report, by_number.get(rec_item["number"]), rec_item, components, result, today
+        )
         if rec is not None:
             new.append(rec)
     return new
@@ -176,7 +237,9 @@ def _load_recommendation(
     item: dict[str, Any],
     components: dict[str, Component],
     result: SeedResult,
+    today: date,
 ) -> Recommendation | None:
+    listed = item.get("status_as_listed")
     values = {
         "number": item["number"],
         "text": item["text"].strip(),
@@ -185,10 +248,14 @@ def _load_recommendation(
         "questioned_costs": _money(item.get("questioned_costs")),
         "funds_put_to_better_use": _money(item.get("funds_put_to_better_use")),
         "sensitivity": report.sensitivity,
+        "source_url": item.get("source"),
+        "listed_status": ListedStatus(listed) if listed else None,
+        "listed_in": _listed_in(item.get("source"), report.url) if listed else "",
+        "listed_read_on": None,  # the file does not say when the page was read
     }
     created = rec is None
     if rec is None:
-        rec = Recommendation(**values)
+        rec = Recommendation(**values, tracked_since=today)
         report.recommendations.append(rec)
         result.created["recommendations"] += 1
     else:

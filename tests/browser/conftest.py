@@ -22,12 +22,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
-from app import audit, create_app
+from app import audit, clock, create_app
 from app.auth import services as accounts
 from app.extensions import db
 from app.models import Component, Role
 from app.seed.services import load_seed
 from config import TestingConfig
+from tests.conftest import FIXTURE_SEED
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -110,7 +111,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         upgrade()
         actor = audit.AuditActor.system("browser tests")
         audit.set_actor(db.session, actor)
-        load_seed(db.session, actor)
+        load_seed(db.session, actor, FIXTURE_SEED, today=clock.today())
         components = {c.abbreviation: c for c in db.session.scalars(sa.select(Component))}
         for email, role, served in ACCOUNTS.values():
             accounts.create_user(

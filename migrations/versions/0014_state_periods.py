@@ -1,8 +1,8 @@
 """State periods: each recommendation's and each addressee's state over runs of days,
 rebuilt from the history, so lists as of a past date are SQL.
 
-Revision ID: 0013_state_periods
-Revises: 0012_stored_due_dates
+Revision ID: 0014_state_periods
+Revises: 0013_real_record
 Create Date: 2026-12-01
 
 Existing recommendations get their periods by replaying their histories
@@ -14,8 +14,8 @@ the registry's functions (app.lifecycle.deadlines) on the replayed state.
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013_state_periods"
-down_revision = "0012_stored_due_dates"
+revision = "0014_state_periods"
+down_revision = "0013_real_record"
 branch_labels = None
 depends_on = None
 
