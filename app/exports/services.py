@@ -22,6 +22,7 @@ from app.auth import policy
 from app.exports.columns import FORMULA_PREFIXES, KEYS, PLACEHOLDER
 from app.filters import RecFilters
 from app.issue_dates import IssueDate
+from app.lifecycle.periods import AsOf
 from app.models import Addressee, Component, IssuePrecision, Recommendation, Report, report_components
 from app.recommendations.queries import recommendation_list
 
@@ -98,6 +99,34 @@ def _repeat_links(session: Session, user: Any, rec_ids: sa.Select[Any]) -> dict[
     return {rec_id: (report, number) for rec_id, report, number in session.execute(stmt)}
 
 
+REC_STATE = ("status", "resolved_on", "closed_on")
+ADDRESSEE_STATE = (
+    "concurrence",
+    "response",
+    "response_date",
+    "response_state",
+    "corrective_action_plan",
+    "target_date",
+    "responsible_official",
+    "last_update_on",
+    "closure_state",
+)
+
+
+def _state_columns(at: AsOf | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The columns of what changes over time: today's, or those of the state periods
+    covering the day (AsOf.join and a join of AsOf.addressees on the addressee)."""
+    if at is None:
+        return (
+            {n: getattr(Recommendation, n) for n in REC_STATE},
+            {n: getattr(Addressee, n) for n in ADDRESSEE_STATE},
+        )
+    return (
+        {n: at.recommendations.c[n].label(n) for n in REC_STATE},
+        {n: at.addressees.c[n].label(n) for n in ADDRESSEE_STATE},
+    )
+
+
 def export_rows(
     session: Session, user: Any, filters: RecFilters, today: date, interval_days: int
 ) -> Iterator[dict[str, Any]]:
@@ -105,6 +134,8 @@ def export_rows(
     recs = recommendation_list(user, filters, today, interval_days)
     rec_ids = recs.with_only_columns(Recommendation.id).order_by(None)
     visible = sa.case((policy.recommendation_visibility(user), sa.true()), else_=sa.false()).label("visible")
+    at = AsOf(filters.as_of) if filters.as_of is not None else None
+    rec_state, part_state = _state_columns(at)
     stmt = (
         sa.select(
             *REPORT_COLUMNS,
@@ -120,21 +151,11 @@ def export_rows(
             Recommendation.sensitivity.label("rec_sensitivity"),
             Recommendation.priority,
             Recommendation.priority_reason,
-            Recommendation.status,
-            Recommendation.resolved_on,
-            Recommendation.closed_on,
+            *rec_state.values(),
             visible,
             Component.abbreviation.label("component"),
             Addressee.is_lead,
-            Addressee.concurrence,
-            Addressee.response,
-            Addressee.response_date,
-            Addressee.response_state,
-            Addressee.corrective_action_plan,
-            Addressee.target_date,
-            Addressee.responsible_official,
-            Addressee.last_update_on,
-            Addressee.closure_state,
+            *part_state.values(),
         )
         .select_from(Recommendation)
         .join(Report, Report.id == Recommendation.report_id)
@@ -150,6 +171,8 @@ def export_rows(
         )
         .execution_options(yield_per=BATCH)
     )
+    if at is not None:
+        stmt = at.join(stmt).join(at.addressees, at.addressees.c.id == Addressee.id)
     report_ids = recs.with_only_columns(Recommendation.report_id).order_by(None)
     components = _report_components(session, report_ids)
     links = _repeat_links(session, user, rec_ids)

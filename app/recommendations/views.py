@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
@@ -13,11 +14,10 @@ from app.audit import AuditActor
 from app.auth import policy
 from app.cache import reader_scope
 from app.extensions import db
-from app.filters import STATUS_FILTERS, filters_from_args
+from app.filters import AGE_FILTERS, STATUS_FILTERS, RecFilters, filters_for_page, period_ends
 from app.forms import ConfirmForm, select_choices
 from app.lifecycle import deadlines
 from app.lifecycle import queries as lifecycle_queries
-from app.lifecycle.clocks import AgeBucket
 from app.locking import UNCHECKED
 from app.models import Component, Concurrence, Recommendation, Sensitivity, TextSource
 from app.models.component import all_components
@@ -131,36 +131,57 @@ def create(report_id: int) -> str | Response | tuple[str, int]:
     return render_template("recommendations/form.html", form=form, report=report, rec=None)
 
 
+def _list_menus(now: date) -> dict[str, Any]:
+    """The choices of the list's filter form."""
+    return {
+        "sorts": queries.SORTS,
+        "statuses": STATUS_FILTERS,
+        "clock_filters": deadlines.CLOCK_FILTERS,
+        "age_filters": AGE_FILTERS,
+        "components": db.session.scalars(all_components()).all(),
+        "years": menus.issue_years(db.session, current_user),
+        "period_ends": period_ends(now),
+    }
+
+
+def _total(stmt: Any, filters: RecFilters, now: date, interval: int) -> int:
+    """How many match, cached per reader scope, filters, day and data version."""
+    key = ("recommendation-total", reader_scope(current_user), filters, now, interval)
+    return cache.current(db.session, key, lambda: db.session.scalar(lifecycle_queries.count_of(stmt)) or 0)
+
+
+def _clock_words(now: date, interval: int) -> dict[str, Any]:
+    """The clocks of a row (a recommendation or its state of a past day) on `now`."""
+    return {
+        "rec_clocks": lambda rec: deadlines.recommendation_clocks(rec, rec.report.issued_on, now),
+        "addressee_clocks": lambda rec, a: deadlines.addressee_clocks(
+            rec, a, rec.report.issued_on, now, interval
+        ),
+    }
+
+
 @bp.route("/recommendations")
 def index() -> str:
     """Every recommendation the user may see, filtered by status, component, report,
-    year, significance, deadline clocks and text, sorted, a page at a time (keyset)."""
-    filters = filters_from_args()
-    sort_name = request.args.get("sort", "newest")
+    year, significance, deadline clocks and text, sorted, a page at a time (keyset);
+    as they stood at the end of a past day when `as_of` says so."""
+    filters, errors = filters_for_page()
+    sort_name = queries.sort_for(request.args.get("sort", "newest"), filters)
     sort = queries.SORTS.get(sort_name) or abort(400, description="Unknown sort order.")
-    now, interval = today(), current_app.config["UPDATE_INTERVAL_DAYS"]
+    now, interval = filters.day(today()), current_app.config["UPDATE_INTERVAL_DAYS"]
     stmt = queries.recommendation_list(current_user, filters, now, interval)
     page = keyset_page(db.session, stmt, sort.keys, sort.values)
+    states = queries.states_on(db.session, [rec.id for rec in page.items], filters.as_of)
     return render_template(
         "recommendations/index.html",
         page=page,
-        total=cache.current(
-            db.session,
-            ("recommendation-total", reader_scope(current_user), filters, now, interval),
-            lambda: db.session.scalar(lifecycle_queries.count_of(stmt)) or 0,
-        ),
+        total=_total(stmt, filters, now, interval),
         sort_name=sort_name,
-        sorts=queries.SORTS,
         filters=filters,
-        statuses=STATUS_FILTERS,
-        clock_filters=deadlines.CLOCK_FILTERS,
-        age_buckets=list(AgeBucket),
-        components=db.session.scalars(all_components()).all(),
-        years=menus.issue_years(db.session, current_user),
-        rec_clocks=lambda rec: deadlines.recommendation_clocks(rec, rec.report.issued_on, now),
-        addressee_clocks=lambda rec, a: deadlines.addressee_clocks(
-            rec, a, rec.report.issued_on, now, interval
-        ),
+        errors=errors,
+        state=lambda rec: states.get(rec.id, rec),
+        **_clock_words(now, interval),
+        **_list_menus(today()),
     )
 
 
