@@ -15,7 +15,7 @@ from app import audit, cache
 from app.auth import throttle
 from app.database import AppSession, configure_engine, install_raiseload
 from app.extensions import csrf, db, login_manager, migrate
-from app.lifecycle import due_dates
+from app.lifecycle import due_dates, periods
 from app.search import index as search_index
 from app.web import IdConverter
 from config import BASE_DIR, INSTANCE_DIR, BaseConfig, config_from_env
@@ -95,6 +95,7 @@ def _init_extensions(app: Flask) -> None:
     cache.install(AppSession)
     search_index.install(AppSession)
     due_dates.install(AppSession)
+    periods.install(AppSession)
     if app.config["SQLALCHEMY_RAISELOAD"]:
         install_raiseload(AppSession)
 

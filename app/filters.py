@@ -5,16 +5,16 @@ the `pdf` command) accept is parsed here too."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import date
 from typing import Any
 
 from flask import abort, request
 
-from app.lifecycle import deadlines
+from app.lifecycle import clocks, deadlines
 from app.lifecycle.clocks import AgeBucket
 from app.models import RecStatus
-from app.web import int_arg
+from app.web import int_arg, today
 
 
 @dataclass(frozen=True)
@@ -26,16 +26,24 @@ class RecFilters:
     year: int | None = None
     significant: bool | None = None
     clock: str = ""
-    age: str = ""  # an AgeBucket value: open recommendations of that age
+    age: str = ""  # an AGE_FILTERS key: open recommendations of that age
     closed_from: date | None = None
     closed_to: date | None = None
     money: bool = False  # only those with questioned costs or funds put to better use
     # only those with history from before RecTrack (deadlines.has_history_before_tracking)
     before_tracking: bool = False
+    priority: bool = False  # only priority recommendations (priority=1)
+    # A past date: statuses, clocks and counts as they stood at the end of that day
+    # (None: today, the live rows). Set by filters_from_args, never to today.
+    as_of: date | None = None
 
     @property
     def active(self) -> bool:
         return bool(self.report_id or self.year or self.narrows_recommendations())
+
+    def day(self, today: date) -> date:
+        """The day the filters describe: the "as of" date, else today."""
+        return self.as_of or today
 
     def in_use(self) -> dict[str, Any]:
         """The filters set to something, by name (what an export's audit event records)."""
@@ -54,22 +62,34 @@ class RecFilters:
             or self.closed_to
             or self.money
             or self.before_tracking
+            or self.priority
+            or self.as_of  # only those issued by then
         )
 
     def reads_hidden_content(self) -> bool:
         """Filters on what a placeholder row hides (text, components, significance,
-        money, clocks, closing date): such a row must never match them, or the match
+        money, clocks, closing date, priority): such a row must never match them, or the match
         itself would leak what it hides. Status, age and report are shown."""
         return bool(
             self.q
-            or self.clock
+            or (self.clock and self.clock not in CLOCKS_SHOWN_ON_PLACEHOLDERS)
             or self.component_id
             or self.significant is not None
             or self.money
             or self.closed_from
             or self.closed_to
+            or self.priority
         )
 
+
+# Open one year or more (GAO-IG Act) reads only the status and the issue date, which a
+# placeholder row shows: placeholders match it, as the statutory table counts them.
+CLOCKS_SHOWN_ON_PLACEHOLDERS = frozenset({"gao_ig_act"})
+
+# Open more than six months after issuance (clocks.more_than_6_months): the semiannual
+# report's table of that name, as a list filter beside the age buckets.
+OPEN_OVER_6_MONTHS = "over_6_months"
+AGE_FILTERS = {OPEN_OVER_6_MONTHS: "More than 6 months", **{b.value: b.label for b in AgeBucket}}
 
 STATUS_FILTERS = {
     "open": "Open (resolved or not)",
@@ -79,7 +99,32 @@ STATUS_FILTERS = {
 
 
 def filters_from_args() -> RecFilters:
-    """The list's filters from the query string (shared by the list, its PDF and exports)."""
+    """The list's filters from the query string (shared by the list, its PDF and exports);
+    a bad "as of" date is a 400 with the message (a download has no field to show it by)."""
+    now = today()
+    return replace(_filters(), as_of=past_day(as_of_arg(now), now))
+
+
+def filters_for_page() -> tuple[RecFilters, dict[str, str]]:
+    """The filters for a page that shows them in a form (the list, the dashboard): a bad
+    "as of" date leaves today's state and a message for the field, by field name."""
+    try:
+        return replace(_filters(), as_of=past_day(parse_as_of(as_of_value(), today()), today())), {}
+    except AsOfError as exc:
+        return _filters(), {"as_of": str(exc)}
+
+
+def past_day(day: date, now: date) -> date | None:
+    """None for today (the live rows), the day otherwise."""
+    return None if day == now else day
+
+
+def as_of_value() -> str:
+    """The "as of" date as written: the free date field, else the period picker's choice."""
+    return (request.args.get("as_of_date") or request.args.get("as_of") or "").strip()
+
+
+def _filters() -> RecFilters:
     args = request.args
     status = args.get("status", "")
     clock = args.get("clock", "")
@@ -93,11 +138,12 @@ def filters_from_args() -> RecFilters:
         year=int_arg("year", high=9999),
         significant=significant,
         clock=clock if clock in deadlines.CLOCK_FILTERS else "",
-        age=age if age in {b.value for b in AgeBucket} else "",
+        age=age if age in AGE_FILTERS else "",
         closed_from=_date_arg("closed_from"),
         closed_to=_date_arg("closed_to"),
         money=args.get("money") == "yes",
         before_tracking=args.get("history") == "before_tracking",
+        priority=args.get("priority") in ("1", "yes"),
     )
 
 
@@ -141,6 +187,23 @@ def parse_as_of(value: str | None, now: date) -> date:
 def as_of_arg(now: date) -> date:
     """The "as of" date from the query string; a bad or future one is a 400 with the message."""
     try:
-        return parse_as_of(request.args.get("as_of"), now)
+        return parse_as_of(as_of_value(), now)
     except AsOfError as exc:
         abort(400, description=str(exc))
+
+
+# How many semiannual periods back the period picker offers.
+PICKER_PERIODS = 10
+
+
+def period_ends(now: date, count: int = PICKER_PERIODS) -> list[tuple[date, str]]:
+    """The ends of the last `count` semiannual reporting periods that have ended by
+    `now` (the one ending today included), newest first, with their labels."""
+    period = clocks.semiannual_period(now)
+    if period.end > now:
+        period = period.previous()
+    out: list[tuple[date, str]] = []
+    while len(out) < count and period.end >= EARLIEST_AS_OF:
+        out.append((period.end, f"End of the semiannual period ending {clocks.long_date(period.end)}"))
+        period = period.previous()
+    return out

@@ -34,7 +34,7 @@ from app.auth import throttle
 from app.cache import derived
 from app.database import AppSession
 from app.extensions import db
-from app.lifecycle import due_dates, history
+from app.lifecycle import due_dates, history, periods
 from app.models import (
     Addressee,
     Component,
@@ -149,7 +149,9 @@ def _track_from_issuance(session: Any) -> None:
     tested on the full real record in tests/test_seed.py and tests/test_tracked_clocks.py."""
     issued = sa.select(Report.issued_on).where(Report.id == Recommendation.report_id).scalar_subquery()
     session.execute(sa.update(Recommendation).values(tracked_since=issued))
-    due_dates.refresh(session.connection(), due_dates.policy_for(session))
+    policy = due_dates.policy_for(session)
+    due_dates.refresh(session.connection(), policy)
+    periods.rebuild_all(session.connection(), policy)  # the periods carry the same due dates
 
 
 def _base_fixtures(session: Any) -> None:

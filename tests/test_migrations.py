@@ -498,7 +498,7 @@ def test_stored_due_dates_migration_fills_existing_rows(scratch_url: str) -> Non
 
 
 def test_tracked_clocks_migration_recomputes_with_the_tracking_dates(scratch_url: str) -> None:
-    """0014 recomputes the stored due dates with tracked_since (0013 sets it to the day a
+    """0016 recomputes the stored due dates with tracked_since (0013 sets it to the day a
     row was created: January 15, 2024 here, the issue date); its downgrade recomputes them
     from issuance again."""
     app = create_app(TestingConfig(scratch_url))
@@ -537,7 +537,7 @@ def test_tracked_clocks_migration_recomputes_with_the_tracking_dates(scratch_url
             ],
         )
         assert stored() == from_issuance
-        upgrade(revision="0014_tracked_clocks")
+        upgrade(revision="0016_tracked_clocks")
         assert stored() == (
             # the resolution (July 15, 2024) falls after June 1, 2024: it runs
             [("1", "2024-07-15", "2025-01-15"), ("2", None, "2025-01-15"), ("3", None, None)],
@@ -548,6 +548,6 @@ def test_tracked_clocks_migration_recomputes_with_the_tracking_dates(scratch_url
                 ("4", None, None, None),
             ],
         )
-        downgrade(revision="0013_real_record")
+        downgrade(revision="0015_state_periods")
         assert stored() == from_issuance
         db.engine.dispose()

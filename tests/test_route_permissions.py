@@ -49,7 +49,7 @@ from app.models import (
     User,
 )
 from app.recommendations import services as rec_services
-from app.recommendations.forms import RecommendationEditForm, RecommendationForm
+from app.recommendations.forms import PriorityForm, RecommendationEditForm, RecommendationForm, RepeatForm
 from app.reports.forms import ReportEditForm, ReportForm
 from app.search.forms import AcronymDeleteForm, AcronymEditForm, AcronymForm
 from tests.conftest import EMAILS, PASSWORD, login, rec, report_by_number, user_by_email, visible_text
@@ -108,6 +108,10 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("recommendations.edit", "POST"): staff(400),
     ("recommendations.delete", "GET"): staff(200),
     ("recommendations.delete", "POST"): staff(302),
+    ("recommendations.priority_flag", "GET"): staff(200),
+    ("recommendations.priority_flag", "POST"): staff(400),  # no version: refused
+    ("recommendations.repeat_link", "GET"): staff(200),
+    ("recommendations.repeat_link", "POST"): staff(400),  # no version: refused
     ("components.index", "GET"): signed_in(200),
     ("components.detail", "GET"): signed_in(200),
     ("components.create", "GET"): admin_only(200),
@@ -511,6 +515,27 @@ SMOKE: dict[type[FlaskForm], tuple[Smoke, ...]] = {
             _get(lambda: f"/recommendations/{rec('OIG-12-15', 3).id}/edit"),
             lambda: {"text": "Smoke-test corrected text.", "save": "y"},
             _check(lambda: rec("OIG-12-15", 3).text == "Smoke-test corrected text."),
+        ),
+    ),
+    PriorityForm: (
+        Smoke(
+            "oig",
+            _get(lambda: f"/recommendations/{rec('OIG-12-15', 2).id}/priority"),
+            lambda: {"priority": "y", "reason": "Smoke-test priority reason.", "save": "y"},
+            _check(
+                lambda: (
+                    (rec("OIG-12-15", 2).priority, rec("OIG-12-15", 2).priority_reason)
+                    == (True, "Smoke-test priority reason.")
+                )
+            ),
+        ),
+    ),
+    RepeatForm: (
+        Smoke(
+            "oig",
+            _get(lambda: f"/recommendations/{rec('TEST-R-1', 1).id}/repeats"),
+            lambda: {"repeats_report": "OIG-12-15", "repeats_number": "1", "save": "y"},
+            _check(lambda: rec("TEST-R-1", 1).repeats_id == rec("OIG-12-15", 1).id),
         ),
     ),
     ConfirmForm: (

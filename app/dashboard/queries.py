@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session
 
 from app.auth import policy
 from app.lifecycle import clocks, deadlines
+from app.lifecycle.periods import AsOf
 from app.models import Addressee, Component, Recommendation, RecStatus, Report, Role
+from app.recommendations import repeats
 
 OVERDUE = deadlines.LATE_CLOCKS
 
@@ -32,6 +34,8 @@ class Dashboard:
     # open recommendations with history from before RecTrack (issued before tracking began)
     before_tracking: int = 0
     mine: list[dict[str, Any]] = field(default_factory=list)  # a liaison's components
+    priority_open: int = 0  # open, flagged priority, readable in full
+    unique_open: int = 0  # open, a repeat chain counted once (app/recommendations/repeats.py)
     # A liaison's late clocks on their own components' parts (`overdue` counts every
     # recommendation they may see, any component's part).
     overdue_mine: dict[str, int] | None = None
@@ -45,10 +49,12 @@ class Dashboard:
         return sum(n for s, n in self.by_status.items() if s.is_open)
 
 
-def _base(user: Any, *, with_report: bool = False) -> sa.Select[Any]:
-    """Recommendations in the user's scope. Staff see every report, so the reports table
-    is joined only when a number needs it (the issue date)."""
+def _base(user: Any, *, with_report: bool = False, as_of: AsOf | None = None) -> sa.Select[Any]:
+    """Recommendations in the user's scope (issued by the day, with `as_of`). Staff see
+    every report, so the reports table is joined only when a number needs it."""
     stmt = sa.select().select_from(Recommendation)
+    if as_of is not None:
+        stmt = as_of.join(stmt)
     if with_report or not policy.is_staff(user):
         stmt = stmt.join(Report, Report.id == Recommendation.report_id)
     if not policy.is_staff(user):
@@ -56,20 +62,31 @@ def _base(user: Any, *, with_report: bool = False) -> sa.Select[Any]:
     return stmt
 
 
-def build(session: Session, user: Any, today: date, interval_days: int) -> Dashboard:
+def build(
+    session: Session, user: Any, today: date, interval_days: int, as_of: date | None = None
+) -> Dashboard:
     """Everything on the dashboard, scoped to what the user may see: five aggregate
-    queries, each over only the rows its numbers concern."""
+    queries, each over only the rows its numbers concern. With `as_of` (a past day,
+    then also `today`), as things stood at the end of that day: each query is written on
+    the live columns and read on that day's state periods (AsOf.adapt)."""
+    at = AsOf(as_of) if as_of is not None else None
+
+    def run(stmt: sa.Select[Any]) -> Any:
+        return session.execute(at.adapt(stmt) if at is not None else stmt)
+
     is_open = Recommendation.status.in_(RecStatus.open_values())
     visible = policy.recommendation_visibility(user)
     by_status: dict[RecStatus, int] = dict(
-        session.execute(
-            _base(user).add_columns(Recommendation.status, sa.func.count()).group_by(Recommendation.status)
+        run(
+            _base(user, as_of=at)
+            .add_columns(Recommendation.status, sa.func.count())
+            .group_by(Recommendation.status)
         ).all()
     )
     by_component = [
         (cid, abbreviation, n)
-        for cid, abbreviation, n in session.execute(
-            _base(user)
+        for cid, abbreviation, n in run(
+            _base(user, as_of=at)
             .join(Addressee, Addressee.recommendation_id == Recommendation.id)
             .join(Component, Component.id == Addressee.component_id)
             .where(is_open, visible)  # whom a recommendation is addressed to is restricted content
@@ -92,7 +109,7 @@ def build(session: Session, user: Any, today: date, interval_days: int) -> Dashb
     columns.append(sa.func.count().filter(deadlines.history_before_tracking_criterion()))
     columns.append(sa.func.coalesce(sa.func.sum(Recommendation.questioned_costs).filter(visible), 0))
     columns.append(sa.func.coalesce(sa.func.sum(Recommendation.funds_put_to_better_use).filter(visible), 0))
-    row = session.execute(_base(user, with_report=True).where(is_open).add_columns(*columns)).one()
+    row = run(_base(user, with_report=True, as_of=at).where(is_open).add_columns(*columns)).one()
     # Each late clock as its own count in WHERE, where the database can semi-join the
     # addressees; inside a FILTER the same EXISTS runs once per open row (twice as slow).
     late = [deadlines.clock_criterion(name, today, interval_days) for name in OVERDUE]
@@ -111,10 +128,10 @@ def build(session: Session, user: Any, today: date, interval_days: int) -> Dashb
             )
             for name in OVERDUE
         ]
-    overdue = session.execute(
+    overdue = run(
         sa.select(
             *(
-                _base(user, with_report=name in deadlines.CLOCKS_ON_ISSUE_DATE)
+                _base(user, with_report=name in deadlines.CLOCKS_ON_ISSUE_DATE, as_of=at)
                 .where(is_open, visible, criterion)
                 .add_columns(sa.func.count())
                 .scalar_subquery()
@@ -125,8 +142,8 @@ def build(session: Session, user: Any, today: date, interval_days: int) -> Dashb
     # Closed in the last two semiannual periods: an index range on closed_on.
     period = clocks.semiannual_period(today)
     last = period.previous()
-    closed = session.execute(
-        _base(user)
+    closed = run(
+        _base(user, as_of=at)
         .where(
             Recommendation.status.in_(RecStatus.closed_values()),
             Recommendation.closed_on >= last.start,
@@ -153,18 +170,34 @@ def build(session: Session, user: Any, today: date, interval_days: int) -> Dashb
         funds_open=Decimal(str(row[-1] or 0)),
         before_tracking=row[n_ages],
     )
+    dashboard.priority_open, dashboard.unique_open = flag_counts(session, _base(user).where(is_open), visible)
     if liaison:
-        dashboard.mine = component_summaries(session, user, user.component_ids, today, interval_days)
+        dashboard.mine = component_summaries(session, user, user.component_ids, today, interval_days, as_of)
         if len(dashboard.mine) == 1:
             dashboard.overdue_mine = dict(dashboard.mine[0]["overdue"])
     return dashboard
 
 
+def flag_counts(session: Session, open_scope: sa.Select[Any], visible: Any) -> tuple[int, int]:
+    """Open priority recommendations the user may read in full, and unique open ones."""
+    priority_open = session.scalar(
+        open_scope.where(visible, Recommendation.priority.is_(True)).add_columns(sa.func.count())
+    )
+    unique = repeats.unique_count_sql(session, open_scope.add_columns(Recommendation.id))
+    return priority_open or 0, unique
+
+
 def component_summaries(
-    session: Session, user: Any, component_ids: Any, today: date, interval_days: int
+    session: Session,
+    user: Any,
+    component_ids: Any,
+    today: date,
+    interval_days: int,
+    as_of: date | None = None,
 ) -> list[dict[str, Any]]:
     """For each component: open recommendations, and those whose clocks for that
     component's own part are running late (among those the user may read)."""
+    at = AsOf(as_of) if as_of is not None else None
     is_open = Recommendation.status.in_(RecStatus.open_values())
     in_scope = Report.id.is_not(None)  # the outer join keeps only reports the user may open
     visible = policy.recommendation_visibility(user)
@@ -175,7 +208,7 @@ def component_summaries(
         )
         for name in OVERDUE
     ]
-    rows = session.execute(
+    stmt = (
         sa.select(
             Component.id,
             Component.abbreviation,
@@ -191,6 +224,10 @@ def component_summaries(
         .group_by(Component.id, Component.abbreviation, Component.name)
         .order_by(Component.abbreviation)
     )
+    if at is not None:  # the addressees become that day's (only those issued by then)
+        state = at.recommendations
+        stmt = at.adapt(stmt.outerjoin(state, state.c.recommendation_id == Recommendation.id))
+    rows = session.execute(stmt)
     return [
         {
             "id": r[0],

@@ -9,6 +9,7 @@ from app import cache, charts
 from app.cache import reader_scope
 from app.dashboard import queries
 from app.extensions import db
+from app.filters import filters_for_page, period_ends
 from app.models import RecStatus
 from app.web import today
 
@@ -25,35 +26,45 @@ def _chart(title: str, labels: list[str], values: list[int], horizontal: bool = 
     }
 
 
+def _charts(data: queries.Dashboard) -> dict[str, dict[str, str]]:
+    top = data.by_component[:15]
+    statuses = list(RecStatus)
+    return {
+        "status": _chart(
+            "Recommendations by status", [s.label for s in statuses], [data.by_status[s] for s in statuses]
+        ),
+        "components": _chart("Open recommendations by component", [c[1] for c in top], [c[2] for c in top]),
+        "ages": _chart(
+            "Open recommendations by age",
+            [b.label for b in data.ages],
+            list(data.ages.values()),
+            horizontal=False,
+        ),
+    }
+
+
 @bp.route("/")
 def index() -> str:
     """Counts by status, component and age; what is running late; recent closures;
-    open monetary benefits. Every number links to the list behind it."""
-    now, interval = today(), current_app.config["UPDATE_INTERVAL_DAYS"]
+    open monetary benefits, as of today or the end of a past day (`as_of`). Every
+    number links to the list behind it, as of the same day."""
+    filters, errors = filters_for_page()  # only the "as of" date is read here
+    as_of, interval = filters.as_of, current_app.config["UPDATE_INTERVAL_DAYS"]
+    now = filters.day(today())
     user = current_user._get_current_object()
 
     def compute() -> tuple[queries.Dashboard, dict[str, dict[str, str]]]:
-        data = queries.build(db.session, user, now, interval)
-        top = data.by_component[:15]
-        statuses = list(RecStatus)
-        charts = {
-            "status": _chart(
-                "Recommendations by status",
-                [s.label for s in statuses],
-                [data.by_status[s] for s in statuses],
-            ),
-            "components": _chart(
-                "Open recommendations by component", [c[1] for c in top], [c[2] for c in top]
-            ),
-            "ages": _chart(
-                "Open recommendations by age",
-                [b.label for b in data.ages],
-                list(data.ages.values()),
-                horizontal=False,
-            ),
-        }
-        return data, charts
+        data = queries.build(db.session, user, now, interval, as_of)
+        return data, _charts(data)
 
     # The numbers change only with the data: computed once per reader scope and version.
-    data, charts = cache.current(db.session, ("dashboard", reader_scope(user), now, interval), compute)
-    return render_template("dashboard/index.html", data=data, today_date=now, charts=charts)
+    data, charts = cache.current(db.session, ("dashboard", reader_scope(user), now, interval, as_of), compute)
+    return render_template(
+        "dashboard/index.html",
+        data=data,
+        today_date=now,
+        charts=charts,
+        as_of=as_of,
+        errors=errors,
+        period_ends=period_ends(today()),
+    )

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from app import clock
 from app.cache import bump_version
+from app.lifecycle import periods
 from app.lifecycle.clocks import add_months
 from app.lifecycle.deadlines import DeadlinePolicy
 from app.lifecycle.due_dates import stamp_rows
@@ -141,7 +142,7 @@ def generate(
     report_table, rec_table = Report.__table__, Recommendation.__table__
     addressee_table, event_table = Addressee.__table__, RecommendationEvent.__table__
     next_report = _table_max(conn, report_table) + 1
-    next_rec = _table_max(conn, rec_table) + 1
+    next_rec = first_rec = _table_max(conn, rec_table) + 1
     next_addressee = _table_max(conn, addressee_table) + 1
     next_event = _table_max(conn, event_table) + 1
     start_number = (
@@ -250,6 +251,7 @@ def generate(
                 f"(SELECT COALESCE(MAX(id), 1) FROM {table.name}))"
             )
     index.rebuild(conn)
+    periods.rebuild(conn, range(first_rec, next_rec), policy)
     bump_version(conn)
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql("ANALYZE")  # fresh statistics after a bulk load

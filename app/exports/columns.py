@@ -48,6 +48,14 @@ COLUMNS: tuple[Column, ...] = (
     Column("rec_questioned_costs", "Dollars; blank when not recorded."),
     Column("rec_funds_put_to_better_use", "Dollars; blank when not recorded."),
     Column("rec_sensitivity", "public or restricted; the report's when blank."),
+    Column("priority", "yes for a priority recommendation (CIGIE's definition); no when blank."),
+    Column("priority_reason", "Why it is, or is no longer, a priority. Required with priority yes."),
+    Column(
+        "repeats_report",
+        "The earlier report whose recommendation this one repeats or rolls forward: its number "
+        "(its exact title when it has none). Blank: no link.",
+    ),
+    Column("repeats_number", "The number of that earlier recommendation in its report."),
     Column("component", "Abbreviation of the component addressed, such as FEMA. One row per component."),
     Column("lead", "yes for the lead component (at most one per recommendation)."),
     Column("concurrence", "pending, concur, partially concur or non-concur; pending when blank."),

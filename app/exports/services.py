@@ -16,12 +16,13 @@ from typing import IO, Any
 
 import sqlalchemy as sa
 import xlsxwriter
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from app.auth import policy
 from app.exports.columns import FORMULA_PREFIXES, KEYS, PLACEHOLDER
 from app.filters import RecFilters
 from app.issue_dates import IssueDate
+from app.lifecycle.periods import AsOf
 from app.models import Addressee, Component, IssuePrecision, Recommendation, Report, report_components
 from app.recommendations.queries import recommendation_list
 
@@ -78,6 +79,54 @@ def _report_values(row: Any, components: dict[int, str]) -> dict[str, Any]:
     }
 
 
+def _repeat_links(session: Session, user: Any, rec_ids: sa.Select[Any]) -> dict[int, tuple[str, int]]:
+    """rec id -> (earlier report's number or title, earlier recommendation's number), for
+    links to a recommendation of a report the user may open (an other is left blank)."""
+    earlier, earlier_report = aliased(Recommendation), aliased(Report)
+    stmt = (
+        sa.select(
+            Recommendation.id,
+            sa.func.coalesce(earlier_report.number, earlier_report.title),
+            earlier.number,
+        )
+        .join(earlier, earlier.id == Recommendation.repeats_id)
+        .join(earlier_report, earlier_report.id == earlier.report_id)
+        .where(
+            Recommendation.id.in_(rec_ids),
+            earlier.report_id.in_(sa.select(Report.id).where(policy.report_visibility(user))),
+        )
+    )
+    return {rec_id: (report, number) for rec_id, report, number in session.execute(stmt)}
+
+
+REC_STATE = ("status", "resolved_on", "closed_on")
+ADDRESSEE_STATE = (
+    "concurrence",
+    "response",
+    "response_date",
+    "response_state",
+    "corrective_action_plan",
+    "target_date",
+    "responsible_official",
+    "last_update_on",
+    "closure_state",
+)
+
+
+def _state_columns(at: AsOf | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The columns of what changes over time: today's, or those of the state periods
+    covering the day (AsOf.join and a join of AsOf.addressees on the addressee)."""
+    if at is None:
+        return (
+            {n: getattr(Recommendation, n) for n in REC_STATE},
+            {n: getattr(Addressee, n) for n in ADDRESSEE_STATE},
+        )
+    return (
+        {n: at.recommendations.c[n].label(n) for n in REC_STATE},
+        {n: at.addressees.c[n].label(n) for n in ADDRESSEE_STATE},
+    )
+
+
 def export_rows(
     session: Session, user: Any, filters: RecFilters, today: date, interval_days: int
 ) -> Iterator[dict[str, Any]]:
@@ -85,6 +134,8 @@ def export_rows(
     recs = recommendation_list(user, filters, today, interval_days)
     rec_ids = recs.with_only_columns(Recommendation.id).order_by(None)
     visible = sa.case((policy.recommendation_visibility(user), sa.true()), else_=sa.false()).label("visible")
+    at = AsOf(filters.as_of) if filters.as_of is not None else None
+    rec_state, part_state = _state_columns(at)
     stmt = (
         sa.select(
             *REPORT_COLUMNS,
@@ -98,21 +149,13 @@ def export_rows(
             Recommendation.questioned_costs,
             Recommendation.funds_put_to_better_use,
             Recommendation.sensitivity.label("rec_sensitivity"),
-            Recommendation.status,
-            Recommendation.resolved_on,
-            Recommendation.closed_on,
+            Recommendation.priority,
+            Recommendation.priority_reason,
+            *rec_state.values(),
             visible,
             Component.abbreviation.label("component"),
             Addressee.is_lead,
-            Addressee.concurrence,
-            Addressee.response,
-            Addressee.response_date,
-            Addressee.response_state,
-            Addressee.corrective_action_plan,
-            Addressee.target_date,
-            Addressee.responsible_official,
-            Addressee.last_update_on,
-            Addressee.closure_state,
+            *part_state.values(),
         )
         .select_from(Recommendation)
         .join(Report, Report.id == Recommendation.report_id)
@@ -128,8 +171,11 @@ def export_rows(
         )
         .execution_options(yield_per=BATCH)
     )
+    if at is not None:
+        stmt = at.join(stmt).join(at.addressees, at.addressees.c.id == Addressee.id)
     report_ids = recs.with_only_columns(Recommendation.report_id).order_by(None)
     components = _report_components(session, report_ids)
+    links = _repeat_links(session, user, rec_ids)
     placeholder_done: set[int] = set()
     for row in session.execute(stmt):
         base = _report_values(row, components)
@@ -155,6 +201,10 @@ def export_rows(
             "rec_questioned_costs": row.questioned_costs,
             "rec_funds_put_to_better_use": row.funds_put_to_better_use,
             "rec_sensitivity": row.rec_sensitivity.value,
+            "priority": row.priority,
+            "priority_reason": row.priority_reason,
+            "repeats_report": links.get(row.rec_id, (None, None))[0],
+            "repeats_number": links.get(row.rec_id, (None, None))[1],
             "component": row.component,
             "lead": row.is_lead,
             "concurrence": row.concurrence.label,

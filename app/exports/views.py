@@ -74,7 +74,7 @@ def csv_export() -> Response:
     return Response(
         stream_with_context(body()),
         mimetype="text/csv",
-        headers=_attachment(f"rectrack-recommendations-{today()}.csv"),
+        headers=_attachment(f"rectrack-recommendations-{filters.day(today())}.csv"),
     )
 
 
@@ -94,5 +94,7 @@ def xlsx_export() -> Response:
             fh.close()
 
     return Response(
-        chunks(handle), mimetype=XLSX_TYPE, headers=_attachment(f"rectrack-recommendations-{today()}.xlsx")
+        chunks(handle),
+        mimetype=XLSX_TYPE,
+        headers=_attachment(f"rectrack-recommendations-{filters.day(today())}.xlsx"),
     )

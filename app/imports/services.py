@@ -31,6 +31,7 @@ from app.exports.columns import PLACEHOLDER
 from app.imports.reader import Sheet
 from app.issue_dates import IssueDate
 from app.models import Component, Concurrence, Recommendation, Report, ReportType, Sensitivity, TextSource
+from app.recommendations import priority, repeats
 from app.recommendations import services as rec_services
 from app.reports import queries as report_queries
 from app.reports import services as report_services
@@ -215,6 +216,13 @@ REC_COLUMNS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "rec_funds_put_to_better_use": ("funds_put_to_better_use", _money),
     "rec_sensitivity": ("sensitivity", _choice(Sensitivity, None)),
 }
+# Priority flag and repeat link: applied after every recommendation of the file exists.
+LINK_COLUMNS: dict[str, tuple[str, Callable[[str], Any]]] = {
+    "priority": ("priority", _bool),
+    "priority_reason": ("priority_reason", _text(2000)),
+    "repeats_report": ("repeats_report", _text(500)),
+    "repeats_number": ("repeats_number", _whole(1, 999)),
+}
 ADDRESSEE_COLUMNS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "lead": ("is_lead", _bool),
     "concurrence": ("concurrence", _choice(Concurrence, Concurrence.PENDING)),
@@ -239,6 +247,8 @@ class RecIn:
     number: int
     values: dict[str, Any]
     addressees: list[AddresseeIn] = field(default_factory=list)
+    links: dict[str, Any] = field(default_factory=dict)  # LINK_COLUMNS the file has
+    outcome: str = ""  # how apply_rows counted it: created, updated or unchanged
 
 
 @dataclass
@@ -357,14 +367,35 @@ class _Reader:
             return
         assert number is not None
         rec_values = self.cells(row, values, REC_COLUMNS, always=("rec_text",))
-        if rec_values is None:
+        link_values = self.cells(row, values, LINK_COLUMNS)
+        if rec_values is None or link_values is None or not self.links_ok(row, link_values):
             return
         rec = report.recs.get(number)
         if rec is None:
-            rec = report.recs[number] = RecIn(row, number, rec_values)
+            rec = report.recs[number] = RecIn(row, number, rec_values, links=link_values)
         else:
             self.same(rec.values, rec.row, rec_values, row, REC_COLUMNS)
+            self.same(rec.links, rec.row, link_values, row, LINK_COLUMNS)
         self.read_addressee(row, values, rec)
+
+    def links_ok(self, row: int, links: dict[str, Any]) -> bool:
+        """A priority flag has a reason; a repeat link names both report and number."""
+        ok = True
+        if links.get("priority") and not links.get("priority_reason"):
+            self.problem(
+                row,
+                "priority_reason",
+                "A priority recommendation needs a reason: write it in priority_reason.",
+            )
+            ok = False
+        for column, other in (("repeats_report", "repeats_number"), ("repeats_number", "repeats_report")):
+            if other in self.columns and links.get(other) and not links.get(column):
+                what = "report number" if column == "repeats_report" else "recommendation number"
+                self.problem(
+                    row, column, f"Write the earlier {what} too, or leave both repeat columns blank."
+                )
+                ok = False
+        return ok
 
     def read_addressee(self, row: int, values: dict[str, str], rec: RecIn) -> None:
         name = values.get("component", "").strip()
@@ -512,12 +543,12 @@ def apply_rows(
             try:
                 if rec is None:
                     rec_services.create_recommendation(session, actor, report, after, today=today)
-                    result.created["recommendations"] += 1
+                    rec_in.outcome = "created"
                 elif after != before:
                     rec_services.update_recommendation(session, actor, rec, after, today=today)
-                    result.updated["recommendations"] += 1
+                    rec_in.outcome = "updated"
                 else:
-                    result.unchanged["recommendations"] += 1
+                    rec_in.outcome = "unchanged"
             except rec_services.RecommendationError as exc:
                 savepoint.rollback()
                 result.problems.append(_rec_problem(exc, rec_in, after))
@@ -526,6 +557,65 @@ def apply_rows(
             _count_addressees(result, before, after)
         if progress:
             progress(1)
+    _apply_links(session, reports, result)
+    for incoming in reports:
+        for rec_in in incoming.recs.values():
+            if rec_in.outcome:
+                getattr(result, rec_in.outcome)["recommendations"] += 1
+
+
+_LINK_ERROR_COLUMNS = {
+    "reason": "priority_reason",
+    "repeats_report": "repeats_report",
+    "repeats_number": "repeats_number",
+    "note": "repeats_report",
+}
+
+
+def _apply_links(session: Session, reports: list[ReportIn], result: ImportResult) -> None:
+    """Priority flags and repeat links, once every recommendation of the file exists (a
+    link may name one further down the file). A link's rules (it exists, is not itself,
+    makes no cycle, is to an earlier report) are the form's."""
+    for incoming in reports:
+        report = _find_report(session, incoming.key)
+        if report is None:
+            continue  # refused above
+        existing = {r.number: r for r in report.recommendations}
+        for number, rec_in in sorted(incoming.recs.items()):
+            rec, links = existing.get(number), rec_in.links
+            if rec is None or not links:
+                continue
+            savepoint = session.begin_nested()
+            try:
+                changed = _apply_rec_links(session, rec, links)
+            except rec_services.RecommendationError as exc:
+                savepoint.rollback()
+                column = _LINK_ERROR_COLUMNS.get(exc.field or "", "priority")
+                result.problems.append(Problem(rec_in.row, column, str(exc)))
+                continue
+            savepoint.commit()
+            if changed and rec_in.outcome == "unchanged":
+                rec_in.outcome = "updated"
+
+
+def _apply_rec_links(session: Session, rec: Recommendation, links: dict[str, Any]) -> bool:
+    changed = False
+    if "priority" in links or "priority_reason" in links:
+        wanted = links.get("priority", rec.priority)
+        reason = links.get("priority_reason", rec.priority_reason)
+        if wanted != rec.priority or (wanted and reason != rec.priority_reason):
+            changed |= priority.set_priority(session, rec, priority.PriorityData(wanted, reason))
+    if "repeats_report" in links or "repeats_number" in links:
+        wanted_report, wanted_number = links.get("repeats_report") or "", links.get("repeats_number")
+        current = repeats.earlier_of(session, rec)
+        same = current is not None and (current.report.number or current.report.title, current.number) == (
+            wanted_report.upper() if current.report.number else wanted_report,
+            wanted_number,
+        )
+        # The note (not a column) stays with an unchanged link and goes with a changed one.
+        data = repeats.RepeatData(wanted_report, wanted_number, rec.repeat_note if same else "")
+        changed |= repeats.set_repeat(session, rec, data)
+    return changed
 
 
 def run_import(

@@ -20,13 +20,14 @@ def recompute_command() -> None:
     UPDATE_INTERVAL_DAYS) and print how many changed."""
     from app.lifecycle.deadlines import DeadlinePolicy
     from app.lifecycle.due_dates import refresh
+    from app.lifecycle.periods import rebuild_all
 
     actor = as_system("deadlines recompute")
     policy = DeadlinePolicy.from_config(current_app.config)
     connection = db.session.connection()
     recs, parts = refresh(connection, policy)
-    if recs or parts:
-        bump_version(connection)
+    periods = rebuild_all(connection, policy)  # the due dates of past days, from history
+    bump_version(connection)
     audit.record(
         db.session,
         "deadlines recompute",
@@ -35,13 +36,15 @@ def recompute_command() -> None:
             "update_interval_days": policy.update_interval_days,
             "recommendations": len(recs),
             "addressees": len(parts),
+            "state_periods": periods,
         },
     )
     db.session.commit()
     click.echo(
         f"Due dates changed on {wording.count(len(recs), 'recommendation')} and "
         f"{wording.count(len(parts), 'addressee')} "
-        f"(update interval {wording.count(policy.update_interval_days, 'day')})."
+        f"(update interval {wording.count(policy.update_interval_days, 'day')}); "
+        f"{wording.count(periods, 'state period')} rebuilt from history."
     )
 
 

@@ -16,6 +16,7 @@ from app.models.enums import (
     TextSource,
 )
 from app.models.history import Attachment, RecommendationEvent
+from app.models.periods import AddresseePeriod, RecommendationPeriod
 from app.models.recommendation import Addressee, Recommendation
 from app.models.report import Report, report_components
 from app.models.search import Acronym, SearchDocument
@@ -25,6 +26,7 @@ from app.models.version import DataVersion
 __all__ = [
     "Acronym",
     "Addressee",
+    "AddresseePeriod",
     "Attachment",
     "AuditEvent",
     "ClosureState",
@@ -37,6 +39,7 @@ __all__ = [
     "RecStatus",
     "Recommendation",
     "RecommendationEvent",
+    "RecommendationPeriod",
     "Report",
     "ReportType",
     "ResponseState",

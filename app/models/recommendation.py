@@ -81,6 +81,14 @@ class Recommendation(Model):
     listed_status: Mapped[ListedStatus | None] = mapped_column(enum_type(ListedStatus, "listed_status"))
     listed_in: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
     listed_read_on: Mapped[date | None] = mapped_column()
+    # Priority recommendation (CIGIE), flagged by OIG staff; the reason of the last change.
+    priority: Mapped[bool] = mapped_column(default=False, server_default=sa.false(), index=True)
+    priority_reason: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    # The earlier recommendation this one repeats or rolls forward (app/recommendations/repeats.py).
+    repeats_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("recommendations.id", ondelete="SET NULL"), index=True
+    )
+    repeat_note: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     version: Mapped[int] = mapped_column(default=1, server_default="1", info={"audit": False})
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, info={"audit": False})
     updated_at: Mapped[datetime] = mapped_column(
@@ -114,6 +122,8 @@ class Recommendation(Model):
             "funds_put_to_better_use IS NULL OR funds_put_to_better_use >= 0",
             name="funds_put_to_better_use_not_negative",
         ),
+        sa.CheckConstraint("repeats_id IS NULL OR repeats_id <> id", name="not_repeating_itself"),
+        sa.CheckConstraint("NOT priority OR priority_reason <> ''", name="priority_has_reason"),
     )
 
     @property

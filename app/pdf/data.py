@@ -10,7 +10,7 @@ where a page leaves it out (the component page), so does its PDF, and it is not 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -23,6 +23,7 @@ from app.filters import RecFilters
 from app.lifecycle import clocks, deadlines
 from app.lifecycle.history import RecSnapshot, replay
 from app.models import Component, Recommendation, RecStatus, Report
+from app.recommendations import repeats
 from app.recommendations.queries import recommendation_list
 
 
@@ -215,17 +216,19 @@ class Portfolio:
     lines: list[RecLine]
     summary: Summary
     tables: SemiannualTables
+    # Open (as of the date) and flagged priority now, shown in full; the flag has no history.
+    priority_open: list[RecLine] = field(default_factory=list)
+    unique_open: int = 0  # open ones, a repeat chain counted once (app/recommendations/repeats.py)
 
 
 def portfolio(
     session: Session, user: Any, filters: RecFilters, as_of: date, interval: int, limit: int
 ) -> Portfolio:
-    """Every recommendation matching the list filters, as of the date. Status and clock
-    filters apply to the state of that date."""
-    timeless = replace(filters, status="", clock="")
-    stmt = _base(user, timeless, as_of, interval)
-    if filters.clock:
-        stmt = stmt.where(policy.recommendation_visibility(user))  # clocks read hidden content
+    """Every recommendation matching the list filters, as of the date: the list's own
+    query (`filters.as_of` set for a past date, so status and clock filters read the
+    state of that day in SQL, as the list does); each line is then replayed for its
+    details."""
+    stmt = _base(user, filters, as_of, interval)
     total = session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())) or 0
     if total > limit:
         raise TooManyRecommendations(
@@ -233,14 +236,12 @@ def portfolio(
             "Narrow the filters."
         )
     lines = lines_for(session, user, stmt, as_of, interval)
-    if filters.status == "open":
-        lines = [line for line in lines if line.status.is_open]
-    elif filters.status == "closed":
-        lines = [line for line in lines if not line.status.is_open]
-    elif filters.status:
-        lines = [line for line in lines if line.status == RecStatus(filters.status)]
-    if filters.clock:
-        lines = [line for line in lines if line.matches_clock(filters.clock, filters.component_id)]
+    open_lines = [line for line in lines if line.status.is_open]
     return Portfolio(
-        filters=filters, lines=lines, summary=summarize(lines), tables=semiannual_tables(lines, as_of)
+        filters=filters,
+        lines=lines,
+        summary=summarize(lines),
+        tables=semiannual_tables(lines, as_of),
+        priority_open=[line for line in open_lines if line.visible and line.rec.priority],
+        unique_open=repeats.unique_count((line.rec.id for line in open_lines), repeats.chain_roots(session)),
     )

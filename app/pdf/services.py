@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -15,8 +15,7 @@ from app import charts
 from app.auth import policy
 from app.cache import data_version, reader_scope
 from app.database import utcnow
-from app.filters import STATUS_FILTERS, RecFilters
-from app.lifecycle.clocks import AgeBucket
+from app.filters import AGE_FILTERS, STATUS_FILTERS, RecFilters, past_day
 from app.lifecycle.deadlines import CLOCK_FILTERS
 from app.models import Component, RecStatus, Report
 from app.pdf import data, engine
@@ -108,7 +107,7 @@ def describe_filters(session: Session, reader: Any, filters: RecFilters) -> str:
     if filters.clock:
         parts.append(CLOCK_FILTERS[filters.clock].lower())
     if filters.age:
-        parts.append(f"open, {AgeBucket(filters.age).label.lower()} since issuance")
+        parts.append(f"open, {AGE_FILTERS[filters.age].lower()} since issuance")
     if filters.closed_from or filters.closed_to:
         since = f" from {filters.closed_from.isoformat()}" if filters.closed_from else ""
         until = f" to {filters.closed_to.isoformat()}" if filters.closed_to else ""
@@ -117,6 +116,8 @@ def describe_filters(session: Session, reader: Any, filters: RecFilters) -> str:
         parts.append("with questioned costs or funds put to better use")
     if filters.before_tracking:
         parts.append("with history from before RecTrack")
+    if filters.priority:
+        parts.append("priority recommendations only")
     if filters.q:
         parts.append(f"text contains “{filters.q}”")
     return "; ".join(parts) or "none (every recommendation the reader may see)"
@@ -178,7 +179,8 @@ def build_html(session: Session, reader: Any, request: PdfRequest, settings: Set
         parts = data.component_status(session, reader, request.component, as_of, interval)
         subject = f"{request.component.abbreviation} ({request.component.name})"
         return _status_page("pdf/component.html", parts, subject, common)
-    filters = request.filters or RecFilters()
+    # the list's filters on the state of the PDF's day (as the list as of that day)
+    filters = replace(request.filters or RecFilters(), as_of=past_day(as_of, settings.today))
     folio = data.portfolio(session, reader, filters, as_of, interval, settings.max_recommendations)
     return render_template(
         "pdf/portfolio.html",

@@ -10,11 +10,12 @@ from wtforms import (
     FieldList,
     Form,
     FormField,
+    StringField,
     SubmitField,
     TextAreaField,
     URLField,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.forms import (
     FriendlyDateField,
@@ -24,9 +25,12 @@ from app.forms import (
     WholeNumberField,
     blank_to_none,
     select_choices,
+    strip,
     text_field,
 )
 from app.models import Concurrence, Sensitivity, TextSource
+from app.recommendations.priority import DEFINITION, REASON_MAX, REASON_MISSING
+from app.recommendations.repeats import NOTE_MAX
 from app.reports.forms import WebAddress
 
 MAX_ADDRESSEES = 20
@@ -98,6 +102,42 @@ class RecommendationEditForm(RecommendationForm):
     """A correction to an entered recommendation: also says which version it shows."""
 
     version = VersionField()
+
+
+class PriorityForm(FlaskForm):
+    """Set or clear the priority flag (OIG staff), always with a reason."""
+
+    priority = BooleanField("Priority recommendation", description=DEFINITION)
+    reason = TextAreaField(
+        "Reason",
+        filters=[strip],
+        validators=[DataRequired(REASON_MISSING), Length(max=REASON_MAX)],
+        description="Why this recommendation is, or is no longer, a priority. Kept and shown on its page.",
+    )
+    version = VersionField()
+    save = SubmitField("Save priority")
+
+
+class RepeatForm(FlaskForm):
+    """Link a recommendation to the earlier one it repeats or rolls forward (OIG staff);
+    both parts blank to remove the link."""
+
+    repeats_report = StringField(
+        "Earlier report",
+        filters=[strip],
+        validators=[Length(max=500)],
+        description="Its number, such as OIG-12-15 (its exact title if it has no number). "
+        "Leave both blank to remove the link.",
+    )
+    # invalid_value_message is new in WTForms 3.3; the newest types-WTForms is for 3.2
+    repeats_number = WholeNumberField(  # type: ignore[call-arg]
+        "Recommendation number in that report",
+        validators=[Optional(), NumberRange(min=1, max=999, message="Enter a whole number from 1 to 999.")],
+        invalid_value_message="Enter a whole number, such as 3.",
+    )
+    note = TextAreaField("Note (optional)", filters=[strip], validators=[Length(max=NOTE_MAX)])
+    version = VersionField()
+    save = SubmitField("Save link")
 
 
 _SIGNIFICANT = {"yes": True, "no": False, "": None}

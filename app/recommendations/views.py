@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
@@ -13,23 +14,25 @@ from app.audit import AuditActor
 from app.auth import policy
 from app.cache import reader_scope
 from app.extensions import db
-from app.filters import STATUS_FILTERS, filters_from_args
+from app.filters import AGE_FILTERS, STATUS_FILTERS, RecFilters, filters_for_page, period_ends
 from app.forms import ConfirmForm, select_choices
 from app.lifecycle import deadlines
 from app.lifecycle import queries as lifecycle_queries
-from app.lifecycle.clocks import AgeBucket
 from app.locking import UNCHECKED
 from app.models import Component, Concurrence, Recommendation, Sensitivity, TextSource
 from app.models.component import all_components
 from app.models.recommendation import recommendation_detail
-from app.recommendations import queries, services
+from app.recommendations import priority, queries, repeats, services
 from app.recommendations.forms import (
     MAX_ADDRESSEES,
+    PriorityForm,
     RecommendationEditForm,
     RecommendationForm,
+    RepeatForm,
     significant_choice,
     significant_value,
 )
+from app.recommendations.priority import PriorityData
 from app.reports import menus
 from app.web import keyset_page, note_access, save, today
 
@@ -130,36 +133,57 @@ def create(report_id: int) -> str | Response | tuple[str, int]:
     return render_template("recommendations/form.html", form=form, report=report, rec=None)
 
 
+def _list_menus(now: date) -> dict[str, Any]:
+    """The choices of the list's filter form."""
+    return {
+        "sorts": queries.SORTS,
+        "statuses": STATUS_FILTERS,
+        "clock_filters": deadlines.CLOCK_FILTERS,
+        "age_filters": AGE_FILTERS,
+        "components": db.session.scalars(all_components()).all(),
+        "years": menus.issue_years(db.session, current_user),
+        "period_ends": period_ends(now),
+    }
+
+
+def _total(stmt: Any, filters: RecFilters, now: date, interval: int) -> int:
+    """How many match, cached per reader scope, filters, day and data version."""
+    key = ("recommendation-total", reader_scope(current_user), filters, now, interval)
+    return cache.current(db.session, key, lambda: db.session.scalar(lifecycle_queries.count_of(stmt)) or 0)
+
+
+def _clock_words(now: date, interval: int) -> dict[str, Any]:
+    """The clocks of a row (a recommendation or its state of a past day) on `now`."""
+    return {
+        "rec_clocks": lambda rec: deadlines.recommendation_clocks(rec, rec.report.issued_on, now),
+        "addressee_clocks": lambda rec, a: deadlines.addressee_clocks(
+            rec, a, rec.report.issued_on, now, interval
+        ),
+    }
+
+
 @bp.route("/recommendations")
 def index() -> str:
     """Every recommendation the user may see, filtered by status, component, report,
-    year, significance, deadline clocks and text, sorted, a page at a time (keyset)."""
-    filters = filters_from_args()
-    sort_name = request.args.get("sort", "newest")
+    year, significance, deadline clocks and text, sorted, a page at a time (keyset);
+    as they stood at the end of a past day when `as_of` says so."""
+    filters, errors = filters_for_page()
+    sort_name = queries.sort_for(request.args.get("sort", "newest"), filters)
     sort = queries.SORTS.get(sort_name) or abort(400, description="Unknown sort order.")
-    now, interval = today(), current_app.config["UPDATE_INTERVAL_DAYS"]
+    now, interval = filters.day(today()), current_app.config["UPDATE_INTERVAL_DAYS"]
     stmt = queries.recommendation_list(current_user, filters, now, interval)
     page = keyset_page(db.session, stmt, sort.keys, sort.values)
+    states = queries.states_on(db.session, [rec.id for rec in page.items], filters.as_of)
     return render_template(
         "recommendations/index.html",
         page=page,
-        total=cache.current(
-            db.session,
-            ("recommendation-total", reader_scope(current_user), filters, now, interval),
-            lambda: db.session.scalar(lifecycle_queries.count_of(stmt)) or 0,
-        ),
+        total=_total(stmt, filters, now, interval),
         sort_name=sort_name,
-        sorts=queries.SORTS,
         filters=filters,
-        statuses=STATUS_FILTERS,
-        clock_filters=deadlines.CLOCK_FILTERS,
-        age_buckets=list(AgeBucket),
-        components=db.session.scalars(all_components()).all(),
-        years=menus.issue_years(db.session, current_user),
-        rec_clocks=lambda rec: deadlines.recommendation_clocks(rec, rec.report.issued_on, now),
-        addressee_clocks=lambda rec, a: deadlines.addressee_clocks(
-            rec, a, rec.report.issued_on, now, interval
-        ),
+        errors=errors,
+        state=lambda rec: states.get(rec.id, rec),
+        **_clock_words(now, interval),
+        **_list_menus(today()),
     )
 
 
@@ -182,6 +206,8 @@ def detail(rec_id: int) -> str:
             a.id: deadlines.addressee_clocks(rec, a, issued, now, interval) for a in rec.addressees
         },
         deletable=services.is_deletable(rec),
+        chain=repeats.chain(db.session, rec),
+        priority_definition=priority.DEFINITION,
     )
 
 
@@ -233,3 +259,66 @@ def delete(rec_id: int) -> str | Response | tuple[str, int]:
         if done is not None:
             return done
     return render_template("recommendations/delete.html", form=form, rec=rec, report=rec.report)
+
+
+def _priority_form(rec: Recommendation) -> PriorityForm:
+    """The priority form filled from the recommendation (GET, or the 409 page); the
+    reason starts blank: each change gives its own."""
+    return PriorityForm(formdata=None, data={"priority": rec.priority, "version": rec.version})
+
+
+@bp.route("/recommendations/<int:rec_id>/priority", methods=["GET", "POST"])
+def priority_flag(rec_id: int) -> str | Response | tuple[str, int]:
+    """Set or clear the priority flag with a reason (OIG staff); refused (409) if the
+    recommendation changed since the form was loaded."""
+    rec = db.first_or_404(queries.recommendation_detail(rec_id))
+    policy.require(policy.can_manage_reports(current_user))
+    form = PriorityForm() if request.method == "POST" else _priority_form(rec)
+    if form.validate_on_submit():
+        data = PriorityData(form.priority.data, form.reason.data or "", form.version.data)
+        done = save(
+            form,
+            lambda: priority.set_priority(db.session, rec, data),
+            success=f"Priority of recommendation {rec.number} was saved.",
+            redirect_to=url_for("recommendations.detail", rec_id=rec.id, _anchor="priority"),
+            current=lambda: _priority_form(db.first_or_404(queries.recommendation_detail(rec_id))),
+        )
+        if done is not None:
+            return done
+    return render_template("recommendations/priority.html", form=form, rec=rec, report=rec.report)
+
+
+def _repeat_form(rec: Recommendation) -> RepeatForm:
+    """The repeat-link form filled from the recommendation (GET, or the 409 page)."""
+    data: dict[str, Any] = {"note": rec.repeat_note, "version": rec.version}
+    earlier = repeats.earlier_of(db.session, rec)
+    if earlier is not None:
+        data |= {
+            "repeats_report": earlier.report.number or earlier.report.title,
+            "repeats_number": earlier.number,
+        }
+    return RepeatForm(formdata=None, data=data)
+
+
+@bp.route("/recommendations/<int:rec_id>/repeats", methods=["GET", "POST"])
+def repeat_link(rec_id: int) -> str | Response | tuple[str, int]:
+    """Link the recommendation to the earlier one it repeats or rolls forward, or remove
+    the link (OIG staff); refused (409) if it changed since the form was loaded."""
+    rec = db.first_or_404(queries.recommendation_detail(rec_id))
+    policy.require(policy.can_manage_reports(current_user))
+    form = RepeatForm() if request.method == "POST" else _repeat_form(rec)
+    if form.validate_on_submit():
+        data = repeats.RepeatData(
+            form.repeats_report.data or "", form.repeats_number.data, form.note.data or "", form.version.data
+        )
+        done = save(
+            form,
+            lambda: repeats.set_repeat(db.session, rec, data),
+            success=f"The repeat link of recommendation {rec.number} was saved.",
+            redirect_to=url_for("recommendations.detail", rec_id=rec.id, _anchor="repeats"),
+            current=lambda: _repeat_form(db.first_or_404(queries.recommendation_detail(rec_id))),
+        )
+        if done is not None:
+            return done
+    chain = repeats.chain(db.session, rec)
+    return render_template("recommendations/repeat.html", form=form, rec=rec, report=rec.report, chain=chain)
