@@ -91,48 +91,9 @@ class Draft:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-# --- the data each step's form sends (field names are the form's) -------------------
-
-
-@dataclass(frozen=True)
-class ResponseData:
-    concurrence: Concurrence | str = Concurrence.PENDING
-    response: str = ""
-    corrective_action_plan: str = ""
-    target_date: date | None = None
-    responsible_official: str = ""
-
-
-@dataclass(frozen=True)
-class UpdateData:
-    text: str = ""
-    new_target_date: date | None = None
-    target_change_reason: str = ""
-
-
-@dataclass(frozen=True)
-class NoteData:
-    note: str = ""
-
-
-@dataclass(frozen=True)
-class ReasonData:
-    reason: str = ""
-
-
-@dataclass(frozen=True)
-class ClosureRequestData:
-    justification: str = ""
-
-
-@dataclass(frozen=True)
-class CloseData:
-    outcome: str = "not_implemented"  # or "implemented"
-    note: str = ""
-
-
 def from_form(data_type: type[Any], values: Mapping[str, Any]) -> Any:
-    """A step's data from its form's values (None, an empty field, keeps the default)."""
+    """A step's data from its form's values: each step's data class (ResponseData...) has
+    the field names of its form; None (an empty field) keeps the default."""
     return data_type(**{f.name: values[f.name] for f in fields(data_type) if values.get(f.name) is not None})
 
 
@@ -171,6 +132,15 @@ def apply_common(state: State, event: Event) -> None:
 
 
 # --- submit_response ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ResponseData:
+    concurrence: Concurrence | str = Concurrence.PENDING
+    response: str = ""
+    corrective_action_plan: str = ""
+    target_date: date | None = None
+    responsible_official: str = ""
 
 
 def _prepare_response(ctx: Context, rec: Recommendation, part: Addressee, data: ResponseData) -> Draft:
@@ -230,6 +200,11 @@ def _prefill_response(part: Addressee) -> dict[str, Any]:
 # --- accept_response, return_response --------------------------------------------------
 
 
+@dataclass(frozen=True)
+class NoteData:
+    note: str = ""
+
+
 def _prepare_accept(ctx: Context, rec: Recommendation, part: Addressee, data: NoteData) -> Draft:
     return Draft(EventKind.RESPONSE_ACCEPTED, note=data.note.strip())
 
@@ -237,6 +212,11 @@ def _prepare_accept(ctx: Context, rec: Recommendation, part: Addressee, data: No
 def _apply_accept(state: State, event: Event) -> None:
     state.part.response_state = ResponseState.ACCEPTED
     state.part.evaluation_note = event.note
+
+
+@dataclass(frozen=True)
+class ReasonData:
+    reason: str = ""
 
 
 def _prepare_return(ctx: Context, rec: Recommendation, part: Addressee, data: ReasonData) -> Draft:
@@ -253,6 +233,13 @@ def _apply_return(state: State, event: Event) -> None:
 
 
 # --- post_update --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UpdateData:
+    text: str = ""
+    new_target_date: date | None = None
+    target_change_reason: str = ""
 
 
 def _prepare_update(ctx: Context, rec: Recommendation, part: Addressee, data: UpdateData) -> Draft:
@@ -274,6 +261,11 @@ def _apply_update(state: State, event: Event) -> None:
 
 
 # --- request_closure, return_closure --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClosureRequestData:
+    justification: str = ""
 
 
 def _prepare_request(ctx: Context, rec: Recommendation, part: Addressee, data: ClosureRequestData) -> Draft:
@@ -318,6 +310,12 @@ def _apply_resolve(state: State, event: Event) -> None:
     for part in state.rec.addressees:
         if part.response_state == ResponseState.SUBMITTED:
             part.response_state = ResponseState.ACCEPTED
+
+
+@dataclass(frozen=True)
+class CloseData:
+    outcome: str = "not_implemented"  # or "implemented"
+    note: str = ""
 
 
 def _prepare_close(ctx: Context, rec: Recommendation, part: None, data: CloseData) -> Draft:
@@ -462,147 +460,56 @@ def _states(*members: Any) -> frozenset[Any]:
     return frozenset(members)
 
 
-STEPS: dict[str, Step] = {
-    s.name: s
-    for s in (
-        Step(
-            "submit_response",
-            "respond",
-            "Submit the response",
-            LIAISON_SIDE,
-            _states(U, R),
-            _prepare_response,
-            _apply_response,
-            (EventKind.RESPONSE_SUBMITTED, EventKind.RESPONSE_REVISED),
-            "ResponseForm",
-            ResponseData,
-            "The response was submitted. The OIG will evaluate it.",
-            button="Respond",
-            revise_button="Revise the response",
-            from_response=_states(ResponseState.NONE, ResponseState.SUBMITTED, ResponseState.RETURNED),
-            on_addressee=True,
-            prefill=_prefill_response,
-        ),
-        Step(
-            "post_update",
-            "update",
-            "Post a progress update",
-            LIAISON_SIDE,
-            _states(R),
-            _prepare_update,
-            _apply_update,
-            (EventKind.UPDATE_POSTED,),
-            "UpdateForm",
-            UpdateData,
-            "The progress update was posted.",
-            on_addressee=True,
-        ),
-        Step(
-            "request_closure",
-            "request-closure",
-            "Request closure",
-            LIAISON_SIDE,
-            _states(R),
-            _prepare_request,
-            _apply_request,
-            (EventKind.CLOSURE_REQUESTED,),
-            "ClosureRequestForm",
-            ClosureRequestData,
-            "Closure was requested. The OIG will decide.",
-            from_closure=_states(ClosureState.NONE, ClosureState.RETURNED),
-            on_addressee=True,
-            shows=closure_returned,
-        ),
-        Step(
-            "accept_response",
-            "accept",
-            "Accept the response",
-            OIG_SIDE,
-            _states(U, R),
-            _prepare_accept,
-            _apply_accept,
-            (EventKind.RESPONSE_ACCEPTED,),
-            "NoteForm",
-            NoteData,
-            "The response was accepted.",
-            from_response=_states(ResponseState.SUBMITTED),
-            on_addressee=True,
-        ),
-        Step(
-            "return_response",
-            "return",
-            "Keep unresolved and return the response",
-            OIG_SIDE,
-            _states(U, R),
-            _prepare_return,
-            _apply_return,
-            (EventKind.RESPONSE_RETURNED,),
-            "ReasonForm",
-            ReasonData,
-            "The response was returned with your reason.",
-            button="Return the response",
-            from_response=_states(ResponseState.SUBMITTED),
-            on_addressee=True,
-        ),
-        Step(
-            "return_closure",
-            "return-closure",
-            "Return the closure request",
-            OIG_SIDE,
-            _states(R),
-            _prepare_return_closure,
-            _apply_return_closure,
-            (EventKind.CLOSURE_RETURNED,),
-            "ReasonForm",
-            ReasonData,
-            "The closure request was returned with your reason.",
-            from_closure=_states(ClosureState.REQUESTED),
-            on_addressee=True,
-            shows=closure_requests,
-        ),
-        Step(
-            "resolve",
-            "resolve",
-            "Resolve",
-            OIG_SIDE,
-            _states(U),
-            _prepare_resolve,
-            _apply_resolve,
-            (EventKind.RESOLVED,),
-            "NoteForm",
-            NoteData,
-            "The recommendation is now Open–Resolved.",
-        ),
-        Step(
-            "close",
-            "close",
-            "Close",
-            OIG_SIDE,
-            _states(U, R),
-            _prepare_close,
-            _apply_close,
-            (EventKind.CLOSED,),
-            "CloseForm",
-            CloseData,
-            "The recommendation was closed.",
-            shows=closure_requests,
-        ),
-        Step(
-            "reopen",
-            "reopen",
-            "Reopen",
-            OIG_SIDE,
-            _states(CI, CN),
-            _prepare_reopen,
-            _apply_reopen,
-            (EventKind.REOPENED,),
-            "ReasonForm",
-            ReasonData,
-            "The recommendation was reopened.",
-        ),
-    )
-}
+# The rulebook: who may take each step, from which status and which state of the
+# addressee's response (from_response) or closure request (from_closure), in the order
+# the recommendation's page offers them.
+# fmt: off
+STEPS: dict[str, Step] = {s.name: s for s in (
+    Step("submit_response", "respond", "Submit the response",
+         LIAISON_SIDE, _states(U, R), _prepare_response, _apply_response,
+         (EventKind.RESPONSE_SUBMITTED, EventKind.RESPONSE_REVISED), "ResponseForm", ResponseData,
+         "The response was submitted. The OIG will evaluate it.",
+         from_response=_states(ResponseState.NONE, ResponseState.SUBMITTED, ResponseState.RETURNED),
+         on_addressee=True, button="Respond", revise_button="Revise the response",
+         prefill=_prefill_response),
+    Step("post_update", "update", "Post a progress update",
+         LIAISON_SIDE, _states(R), _prepare_update, _apply_update,
+         (EventKind.UPDATE_POSTED,), "UpdateForm", UpdateData,
+         "The progress update was posted.", on_addressee=True),
+    Step("request_closure", "request-closure", "Request closure",
+         LIAISON_SIDE, _states(R), _prepare_request, _apply_request,
+         (EventKind.CLOSURE_REQUESTED,), "ClosureRequestForm", ClosureRequestData,
+         "Closure was requested. The OIG will decide.",
+         from_closure=_states(ClosureState.NONE, ClosureState.RETURNED),
+         on_addressee=True, shows=closure_returned),
+    Step("accept_response", "accept", "Accept the response",
+         OIG_SIDE, _states(U, R), _prepare_accept, _apply_accept,
+         (EventKind.RESPONSE_ACCEPTED,), "NoteForm", NoteData, "The response was accepted.",
+         from_response=_states(ResponseState.SUBMITTED), on_addressee=True),
+    Step("return_response", "return", "Keep unresolved and return the response",
+         OIG_SIDE, _states(U, R), _prepare_return, _apply_return,
+         (EventKind.RESPONSE_RETURNED,), "ReasonForm", ReasonData,
+         "The response was returned with your reason.",
+         from_response=_states(ResponseState.SUBMITTED), on_addressee=True, button="Return the response"),
+    Step("return_closure", "return-closure", "Return the closure request",
+         OIG_SIDE, _states(R), _prepare_return_closure, _apply_return_closure,
+         (EventKind.CLOSURE_RETURNED,), "ReasonForm", ReasonData,
+         "The closure request was returned with your reason.",
+         from_closure=_states(ClosureState.REQUESTED), on_addressee=True, shows=closure_requests),
+    Step("resolve", "resolve", "Resolve",
+         OIG_SIDE, _states(U), _prepare_resolve, _apply_resolve,
+         (EventKind.RESOLVED,), "NoteForm", NoteData, "The recommendation is now Open–Resolved."),
+    Step("close", "close", "Close",
+         OIG_SIDE, _states(U, R), _prepare_close, _apply_close,
+         (EventKind.CLOSED,), "CloseForm", CloseData, "The recommendation was closed.",
+         shows=closure_requests),
+    Step("reopen", "reopen", "Reopen",
+         OIG_SIDE, _states(CI, CN), _prepare_reopen, _apply_reopen,
+         (EventKind.REOPENED,), "ReasonForm", ReasonData, "The recommendation was reopened."),
+)}
+# fmt: on
 BY_KIND: dict[EventKind, Step] = {kind: s for s in STEPS.values() for kind in s.kinds}
+assert len(BY_KIND) == sum(len(s.kinds) for s in STEPS.values()), "an event kind belongs to one step"
 
 
 def by_slug(slug: str, *, on_addressee: bool) -> Step | None:

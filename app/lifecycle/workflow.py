@@ -15,6 +15,7 @@ response, concurrence, plan, target date, updates and closure readiness.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -26,10 +27,7 @@ from app.lifecycle.steps import (
     OIG_SIDE,
     STEPS,
     CloseData,
-    ClosureRequestData,
     Context,
-    NoteData,
-    ReasonData,
     ResponseData,
     State,
     Step,
@@ -169,74 +167,34 @@ def take(
 # --- entry points for callers that are not the step page (scripts, seeding, tests) ---
 
 
-def submit_response(
-    s: Session,
-    ctx: Context,
-    rec: Recommendation,
-    a: Addressee,
-    data: ResponseData,
-    *,
-    version: Expected = UNCHECKED,
-) -> RecommendationEvent:
-    return take(s, ctx, "submit_response", rec, a, data, version=version)
+def _entry(name: str) -> Callable[..., RecommendationEvent]:
+    """`name(session, ctx, rec, [addressee,] data, version=...)`: take the step, given its
+    data or the data's fields (`resolve(session, ctx, rec, "A note.")`)."""
+    step = STEPS[name]
+
+    def run(
+        session: Session, ctx: Context, rec: Recommendation, *args: Any, version: Expected = UNCHECKED
+    ) -> RecommendationEvent:
+        addressee, rest = (args[0], args[1:]) if step.on_addressee else (None, args)
+        data = rest[0] if len(rest) == 1 and isinstance(rest[0], step.data) else step.data(*rest)
+        return take(session, ctx, step, rec, addressee, data, version=version)
+
+    run.__name__ = run.__qualname__ = name
+    return run
 
 
-def post_update(
-    s: Session,
-    ctx: Context,
-    rec: Recommendation,
-    a: Addressee,
-    data: UpdateData,
-    *,
-    version: Expected = UNCHECKED,
-) -> RecommendationEvent:
-    return take(s, ctx, "post_update", rec, a, data, version=version)
-
-
-def request_closure(
-    s: Session,
-    ctx: Context,
-    rec: Recommendation,
-    a: Addressee,
-    justification: str,
-    *,
-    version: Expected = UNCHECKED,
-) -> RecommendationEvent:
-    return take(s, ctx, "request_closure", rec, a, ClosureRequestData(justification), version=version)
-
-
-def accept_response(
-    s: Session,
-    ctx: Context,
-    rec: Recommendation,
-    a: Addressee,
-    note: str = "",
-    *,
-    version: Expected = UNCHECKED,
-) -> RecommendationEvent:
-    return take(s, ctx, "accept_response", rec, a, NoteData(note), version=version)
-
-
-def return_response(
-    s: Session, ctx: Context, rec: Recommendation, a: Addressee, reason: str, *, version: Expected = UNCHECKED
-) -> RecommendationEvent:
-    return take(s, ctx, "return_response", rec, a, ReasonData(reason), version=version)
-
-
-def return_closure(
-    s: Session, ctx: Context, rec: Recommendation, a: Addressee, reason: str, *, version: Expected = UNCHECKED
-) -> RecommendationEvent:
-    return take(s, ctx, "return_closure", rec, a, ReasonData(reason), version=version)
-
-
-def resolve(
-    s: Session, ctx: Context, rec: Recommendation, note: str = "", *, version: Expected = UNCHECKED
-) -> RecommendationEvent:
-    return take(s, ctx, "resolve", rec, None, NoteData(note), version=version)
+submit_response = _entry("submit_response")
+post_update = _entry("post_update")
+request_closure = _entry("request_closure")
+accept_response = _entry("accept_response")
+return_response = _entry("return_response")
+return_closure = _entry("return_closure")
+resolve = _entry("resolve")
+reopen = _entry("reopen")
 
 
 def close(
-    s: Session,
+    session: Session,
     ctx: Context,
     rec: Recommendation,
     *,
@@ -244,11 +202,6 @@ def close(
     note: str = "",
     version: Expected = UNCHECKED,
 ) -> RecommendationEvent:
-    outcome = "implemented" if implemented else "not_implemented"
-    return take(s, ctx, "close", rec, None, CloseData(outcome, note), version=version)
-
-
-def reopen(
-    s: Session, ctx: Context, rec: Recommendation, reason: str, *, version: Expected = UNCHECKED
-) -> RecommendationEvent:
-    return take(s, ctx, "reopen", rec, None, ReasonData(reason), version=version)
+    """Close as implemented (on a closure request) or not implemented (with a reason)."""
+    data = CloseData("implemented" if implemented else "not_implemented", note)
+    return take(session, ctx, "close", rec, None, data, version=version)
