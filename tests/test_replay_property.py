@@ -5,8 +5,8 @@ Each step's effect is written once, as its `apply` in `app.lifecycle.steps`, whi
 event records comes from the step's `prepare`, live only. Hypothesis drives random
 sequences of the steps allowed at each moment, taken by the right people, on a
 recommendation addressed to one or to two components, and after every step checks that
-replaying the history gives exactly the record as it is now. At the end it also checks every past day of the walk
-against the record as it stood at the end of that day.
+replaying the history gives exactly the record as it is now. At the end it also checks
+every past day of the walk against the record as it stood at the end of that day.
 """
 
 from __future__ import annotations
