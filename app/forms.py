@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from flask_wtf import FlaskForm
 from werkzeug.exceptions import BadRequest
-from wtforms import DecimalField, HiddenField, IntegerField, SelectField, SelectMultipleField
+from wtforms import DecimalField, HiddenField, IntegerField, SelectField, SelectMultipleField, StringField
 from wtforms.fields import DateField
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3; stubs are 3.2
-from wtforms.validators import StopValidation
+from wtforms.validators import DataRequired, Length, StopValidation
 from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
 from app.locking import MISSING_VERSION_MESSAGE
@@ -37,6 +37,19 @@ def strip(value: Any) -> Any:
 def blank_to_none(value: Any) -> Any:
     value = strip(value)
     return None if value == "" else value
+
+
+TextT = TypeVar("TextT", bound=StringField)
+
+
+def text_field(
+    kind: type[TextT], label: str, max_length: int, *, required: str | None = None, **options: Any
+) -> TextT:
+    """A text field of `kind` (StringField, TextAreaField, EmailField) whose value is
+    stripped and at most `max_length` characters long; `required` is the message shown
+    when it is left empty (optional without it)."""
+    validators: list[Any] = [DataRequired(required)] if required else []
+    return kind(label, filters=[strip], validators=[*validators, Length(max=max_length)], **options)
 
 
 class StrictSelectField(SelectField):

@@ -4,14 +4,19 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
-from app.forms import StrictMultiCheckboxField, StrictSelectField, VersionField, select_choices, strip
+from app.forms import (
+    StrictMultiCheckboxField,
+    StrictSelectField,
+    VersionField,
+    select_choices,
+    strip,
+    text_field,
+)
 from app.models import Role
 
 
 class UserForm(FlaskForm):
-    display_name = StringField(
-        "Name", filters=[strip], validators=[DataRequired("Enter a name."), Length(max=120)]
-    )
+    display_name = text_field(StringField, "Name", 120, required="Enter a name.")
     role = StrictSelectField("Role", choices=select_choices(Role.choices()))
     components = StrictMultiCheckboxField(
         "Components served", description="Liaisons only: they act for these components.", coerce=int

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, current_app, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -10,10 +12,10 @@ from app.admin import queries
 from app.admin.forms import NewUserForm, PasswordResetForm, UserForm
 from app.auth import policy
 from app.auth import services as accounts
-from app.components.queries import all_components
 from app.extensions import db
 from app.forms import select_choices
 from app.models import Component, Role, User
+from app.models.component import all_components
 from app.pagination import paginate
 from app.web import int_arg, save
 
@@ -26,9 +28,16 @@ def _component_choices(form: UserForm) -> list[Component]:
     return components
 
 
-def _chosen(components: list[Component], ids: list[int] | None) -> list[Component]:
-    wanted = set(ids or [])
-    return [c for c in components if c.id in wanted]
+def _account(form: UserForm, components: list[Component]) -> dict[str, Any]:
+    """What both account forms set, as the account services take it (`components`:
+    the choices, of which the form names some)."""
+    wanted = set(form.components.data or [])
+    return {
+        "display_name": form.display_name.data or "",
+        "role": Role(form.role.data),
+        "components": [c for c in components if c.id in wanted],
+        "active": form.active.data,
+    }
 
 
 @bp.route("/users")
@@ -50,11 +59,8 @@ def new_user() -> str | Response | tuple[str, int]:
             lambda: accounts.create_user(
                 db.session,
                 email=form.email.data or "",
-                display_name=form.display_name.data or "",
-                role=Role(form.role.data),
                 password=form.password.data or "",
-                components=_chosen(components, form.components.data),
-                active=form.active.data,
+                **_account(form, components),
             ),
             success=lambda user: f"Account {user.email} was created.",
             redirect_to=url_for("admin.users"),
@@ -88,14 +94,7 @@ def edit_user(user_id: int) -> str | Response | tuple[str, int]:
         done = save(
             form,
             lambda: accounts.update_user(
-                db.session,
-                current_user,
-                user,
-                display_name=form.display_name.data or "",
-                role=Role(form.role.data),
-                components=_chosen(components, form.components.data),
-                active=form.active.data,
-                version=form.version.data,
+                db.session, current_user, user, **_account(form, components), version=form.version.data
             ),
             success=f"Account {email} was saved.",
             redirect_to=url_for("admin.users"),

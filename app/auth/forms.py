@@ -5,15 +5,11 @@ from wtforms import EmailField, HiddenField, PasswordField
 from wtforms.validators import DataRequired, Length
 
 from app.auth.passwords import MAX_LENGTH
-from app.forms import strip
+from app.forms import text_field
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(
-        "E-mail address",
-        filters=[strip],
-        validators=[DataRequired("Enter your e-mail address."), Length(max=254)],
-    )
+    email = text_field(EmailField, "E-mail address", 254, required="Enter your e-mail address.")
     password = PasswordField(
         "Password",
         validators=[DataRequired("Enter your password."), Length(max=MAX_LENGTH)],

@@ -125,6 +125,23 @@ def _refusal(
     return Refusal("throttled: too many failures for this account from unknown sources", exhausted["account"])
 
 
+def _audit_failed_login(
+    session: Session, actor: AuditActor, user: User | None, email: str, reason: str, outcome: str
+) -> None:
+    """The audit event of a sign-in that was refused ("denied") or failed ("failure"):
+    `email` as email_for_audit gives it, and why."""
+    audit.record(
+        session,
+        "login",
+        actor=actor,
+        object_type="users",
+        object_id=user.id if user else None,
+        changes={"email": email, "reason": reason},
+        outcome=outcome,
+    )
+    session.flush()
+
+
 def authenticate(
     session: Session,
     email: str,
@@ -177,16 +194,7 @@ def authenticate(
 
     refusal = _refusal(throttle, policy, user, email, source_ip, device_known=device_known, known=known)
     if refusal is not None:
-        audit.record(
-            session,
-            "login",
-            actor=actor,
-            object_type="users",
-            object_id=user.id if user else None,
-            changes={"email": audit_email, "reason": refusal.reason},
-            outcome="denied",
-        )
-        session.flush()
+        _audit_failed_login(session, actor, user, audit_email, refusal.reason, "denied")
         return LoginAttempt(refusal=refusal)
 
     password_ok = verify_password(user.password_hash if user else None, password)
@@ -202,16 +210,7 @@ def authenticate(
         throttle.record_failure(source_ip, email, count_for_account=not known())
         if user is not None:  # counted in SQL, so parallel attempts cannot lose a failure
             user.failed_login_count = User.failed_login_count + 1
-        audit.record(
-            session,
-            "login",
-            actor=actor,
-            object_type="users",
-            object_id=user.id if user else None,
-            changes={"email": audit_email, "reason": reason},
-            outcome="failure",
-        )
-        session.flush()
+        _audit_failed_login(session, actor, user, audit_email, reason, "failure")
         return LoginAttempt()
 
     assert user is not None

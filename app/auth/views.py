@@ -2,46 +2,16 @@
 
 from __future__ import annotations
 
-import math
-
-from flask import (
-    Blueprint,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from app.auth import devices, services, throttle
+from app.auth import services, signin
 from app.auth.forms import LoginForm, PasswordChangeForm
-from app.database import utcnow
 from app.extensions import db
 from app.web import add_field_error, client_ip, commit, safe_next, save
 
 bp = Blueprint("auth", __name__)
-
-GENERIC_FAILURE = "The e-mail address or password is not correct, or sign-in is paused."
-THROTTLED = (
-    "Too many failed sign-in attempts. Sign-in from here is paused: try again in {minutes}, "
-    "or from a browser you have signed in with before."
-)
-
-
-def _login_policy() -> services.LoginPolicy:
-    return services.LoginPolicy(
-        max_consecutive_failures=current_app.config["LOGIN_MAX_CONSECUTIVE_FAILURES"],
-        known_address_days=current_app.config["LOGIN_KNOWN_ADDRESS_DAYS"],
-    )
-
-
-def _minutes(seconds: int) -> str:
-    minutes = max(1, math.ceil(seconds / 60))
-    return "1 minute" if minutes == 1 else f"{minutes} minutes"
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -53,32 +23,16 @@ def login() -> str | Response | tuple[str, int, dict[str, str]]:
     if request.method == "GET":
         form.next.data = safe_next(request.args.get("next"))
     if form.validate_on_submit():
-        attempt = services.authenticate(
-            db.session,
-            form.email.data or "",
-            form.password.data or "",
-            source_ip=client_ip(),
-            now=utcnow(),
-            throttle=throttle.current(),
-            policy=_login_policy(),
-            device_user_ids=devices.known_user_ids(),
-        )
+        attempt = signin.attempt(form.email.data or "", form.password.data or "")
         commit()  # the attempt is recorded whatever its outcome
         if attempt.user is not None:
-            target = safe_next(form.next.data)
-            session.clear()
-            login_user(attempt.user)
-            session.permanent = True
-            flash(f"Signed in as {attempt.user.display_name} ({attempt.user.role.label}).", "success")
-            response = redirect(target or url_for("dashboard.index"))
-            devices.remember(response, attempt.user.id)
-            return response
+            return signin.start_session(attempt.user, safe_next(form.next.data))
         if attempt.refusal is not None:
             seconds = attempt.refusal.retry_after
-            add_field_error(form, None, THROTTLED.format(minutes=_minutes(seconds)))
+            add_field_error(form, None, signin.throttled_message(seconds))
             page = render_template("auth/login.html", form=form)
             return page, 429, {"Retry-After": str(seconds)}
-        add_field_error(form, None, GENERIC_FAILURE)
+        add_field_error(form, None, signin.GENERIC_FAILURE)
     return render_template("auth/login.html", form=form)
 
 

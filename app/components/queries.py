@@ -38,7 +38,3 @@ def components_with_counts(user: Any) -> sa.Select[*tuple[Any, ...]]:
         .outerjoin(counts, counts.c.component_id == Component.id)
         .order_by(Component.parent_id.is_not(None), Component.abbreviation)
     )
-
-
-def all_components() -> sa.Select[Component]:
-    return sa.select(Component).order_by(Component.abbreviation)

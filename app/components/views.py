@@ -17,6 +17,7 @@ from app.filters import RecFilters
 from app.forms import select_choices
 from app.lifecycle import deadlines
 from app.models import Component
+from app.models.component import all_components
 from app.recommendations import queries as rec_queries
 from app.web import keyset_page, save, today
 
@@ -53,9 +54,7 @@ def detail(component_id: int) -> str:
 
 
 def _parent_choices(form: ComponentForm, component: Component | None) -> None:
-    others = [
-        c for c in db.session.scalars(queries.all_components()) if component is None or c.id != component.id
-    ]
+    others = [c for c in db.session.scalars(all_components()) if component is None or c.id != component.id]
     form.parent_id.choices = select_choices(
         [("", "None (a top-level agency)"), *((c.id, f"{c.abbreviation}: {c.name}") for c in others)]
     )

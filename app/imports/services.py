@@ -381,25 +381,6 @@ class _Reader:
 # --- second pass: applying ----------------------------------------------------------------
 
 
-def _report_data_of(report: Report) -> report_services.ReportData:
-    return report_services.ReportData(
-        title=report.title,
-        issued_on=report.issued_on,
-        number=report.number,
-        issuing_office=report.issuing_office,
-        issued_on_approximate=report.issued_on_approximate,
-        report_type=report.report_type,
-        url=report.url,
-        summary=report.summary,
-        recommendations_published=report.recommendations_published,
-        concurrence_summary=report.concurrence_summary,
-        sensitivity=report.sensitivity,
-        component_ids=sorted(c.id for c in report.components),
-        sources=report.sources,
-        notes=report.notes,
-    )
-
-
 def _report_data(report: Report | None, incoming: ReportIn) -> report_services.ReportData:
     """The report as it should be: what it is now, with what the file says on top."""
     components: dict[str, Any] = (  # like incoming.values: ReportData fields by name
@@ -409,30 +390,7 @@ def _report_data(report: Report | None, incoming: ReportIn) -> report_services.R
     )
     if report is None:
         return report_services.ReportData(**incoming.values, **{"component_ids": [], **components})
-    return replace(_report_data_of(report), **incoming.values, **components)
-
-
-def _addressee_data_of(addressee: Any) -> rec_services.AddresseeData:
-    return rec_services.AddresseeData(
-        addressee.component_id,
-        addressee.is_lead,
-        addressee.concurrence,
-        addressee.response,
-        addressee.response_date,
-    )
-
-
-def _rec_data_of(rec: Recommendation) -> rec_services.RecommendationData:
-    return rec_services.RecommendationData(
-        number=rec.number,
-        text=rec.text,
-        text_source=rec.text_source,
-        significant=rec.significant,
-        questioned_costs=rec.questioned_costs,
-        funds_put_to_better_use=rec.funds_put_to_better_use,
-        sensitivity=rec.sensitivity,
-        addressees=[_addressee_data_of(a) for a in rec.addressees],
-    )
+    return replace(report_services.ReportData.of(report), **incoming.values, **components)
 
 
 def _rec_data(rec: Recommendation | None, incoming: RecIn, report: Report) -> rec_services.RecommendationData:
@@ -441,7 +399,7 @@ def _rec_data(rec: Recommendation | None, incoming: RecIn, report: Report) -> re
     if values.get("sensitivity") is None:
         values["sensitivity"] = rec.sensitivity if rec is not None else report.sensitivity
     base = (
-        _rec_data_of(rec)
+        rec_services.RecommendationData.of(rec)
         if rec is not None
         else rec_services.RecommendationData(number=incoming.number, text="")
     )
@@ -517,7 +475,7 @@ def apply_rows(
             if report is None:
                 report = report_services.create_report(session, data, today=today)
                 result.created["reports"] += 1
-            elif data != _report_data_of(report):
+            elif data != report_services.ReportData.of(report):
                 report_services.update_report(session, report, data, today=today)
                 result.updated["reports"] += 1
             else:
@@ -532,7 +490,7 @@ def apply_rows(
         existing = {r.number: r for r in report.recommendations}
         for number in sorted(incoming.recs):
             rec_in, rec = incoming.recs[number], existing.get(number)
-            before = _rec_data_of(rec) if rec is not None else None
+            before = rec_services.RecommendationData.of(rec) if rec is not None else None
             after = _rec_data(rec, rec_in, report)
             savepoint = session.begin_nested()
             try:

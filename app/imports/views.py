@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from app.audit import AuditActor
 from app.auth import policy
 from app.exports import services as exports
 from app.exports.columns import COLUMNS
-from app.extensions import db
-from app.imports import services
+from app.imports import uploads
 from app.imports.forms import CommitForm, UploadForm
-from app.imports.reader import FileProblem, read_sheet
-from app.imports.staging import Staging
 from app.web import commit as commit_write
-from app.web import today
 
 bp = Blueprint("imports", __name__, url_prefix="/import")
-
-
-def _staging() -> Staging:
-    return Staging(Path(current_app.config["IMPORT_STAGING_DIR"]), current_user.id)
 
 
 @bp.route("", methods=["GET", "POST"])
@@ -32,34 +21,14 @@ def upload() -> str:
     """Upload a spreadsheet and see a dry run: every problem, or what would change."""
     policy.require(policy.can_manage_reports(current_user))
     form = UploadForm()
-    result = token = filename = None
-    if form.validate_on_submit():
-        data = form.file.data.read()
-        filename = form.file.data.filename or "upload"
-        try:
-            sheet = read_sheet(data)
-        except FileProblem as exc:
-            form.file.errors = [str(exc)]
-        else:
-            result = services.run_import(
-                db.session,
-                AuditActor.for_user(current_user),
-                sheet,
-                filename=filename,
-                data=data,
-                commit=False,
-                today=today(),
-            )
-            db.session.rollback()  # a dry run leaves nothing behind
-            if result.ok:
-                token = _staging().put(data, filename)
+    run = uploads.dry_run(form) if form.validate_on_submit() else uploads.DryRun()
     return render_template(
         "imports/upload.html",
         form=form,
-        result=result,
-        token=token,
-        filename=filename,
-        commit_form=CommitForm(token=token),
+        result=run.result,
+        token=run.token,
+        filename=run.filename,
+        commit_form=CommitForm(token=run.token),
         columns=COLUMNS,
     )
 
@@ -71,30 +40,12 @@ def commit() -> WerkzeugResponse:
     form = CommitForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        staged = _staging().get(form.token.data or "")
-    except ValueError:
-        abort(400)
-    if staged is None:
-        abort(409, description="That upload is no longer waiting; upload the file again.")
-    filename = staged.filename
-    result = services.run_import(
-        db.session,
-        AuditActor.for_user(current_user),
-        read_sheet(staged.data),
-        filename=filename,
-        data=staged.data,
-        commit=True,
-        today=today(),
-    )
-    if not result.ok:  # the 409 page rolls the request back (app/errors.py)
-        abort(
-            409,
-            description="The data changed since the dry run and the file no longer applies. Upload it again.",
-        )
+    token = form.token.data or ""
+    staged = uploads.staged_file(token)
+    result = uploads.apply(staged)
     commit_write()
-    _staging().discard(form.token.data or "")
-    flash(f"Imported {filename}. {result.summary()}.", "success")
+    uploads.staging().discard(token)
+    flash(f"Imported {staged.filename}. {result.summary()}.", "success")
     return redirect(url_for("reports.index"))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import Model
+from app.extensions import Model, db
 
 
 class Component(Model):
@@ -32,3 +32,24 @@ class Component(Model):
 
     def __repr__(self) -> str:
         return f"<Component {self.abbreviation}>"
+
+
+def component_links(name: str, owner: str) -> sa.Table:
+    """The table linking `owner` rows (of the table "{owner}s") to components: deleting
+    the owner deletes its links; a component still linked cannot be deleted."""
+    return sa.Table(
+        name,
+        db.metadata,
+        sa.Column(f"{owner}_id", sa.ForeignKey(f"{owner}s.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column(
+            "component_id",
+            sa.ForeignKey("components.id", ondelete="RESTRICT"),
+            primary_key=True,
+            index=True,
+        ),
+    )
+
+
+def all_components() -> sa.Select[Component]:
+    """Every component by abbreviation: the choices and filter menus of the forms and lists."""
+    return sa.select(Component).order_by(Component.abbreviation)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, MappedColumn, joinedload, mapped_column, relationship, selectinload
 
 from app.database import UTCDateTime, enum_type, utcnow
 from app.extensions import Model
@@ -26,6 +27,12 @@ if TYPE_CHECKING:
     from app.models.history import Attachment, RecommendationEvent
 
 Money = sa.Numeric(14, 2)
+
+
+def _state_column(start: enum.Enum, name: str) -> MappedColumn[Any]:
+    """An indexed state column of `start`'s enum, at `start` until a step moves it (in the
+    database's default too)."""
+    return mapped_column(enum_type(type(start), name), default=start, server_default=start.value, index=True)
 
 
 class Recommendation(Model):
@@ -113,12 +120,7 @@ class Addressee(Model):
     response: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     response_date: Mapped[date | None] = mapped_column()
     # The component's written response (DHS Directive 077-01) and where it stands.
-    response_state: Mapped[ResponseState] = mapped_column(
-        enum_type(ResponseState, "response_state"),
-        default=ResponseState.NONE,
-        server_default=ResponseState.NONE.value,
-        index=True,
-    )
+    response_state: Mapped[ResponseState] = _state_column(ResponseState.NONE, "response_state")
     corrective_action_plan: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     target_date: Mapped[date | None] = mapped_column(index=True)
     responsible_official: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
@@ -127,12 +129,7 @@ class Addressee(Model):
     # When the OIG returned the response or reopened the recommendation: the day the new
     # response is due (NULL: due 90 days after the issue date). Set by those steps.
     response_due_on: Mapped[date | None] = mapped_column()
-    closure_state: Mapped[ClosureState] = mapped_column(
-        enum_type(ClosureState, "closure_state"),
-        default=ClosureState.NONE,
-        server_default=ClosureState.NONE.value,
-        index=True,
-    )
+    closure_state: Mapped[ClosureState] = _state_column(ClosureState.NONE, "closure_state")
     # The day closure was last requested or the request returned (the update clock pauses
     # while requested and restarts on a return).
     closure_state_on: Mapped[date | None] = mapped_column()
@@ -166,3 +163,15 @@ class Addressee(Model):
 
     def __repr__(self) -> str:
         return f"<Addressee rec={self.recommendation_id} component={self.component_id}>"
+
+
+def recommendation_detail(rec_id: int) -> sa.Select[Recommendation]:
+    """One recommendation with its report and addressees."""
+    return (
+        sa.select(Recommendation)
+        .where(Recommendation.id == rec_id)
+        .options(
+            joinedload(Recommendation.report).selectinload(Report.components),
+            selectinload(Recommendation.addressees).joinedload(Addressee.component),
+        )
+    )

@@ -9,24 +9,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.database import UTCDateTime, enum_type, utcnow
-from app.extensions import Model, db
+from app.extensions import Model
+from app.models.component import Component, component_links
 from app.models.enums import ReportType, Sensitivity
 
 if TYPE_CHECKING:
-    from app.models.component import Component
     from app.models.recommendation import Recommendation
 
-report_components = sa.Table(
-    "report_components",
-    db.metadata,
-    sa.Column("report_id", sa.ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column(
-        "component_id",
-        sa.ForeignKey("components.id", ondelete="RESTRICT"),
-        primary_key=True,
-        index=True,
-    ),
-)
+report_components = component_links("report_components", "report")
 
 
 class Report(Model):

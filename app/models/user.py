@@ -9,21 +9,11 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.database import UTCDateTime, enum_type, utcnow
-from app.extensions import Model, db
-from app.models.component import Component
+from app.extensions import Model
+from app.models.component import Component, component_links
 from app.models.enums import Role
 
-user_components = sa.Table(
-    "user_components",
-    db.metadata,
-    sa.Column("user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column(
-        "component_id",
-        sa.ForeignKey("components.id", ondelete="RESTRICT"),
-        primary_key=True,
-        index=True,
-    ),
-)
+user_components = component_links("user_components", "user")
 
 
 class User(UserMixin, Model):

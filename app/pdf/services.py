@@ -150,6 +150,14 @@ def _charts(summary: data.Summary) -> list[dict[str, str]]:
     ]
 
 
+def _status_page(
+    template: str, status: data.ReportStatus | data.ComponentStatus, subject: str, common: dict[str, Any]
+) -> str:
+    """A report's or a component's status PDF, titled by its subject."""
+    title = f"{subject}: recommendation status"
+    return render_template(template, data=status, doc_title=title, hidden=status.summary.hidden, **common)
+
+
 def build_html(session: Session, reader: Any, request: PdfRequest, settings: Settings) -> str:
     """The report as HTML for WeasyPrint (raises data.TooManyRecommendations)."""
     interval, as_of = settings.update_interval_days, request.as_of
@@ -162,17 +170,12 @@ def build_html(session: Session, reader: Any, request: PdfRequest, settings: Set
     if request.kind == "report":
         assert request.report is not None
         status = data.report_status(session, reader, request.report, as_of, interval)
-        title = f"{request.report.display_number}: recommendation status"
-        return render_template(
-            "pdf/report.html", data=status, doc_title=title, hidden=status.summary.hidden, **common
-        )
+        return _status_page("pdf/report.html", status, request.report.display_number, common)
     if request.kind == "component":
         assert request.component is not None
         parts = data.component_status(session, reader, request.component, as_of, interval)
-        title = f"{request.component.abbreviation} ({request.component.name}): recommendation status"
-        return render_template(
-            "pdf/component.html", data=parts, doc_title=title, hidden=parts.summary.hidden, **common
-        )
+        subject = f"{request.component.abbreviation} ({request.component.name})"
+        return _status_page("pdf/component.html", parts, subject, common)
     filters = request.filters or RecFilters()
     folio = data.portfolio(session, reader, filters, as_of, interval, settings.max_recommendations)
     return render_template(

@@ -13,7 +13,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, NumberRange, Optional
 
 from app.forms import (
     FriendlyDateField,
@@ -23,7 +23,7 @@ from app.forms import (
     WholeNumberField,
     blank_to_none,
     select_choices,
-    strip,
+    text_field,
 )
 from app.models import Concurrence, Sensitivity, TextSource
 
@@ -44,7 +44,7 @@ class AddresseeRowForm(Form):
     concurrence = StrictSelectField(
         "Concurrence", choices=select_choices(Concurrence.choices()), default="pending"
     )
-    response = TextAreaField("Management response", filters=[strip], validators=[Length(max=20000)])
+    response = text_field(TextAreaField, "Management response", 20000)
     response_date = FriendlyDateField("Response date", validators=[Optional()])
     # Empty on a row added in this form; the service checks a row naming a component
     # already addressed.
@@ -61,10 +61,8 @@ class RecommendationForm(FlaskForm):
         ],
         invalid_value_message="Enter a whole number, such as 3.",
     )
-    text = TextAreaField(
-        "Recommendation text",
-        filters=[strip],
-        validators=[DataRequired("Enter the recommendation's text."), Length(max=20000)],
+    text = text_field(
+        TextAreaField, "Recommendation text", 20000, required="Enter the recommendation's text."
     )
     text_source = StrictSelectField(
         "Where the text came from", choices=select_choices(TextSource.choices()), default="verbatim"

@@ -8,26 +8,18 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import contains_eager, joinedload, selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 
 from app.auth import policy
 from app.filters import RecFilters
 from app.keyset import SortKey
 from app.lifecycle import clocks, deadlines
 from app.models import Addressee, Recommendation, RecStatus, Report
+
+# Loaded from the core (app/models); named here too only because app/lifecycle/queries.py
+# still imports it from this module (see the import-linter contracts in pyproject.toml).
+from app.models.recommendation import recommendation_detail as recommendation_detail
 from app.search.queries import matching_recommendations
-
-
-def recommendation_detail(rec_id: int) -> sa.Select[Recommendation]:
-    """One recommendation with its report and addressees."""
-    return (
-        sa.select(Recommendation)
-        .where(Recommendation.id == rec_id)
-        .options(
-            joinedload(Recommendation.report).selectinload(Report.components),
-            selectinload(Recommendation.addressees).joinedload(Addressee.component),
-        )
-    )
 
 
 def report_with_numbers(report_id: int) -> sa.Select[Report]:

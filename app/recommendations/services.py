@@ -3,7 +3,7 @@ Status changes belong to the lifecycle; here the OIG records what the report say
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 from decimal import Decimal
 
@@ -53,6 +53,15 @@ class AddresseeData:
             and self.concurrence == Concurrence.PENDING
         )
 
+    @classmethod
+    def of(cls, addressee: Addressee) -> AddresseeData:
+        """The component's part as it is now (without its version: not from a form)."""
+        return cls(**{name: getattr(addressee, name) for name in ADDRESSEE_COLUMNS})
+
+
+# The fields of AddresseeData kept in the Addressee columns of the same names.
+ADDRESSEE_COLUMNS = tuple(f.name for f in fields(AddresseeData) if f.name != "version")
+
 
 @dataclass
 class RecommendationData:
@@ -67,6 +76,20 @@ class RecommendationData:
     # The recommendation's version when the form was loaded; UNCHECKED for callers that
     # are not forms (imports), which then do not check the rows' versions either.
     version: Expected = UNCHECKED
+
+    @classmethod
+    def of(cls, rec: Recommendation) -> RecommendationData:
+        """The recommendation and its addressees as they are now (without versions)."""
+        return cls(
+            **{name: getattr(rec, name) for name in RECOMMENDATION_COLUMNS},
+            addressees=[AddresseeData.of(a) for a in rec.addressees],
+        )
+
+
+# The fields of RecommendationData kept in the Recommendation columns of the same names.
+RECOMMENDATION_COLUMNS = tuple(
+    f.name for f in fields(RecommendationData) if f.name not in ("addressees", "version")
+)
 
 
 def _check(
@@ -145,13 +168,8 @@ def _apply(
 ) -> list[Addressee]:
     """Copy the form onto the recommendation; returns the addressees whose concurrence
     changed (new rows with a known concurrence included)."""
-    rec.number = data.number
-    rec.text = data.text
-    rec.text_source = data.text_source
-    rec.significant = data.significant
-    rec.questioned_costs = data.questioned_costs
-    rec.funds_put_to_better_use = data.funds_put_to_better_use
-    rec.sensitivity = data.sensitivity
+    for name in RECOMMENDATION_COLUMNS:
+        setattr(rec, name, getattr(data, name))
 
     existing = {a.component_id: a for a in rec.addressees}
     wanted = [row for _, row in rows]

@@ -12,7 +12,6 @@ from app import cache
 from app.audit import AuditActor
 from app.auth import policy
 from app.cache import reader_scope
-from app.components.queries import all_components
 from app.extensions import db
 from app.filters import STATUS_FILTERS, filters_from_args
 from app.forms import ConfirmForm, select_choices
@@ -21,6 +20,8 @@ from app.lifecycle import queries as lifecycle_queries
 from app.lifecycle.clocks import AgeBucket
 from app.locking import UNCHECKED
 from app.models import Component, Concurrence, Recommendation, Sensitivity, TextSource
+from app.models.component import all_components
+from app.models.recommendation import recommendation_detail
 from app.recommendations import queries, services
 from app.recommendations.forms import MAX_ADDRESSEES, RecommendationEditForm, RecommendationForm
 from app.reports import menus
@@ -187,7 +188,7 @@ def _edit_form(rec: Recommendation) -> RecommendationEditForm:
 def edit(rec_id: int) -> str | Response | tuple[str, int]:
     """Correct a recommendation and its addressees (OIG staff); refused (409) if it or a
     component's part changed since the form was loaded."""
-    rec = db.first_or_404(queries.recommendation_detail(rec_id))
+    rec = db.first_or_404(recommendation_detail(rec_id))
     policy.require(policy.can_manage_reports(current_user))
     if request.method == "GET":
         return render_template("recommendations/form.html", form=_edit_form(rec), report=rec.report, rec=rec)
@@ -201,7 +202,7 @@ def edit(rec_id: int) -> str | Response | tuple[str, int]:
             ),
             success=lambda _: f"Recommendation {rec.number} was saved.",
             redirect_to=url_for("recommendations.detail", rec_id=rec.id),
-            current=lambda: _edit_form(db.first_or_404(queries.recommendation_detail(rec_id))),
+            current=lambda: _edit_form(db.first_or_404(recommendation_detail(rec_id))),
         )
         if done is not None:
             return done
@@ -211,7 +212,7 @@ def edit(rec_id: int) -> str | Response | tuple[str, int]:
 @bp.route("/recommendations/<int:rec_id>/delete", methods=["GET", "POST"])
 def delete(rec_id: int) -> str | Response | tuple[str, int]:
     """Delete a recommendation entered by mistake (OIG staff), after confirmation."""
-    rec = db.first_or_404(queries.recommendation_detail(rec_id))
+    rec = db.first_or_404(recommendation_detail(rec_id))
     policy.require(policy.can_manage_reports(current_user))
     form = ConfirmForm()
     if form.validate_on_submit():

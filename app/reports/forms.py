@@ -31,7 +31,7 @@ from app.forms import (
     WholeNumberField,
     blank_to_none,
     select_choices,
-    strip,
+    text_field,
 )
 from app.models import ReportType, Sensitivity
 from app.reports.services import ReportError, check_issue_date
@@ -72,15 +72,10 @@ class ReportForm(FlaskForm):
             Regexp(REPORT_NUMBER_RE, message="Use letters, digits and single hyphens, such as OIG-12-15."),
         ],
     )
-    issuing_office = StringField(
-        "Issuing office",
-        default="DHS OIG",
-        filters=[strip],
-        validators=[DataRequired("Enter the issuing office."), Length(max=120)],
+    issuing_office = text_field(
+        StringField, "Issuing office", 120, required="Enter the issuing office.", default="DHS OIG"
     )
-    title = TextAreaField(
-        "Title", filters=[strip], validators=[DataRequired("Enter the report's title."), Length(max=500)]
-    )
+    title = text_field(TextAreaField, "Title", 500, required="Enter the report's title.")
     issued_on = FriendlyDateField(
         "Issue date",
         description="As printed on the report.",
@@ -102,7 +97,7 @@ class ReportForm(FlaskForm):
             Length(max=500),
         ],
     )
-    summary = TextAreaField("Summary", filters=[strip], validators=[Length(max=20000)])
+    summary = text_field(TextAreaField, "Summary", 20000)
     # invalid_value_message is new in WTForms 3.3; the newest types-WTForms is for 3.2
     recommendations_published = WholeNumberField(  # type: ignore[call-arg]
         "Number of recommendations as published",
@@ -110,15 +105,13 @@ class ReportForm(FlaskForm):
         validators=[Optional(), NumberRange(min=0, max=999, message="Enter a whole number from 0 to 999.")],
         invalid_value_message="Enter a whole number from 0 to 999.",
     )
-    concurrence_summary = TextAreaField("Concurrence summary", filters=[strip], validators=[Length(max=5000)])
+    concurrence_summary = text_field(TextAreaField, "Concurrence summary", 5000)
     sensitivity = StrictSelectField(
         "Sensitivity", choices=select_choices(Sensitivity.choices()), default="public"
     )
     components = StrictMultiCheckboxField("Components covered", coerce=int)
-    sources = TextAreaField(
-        "Sources", description="Where these facts were read.", filters=[strip], validators=[Length(max=5000)]
-    )
-    notes = TextAreaField("Notes", filters=[strip], validators=[Length(max=5000)])
+    sources = text_field(TextAreaField, "Sources", 5000, description="Where these facts were read.")
+    notes = text_field(TextAreaField, "Notes", 5000)
 
     def validate_issued_on(self, field: FriendlyDateField) -> None:
         # here too, not only in the service, so it is listed with the form's other problems

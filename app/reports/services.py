@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 
 import sqlalchemy as sa
@@ -35,6 +35,18 @@ class ReportData:
     component_ids: list[int] = field(default_factory=list)
     sources: str = ""
     notes: str = ""
+
+    @classmethod
+    def of(cls, report: Report) -> ReportData:
+        """The report's facts as they are now."""
+        return cls(
+            **{name: getattr(report, name) for name in REPORT_COLUMNS},
+            component_ids=sorted(c.id for c in report.components),
+        )
+
+
+# The facts of ReportData kept in the Report columns of the same names (all but components).
+REPORT_COLUMNS = tuple(f.name for f in fields(ReportData) if f.name != "component_ids")
 
 
 def check_issue_date(issued_on: date, today: date) -> None:
@@ -72,20 +84,10 @@ def _check(session: Session, data: ReportData, report: Report | None, today: dat
 
 
 def _apply(report: Report, data: ReportData, components: list[Component]) -> None:
+    for name in REPORT_COLUMNS:
+        setattr(report, name, getattr(data, name))
     report.number = data.number or None
-    report.issuing_office = data.issuing_office
-    report.title = data.title
-    report.issued_on = data.issued_on
-    report.issued_on_approximate = data.issued_on_approximate
-    report.report_type = data.report_type
-    report.url = data.url
-    report.summary = data.summary
-    report.recommendations_published = data.recommendations_published
-    report.concurrence_summary = data.concurrence_summary
-    report.sensitivity = data.sensitivity
     report.components = sorted(components, key=lambda c: c.abbreviation)
-    report.sources = data.sources
-    report.notes = data.notes
 
 
 def create_report(session: Session, data: ReportData, *, today: date) -> Report:

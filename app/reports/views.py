@@ -7,10 +7,10 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app.auth import policy
-from app.components.queries import all_components
 from app.extensions import db
 from app.forms import ConfirmForm, select_choices
 from app.models import Report, ReportType, Sensitivity
+from app.models.component import all_components
 from app.pagination import paginate
 from app.reports import menus, queries, services
 from app.reports.forms import ReportEditForm, ReportForm

@@ -2,23 +2,24 @@
 
 from flask_wtf import FlaskForm
 from wtforms import StringField
-from wtforms.validators import DataRequired, Length
 
-from app.forms import VersionField, strip
+from app.forms import VersionField, text_field
 
 
 class AcronymForm(FlaskForm):
-    acronym = StringField(
+    acronym = text_field(
+        StringField,
         "Acronym",
+        40,
+        required="Enter the acronym.",
         description="As reports write it, such as HSIN.",
-        filters=[strip],
-        validators=[DataRequired("Enter the acronym."), Length(max=40)],
     )
-    expansion = StringField(
+    expansion = text_field(
+        StringField,
         "What it stands for",
+        200,
+        required="Enter what the acronym stands for.",
         description="Spelled out, such as Homeland Security Information Network.",
-        filters=[strip],
-        validators=[DataRequired("Enter what the acronym stands for."), Length(max=200)],
     )
 
 

@@ -7,9 +7,9 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app.auth import policy
-from app.components.queries import all_components
 from app.extensions import db
 from app.models import Acronym
+from app.models.component import all_components
 from app.search import acronyms, queries
 from app.search.forms import AcronymDeleteForm, AcronymEditForm, AcronymForm
 from app.web import save

@@ -1,0 +1,65 @@
+"""The request side of signing in, for the sign-in view: an attempt checked with this
+request's address, clock, throttle and device cookie, and the session a success starts."""
+
+from __future__ import annotations
+
+import math
+
+from flask import current_app, flash, redirect, session, url_for
+from flask_login import login_user
+from werkzeug.wrappers import Response
+
+from app.auth import devices, services, throttle
+from app.database import utcnow
+from app.extensions import db
+from app.models import User
+from app.web import client_ip
+
+GENERIC_FAILURE = "The e-mail address or password is not correct, or sign-in is paused."
+THROTTLED = (
+    "Too many failed sign-in attempts. Sign-in from here is paused: try again in {minutes}, "
+    "or from a browser you have signed in with before."
+)
+
+
+def _login_policy() -> services.LoginPolicy:
+    return services.LoginPolicy(
+        max_consecutive_failures=current_app.config["LOGIN_MAX_CONSECUTIVE_FAILURES"],
+        known_address_days=current_app.config["LOGIN_KNOWN_ADDRESS_DAYS"],
+    )
+
+
+def _minutes(seconds: int) -> str:
+    minutes = max(1, math.ceil(seconds / 60))
+    return "1 minute" if minutes == 1 else f"{minutes} minutes"
+
+
+def throttled_message(retry_after: int) -> str:
+    """What a refused attempt is told, with the wait in whole minutes (at least one)."""
+    return THROTTLED.format(minutes=_minutes(retry_after))
+
+
+def attempt(email: str, password: str) -> services.LoginAttempt:
+    """Check a sign-in from this request (flushed; the view commits it whatever came of it)."""
+    return services.authenticate(
+        db.session,
+        email,
+        password,
+        source_ip=client_ip(),
+        now=utcnow(),
+        throttle=throttle.current(),
+        policy=_login_policy(),
+        device_user_ids=devices.known_user_ids(),
+    )
+
+
+def start_session(user: User, target: str | None) -> Response:
+    """Sign `user` in on a fresh session, and send them on to `target` (a safe path) or
+    the dashboard; this browser remembers the account (app/auth/devices.py)."""
+    session.clear()
+    login_user(user)
+    session.permanent = True
+    flash(f"Signed in as {user.display_name} ({user.role.label}).", "success")
+    response = redirect(target or url_for("dashboard.index"))
+    devices.remember(response, user.id)
+    return response

@@ -1,0 +1,83 @@
+"""The request side of an import, for its views: the dry run of an uploaded file, and
+the file staged for the signed-in user between that dry run and its commit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import abort, current_app
+from flask_login import current_user
+
+from app.audit import AuditActor
+from app.extensions import db
+from app.imports import services
+from app.imports.forms import UploadForm
+from app.imports.reader import FileProblem, Sheet, read_sheet
+from app.imports.staging import Staged, Staging
+from app.web import today
+
+NOT_WAITING = "That upload is no longer waiting; upload the file again."
+NO_LONGER_APPLIES = "The data changed since the dry run and the file no longer applies. Upload it again."
+
+
+@dataclass(frozen=True)
+class DryRun:
+    """What the upload page shows: the dry run's result, and the token of the staged file
+    when it passed (nothing before a file is sent)."""
+
+    result: services.ImportResult | None = None
+    token: str | None = None
+    filename: str | None = None
+
+
+def staging() -> Staging:
+    return Staging(Path(current_app.config["IMPORT_STAGING_DIR"]), current_user.id)
+
+
+def _run(sheet: Sheet, filename: str, data: bytes, *, commit: bool) -> services.ImportResult:
+    return services.run_import(
+        db.session,
+        AuditActor.for_user(current_user),
+        sheet,
+        filename=filename,
+        data=data,
+        commit=commit,
+        today=today(),
+    )
+
+
+def dry_run(form: UploadForm) -> DryRun:
+    """Run the uploaded file without keeping anything; stage it when it passed. A file
+    that cannot be read gets its message next to the field."""
+    data = form.file.data.read()
+    filename = form.file.data.filename or "upload"
+    try:
+        sheet = read_sheet(data)
+    except FileProblem as exc:
+        form.file.errors = [str(exc)]
+        return DryRun(filename=filename)
+    result = _run(sheet, filename, data, commit=False)
+    db.session.rollback()  # a dry run leaves nothing behind
+    return DryRun(result, staging().put(data, filename) if result.ok else None, filename)
+
+
+def staged_file(token: str) -> Staged:
+    """The file staged under this token: a 400 for a token the app did not make, a 409
+    when it is no longer waiting."""
+    try:
+        staged = staging().get(token)
+    except ValueError:
+        abort(400)
+    if staged is None:
+        abort(409, description=NOT_WAITING)
+    return staged
+
+
+def apply(staged: Staged) -> services.ImportResult:
+    """Apply a staged file (flushed, not committed); a 409 when it no longer applies (the
+    409 page rolls the request back, app/errors.py)."""
+    result = _run(read_sheet(staged.data), staged.filename, staged.data, commit=True)
+    if not result.ok:
+        abort(409, description=NO_LONGER_APPLIES)
+    return result
