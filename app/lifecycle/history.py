@@ -17,17 +17,8 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from app.audit import AuditActor, to_json
 from app.lifecycle.steps import State, apply_event
-from app.models import (
-    Addressee,
-    ClosureState,
-    Component,
-    Concurrence,
-    EventKind,
-    Recommendation,
-    RecommendationEvent,
-    RecStatus,
-    ResponseState,
-)
+from app.models import Addressee, Component, Recommendation, RecommendationEvent
+from app.models.enums import ClosureState, Concurrence, EventKind, RecStatus, ResponseState
 
 
 def record(
