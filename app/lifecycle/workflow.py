@@ -23,21 +23,11 @@ from sqlalchemy.orm import Session
 from app import locking
 from app.lifecycle import history
 from app.lifecycle.attachments import attach, classify
-from app.lifecycle.steps import (
-    OIG_SIDE,
-    STEPS,
-    CloseData,
-    Context,
-    ResponseData,
-    State,
-    Step,
-    UpdateData,
-    WorkflowError,
-)
+from app.lifecycle.steps import OIG_SIDE, STEPS, CloseData, Context, State, Step, WorkflowError
+from app.lifecycle.steps import ResponseData as ResponseData  # re-exported for callers
+from app.lifecycle.steps import UpdateData as UpdateData  # re-exported for callers
 from app.locking import UNCHECKED, Expected
 from app.models import Addressee, Recommendation, RecommendationEvent, Role
-
-__all__ = ["Context", "ResponseData", "UpdateData", "WorkflowError", "allowed", "check", "steps_for", "take"]
 
 
 def _step(step: str | Step) -> Step:
