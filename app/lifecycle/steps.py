@@ -321,6 +321,8 @@ class CloseData:
 def _prepare_close(ctx: Context, rec: Recommendation, part: None, data: CloseData) -> Draft:
     """Implemented (on a closure request, from Open–Resolved) or not implemented (with a
     reason, from either open status)."""
+    if data.outcome not in ("implemented", "not_implemented"):
+        raise WorkflowError("Choose whether it was implemented.", field="outcome")
     implemented, note = data.outcome == "implemented", data.note.strip()
     requested = [
         a.component.abbreviation for a in rec.addressees if a.closure_state == ClosureState.REQUESTED
@@ -456,55 +458,51 @@ class Step:
         return sa.and_(*found)
 
 
-def _states(*members: Any) -> frozenset[Any]:
-    return frozenset(members)
-
-
 # The rulebook: who may take each step, from which status and which state of the
 # addressee's response (from_response) or closure request (from_closure), in the order
 # the recommendation's page offers them.
 # fmt: off
 STEPS: dict[str, Step] = {s.name: s for s in (
     Step("submit_response", "respond", "Submit the response",
-         LIAISON_SIDE, _states(U, R), _prepare_response, _apply_response,
+         LIAISON_SIDE, frozenset({U, R}), _prepare_response, _apply_response,
          (EventKind.RESPONSE_SUBMITTED, EventKind.RESPONSE_REVISED), "ResponseForm", ResponseData,
          "The response was submitted. The OIG will evaluate it.",
-         from_response=_states(ResponseState.NONE, ResponseState.SUBMITTED, ResponseState.RETURNED),
+         from_response=frozenset({ResponseState.NONE, ResponseState.SUBMITTED, ResponseState.RETURNED}),
          on_addressee=True, button="Respond", revise_button="Revise the response",
          prefill=_prefill_response),
     Step("post_update", "update", "Post a progress update",
-         LIAISON_SIDE, _states(R), _prepare_update, _apply_update,
+         LIAISON_SIDE, frozenset({R}), _prepare_update, _apply_update,
          (EventKind.UPDATE_POSTED,), "UpdateForm", UpdateData,
          "The progress update was posted.", on_addressee=True),
     Step("request_closure", "request-closure", "Request closure",
-         LIAISON_SIDE, _states(R), _prepare_request, _apply_request,
+         LIAISON_SIDE, frozenset({R}), _prepare_request, _apply_request,
          (EventKind.CLOSURE_REQUESTED,), "ClosureRequestForm", ClosureRequestData,
          "Closure was requested. The OIG will decide.",
-         from_closure=_states(ClosureState.NONE, ClosureState.RETURNED),
+         from_closure=frozenset({ClosureState.NONE, ClosureState.RETURNED}),
          on_addressee=True, shows=closure_returned),
     Step("accept_response", "accept", "Accept the response",
-         OIG_SIDE, _states(U, R), _prepare_accept, _apply_accept,
+         OIG_SIDE, frozenset({U, R}), _prepare_accept, _apply_accept,
          (EventKind.RESPONSE_ACCEPTED,), "NoteForm", NoteData, "The response was accepted.",
-         from_response=_states(ResponseState.SUBMITTED), on_addressee=True),
+         from_response=frozenset({ResponseState.SUBMITTED}), on_addressee=True),
     Step("return_response", "return", "Keep unresolved and return the response",
-         OIG_SIDE, _states(U, R), _prepare_return, _apply_return,
+         OIG_SIDE, frozenset({U, R}), _prepare_return, _apply_return,
          (EventKind.RESPONSE_RETURNED,), "ReasonForm", ReasonData,
          "The response was returned with your reason.",
-         from_response=_states(ResponseState.SUBMITTED), on_addressee=True, button="Return the response"),
+         from_response=frozenset({ResponseState.SUBMITTED}), on_addressee=True, button="Return the response"),
     Step("return_closure", "return-closure", "Return the closure request",
-         OIG_SIDE, _states(R), _prepare_return_closure, _apply_return_closure,
+         OIG_SIDE, frozenset({R}), _prepare_return_closure, _apply_return_closure,
          (EventKind.CLOSURE_RETURNED,), "ReasonForm", ReasonData,
          "The closure request was returned with your reason.",
-         from_closure=_states(ClosureState.REQUESTED), on_addressee=True, shows=closure_requests),
+         from_closure=frozenset({ClosureState.REQUESTED}), on_addressee=True, shows=closure_requests),
     Step("resolve", "resolve", "Resolve",
-         OIG_SIDE, _states(U), _prepare_resolve, _apply_resolve,
+         OIG_SIDE, frozenset({U}), _prepare_resolve, _apply_resolve,
          (EventKind.RESOLVED,), "NoteForm", NoteData, "The recommendation is now Open–Resolved."),
     Step("close", "close", "Close",
-         OIG_SIDE, _states(U, R), _prepare_close, _apply_close,
+         OIG_SIDE, frozenset({U, R}), _prepare_close, _apply_close,
          (EventKind.CLOSED,), "CloseForm", CloseData, "The recommendation was closed.",
          shows=closure_requests),
     Step("reopen", "reopen", "Reopen",
-         OIG_SIDE, _states(CI, CN), _prepare_reopen, _apply_reopen,
+         OIG_SIDE, frozenset({CI, CN}), _prepare_reopen, _apply_reopen,
          (EventKind.REOPENED,), "ReasonForm", ReasonData, "The recommendation was reopened."),
 )}
 # fmt: on
@@ -512,9 +510,10 @@ BY_KIND: dict[EventKind, Step] = {kind: s for s in STEPS.values() for kind in s.
 assert len(BY_KIND) == sum(len(s.kinds) for s in STEPS.values()), "an event kind belongs to one step"
 
 
-def by_slug(slug: str, *, on_addressee: bool) -> Step | None:
-    """The step a URL names (on an addressee's part, or on the recommendation)."""
-    return next((s for s in STEPS.values() if s.slug == slug and s.on_addressee == on_addressee), None)
+def by_slug(slug: str, *, on_addressee: bool) -> Step:
+    """The step a URL names (on an addressee's part, or on the recommendation); the
+    routes accept only the slugs of the table."""
+    return next(s for s in STEPS.values() if s.slug == slug and s.on_addressee == on_addressee)
 
 
 def apply_event(state: State, event: Event) -> None:

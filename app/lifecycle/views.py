@@ -52,11 +52,10 @@ def _context(form: FlaskForm) -> workflow.Context:
 def _target(
     rec_id: int, slug: str, addressee_id: int | None
 ) -> tuple[Step, Recommendation, Addressee | None]:
-    """The step a URL names, on a recommendation the user may see (and on one of its
-    components), if the user may take it now: otherwise 404, 403 or 409."""
+    """The step a URL names (the routes know only the table's slugs: another is a 404), on
+    a recommendation the user may see (and on one of its components), if the user may take
+    it now: otherwise 404, 403 or 409."""
     step = steps.by_slug(slug, on_addressee=addressee_id is not None)
-    if step is None:
-        abort(404)
     rec = _load(rec_id)
     addressee = _addressee(rec, addressee_id) if addressee_id is not None else None
     try:

@@ -15,7 +15,7 @@ response, concurrence, plan, target date, updates and closure readiness.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -119,7 +119,7 @@ def take(
     """Take one step: check who and when, the version and any uploads, validate the
     data, record the event, apply it to the live record, attach the documents."""
     found = check(step, ctx.user, rec, addressee)
-    check_version(addressee if found.on_addressee and addressee is not None else rec, version)
+    check_version(addressee or rec, version)  # `check` saw to it: an addressee step has one
     for upload in ctx.uploads:  # bad files are refused before anything changes
         classify(upload, ctx.max_attachment_bytes)
     draft = found.prepare(ctx, rec, addressee, data)
@@ -157,30 +157,30 @@ def take(
 # --- entry points for callers that are not the step page (scripts, seeding, tests) ---
 
 
-def _entry(name: str) -> Callable[..., RecommendationEvent]:
-    """`name(session, ctx, rec, [addressee,] data, version=...)`: take the step, given its
+@dataclass(frozen=True)
+class _Entry:
+    """`step(session, ctx, rec, [addressee,] data, version=...)`: take the step, given its
     data or the data's fields (`resolve(session, ctx, rec, "A note.")`)."""
-    step = STEPS[name]
 
-    def run(
-        session: Session, ctx: Context, rec: Recommendation, *args: Any, version: Expected = UNCHECKED
+    name: str
+
+    def __call__(
+        self, session: Session, ctx: Context, rec: Recommendation, *args: Any, version: Expected = UNCHECKED
     ) -> RecommendationEvent:
+        step = STEPS[self.name]
         addressee, rest = (args[0], args[1:]) if step.on_addressee else (None, args)
         data = rest[0] if len(rest) == 1 and isinstance(rest[0], step.data) else step.data(*rest)
         return take(session, ctx, step, rec, addressee, data, version=version)
 
-    run.__name__ = run.__qualname__ = name
-    return run
 
-
-submit_response = _entry("submit_response")
-post_update = _entry("post_update")
-request_closure = _entry("request_closure")
-accept_response = _entry("accept_response")
-return_response = _entry("return_response")
-return_closure = _entry("return_closure")
-resolve = _entry("resolve")
-reopen = _entry("reopen")
+submit_response = _Entry("submit_response")
+post_update = _Entry("post_update")
+request_closure = _Entry("request_closure")
+accept_response = _Entry("accept_response")
+return_response = _Entry("return_response")
+return_closure = _Entry("return_closure")
+resolve = _Entry("resolve")
+reopen = _Entry("reopen")
 
 
 def close(
