@@ -480,3 +480,12 @@ def test_a_url_naming_no_step_is_not_found(client, abbr, ending) -> None:
     assert client.get(_url(_cpg(), abbr, ending)).status_code == 404
     assert submit(client, _url(_cpg(), abbr, ending), data={"note": "x", "reason": "x"}).status_code == 404
     assert _snapshot() == before
+
+
+def test_a_revision_starts_from_the_response_submitted(client) -> None:
+    login(client, "fema")
+    assert submit(client, _url(_cpg(), "FEMA", "respond"), data=_response()).status_code == 302
+    html = client.get(_url(_cpg(), "FEMA", "respond")).get_data(as_text=True)
+    chosen = re.findall(r"<option([^>]*)>", html)
+    assert [o for o in chosen if "selected" in o] == [' selected value="concur"']
+    assert "Director, National Preparedness Directorate" in html

@@ -186,10 +186,10 @@ def _apply_response(state: State, event: Event) -> None:
 
 
 def _prefill_response(part: Addressee) -> dict[str, Any]:
-    """A revision starts from what was submitted before."""
-    pending = part.concurrence == Concurrence.PENDING
+    """A revision starts from what was submitted before ("pending" is no choice of the form,
+    so a component that has not answered yet sees none chosen)."""
     return {
-        "concurrence": None if pending else part.concurrence.value,
+        "concurrence": part.concurrence.value,
         "response": part.response,
         "corrective_action_plan": part.corrective_action_plan,
         "target_date": part.target_date,
@@ -394,8 +394,9 @@ def closure_requests(rec: Recommendation, part: Addressee | None) -> dict[str, A
 
 
 def closure_returned(rec: Recommendation, part: Addressee | None) -> dict[str, Any]:
-    """The OIG's reason for returning the last request (to ask again)."""
-    if part is None or part.closure_state != ClosureState.RETURNED:
+    """The OIG's reason for returning the last request (to ask again; the page shows it
+    while the request stands returned)."""
+    if part is None:
         return {}
     returned = events_of(rec, part.id, EventKind.CLOSURE_RETURNED)
     return {"closure_returned": returned[0] if returned else None}
