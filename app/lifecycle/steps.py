@@ -100,7 +100,7 @@ def from_form(data_type: type[Any], values: Mapping[str, Any]) -> Any:
 def _require(text: str, message: str, field_name: str) -> str:
     text = (text or "").strip()
     if not text:
-        raise WorkflowError(message, 409, field=field_name)
+        raise WorkflowError(message, field=field_name)  # 409, the default
     return text
 
 
