@@ -21,7 +21,7 @@ from app.models import (
     Report,
     Role,
 )
-from app.recommendations.queries import recommendation_detail
+from app.models.recommendation import recommendation_detail
 
 QUEUE_LIMIT = 100
 

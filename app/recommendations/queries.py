@@ -17,10 +17,6 @@ from app.lifecycle import clocks, deadlines, history
 from app.lifecycle.history import RecSnapshot
 from app.lifecycle.periods import AsOf
 from app.models import Addressee, Recommendation, RecStatus, Report
-
-# Loaded from the core (app/models); named here too only because app/lifecycle/queries.py
-# still imports it from this module (see the import-linter contracts in pyproject.toml).
-from app.models.recommendation import recommendation_detail as recommendation_detail
 from app.search.queries import matching_recommendations
 
 

@@ -271,7 +271,7 @@ def _priority_form(rec: Recommendation) -> PriorityForm:
 def priority_flag(rec_id: int) -> str | Response | tuple[str, int]:
     """Set or clear the priority flag with a reason (OIG staff); refused (409) if the
     recommendation changed since the form was loaded."""
-    rec = db.first_or_404(queries.recommendation_detail(rec_id))
+    rec = db.first_or_404(recommendation_detail(rec_id))
     policy.require(policy.can_manage_reports(current_user))
     form = PriorityForm() if request.method == "POST" else _priority_form(rec)
     if form.validate_on_submit():
@@ -281,7 +281,7 @@ def priority_flag(rec_id: int) -> str | Response | tuple[str, int]:
             lambda: priority.set_priority(db.session, rec, data),
             success=f"Priority of recommendation {rec.number} was saved.",
             redirect_to=url_for("recommendations.detail", rec_id=rec.id, _anchor="priority"),
-            current=lambda: _priority_form(db.first_or_404(queries.recommendation_detail(rec_id))),
+            current=lambda: _priority_form(db.first_or_404(recommendation_detail(rec_id))),
         )
         if done is not None:
             return done
@@ -304,7 +304,7 @@ def _repeat_form(rec: Recommendation) -> RepeatForm:
 def repeat_link(rec_id: int) -> str | Response | tuple[str, int]:
     """Link the recommendation to the earlier one it repeats or rolls forward, or remove
     the link (OIG staff); refused (409) if it changed since the form was loaded."""
-    rec = db.first_or_404(queries.recommendation_detail(rec_id))
+    rec = db.first_or_404(recommendation_detail(rec_id))
     policy.require(policy.can_manage_reports(current_user))
     form = RepeatForm() if request.method == "POST" else _repeat_form(rec)
     if form.validate_on_submit():
@@ -316,7 +316,7 @@ def repeat_link(rec_id: int) -> str | Response | tuple[str, int]:
             lambda: repeats.set_repeat(db.session, rec, data),
             success=f"The repeat link of recommendation {rec.number} was saved.",
             redirect_to=url_for("recommendations.detail", rec_id=rec.id, _anchor="repeats"),
-            current=lambda: _repeat_form(db.first_or_404(queries.recommendation_detail(rec_id))),
+            current=lambda: _repeat_form(db.first_or_404(recommendation_detail(rec_id))),
         )
         if done is not None:
             return done
