@@ -16,6 +16,7 @@ from app.auth import policy
 from app.cache import reader_scope
 from app.extensions import db
 from app.lifecycle import queries, workflow
+from app.lifecycle.steps import Step
 from app.models import enums
 from app.pdf.layout import keep_together
 from app.web import today
@@ -87,9 +88,10 @@ def url_keeping_filters(endpoint: str) -> str:
     return f"{url_for(endpoint)}?{query}" if query else url_for(endpoint)
 
 
-def can_step(name: str, rec: Any, addressee: Any = None) -> bool:
-    """May the signed-in user take this workflow step now? (Hides buttons only.)"""
-    return workflow.allowed(name, current_user, rec, addressee)
+def steps_for(rec: Any, addressee: Any = None) -> list[Step]:
+    """The workflow steps the signed-in user may take now on the recommendation, or on
+    one addressee's part. (Hides buttons only: the step's page checks again.)"""
+    return workflow.steps_for(current_user, rec, addressee)
 
 
 def role_label(role: str) -> str:
@@ -126,12 +128,12 @@ def register(app: Flask) -> None:
         enums=enums,
         url_with=url_with,
         url_keeping_filters=url_keeping_filters,
-        can_step=can_step,
+        steps_for=steps_for,
         work_count=work_count,
         today=today,
         keep_together=keep_together,
     )
-    app.jinja_env.tests.update(allowed_for=can_step, downloadable=downloadable)
+    app.jinja_env.tests.update(downloadable=downloadable)
     app.jinja_env.filters.update(role_label=role_label, count=wording.count, noun=wording.noun)
     app.jinja_env.filters.update(
         date=format_date,

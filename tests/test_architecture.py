@@ -12,16 +12,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parent.parent
 MAX_LINES = 25
-
-# Owned by in-flight work; the lead empties this list at merge.
-TOO_LONG_FOR_NOW = {
-    "app/lifecycle/views.py::_step",  # steps helper
-    "app/lifecycle/views.py::download",  # steps helper
-}
 
 
 def function_lengths(source: str) -> dict[str, int]:
@@ -65,17 +57,5 @@ def test_the_walk_sees_every_views_module() -> None:
 
 
 def test_no_view_function_is_longer_than_25_lines() -> None:
-    too_long = {
-        key: length
-        for key, length in view_function_lengths().items()
-        if length > MAX_LINES and key not in TOO_LONG_FOR_NOW
-    }
+    too_long = {key: length for key, length in view_function_lengths().items() if length > MAX_LINES}
     assert too_long == {}, f"view functions over {MAX_LINES} lines: move the logic into a service"
-
-
-@pytest.mark.parametrize("key", sorted(TOO_LONG_FOR_NOW))
-def test_the_allow_list_holds_only_functions_still_too_long(key: str) -> None:
-    """An entry that is gone or short enough now must leave the list, so it cannot rot."""
-    lengths = view_function_lengths()
-    assert key in lengths, f"{key} no longer exists: remove it from TOO_LONG_FOR_NOW"
-    assert lengths[key] > MAX_LINES, f"{key} is {lengths[key]} lines now: remove it from TOO_LONG_FOR_NOW"

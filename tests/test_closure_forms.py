@@ -75,6 +75,7 @@ def test_asking_again_shows_the_oig_reason_for_returning(app) -> None:
     assert form.status_code == 200
     text = visible_text(form)
     assert "The OIG returned the last closure request" in text
+    assert re.search(r"Returned \w+ \d{1,2}, \d{4}, by oig@test.example \(OIG staff\)\.", text), text
     assert "OIG’s reason: Send the survey results of the EOCs." in text
     assert "What the request said: Guidance sent to 54 EOCs." in text
     assert text.index("Send the survey results") < text.index("Why the recommendation can be closed")
@@ -89,15 +90,23 @@ def test_a_first_request_form_shows_no_returned_reason(app) -> None:
 
 def test_close_and_return_forms_show_the_request_and_its_evidence(app) -> None:
     fema, oig = _resolved(app)
+    # A progress update's document is no closure evidence.
+    update = {"text": "Half done.", "documents": (io.BytesIO(b"eoc\nB\n"), "progress.csv")}
+    _ok(submit(fema, _url("FEMA", "update"), data=update, content_type="multipart/form-data"))
     _request(fema, "Guidance sent to 54 EOCs.", "distribution-list.csv", b"eoc\nA\n")
     _ok(submit(oig, _url("FEMA", "return-closure"), data={"reason": "Send the survey results."}))
     _request(fema, "Survey of every EOC attached.", "eoc-survey.pdf", PDF)
+    ia = app.test_client()
+    login(ia, "liaison")
+    _ok(submit(ia, _url("I&A", "request-closure"), data={"justification": "I&A is done too."}))
     for step in (_url(None, "close"), _url("FEMA", "return-closure")):
         page = oig.get(step)
         assert page.status_code == 200, step
         html = page.get_data(as_text=True)
         text = visible_text(page)
         assert "FEMA asks to close" in text
+        # closing decides on every request; returning one, on that component's only
+        assert ("I&A asks to close" in text) == step.endswith("/close")
         assert "Survey of every EOC attached." in text
         links = _document_links(html)
         assert set(links) == {"eoc-survey.pdf", "distribution-list.csv"}

@@ -45,6 +45,7 @@ from app.auth import throttle
 from app.cache import derived
 from app.extensions import db
 from app.lifecycle.attachments import Storage
+from app.lifecycle.steps import STEPS
 from app.models import Acronym, Attachment, Component, User
 from app.pdf import engine
 from tests.conftest import EMAILS, PASSWORD, login, rec, user_by_email
@@ -538,11 +539,19 @@ class Target:
 
 
 def _targets(app: Flask) -> list[Target]:
+    """Every route; the step route once for each step of the step table it serves."""
     out = []
     for rule in app.url_map.iter_rules():
         if rule.endpoint in SKIPPED_ENDPOINTS:
             continue
-        out.append(Target(rule.endpoint, rule.rule, set(rule.methods or ()) - {"HEAD", "OPTIONS"}))
+        methods = set(rule.methods or ()) - {"HEAD", "OPTIONS"}
+        if "slug" not in rule.arguments:
+            out.append(Target(rule.endpoint, rule.rule, methods))
+            continue
+        for step in STEPS.values():
+            if step.on_addressee == ("addressee_id" in rule.arguments):
+                path = re.sub(r"<[^>]*:slug>", step.slug, rule.rule)
+                out.append(Target(f"{rule.endpoint}:{step.name}", path, methods))
     return out
 
 

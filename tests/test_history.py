@@ -21,12 +21,13 @@ from app.lifecycle.workflow import Context, ResponseData, UpdateData
 from app.models import (
     ClosureState,
     Concurrence,
+    EventKind,
     Recommendation,
     RecommendationEvent,
     RecStatus,
     ResponseState,
 )
-from tests.conftest import EMAILS, user_by_email
+from tests.conftest import EMAILS, rec, user_by_email
 from tests.factories import load_recommendation, make_recommendation, make_report
 from tests.states import component
 
@@ -228,3 +229,61 @@ def test_history_entries_write_every_date_the_same_way(as_role) -> None:
     assert re.findall(r"\d{4}-\d{2}-\d{2}", text) == []
     recorded = re.findall(r"\), recorded ([A-Z][a-z]+ \d{1,2}, \d{4}, \d{2}:\d{2} UTC)", text)
     assert len(recorded) == text.count("), recorded ") >= 8  # issuance, two responses, five steps
+
+
+def test_replay_reads_events_recorded_without_details() -> None:
+    """Events written before their details were kept (and the demo generator's) replay
+    with defaults: no plan or official, the target date from `target_date_after` only, a
+    revised response due 30 days after a return and 90 days after a reopening."""
+    cpg = rec("OIG-12-15", 3)
+    fema = _rows(cpg)["FEMA"]
+    bare = [
+        (EventKind.RESPONSE_SUBMITTED, date(2030, 1, 10), None, Concurrence.CONCUR, date(2031, 1, 1)),
+        (EventKind.RESPONSE_RETURNED, date(2030, 2, 1), None, None, None),
+        (EventKind.REOPENED, date(2030, 3, 1), RecStatus.OPEN_UNRESOLVED, None, None),
+    ]
+    for kind, day, status, concurrence, target in bare:
+        db.session.add(
+            RecommendationEvent(
+                recommendation=cpg,
+                addressee=None if kind == EventKind.REOPENED else fema,
+                kind=kind,
+                actor_label="tests",
+                actor_role="system",
+                effective_on=day,
+                status_after=status,
+                concurrence_after=concurrence,
+                target_date_after=target,
+                note=f"{kind.label}.",
+                details={},
+            )
+        )
+    db.session.flush()
+    part = {
+        a.component.abbreviation: a for a in state_as_of(db.session, cpg.id, date(2030, 1, 10)).addressees
+    }
+    fema_then = part["FEMA"]
+    assert (
+        fema_then.response,
+        fema_then.response_date,
+        fema_then.response_state,
+        fema_then.concurrence,
+        fema_then.corrective_action_plan,
+        fema_then.responsible_official,
+        fema_then.target_date,
+    ) == (
+        "Response submitted.",
+        date(2030, 1, 10),
+        ResponseState.SUBMITTED,
+        Concurrence.CONCUR,
+        "",
+        "",
+        date(2031, 1, 1),
+    )
+    returned = next(
+        a for a in state_as_of(db.session, cpg.id, date(2030, 2, 1)).addressees if a.id == fema.id
+    )
+    assert (returned.response_state, returned.response_due_on) == (ResponseState.RETURNED, date(2030, 3, 3))
+    reopened = state_as_of(db.session, cpg.id, date(2030, 3, 1))
+    assert reopened.status == RecStatus.OPEN_UNRESOLVED
+    assert {a.response_due_on for a in reopened.addressees} == {date(2030, 5, 30)}

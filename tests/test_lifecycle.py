@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -409,3 +410,82 @@ def test_every_step_is_also_in_the_audit_trail(app) -> None:
     assert event.actor_label == "fema@test.example"
     assert event.source_ip == "192.0.2.9"
     assert event.changes["response_state"] == ["none", "submitted"]
+
+
+def _step_buttons(client, recommendation) -> list[tuple[str, str]]:
+    """The step buttons on the recommendation's page: (text, URL after the record's id)."""
+    page = client.get(f"/recommendations/{recommendation.id}").get_data(as_text=True)
+    prefix = f"/recommendations/{recommendation.id}/"
+    found = re.findall(r'<a class="usa-button[^"]*" href="([^"]+)">(.*?)</a>', page)
+    ids = {str(a.id): a.component.abbreviation for a in recommendation.addressees}
+    out = []
+    for href, text in found:
+        if href.startswith(prefix) and not href.endswith(("/edit", "/delete", "/priority", "/repeats")):
+            rest = re.sub(r"components/(\d+)/", lambda m: f"{ids[m.group(1)]}/", href.removeprefix(prefix))
+            out.append((re.sub(r"<[^>]+>", "", text), rest))
+    return out
+
+
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [
+        ("fema", [("Respond for FEMA", "FEMA/respond")]),
+        ("liaison", [("Respond for I&amp;A", "I&A/respond")]),
+        ("oig", [("Resolve", "resolve"), ("Close", "close")]),
+        (
+            "admin",
+            [
+                ("Respond for FEMA", "FEMA/respond"),
+                ("Respond for I&amp;A", "I&A/respond"),
+                ("Resolve", "resolve"),
+                ("Close", "close"),
+            ],
+        ),
+        ("viewer", []),
+    ],
+)
+def test_the_page_offers_the_steps_each_person_may_take(client, role, expected) -> None:
+    """CPG-502, Open–Unresolved, nobody has responded yet: each person sees the buttons of
+    the steps they may take, on their own component's part."""
+    login(client, role)
+    assert sorted(_step_buttons(client, _cpg())) == sorted(expected)
+
+
+def test_the_page_offers_the_evaluation_and_revision_once_a_response_is_in(client) -> None:
+    login(client, "fema")
+    assert submit(client, _url(_cpg(), "FEMA", "respond"), data=_response()).status_code == 302
+    assert _step_buttons(client, _cpg()) == [("Revise the response for FEMA", "FEMA/respond")]
+    login(client, "oig")
+    assert _step_buttons(client, _cpg()) == [
+        ("Accept the response for FEMA", "FEMA/accept"),
+        ("Return the response for FEMA", "FEMA/return"),
+        ("Resolve", "resolve"),
+        ("Close", "close"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("abbr", "ending"),
+    [
+        (None, "respond"),  # a step on a component's part, asked of the recommendation
+        ("FEMA", "resolve"),  # a step on the recommendation, asked of a component's part
+        (None, "frobnicate"),
+        ("FEMA", "frobnicate"),
+        (None, "Resolve"),
+    ],
+)
+def test_a_url_naming_no_step_is_not_found(client, abbr, ending) -> None:
+    login(client, "admin")
+    before = _snapshot()
+    assert client.get(_url(_cpg(), abbr, ending)).status_code == 404
+    assert submit(client, _url(_cpg(), abbr, ending), data={"note": "x", "reason": "x"}).status_code == 404
+    assert _snapshot() == before
+
+
+def test_a_revision_starts_from_the_response_submitted(client) -> None:
+    login(client, "fema")
+    assert submit(client, _url(_cpg(), "FEMA", "respond"), data=_response()).status_code == 302
+    html = client.get(_url(_cpg(), "FEMA", "respond")).get_data(as_text=True)
+    chosen = re.findall(r"<option([^>]*)>", html)
+    assert [o for o in chosen if "selected" in o] == [' selected value="concur"']
+    assert "Director, National Preparedness Directorate" in html

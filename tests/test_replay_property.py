@@ -1,11 +1,12 @@
 """Replay agrees with the live record, whatever the order of steps.
 
-Each step's effect is written twice: live in `workflow` and again in `history.replay`
-(which every "as of" page and PDF uses). Hypothesis drives random sequences of the steps
-allowed at each moment, taken by the right people, on a recommendation addressed to one
-or to two components, and after every step checks that replaying the history gives
-exactly the record as it is now. At the end it also checks every past day of the walk
-against the record as it stood at the end of that day.
+Each step's effect is written once, as its `apply` in `app.lifecycle.steps`, which both
+`workflow.take` (live) and `history.replay` (every "as of" page and PDF) call; what the
+event records comes from the step's `prepare`, live only. Hypothesis drives random
+sequences of the steps allowed at each moment, taken by the right people, on a
+recommendation addressed to one or to two components, and after every step checks that
+replaying the history gives exactly the record as it is now. At the end it also checks
+every past day of the walk against the record as it stood at the end of that day.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from hypothesis import strategies as st
 from app import audit, clock
 from app.extensions import db
 from app.lifecycle import history, workflow
+from app.lifecycle.steps import STEPS
 from app.lifecycle.workflow import Context, ResponseData, UpdateData
 from app.models import (
     Addressee,
@@ -207,6 +209,23 @@ def _take(
 
 
 STEPS_PER_WALK = 25
+# The steps the walk takes (close counts once, taken both ways).
+WALKED = (
+    "submit_response",
+    "post_update",
+    "request_closure",
+    "accept_response",
+    "return_response",
+    "return_closure",
+    "resolve",
+    "close",
+    "reopen",
+)
+
+
+def test_the_walk_takes_every_step_of_the_table() -> None:
+    """A step added to the table without a place in the walk fails here."""
+    assert sorted(STEPS) == sorted(WALKED)
 
 
 @settings(

@@ -11,6 +11,7 @@ import hashlib
 import importlib
 import io
 import pkgutil
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -35,6 +36,7 @@ from app.imports.forms import CommitForm, UploadForm
 from app.imports.staging import Staging
 from app.lifecycle import forms as lifecycle_forms
 from app.lifecycle.attachments import Storage
+from app.lifecycle.steps import STEPS
 from app.models import (
     Acronym,
     Addressee,
@@ -131,25 +133,25 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("lifecycle.download", "GET"): signed_in(200),
     # The test recommendation is Open-Unresolved and I&A has not responded yet, so a
     # step that needs another state answers 409 to those who could otherwise take it.
-    ("lifecycle.respond", "GET"): liaison_step(200, 200),
-    ("lifecycle.respond", "POST"): liaison_step(400, 400),
-    ("lifecycle.post_update", "GET"): liaison_step(409, 409),
-    ("lifecycle.post_update", "POST"): liaison_step(409, 409),
-    ("lifecycle.request_closure", "GET"): liaison_step(409, 409),
-    ("lifecycle.request_closure", "POST"): liaison_step(409, 409),
-    ("lifecycle.accept_response", "GET"): oig_step(409),
-    ("lifecycle.accept_response", "POST"): oig_step(409),
-    ("lifecycle.return_response", "GET"): oig_step(409),
-    ("lifecycle.return_response", "POST"): oig_step(409),
-    ("lifecycle.return_closure", "GET"): oig_step(409),
-    ("lifecycle.return_closure", "POST"): oig_step(409),
-    ("lifecycle.resolve", "GET"): oig_step(200),
+    ("lifecycle.step:submit_response", "GET"): liaison_step(200, 200),
+    ("lifecycle.step:submit_response", "POST"): liaison_step(400, 400),
+    ("lifecycle.step:post_update", "GET"): liaison_step(409, 409),
+    ("lifecycle.step:post_update", "POST"): liaison_step(409, 409),
+    ("lifecycle.step:request_closure", "GET"): liaison_step(409, 409),
+    ("lifecycle.step:request_closure", "POST"): liaison_step(409, 409),
+    ("lifecycle.step:accept_response", "GET"): oig_step(409),
+    ("lifecycle.step:accept_response", "POST"): oig_step(409),
+    ("lifecycle.step:return_response", "GET"): oig_step(409),
+    ("lifecycle.step:return_response", "POST"): oig_step(409),
+    ("lifecycle.step:return_closure", "GET"): oig_step(409),
+    ("lifecycle.step:return_closure", "POST"): oig_step(409),
+    ("lifecycle.step:resolve", "GET"): oig_step(200),
     # I&A concurred, so the probe would be a valid "resolve" but for its missing version.
-    ("lifecycle.resolve", "POST"): oig_step(400),
-    ("lifecycle.close", "GET"): oig_step(200),
-    ("lifecycle.close", "POST"): oig_step(400),
-    ("lifecycle.reopen", "GET"): oig_step(409),
-    ("lifecycle.reopen", "POST"): oig_step(409),
+    ("lifecycle.step:resolve", "POST"): oig_step(400),
+    ("lifecycle.step:close", "GET"): oig_step(200),
+    ("lifecycle.step:close", "POST"): oig_step(400),
+    ("lifecycle.step:reopen", "GET"): oig_step(409),
+    ("lifecycle.step:reopen", "POST"): oig_step(409),
     ("pdf.report_pdf", "GET"): signed_in(200),
     ("pdf.component_pdf", "GET"): signed_in(200),
     ("pdf.portfolio_pdf", "GET"): signed_in(200),
@@ -173,12 +175,20 @@ IDS = ("report_id", "rec_id", "addressee_id", "attachment_id", "component_id", "
 
 
 def _routes(app: Flask) -> list[tuple[str, str, str]]:
+    """(endpoint, method, URL rule) of every route. The step route serves every workflow
+    step of the step table, each under its own name ("lifecycle.step:resolve")."""
     out = []
     for rule in app.url_map.iter_rules():
         if rule.endpoint in SKIPPED_ENDPOINTS:
             continue
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
-            out.append((rule.endpoint, method, rule.rule))
+            if "slug" not in rule.arguments:
+                out.append((rule.endpoint, method, rule.rule))
+                continue
+            for step in STEPS.values():
+                if step.on_addressee == ("addressee_id" in rule.arguments):
+                    url = re.sub(r"<[^>]*:slug>", step.slug, rule.rule)
+                    out.append((f"{rule.endpoint}:{step.name}", method, url))
     return out
 
 
@@ -239,7 +249,7 @@ def test_route_outcome(app: Flask, endpoint: str, method: str, role: str) -> Non
     if role != ANON:
         login(client, role)
     expected = EXPECTED[(endpoint, method)][role]
-    for rule in [r.rule for r in app.url_map.iter_rules() if r.endpoint == endpoint]:
+    for rule in sorted({rule for key, _method, rule in _routes(app) if key == endpoint}):
         url = _url(rule, _params(app))
         response = client.open(url, method=method, data={"probe": "1"})
         assert response.status_code == expected, f"{method} {url} as {role}"

@@ -17,7 +17,9 @@ from app.auth.policy import Reader
 from app.extensions import db
 from app.lifecycle import workflow
 from app.lifecycle.attachments import Storage, Upload
+from app.lifecycle.steps import CloseData
 from app.lifecycle.workflow import Context, ResponseData, UpdateData, WorkflowError
+from app.locking import ConflictError, MissingVersionError
 from app.models import ClosureState, Concurrence, EventKind, Recommendation, RecStatus, ResponseState, Role
 from tests.conftest import EMAILS, user_by_email
 from tests.factories import make_recommendation, make_report
@@ -442,8 +444,50 @@ def test_reopen_starts_over_for_every_component() -> None:
         "Guidance withdrawn.",
         DAY,
     )
+    # Each component owes a new response 90 days after the reopening; the event keeps the date.
+    assert event.details["revised_response_due"] == "2026-06-08"
+    assert [row(cpg, a).response_due_on for a in ("FEMA", "I&A")] == [date(2026, 6, 8)] * 2
     with pytest.raises(WorkflowError):
         workflow.reopen(db.session, _ctx("oig"), cpg, "again")  # open now
+
+
+def test_a_revision_without_a_target_date_clears_the_earlier_one() -> None:
+    _put(RecStatus.OPEN_UNRESOLVED, {})
+    cpg = _cpg()
+    fema = row(cpg, "FEMA")
+    workflow.submit_response(db.session, _ctx("fema"), cpg, fema, _response(target=date(2027, 1, 31)))
+    assert fema.target_date == date(2027, 1, 31)
+    event = workflow.submit_response(
+        db.session, _ctx("fema"), cpg, fema, ResponseData(Concurrence.NON_CONCUR, "We disagree now.")
+    )
+    assert (fema.target_date, event.target_date_after, event.details["target_date"]) == (None, None, None)
+    assert event.details["previous_target_date"] == "2027-01-31"
+
+
+def test_a_step_taken_on_a_stale_version_changes_nothing() -> None:
+    """The entry points pass the version the form was loaded with on to the check."""
+    _put(RecStatus.OPEN_RESOLVED, {"closure_state": ClosureState.REQUESTED})
+    cpg = _cpg()
+    fema = row(cpg, "FEMA")
+    stale_rec, stale_part = cpg.version - 1, fema.version - 1
+    with pytest.raises(ConflictError):
+        workflow.close(db.session, _ctx("oig"), cpg, implemented=False, note="x", version=stale_rec)
+    with pytest.raises(ConflictError):
+        workflow.return_closure(db.session, _ctx("oig"), cpg, fema, "Not yet.", version=stale_part)
+    with pytest.raises(MissingVersionError):
+        workflow.return_closure(db.session, _ctx("oig"), cpg, fema, "Not yet.", version=None)
+    assert (cpg.status, fema.closure_state) == (RecStatus.OPEN_RESOLVED, ClosureState.REQUESTED)
+    workflow.return_closure(db.session, _ctx("oig"), cpg, fema, "Not yet.", version=fema.version)
+    assert fema.closure_state == ClosureState.RETURNED
+
+
+def test_close_knows_only_two_outcomes() -> None:
+    _put(RecStatus.OPEN_RESOLVED, {"closure_state": ClosureState.REQUESTED})
+    cpg = _cpg()
+    with pytest.raises(WorkflowError) as caught:
+        workflow.take(db.session, _ctx("oig"), "close", cpg, None, CloseData("maybe", "A reason."))
+    assert (caught.value.field, caught.value.message) == ("outcome", "Choose whether it was implemented.")
+    assert cpg.status == RecStatus.OPEN_RESOLVED
 
 
 # --- what check() says, and to whom ---------------------------------------------------

@@ -1,7 +1,8 @@
 """Recording history events, and rebuilding a recommendation's state as of a past date.
 
 Events are append-only. The state of any past date is the result of applying, in order of
-effective date then id, every event up to that date (`replay`).
+effective date then id, every event up to that date (`replay`), each with the `apply` of
+the step that recorded it (app.lifecycle.steps), the same one that changed the live record.
 """
 
 from __future__ import annotations
@@ -15,18 +16,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from app.audit import AuditActor, to_json
-from app.lifecycle import clocks
-from app.models import (
-    Addressee,
-    ClosureState,
-    Component,
-    Concurrence,
-    EventKind,
-    Recommendation,
-    RecommendationEvent,
-    RecStatus,
-    ResponseState,
-)
+from app.lifecycle.steps import State, apply_event
+from app.models import Addressee, Component, Recommendation, RecommendationEvent
+from app.models.enums import ClosureState, Concurrence, EventKind, RecStatus, ResponseState
 
 
 def record(
@@ -83,18 +75,6 @@ def record_issuance(session: Session, rec: Recommendation, actor: AuditActor) ->
                 addressee=addressee,
                 concurrence_after=addressee.concurrence,
             )
-
-
-_RESPONSE_STATE_AFTER = {
-    EventKind.RESPONSE_SUBMITTED: ResponseState.SUBMITTED,
-    EventKind.RESPONSE_REVISED: ResponseState.SUBMITTED,
-    EventKind.RESPONSE_ACCEPTED: ResponseState.ACCEPTED,
-    EventKind.RESPONSE_RETURNED: ResponseState.RETURNED,
-}
-_CLOSURE_STATE_AFTER = {
-    EventKind.CLOSURE_REQUESTED: ClosureState.REQUESTED,
-    EventKind.CLOSURE_RETURNED: ClosureState.RETURNED,
-}
 
 
 @dataclass
@@ -182,74 +162,8 @@ def replay(rec: Recommendation, as_of: date) -> RecSnapshot:
     snapshot.addressees = list(parts.values())
     for e in events:
         part = parts.get(e.addressee_id) if e.addressee_id is not None else None
-        if e.status_after is not None:
-            snapshot.status = e.status_after
-        if part is not None:
-            if e.concurrence_after is not None:
-                part.concurrence = e.concurrence_after
-            if e.target_date_after is not None:
-                part.target_date = e.target_date_after
-            if e.kind in _RESPONSE_STATE_AFTER:
-                part.response_state = _RESPONSE_STATE_AFTER[e.kind]
-            if e.kind in (EventKind.RESPONSE_SUBMITTED, EventKind.RESPONSE_REVISED):
-                part.response = e.note
-                part.response_date = e.effective_on
-                part.corrective_action_plan = e.details.get("corrective_action_plan", "")
-                part.responsible_official = e.details.get("responsible_official", "")
-                part.evaluation_note = ""
-                if "target_date" in e.details:
-                    # The response sets the plan's date, or none (a non-concurrence may give
-                    # none), which target_date_after cannot say.
-                    target = e.details["target_date"]
-                    part.target_date = date.fromisoformat(target) if target else None
-            elif e.kind in (EventKind.RESPONSE_RETURNED, EventKind.RESPONSE_ACCEPTED):
-                part.evaluation_note = e.note
-                if e.kind == EventKind.RESPONSE_RETURNED:
-                    part.response_due_on = revised_response_due(e)
-            elif e.kind == EventKind.UPDATE_POSTED:
-                part.last_update_on = e.effective_on
-            elif e.kind in _CLOSURE_STATE_AFTER:
-                part.closure_state = _CLOSURE_STATE_AFTER[e.kind]
-                part.closure_state_on = e.effective_on
-                if e.kind == EventKind.CLOSURE_REQUESTED:
-                    part.closure_justification, part.closure_note = e.note, ""
-                else:
-                    part.closure_note = e.note
-        elif e.kind == EventKind.RESOLVED:
-            snapshot.resolved_on, snapshot.decision_note = e.effective_on, e.note
-            for p in parts.values():
-                if p.response_state == ResponseState.SUBMITTED:
-                    p.response_state = ResponseState.ACCEPTED
-        elif e.kind == EventKind.CLOSED:
-            snapshot.closed_on, snapshot.decision_note = e.effective_on, e.note
-            implemented = e.status_after == RecStatus.CLOSED_IMPLEMENTED
-            for p in parts.values():
-                if p.closure_state == ClosureState.REQUESTED:
-                    p.closure_state = ClosureState.ACCEPTED if implemented else ClosureState.NONE
-        elif e.kind == EventKind.REOPENED:
-            snapshot.resolved_on = snapshot.closed_on = None
-            snapshot.decision_note = e.note
-            for p in parts.values():
-                p.response_state, p.closure_state = ResponseState.NONE, ClosureState.NONE
-                p.response_due_on = revised_response_due(e)
+        apply_event(State(snapshot, part), e)
     return snapshot
-
-
-def revised_response_due(event: RecommendationEvent) -> date:
-    """The revised response's due date a return or a reopening set: kept in the event
-    (the setting may change later); for events recorded before it was, the default."""
-    kept = (event.details or {}).get("revised_response_due")
-    if kept:
-        return date.fromisoformat(kept)
-    if event.kind == EventKind.REOPENED:
-        return clocks.reopened_response_due(event.effective_on)
-    return clocks.revised_response_due(event.effective_on)
-
-
-def events_of(rec: Recommendation, addressee_id: int, kind: EventKind) -> list[RecommendationEvent]:
-    """One addressee's events of a kind, newest first (needs rec.events loaded)."""
-    found = [e for e in rec.events if e.addressee_id == addressee_id and e.kind == kind]
-    return sorted(found, key=lambda e: (e.effective_on, e.id), reverse=True)
 
 
 def with_history(rec_ids: Iterable[int] | None = None) -> sa.Select[Recommendation]:

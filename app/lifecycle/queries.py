@@ -11,15 +11,14 @@ from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from app import wording
 from app.lifecycle.deadlines import addressee_late, more_than_6_months_criterion
+from app.lifecycle.steps import STEPS
 from app.models import (
     Addressee,
     Attachment,
     ClosureState,
     Recommendation,
     RecommendationEvent,
-    RecStatus,
     Report,
-    ResponseState,
     Role,
 )
 from app.recommendations.queries import recommendation_detail
@@ -65,9 +64,9 @@ class Queue:
 
 
 def queues_for(user: Any, today: date, interval_days: int) -> list[Queue]:
-    """The work queues of a user's role. Liaisons see their components' rows only."""
+    """The work queues of a user's role. Liaisons see their components' rows only. A queue
+    of rows waiting for a step lists those the step table allows it on (Step.criterion)."""
     role = getattr(user, "role", None)
-    resolved = Recommendation.status == RecStatus.OPEN_RESOLVED
     queues: list[Queue] = []
     if role == Role.LIAISON:
         mine = Addressee.component_id.in_(user.component_ids)
@@ -97,7 +96,11 @@ def queues_for(user: Any, today: date, interval_days: int) -> list[Queue]:
                 "Closure requests returned",
                 "The OIG did not close these yet; its reason is shown.",
                 _addressee_rows()
-                .where(mine, resolved, Addressee.closure_state == ClosureState.RETURNED)
+                .where(
+                    mine,
+                    STEPS["request_closure"].criterion(),
+                    Addressee.closure_state == ClosureState.RETURNED,
+                )
                 .order_by(Recommendation.id),
             ),
         ]
@@ -108,19 +111,14 @@ def queues_for(user: Any, today: date, interval_days: int) -> list[Queue]:
                 "Responses awaiting evaluation",
                 "Accept each response, or return it with a reason, then resolve.",
                 _addressee_rows()
-                .where(
-                    Recommendation.status.in_(RecStatus.open_values()),
-                    Addressee.response_state == ResponseState.SUBMITTED,
-                )
+                .where(STEPS["accept_response"].criterion())
                 .order_by(Addressee.response_date, Addressee.id),
             ),
             Queue(
                 "closures_to_decide",
                 "Closure requests awaiting decision",
                 "Close the recommendation, or return the request with a reason.",
-                _addressee_rows()
-                .where(resolved, Addressee.closure_state == ClosureState.REQUESTED)
-                .order_by(Addressee.id),
+                _addressee_rows().where(STEPS["return_closure"].criterion()).order_by(Addressee.id),
             ),
             Queue(
                 "resolutions_overdue",

@@ -1,11 +1,13 @@
 """The recommendation lifecycle as an explicit state machine.
 
-`TRANSITIONS` is the whole rulebook: who may take each step, from which recommendation
-status, and from which state of the addressee's response or closure request. Each step
-is one function taking the acting user and `today`; it checks the rule, applies the
-change, and appends a history event. A broken rule raises WorkflowError carrying the
-HTTP status the view should answer with (403 wrong person, 409 wrong moment), before
-anything changes. Functions flush; the view commits.
+The steps themselves (who may take each, from which status and which state of the
+addressee's response or closure request, what each records and changes) are defined
+once each in `app.lifecycle.steps`. This module takes them: `take` checks the rule and
+the version the form was loaded with, lets the step validate its data, records the
+history event and applies it to the live record with the step's `apply` (the same one
+`history.replay` uses). A broken rule raises WorkflowError carrying the HTTP status the
+view should answer with (403 wrong person, 404 wrong component, 409 wrong moment),
+before anything changes. Functions flush; the view commits.
 
 The recommendation's status is the OIG's determination. Each addressee keeps its own
 response, concurrence, plan, target date, updates and closure readiness.
@@ -13,101 +15,28 @@ response, concurrence, plan, target date, updates and closure readiness.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from app import locking
-from app.audit import AuditActor
-from app.lifecycle import clocks, history
-from app.lifecycle.attachments import Storage, Upload, attach, classify
+from app.lifecycle import history
+from app.lifecycle.attachments import attach, classify
+from app.lifecycle.steps import OIG_SIDE, STEPS, CloseData, Context, State, Step, WorkflowError
+from app.lifecycle.steps import ResponseData as ResponseData  # re-exported for callers
+from app.lifecycle.steps import UpdateData as UpdateData  # re-exported for callers
 from app.locking import UNCHECKED, Expected
-from app.models import (
-    Addressee,
-    ClosureState,
-    Concurrence,
-    EventKind,
-    Recommendation,
-    RecommendationEvent,
-    RecStatus,
-    ResponseState,
-    Role,
-    User,
-)
-from app.service_errors import ServiceError
-
-U, R = RecStatus.OPEN_UNRESOLVED, RecStatus.OPEN_RESOLVED
-CI, CN = RecStatus.CLOSED_IMPLEMENTED, RecStatus.CLOSED_NOT_IMPLEMENTED
-LIAISON_SIDE = frozenset({Role.LIAISON, Role.ADMIN})
-OIG_SIDE = frozenset({Role.OIG, Role.ADMIN})
+from app.models import Addressee, Recommendation, RecommendationEvent, Role
 
 
-class WorkflowError(ServiceError):
-    """A step that may not be taken now. `status` is 403 (not yours) or 409 (not now)."""
-
-    def __init__(self, message: str, status: int = 409, field: str | None = None) -> None:
-        super().__init__(message, field, status)
+def _step(step: str | Step) -> Step:
+    return STEPS[step] if isinstance(step, str) else step
 
 
-@dataclass(frozen=True)
-class Rule:
-    label: str
-    roles: frozenset[Role]
-    from_status: frozenset[RecStatus]
-    from_response: frozenset[ResponseState] | None = None
-    from_closure: frozenset[ClosureState] | None = None
-    # Steps on one addressee's part; liaisons may take them for their own components only.
-    on_addressee: bool = False
-
-
-TRANSITIONS: dict[str, Rule] = {
-    "submit_response": Rule(
-        "Submit the response",
-        LIAISON_SIDE,
-        frozenset({U, R}),
-        from_response=frozenset({ResponseState.NONE, ResponseState.SUBMITTED, ResponseState.RETURNED}),
-        on_addressee=True,
-    ),
-    "accept_response": Rule(
-        "Accept the response",
-        OIG_SIDE,
-        frozenset({U, R}),
-        from_response=frozenset({ResponseState.SUBMITTED}),
-        on_addressee=True,
-    ),
-    "return_response": Rule(
-        "Keep unresolved and return the response",
-        OIG_SIDE,
-        frozenset({U, R}),
-        from_response=frozenset({ResponseState.SUBMITTED}),
-        on_addressee=True,
-    ),
-    "resolve": Rule("Resolve", OIG_SIDE, frozenset({U})),
-    "post_update": Rule("Post a progress update", LIAISON_SIDE, frozenset({R}), on_addressee=True),
-    "request_closure": Rule(
-        "Request closure",
-        LIAISON_SIDE,
-        frozenset({R}),
-        from_closure=frozenset({ClosureState.NONE, ClosureState.RETURNED}),
-        on_addressee=True,
-    ),
-    "return_closure": Rule(
-        "Return the closure request",
-        OIG_SIDE,
-        frozenset({R}),
-        from_closure=frozenset({ClosureState.REQUESTED}),
-        on_addressee=True,
-    ),
-    "close": Rule("Close", OIG_SIDE, frozenset({U, R})),
-    "reopen": Rule("Reopen", OIG_SIDE, frozenset({CI, CN})),
-}
-
-
-def check(name: str, user: Any, rec: Recommendation, addressee: Addressee | None = None) -> Rule:
-    """Raise WorkflowError unless `user` may take step `name` now."""
-    rule = TRANSITIONS[name]
+def check(step: str | Step, user: Any, rec: Recommendation, addressee: Addressee | None = None) -> Step:
+    """Raise WorkflowError unless `user` may take `step` now."""
+    rule = _step(step)
     role = getattr(user, "role", None)
     if role not in rule.roles:
         who = "OIG staff" if rule.roles == OIG_SIDE else "the component's liaison"
@@ -136,13 +65,20 @@ def check(name: str, user: Any, rec: Recommendation, addressee: Addressee | None
     return rule
 
 
-def allowed(name: str, user: Any, rec: Recommendation, addressee: Addressee | None = None) -> bool:
+def allowed(step: str | Step, user: Any, rec: Recommendation, addressee: Addressee | None = None) -> bool:
     """For templates: would `check` pass? (The server checks again on submit.)"""
     try:
-        check(name, user, rec, addressee)
+        check(step, user, rec, addressee)
     except WorkflowError:
         return False
     return True
+
+
+def steps_for(user: Any, rec: Recommendation, addressee: Addressee | None = None) -> list[Step]:
+    """The steps `user` may take now on `addressee`'s part, or (None) on the
+    recommendation as a whole, in the order the page offers them."""
+    on_part = addressee is not None
+    return [s for s in STEPS.values() if s.on_addressee == on_part and allowed(s, user, rec, addressee)]
 
 
 def check_version(obj: Recommendation | Addressee, expected: Expected) -> None:
@@ -170,36 +106,38 @@ def summary(obj: Recommendation | Addressee) -> dict[str, str]:
     }
 
 
-@dataclass(frozen=True)
-class Context:
-    """What every step needs besides its own data."""
-
-    user: User
-    today: date
-    storage: Storage | None = None
-    max_attachment_bytes: int = 0
-    uploads: list[Upload] = field(default_factory=list)
-    # Days the component has to revise a response the OIG returns (REVISED_RESPONSE_DAYS).
-    revised_response_days: int = clocks.REVISED_RESPONSE_DAYS
-
-    @property
-    def actor(self) -> AuditActor:
-        return AuditActor.for_user(self.user)
-
-
-def _check_uploads(ctx: Context) -> None:
-    """Refuse bad files before anything changes."""
-    for upload in ctx.uploads:
-        classify(upload, ctx.max_attachment_bytes)
-
-
-def _attach(
+def take(
     session: Session,
     ctx: Context,
+    step: str | Step,
     rec: Recommendation,
     addressee: Addressee | None,
-    event: RecommendationEvent,
-) -> None:
+    data: Any,
+    *,
+    version: Expected = UNCHECKED,
+) -> RecommendationEvent:
+    """Take one step: check who and when, the version and any uploads, validate the
+    data, record the event, apply it to the live record, attach the documents."""
+    found = check(step, ctx.user, rec, addressee)
+    check_version(addressee or rec, version)  # `check` saw to it: an addressee step has one
+    for upload in ctx.uploads:  # bad files are refused before anything changes
+        classify(upload, ctx.max_attachment_bytes)
+    draft = found.prepare(ctx, rec, addressee, data)
+    event = history.record(
+        session,
+        rec,
+        draft.kind,
+        ctx.actor,
+        effective_on=ctx.today,
+        addressee=addressee,
+        status_after=draft.status_after,
+        concurrence_after=draft.concurrence_after,
+        target_date_after=draft.target_date_after,
+        note=draft.note,
+        details=draft.details,
+    )
+    found.apply(State(rec, addressee), event)
+    session.flush()
     if ctx.uploads:
         assert ctx.storage is not None
         attach(
@@ -212,297 +150,37 @@ def _attach(
             user=ctx.user,
             max_bytes=ctx.max_attachment_bytes,
         )
+        session.flush()
+    return event
 
 
-def _require(text: str, message: str, field_name: str) -> str:
-    text = (text or "").strip()
-    if not text:
-        raise WorkflowError(message, 409, field=field_name)
-    return text
-
-
-# --- the liaison's part -------------------------------------------------------------
+# --- entry points for callers that are not the step page (scripts, seeding, tests) ---
 
 
 @dataclass(frozen=True)
-class ResponseData:
-    concurrence: Concurrence
-    response: str
-    corrective_action_plan: str = ""
-    target_date: date | None = None
-    responsible_official: str = ""
+class _Entry:
+    """`step(session, ctx, rec, [addressee,] data, version=...)`: take the step, given its
+    data or the data's fields (`resolve(session, ctx, rec, "A note.")`)."""
+
+    name: str
+
+    def __call__(
+        self, session: Session, ctx: Context, rec: Recommendation, *args: Any, version: Expected = UNCHECKED
+    ) -> RecommendationEvent:
+        step = STEPS[self.name]
+        addressee, rest = (args[0], args[1:]) if step.on_addressee else (None, args)
+        data = rest[0] if len(rest) == 1 and isinstance(rest[0], step.data) else step.data(*rest)
+        return take(session, ctx, step, rec, addressee, data, version=version)
 
 
-def submit_response(
-    session: Session,
-    ctx: Context,
-    rec: Recommendation,
-    addressee: Addressee,
-    data: ResponseData,
-    *,
-    version: Expected = UNCHECKED,
-) -> RecommendationEvent:
-    """A liaison's written response for their component: concurrence, corrective action
-    plan, target date, responsible official and documents. Revisable until evaluated."""
-    check("submit_response", ctx.user, rec, addressee)
-    check_version(addressee, version)
-    _check_uploads(ctx)
-    if data.concurrence == Concurrence.PENDING:
-        raise WorkflowError("Say whether the component concurs.", field="concurrence")
-    response = _require(data.response, "Enter the component's response.", "response")
-    needs_plan = data.concurrence != Concurrence.NON_CONCUR
-    plan, official = data.corrective_action_plan.strip(), data.responsible_official.strip()
-    if needs_plan:
-        _require(plan, "Describe the corrective action plan.", "corrective_action_plan")
-        _require(official, "Name the official responsible for the plan.", "responsible_official")
-        if data.target_date is None:
-            raise WorkflowError("Give a target completion date for the plan.", field="target_date")
-    if data.target_date is not None and data.target_date < ctx.today:
-        raise WorkflowError("The target completion date cannot be in the past.", field="target_date")
-
-    revised = addressee.response_state == ResponseState.SUBMITTED
-    old_target = addressee.target_date
-    addressee.concurrence = data.concurrence
-    addressee.response = response
-    addressee.response_date = ctx.today
-    addressee.corrective_action_plan = plan
-    addressee.target_date = data.target_date
-    addressee.responsible_official = official
-    addressee.response_state = ResponseState.SUBMITTED
-    addressee.evaluation_note = ""
-    event = history.record(
-        session,
-        rec,
-        EventKind.RESPONSE_REVISED if revised else EventKind.RESPONSE_SUBMITTED,
-        ctx.actor,
-        effective_on=ctx.today,
-        addressee=addressee,
-        concurrence_after=data.concurrence,
-        target_date_after=data.target_date if data.target_date != old_target else None,
-        note=response,
-        details={
-            "corrective_action_plan": plan,
-            "responsible_official": official,
-            "target_date": data.target_date,
-            "previous_target_date": old_target,
-        },
-    )
-    session.flush()
-    _attach(session, ctx, rec, addressee, event)
-    session.flush()
-    return event
-
-
-@dataclass(frozen=True)
-class UpdateData:
-    text: str
-    new_target_date: date | None = None
-    target_change_reason: str = ""
-
-
-def post_update(
-    session: Session,
-    ctx: Context,
-    rec: Recommendation,
-    addressee: Addressee,
-    data: UpdateData,
-    *,
-    version: Expected = UNCHECKED,
-) -> RecommendationEvent:
-    """A progress update (append-only). Moving the target date needs a reason; the old
-    date stays in the history."""
-    check("post_update", ctx.user, rec, addressee)
-    check_version(addressee, version)
-    _check_uploads(ctx)
-    text = _require(data.text, "Describe the progress made.", "text")
-    old = addressee.target_date
-    moved = data.new_target_date is not None and data.new_target_date != old
-    reason = data.target_change_reason.strip()
-    if moved:
-        assert data.new_target_date is not None
-        if data.new_target_date < ctx.today:
-            raise WorkflowError("The new target date cannot be in the past.", field="new_target_date")
-        if not reason:
-            raise WorkflowError("Explain why the target date moves.", field="target_change_reason")
-        addressee.target_date = data.new_target_date
-    addressee.last_update_on = ctx.today
-    event = history.record(
-        session,
-        rec,
-        EventKind.UPDATE_POSTED,
-        ctx.actor,
-        effective_on=ctx.today,
-        addressee=addressee,
-        target_date_after=data.new_target_date if moved else None,
-        note=text,
-        details={"previous_target_date": old, "target_change_reason": reason} if moved else {},
-    )
-    session.flush()
-    _attach(session, ctx, rec, addressee, event)
-    session.flush()
-    return event
-
-
-def request_closure(
-    session: Session,
-    ctx: Context,
-    rec: Recommendation,
-    addressee: Addressee,
-    justification: str,
-    *,
-    version: Expected = UNCHECKED,
-) -> RecommendationEvent:
-    """The liaison says their part is done, with a justification and evidence."""
-    check("request_closure", ctx.user, rec, addressee)
-    check_version(addressee, version)
-    _check_uploads(ctx)
-    text = _require(justification, "Explain why the recommendation can be closed.", "justification")
-    addressee.closure_state = ClosureState.REQUESTED
-    addressee.closure_state_on = ctx.today
-    addressee.closure_justification = text
-    addressee.closure_note = ""
-    event = history.record(
-        session,
-        rec,
-        EventKind.CLOSURE_REQUESTED,
-        ctx.actor,
-        effective_on=ctx.today,
-        addressee=addressee,
-        note=text,
-    )
-    session.flush()
-    _attach(session, ctx, rec, addressee, event)
-    session.flush()
-    return event
-
-
-# --- the OIG's part -----------------------------------------------------------------
-
-
-def accept_response(
-    session: Session,
-    ctx: Context,
-    rec: Recommendation,
-    addressee: Addressee,
-    note: str = "",
-    *,
-    version: Expected = UNCHECKED,
-) -> RecommendationEvent:
-    """The OIG finds one component's response responsive."""
-    check("accept_response", ctx.user, rec, addressee)
-    check_version(addressee, version)
-    addressee.response_state = ResponseState.ACCEPTED
-    addressee.evaluation_note = note.strip()
-    event = history.record(
-        session,
-        rec,
-        EventKind.RESPONSE_ACCEPTED,
-        ctx.actor,
-        effective_on=ctx.today,
-        addressee=addressee,
-        note=note.strip(),
-    )
-    session.flush()
-    return event
-
-
-def return_response(
-    session: Session,
-    ctx: Context,
-    rec: Recommendation,
-    addressee: Addressee,
-    reason: str,
-    *,
-    version: Expected = UNCHECKED,
-) -> RecommendationEvent:
-    """The OIG keeps the recommendation unresolved for this component and says why
-    (a non-concurrence, an alternative plan requested...). The liaison sees the reason."""
-    check("return_response", ctx.user, rec, addressee)
-    check_version(addressee, version)
-    text = _require(reason, "Say why the response is not yet acceptable; the liaison will see it.", "reason")
-    addressee.response_state = ResponseState.RETURNED
-    addressee.evaluation_note = text
-    addressee.response_due_on = clocks.revised_response_due(ctx.today, ctx.revised_response_days)
-    event = history.record(
-        session,
-        rec,
-        EventKind.RESPONSE_RETURNED,
-        ctx.actor,
-        effective_on=ctx.today,
-        addressee=addressee,
-        note=text,
-        details={"revised_response_due": addressee.response_due_on},
-    )
-    session.flush()
-    return event
-
-
-def resolve(
-    session: Session, ctx: Context, rec: Recommendation, note: str = "", *, version: Expected = UNCHECKED
-) -> RecommendationEvent:
-    """Open–Unresolved to Open–Resolved: the corrective action plan is responsive.
-    Responses awaiting evaluation are accepted with it."""
-    check("resolve", ctx.user, rec)
-    check_version(rec, version)
-    responsive = [
-        a
-        for a in rec.addressees
-        if a.has_response or a.concurrence in (Concurrence.CONCUR, Concurrence.PARTIAL)
-    ]
-    if not responsive:
-        raise WorkflowError("No component has responded or concurred yet, so there is no plan to accept.")
-    accepted = []
-    for addressee in rec.addressees:
-        if addressee.response_state == ResponseState.SUBMITTED:
-            addressee.response_state = ResponseState.ACCEPTED
-            accepted.append(addressee.component.abbreviation)
-    rec.status = R
-    rec.resolved_on = ctx.today
-    rec.decision_note = note.strip()
-    event = history.record(
-        session,
-        rec,
-        EventKind.RESOLVED,
-        ctx.actor,
-        effective_on=ctx.today,
-        status_after=R,
-        note=note.strip(),
-        details={"responses_accepted": accepted},
-    )
-    session.flush()
-    return event
-
-
-def return_closure(
-    session: Session,
-    ctx: Context,
-    rec: Recommendation,
-    addressee: Addressee,
-    reason: str,
-    *,
-    version: Expected = UNCHECKED,
-) -> RecommendationEvent:
-    """The OIG turns down a closure request; the recommendation stays open and the
-    liaison sees why."""
-    check("return_closure", ctx.user, rec, addressee)
-    check_version(addressee, version)
-    text = _require(
-        reason, "Say why the recommendation cannot be closed yet; the liaison will see it.", "reason"
-    )
-    addressee.closure_state = ClosureState.RETURNED
-    addressee.closure_state_on = ctx.today
-    addressee.closure_note = text
-    event = history.record(
-        session,
-        rec,
-        EventKind.CLOSURE_RETURNED,
-        ctx.actor,
-        effective_on=ctx.today,
-        addressee=addressee,
-        note=text,
-    )
-    session.flush()
-    return event
+submit_response = _Entry("submit_response")
+post_update = _Entry("post_update")
+request_closure = _Entry("request_closure")
+accept_response = _Entry("accept_response")
+return_response = _Entry("return_response")
+return_closure = _Entry("return_closure")
+resolve = _Entry("resolve")
+reopen = _Entry("reopen")
 
 
 def close(
@@ -514,67 +192,6 @@ def close(
     note: str = "",
     version: Expected = UNCHECKED,
 ) -> RecommendationEvent:
-    """Close the recommendation as a whole: implemented (on a closure request, from
-    Open–Resolved) or not implemented (with a reason, from either open status)."""
-    check("close", ctx.user, rec)
-    check_version(rec, version)
-    note = note.strip()
-    requested = [a for a in rec.addressees if a.closure_state == ClosureState.REQUESTED]
-    if implemented:
-        if rec.status != R:
-            raise WorkflowError("Only a resolved recommendation can be closed as implemented.")
-        if not requested:
-            raise WorkflowError("No component has requested closure yet.")
-        for addressee in requested:
-            addressee.closure_state = ClosureState.ACCEPTED
-    else:
-        _require(note, "Say why the recommendation is closed without being implemented.", "note")
-        for addressee in requested:
-            addressee.closure_state = ClosureState.NONE
-    status = CI if implemented else CN
-    rec.status = status
-    rec.closed_on = ctx.today
-    rec.decision_note = note
-    event = history.record(
-        session,
-        rec,
-        EventKind.CLOSED,
-        ctx.actor,
-        effective_on=ctx.today,
-        status_after=status,
-        note=note,
-        details={"closure_requested_by": [a.component.abbreviation for a in requested]},
-    )
-    session.flush()
-    return event
-
-
-def reopen(
-    session: Session, ctx: Context, rec: Recommendation, reason: str, *, version: Expected = UNCHECKED
-) -> RecommendationEvent:
-    """Back to Open–Unresolved, with a reason. Components respond again, each within 90
-    days of the reopening; their earlier responses stay in the history."""
-    check("reopen", ctx.user, rec)
-    check_version(rec, version)
-    text = _require(reason, "Say why the recommendation is reopened.", "reason")
-    rec.status = U
-    rec.resolved_on = None
-    rec.closed_on = None
-    rec.decision_note = text
-    due = clocks.reopened_response_due(ctx.today)
-    for addressee in rec.addressees:
-        addressee.response_state = ResponseState.NONE
-        addressee.closure_state = ClosureState.NONE
-        addressee.response_due_on = due
-    event = history.record(
-        session,
-        rec,
-        EventKind.REOPENED,
-        ctx.actor,
-        effective_on=ctx.today,
-        status_after=U,
-        note=text,
-        details={"revised_response_due": due},
-    )
-    session.flush()
-    return event
+    """Close as implemented (on a closure request) or not implemented (with a reason)."""
+    data = CloseData("implemented" if implemented else "not_implemented", note)
+    return take(session, ctx, "close", rec, None, data, version=version)
