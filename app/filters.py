@@ -30,6 +30,8 @@ class RecFilters:
     closed_from: date | None = None
     closed_to: date | None = None
     money: bool = False  # only those with questioned costs or funds put to better use
+    # only those with history from before RecTrack (deadlines.has_history_before_tracking)
+    before_tracking: bool = False
     priority: bool = False  # only priority recommendations (priority=1)
     # A past date: statuses, clocks and counts as they stood at the end of that day
     # (None: today, the live rows). Set by filters_from_args, never to today.
@@ -59,6 +61,7 @@ class RecFilters:
             or self.closed_from
             or self.closed_to
             or self.money
+            or self.before_tracking
             or self.priority
             or self.as_of  # only those issued by then
         )
@@ -139,6 +142,7 @@ def _filters() -> RecFilters:
         closed_from=_date_arg("closed_from"),
         closed_to=_date_arg("closed_to"),
         money=args.get("money") == "yes",
+        before_tracking=args.get("history") == "before_tracking",
         priority=args.get("priority") in ("1", "yes"),
     )
 

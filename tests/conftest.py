@@ -34,7 +34,7 @@ from app.auth import throttle
 from app.cache import derived
 from app.database import AppSession
 from app.extensions import db
-from app.lifecycle import history
+from app.lifecycle import due_dates, history, periods
 from app.models import (
     Addressee,
     Component,
@@ -128,6 +128,7 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
             load_seed(
                 db.session, audit.AuditActor.system("tests: fixtures"), FIXTURE_SEED, today=clock.today()
             )
+            _track_from_issuance(db.session)
             _base_fixtures(db.session)
             db.session.commit()
             db.session.remove()
@@ -139,6 +140,18 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     yield application
     with application.app_context():
         db.engine.dispose()
+
+
+def _track_from_issuance(session: Any) -> None:
+    """The suite's base data as if RecTrack had tracked it since issuance: the clock tests
+    walk these real recommendations through steps dated from 2011 on. The seed's own rule
+    (tracked since the day it was loaded, so earlier deadlines are "not recorded") is
+    tested on the full real record in tests/test_seed.py and tests/test_tracked_clocks.py."""
+    issued = sa.select(Report.issued_on).where(Report.id == Recommendation.report_id).scalar_subquery()
+    session.execute(sa.update(Recommendation).values(tracked_since=issued))
+    policy = due_dates.policy_for(session)
+    due_dates.refresh(session.connection(), policy)
+    periods.rebuild_all(session.connection(), policy)  # the periods carry the same due dates
 
 
 def _base_fixtures(session: Any) -> None:
@@ -178,6 +191,7 @@ def _base_fixtures(session: Any) -> None:
                 text=text,
                 text_source=TextSource.VERBATIM,
                 sensitivity=Sensitivity.RESTRICTED,
+                tracked_since=date(2023, 1, 10),  # synthetic: tracked from issuance
                 addressees=[
                     Addressee(component=comps[component], is_lead=True, concurrence=Concurrence.CONCUR)
                 ],

@@ -174,7 +174,8 @@ def make_recommendation(
         status=status,
         addressees=parts,
         report=report,
-        **fields,
+        # synthetic: tracked from issuance (as the demo generator), unless given
+        **{"tracked_since": report.issued_on, **fields},
     )
     db.session.add(recommendation)
     db.session.flush()

@@ -55,6 +55,7 @@ def _make(
     rec = Recommendation(
         number=1,
         text="Deadline policy fixture recommendation.",
+        tracked_since=issued,
         text_source=TextSource.VERBATIM,
         addressees=[Addressee(component=fema, is_lead=True, concurrence=concurrence)],
     )

@@ -35,6 +35,7 @@ def ties() -> None:
                 Recommendation(
                     number=n,
                     text=f"Synthetic tie recommendation {i}.{n}",
+                    tracked_since=date(2020, 6, 1),
                     text_source=TextSource.VERBATIM,
                     addressees=[Addressee(component=fema, is_lead=True, concurrence=Concurrence.CONCUR)],
                 )

@@ -425,6 +425,34 @@ def test_deadline_policy_migration_fills_the_dates_from_history(scratch_url: str
         db.engine.dispose()
 
 
+# Rows of the schema before 0012: one report issued January 15, 2024, three
+# recommendations and four addressees (the stored due dates migrations' tests).
+_DUE_ROWS = (
+    "INSERT INTO components (id, abbreviation, name, active) "
+    "VALUES (1, 'I&A', 'x', true), (2, 'FEMA', 'y', true)",
+    "INSERT INTO reports (id, title, issued_on, issued_on_approximate, sensitivity, created_at, "
+    "updated_at) VALUES "
+    "(1, 'Due dates', '2024-01-15', false, 'public', '2024-01-15', '2024-01-15')",
+    "INSERT INTO recommendations (id, report_id, number, text, text_source, significant, "
+    "sensitivity, status, resolved_on, created_at, updated_at) VALUES "
+    "(1, 1, 1, 'One', 'verbatim', false, 'public', 'open_unresolved', NULL, '2024-01-15', "
+    "'2024-01-15'), "
+    "(2, 1, 2, 'Two', 'verbatim', false, 'public', 'open_resolved', '2024-03-01', '2024-01-15', "
+    "'2024-01-15'), "
+    "(3, 1, 3, 'Three', 'verbatim', false, 'public', 'closed_implemented', '2024-03-01', "
+    "'2024-01-15', '2024-01-15')",
+    # 1: I&A owes its first response; 2: FEMA's was returned, revision due May 5;
+    # 3: FEMA resolved March 1, last update April 1, target December 31; 4: closed
+    "INSERT INTO addressees (id, recommendation_id, component_id, is_lead, concurrence, "
+    "response_state, response_due_on, corrective_action_plan, target_date, last_update_on, "
+    "closure_state) VALUES "
+    "(1, 1, 1, true, 'pending', 'none', NULL, '', NULL, NULL, 'none'), "
+    "(2, 1, 2, false, 'concur', 'returned', '2024-05-05', 'A plan', '2024-12-31', NULL, 'none'), "
+    "(3, 2, 2, true, 'concur', 'accepted', NULL, 'A plan', '2024-12-31', '2024-04-01', 'none'), "
+    "(4, 3, 2, true, 'concur', 'accepted', NULL, 'A plan', '2024-12-31', NULL, 'accepted')",
+)
+
+
 def test_stored_due_dates_migration_fills_existing_rows(scratch_url: str) -> None:
     """Existing rows get their due dates from the one definition of the rules; the
     downgrade removes the columns and their indexes."""
@@ -432,30 +460,7 @@ def test_stored_due_dates_migration_fills_existing_rows(scratch_url: str) -> Non
     with app.app_context():
         upgrade(revision="0011_deadline_policy")
         with db.engine.begin() as conn:
-            for statement in (
-                "INSERT INTO components (id, abbreviation, name, active) "
-                "VALUES (1, 'I&A', 'x', true), (2, 'FEMA', 'y', true)",
-                "INSERT INTO reports (id, title, issued_on, issued_on_approximate, sensitivity, created_at, "
-                "updated_at) VALUES "
-                "(1, 'Due dates', '2024-01-15', false, 'public', '2024-01-15', '2024-01-15')",
-                "INSERT INTO recommendations (id, report_id, number, text, text_source, significant, "
-                "sensitivity, status, resolved_on, created_at, updated_at) VALUES "
-                "(1, 1, 1, 'One', 'verbatim', false, 'public', 'open_unresolved', NULL, '2024-01-15', "
-                "'2024-01-15'), "
-                "(2, 1, 2, 'Two', 'verbatim', false, 'public', 'open_resolved', '2024-03-01', '2024-01-15', "
-                "'2024-01-15'), "
-                "(3, 1, 3, 'Three', 'verbatim', false, 'public', 'closed_implemented', '2024-03-01', "
-                "'2024-01-15', '2024-01-15')",
-                # 1: I&A owes its first response; 2: FEMA's was returned, revision due May 5;
-                # 3: FEMA resolved March 1, last update April 1, target December 31; 4: closed
-                "INSERT INTO addressees (id, recommendation_id, component_id, is_lead, concurrence, "
-                "response_state, response_due_on, corrective_action_plan, target_date, last_update_on, "
-                "closure_state) VALUES "
-                "(1, 1, 1, true, 'pending', 'none', NULL, '', NULL, NULL, 'none'), "
-                "(2, 1, 2, false, 'concur', 'returned', '2024-05-05', 'A plan', '2024-12-31', NULL, 'none'), "
-                "(3, 2, 2, true, 'concur', 'accepted', NULL, 'A plan', '2024-12-31', '2024-04-01', 'none'), "
-                "(4, 3, 2, true, 'concur', 'accepted', NULL, 'A plan', '2024-12-31', NULL, 'accepted')",
-            ):
+            for statement in _DUE_ROWS:
                 conn.execute(sa.text(statement))
         upgrade(revision="0012_stored_due_dates")
         with db.engine.connect() as conn:
@@ -489,4 +494,60 @@ def test_stored_due_dates_migration_fills_existing_rows(scratch_url: str) -> Non
         assert not {"response_due", "update_due", "target_due"} & part_columns
         indexes = {i["name"] for t in ("recommendations", "addressees") for i in inspector.get_indexes(t)}
         assert not any(name and name.endswith("_due") for name in indexes)
+        db.engine.dispose()
+
+
+def test_tracked_clocks_migration_recomputes_with_the_tracking_dates(scratch_url: str) -> None:
+    """0016 recomputes the stored due dates with tracked_since (0013 sets it to the day a
+    row was created: January 15, 2024 here, the issue date); its downgrade recomputes them
+    from issuance again."""
+    app = create_app(TestingConfig(scratch_url))
+    with app.app_context():
+        upgrade(revision="0011_deadline_policy")
+        with db.engine.begin() as conn:
+            for statement in _DUE_ROWS:
+                conn.execute(sa.text(statement))
+        upgrade(revision="0013_real_record")
+        with db.engine.begin() as conn:
+            # 1: tracked from June 1, 2024 (after its response dates, before its resolution);
+            # 2: from August 1, 2024 (after its next update, due June 30, 2024)
+            conn.execute(sa.text("UPDATE recommendations SET tracked_since = '2024-06-01' WHERE id = 1"))
+            conn.execute(sa.text("UPDATE recommendations SET tracked_since = '2024-08-01' WHERE id = 2"))
+
+        def stored() -> tuple[list[tuple], list[tuple]]:
+            with db.engine.connect() as conn:
+                recs = conn.execute(
+                    sa.text("SELECT id, resolution_due, gao_ig_act_from FROM recommendations ORDER BY id")
+                ).all()
+                parts = conn.execute(
+                    sa.text("SELECT id, response_due, update_due, target_due FROM addressees ORDER BY id")
+                ).all()
+            return (
+                [tuple(str(v) if v is not None else None for v in r) for r in recs],
+                [tuple(str(v) if v is not None else None for v in p) for p in parts],
+            )
+
+        from_issuance = (
+            [("1", "2024-07-15", "2025-01-15"), ("2", None, "2025-01-15"), ("3", None, None)],
+            [
+                ("1", "2024-04-14", None, None),
+                ("2", "2024-05-05", None, "2024-12-31"),
+                ("3", None, "2024-06-30", "2024-12-31"),
+                ("4", None, None, None),
+            ],
+        )
+        assert stored() == from_issuance
+        upgrade(revision="0016_tracked_clocks")
+        assert stored() == (
+            # the resolution (July 15, 2024) falls after June 1, 2024: it runs
+            [("1", "2024-07-15", "2025-01-15"), ("2", None, "2025-01-15"), ("3", None, None)],
+            [
+                ("1", None, None, None),  # due April 14, 2024: before tracking
+                ("2", None, None, "2024-12-31"),  # revised response due May 5, 2024: before
+                ("3", None, "2024-10-30", "2024-12-31"),  # August 1, 2024 + 90 days
+                ("4", None, None, None),
+            ],
+        )
+        downgrade(revision="0015_state_periods")
+        assert stored() == from_issuance
         db.engine.dispose()

@@ -126,7 +126,10 @@ def test_portfolio_filters_and_contents_with_page_numbers(as_role) -> None:
 
 
 def _walk(today: date) -> int:
+    """OIG-12-15's recommendation 3 as if RecTrack had tracked it since its issuance
+    (December 6, 2011: the steps below are dated 2012 and 2013)."""
     cpg = rec("OIG-12-15", 3)
+    cpg.tracked_since = date(2011, 12, 6)
     fema = next(a for a in cpg.addressees if a.component.abbreviation == "FEMA")
     workflow.submit_response(
         db.session,

@@ -85,6 +85,7 @@ def _new_recommendation(issued: date, components: list[str], concurrences: list[
     )
     recommendation = Recommendation(
         number=1,
+        tracked_since=issued,
         text="Synthetic recommendation text.",
         text_source=TextSource.VERBATIM,
         addressees=[

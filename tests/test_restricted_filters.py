@@ -48,6 +48,7 @@ def hidden() -> int:
     rec = Recommendation(
         number=1,
         text="SYNTHETIC-HIDDEN text for tests.",
+        tracked_since=date(2019, 3, 4),
         text_source=TextSource.VERBATIM,
         sensitivity=Sensitivity.RESTRICTED,
         significant=True,
@@ -225,6 +226,7 @@ def test_a_liaison_opens_a_restricted_report_addressed_to_them_either_way(client
         Recommendation(
             number=1,
             text="SYNTHETIC-BYREC text for tests.",
+            tracked_since=date(2022, 2, 3),
             text_source=TextSource.VERBATIM,
             sensitivity=Sensitivity.RESTRICTED,
             addressees=[Addressee(component=fema, is_lead=True, concurrence=Concurrence.PENDING)],

@@ -234,7 +234,7 @@ def test_a_listed_status_is_a_fact_about_a_page_not_a_decision(as_role):
     assert "Listed as" not in visible_text(as_role("viewer").get(f"/recommendations/{no_listing.id}"))
 
 
-def test_text_source_and_tracking_date_on_the_recommendation_page(as_role, today):
+def test_text_source_and_tracking_date_on_the_recommendation_page(as_role):
     _real()
     client = as_role("viewer")
     for report_number, number, source, shown in (
@@ -247,8 +247,9 @@ def test_text_source_and_tracking_date_on_the_recommendation_page(as_role, today
         text = visible_text(client.get(f"/recommendations/{found.id}"))
         assert shown in text
         assert "Tracked in RecTrack since November 2, 2026" in text  # the load day
-    # entered by the base data on the (frozen) today; loading the real record keeps that
-    assert rec("OIG-12-15", 1).tracked_since == today
+    # the base data is tracked from issuance (conftest._track_from_issuance: OIG-12-15 was
+    # issued December 6, 2011); loading the real record keeps that
+    assert rec("OIG-12-15", 1).tracked_since == date(2011, 12, 6)
 
 
 def test_every_real_recommendation_page_links_its_sources(as_role):

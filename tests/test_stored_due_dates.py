@@ -41,7 +41,9 @@ ISSUED = date(2024, 1, 15)
 # 2024 (six months); GAO-IG Act list from January 15, 2025 (one year)
 
 
-def _make(issued: date = ISSUED, concurrence: Concurrence = Concurrence.PENDING) -> Recommendation:
+def _make(
+    issued: date = ISSUED, concurrence: Concurrence = Concurrence.PENDING, tracked_since: date | None = None
+) -> Recommendation:
     fema = db.session.scalar(sa.select(Component).where(Component.abbreviation == "FEMA"))
     report = Report(
         number="TEST-DUE-1",
@@ -54,6 +56,7 @@ def _make(issued: date = ISSUED, concurrence: Concurrence = Concurrence.PENDING)
     rec = Recommendation(
         number=1,
         text="Stored due dates fixture recommendation.",
+        tracked_since=tracked_since or issued,
         text_source=TextSource.VERBATIM,
         addressees=[Addressee(component=fema, is_lead=True, concurrence=concurrence)],
     )
@@ -205,7 +208,7 @@ def test_closed_implemented_stops_every_clock(app) -> None:
 
 def test_a_new_issue_date_moves_the_dates_counted_from_it(app) -> None:
     """An edit of the report alone (the recommendation row is not touched)."""
-    rec = _make()
+    rec = _make(tracked_since=date(2023, 8, 1))
     report = rec.report
     report.issued_on = date(2023, 8, 31)
     db.session.flush()
@@ -529,17 +532,26 @@ def _imported_responses() -> list[date | None]:
 
 
 def test_imported_records_get_their_due_dates_and_a_new_issue_date_moves_them(app) -> None:
+    # tracked since the import (November 16, 2026): issue dates whose clocks fall due after it
+    _run_import(_import_rows("2026-09-01"))
+    # September 1, 2026: response due November 30; six months on March 1, 2027; one year on
+    # September 1, 2027
+    assert _imported() == [
+        (1, date(2027, 3, 1), date(2027, 9, 1)),
+        (2, date(2027, 3, 1), date(2027, 9, 1)),
+    ]
+    assert _imported_responses() == [date(2026, 11, 30)] * 3
+    _run_import(_import_rows("2026-10-01"))
+    # October 1, 2026: response due December 30; six months on April 1, 2027; one year on
+    # October 1, 2027
+    assert _imported() == [
+        (1, date(2027, 4, 1), date(2027, 10, 1)),
+        (2, date(2027, 4, 1), date(2027, 10, 1)),
+    ]
+    assert _imported_responses() == [date(2026, 12, 30)] * 3
     _run_import(_import_rows("2024-05-01"))
-    # May 1, 2024: response due July 30; six months on November 1; one year on May 1, 2025
-    assert _imported() == [
-        (1, date(2024, 11, 1), date(2025, 5, 1)),
-        (2, date(2024, 11, 1), date(2025, 5, 1)),
-    ]
-    assert _imported_responses() == [date(2024, 7, 30)] * 3
-    _run_import(_import_rows("2024-06-01"))
-    # June 1, 2024: response due August 30; six months on December 1; one year on June 1, 2025
-    assert _imported() == [
-        (1, date(2024, 12, 1), date(2025, 6, 1)),
-        (2, date(2024, 12, 1), date(2025, 6, 1)),
-    ]
-    assert _imported_responses() == [date(2024, 8, 30)] * 3
+    # May 1, 2024 (before tracking began): the response (July 30, 2024) and resolution
+    # (November 1, 2024) fell due before November 16, 2026: not running; the GAO-IG Act
+    # listing (May 1, 2025) is a fact about the issue date and stays
+    assert _imported() == [(1, None, date(2025, 5, 1)), (2, None, date(2025, 5, 1))]
+    assert _imported_responses() == [None] * 3

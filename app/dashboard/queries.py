@@ -31,6 +31,8 @@ class Dashboard:
     period: clocks.Period
     questioned_open: Decimal
     funds_open: Decimal
+    # open recommendations with history from before RecTrack (issued before tracking began)
+    before_tracking: int = 0
     mine: list[dict[str, Any]] = field(default_factory=list)  # a liaison's components
     priority_open: int = 0  # open, flagged priority, readable in full
     unique_open: int = 0  # open, a repeat chain counted once (app/recommendations/repeats.py)
@@ -104,6 +106,7 @@ def build(
         if after is not None:
             criteria.append(Report.issued_on < after)
         columns.append(sa.func.count().filter(sa.and_(*criteria)))
+    columns.append(sa.func.count().filter(deadlines.history_before_tracking_criterion()))
     columns.append(sa.func.coalesce(sa.func.sum(Recommendation.questioned_costs).filter(visible), 0))
     columns.append(sa.func.coalesce(sa.func.sum(Recommendation.funds_put_to_better_use).filter(visible), 0))
     row = run(_base(user, with_report=True, as_of=at).where(is_open).add_columns(*columns)).one()
@@ -165,6 +168,7 @@ def build(
         period=period,
         questioned_open=Decimal(str(row[-2] or 0)),
         funds_open=Decimal(str(row[-1] or 0)),
+        before_tracking=row[n_ages],
     )
     dashboard.priority_open, dashboard.unique_open = flag_counts(session, _base(user).where(is_open), visible)
     if liaison:

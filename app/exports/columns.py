@@ -44,7 +44,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("rec_text", "The recommendation's text, exactly as the source gives it."),
     Column("rec_text_source", "verbatim, summary or partial; verbatim when blank."),
     Column("rec_source_url", "Web address where the text was read, when not the report's own page."),
-    Column("rec_significant", "yes or no; no when blank."),
+    Column("rec_significant", "yes or no; blank when not listed (the source does not say)."),
     Column("rec_questioned_costs", "Dollars; blank when not recorded."),
     Column("rec_funds_put_to_better_use", "Dollars; blank when not recorded."),
     Column("rec_sensitivity", "public or restricted; the report's when blank."),

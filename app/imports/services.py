@@ -89,6 +89,11 @@ def _bool(text: str) -> bool:
     raise CellError("Write yes or no.")
 
 
+def _bool_or_none(text: str) -> bool | None:
+    """yes or no; blank: not listed (None)."""
+    return _bool(text) if text.strip() else None
+
+
 def _date(text: str) -> date | None:
     if not text.strip():
         return None
@@ -206,7 +211,7 @@ REC_COLUMNS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "rec_text": ("text", _rec_text),
     "rec_text_source": ("text_source", _choice(TextSource, TextSource.VERBATIM)),
     "rec_source_url": ("source_url", _url),
-    "rec_significant": ("significant", _bool),
+    "rec_significant": ("significant", _bool_or_none),
     "rec_questioned_costs": ("questioned_costs", _money),
     "rec_funds_put_to_better_use": ("funds_put_to_better_use", _money),
     "rec_sensitivity": ("sensitivity", _choice(Sensitivity, None)),

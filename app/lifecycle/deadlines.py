@@ -23,7 +23,15 @@ import sqlalchemy as sa
 
 from app.lifecycle import clocks
 from app.lifecycle.clocks import AgeBucket, Clock
-from app.models import Addressee, ClosureState, Concurrence, Recommendation, RecStatus, ResponseState
+from app.models import (
+    Addressee,
+    ClosureState,
+    Concurrence,
+    Recommendation,
+    RecStatus,
+    Report,
+    ResponseState,
+)
 
 AWAITING_RESPONSE = (ResponseState.NONE, ResponseState.RETURNED)
 NO_UPDATES_NON_CONCUR = "No progress updates due: did not concur and has no corrective action plan"
@@ -71,15 +79,50 @@ REC_DUE_COLUMNS = ("resolution_due", "gao_ig_act_from")
 ADDRESSEE_DUE_COLUMNS = ("response_due", "update_due", "target_due")
 
 
-def rec_due_dates(status: RecStatus | str | None, issued: date) -> RecDueDates:
-    """Resolution: six months after issuance, while Open–Unresolved. GAO-IG Act: a
-    recommendation still open one year after issuance. `status` may be the enum's value
-    (a row read with SQL); None: not issued (yet, as of a past date)."""
+# --- tracked since: obligations that fell due before RecTrack began tracking -------------
+#
+# A recommendation's `tracked_since` is the day RecTrack began tracking it. RecTrack
+# cannot know whether an obligation that fell due before that day was met, so such a
+# deadline is not a running clock: its due date is None (NULL in the stored column, so no
+# filter, queue, dashboard count or PDF counts it as late) and the page says why
+# (`not_recorded`). Deadlines on or after `tracked_since` run normally. The update clock
+# is the one exception to "not running": an Open–Resolved addressee whose next update fell
+# due before tracking owes its first update one update interval after `tracked_since`.
+# tracked_since None: no tracking date is known (the database before migration 0013): the
+# clocks run as they always did.
+
+
+def before_tracking(due: date | None, tracked_since: date | None) -> bool:
+    """Whether `due` fell before RecTrack began tracking (the day itself runs normally)."""
+    return due is not None and tracked_since is not None and due < tracked_since
+
+
+def _since_tracking(due: date | None, tracked_since: date | None) -> date | None:
+    """`due`, or None when it fell before tracking began (the clock does not run)."""
+    return None if before_tracking(due, tracked_since) else due
+
+
+def update_due_since_tracking(due: date, tracked_since: date | None, interval_days: int) -> date:
+    """The next update's due date: `due`, or, when that fell before tracking began, one
+    update interval after tracked_since (the updates owed before are not recorded)."""
+    if tracked_since is not None and due < tracked_since:
+        return tracked_since + timedelta(days=interval_days)
+    return due
+
+
+def rec_due_dates(
+    status: RecStatus | str | None, issued: date, tracked_since: date | None = None
+) -> RecDueDates:
+    """Resolution: six months after issuance, while Open–Unresolved, unless that fell
+    before `tracked_since`. GAO-IG Act: a recommendation still open one year after
+    issuance (a fact about the issue date: kept whatever the tracking date). `status` may
+    be the enum's value (a row read with SQL); None: not issued (yet, as of a past date)."""
     rec_status = RecStatus(status) if status is not None else None
     if rec_status is None or not rec_status.is_open:
         return RecDueDates(resolution_due=None, gao_ig_act_from=None)
+    resolution = clocks.resolution_due(issued) if rec_status == RecStatus.OPEN_UNRESOLVED else None
     return RecDueDates(
-        resolution_due=clocks.resolution_due(issued) if rec_status == RecStatus.OPEN_UNRESOLVED else None,
+        resolution_due=_since_tracking(resolution, tracked_since),
         gao_ig_act_from=clocks.gao_ig_act_from(issued),
     )
 
@@ -104,6 +147,7 @@ def addressee_due_dates(
     closure_state_on: date | None,
     target_date: date | None,
     interval_days: int,
+    tracked_since: date | None = None,
 ) -> AddresseeDueDates:
     """One addressee's due dates from plain state values.
 
@@ -115,6 +159,8 @@ def addressee_due_dates(
     last update and the return of a closure request; none while a closure request is
     pending (paused) or for a non-concurrence without a corrective action plan.
     Target completion: the target date, while the recommendation is open.
+    Tracked since: a response or target date before `tracked_since` does not run (None);
+    an update due before it is due one interval after it (see before_tracking).
 
     The enums may be given as their values (a row read with SQL)."""
     rec_status = RecStatus(status) if status is not None else None
@@ -131,20 +177,30 @@ def addressee_due_dates(
         and owes_updates_values(Concurrence(concurrence), has_plan)
     ):
         resumed = closure_state_on if closure == ClosureState.RETURNED else None
-        update = clocks.next_update_due(resolved_on, last_update_on, interval_days, resumed)
+        update = update_due_since_tracking(
+            clocks.next_update_due(resolved_on, last_update_on, interval_days, resumed),
+            tracked_since,
+            interval_days,
+        )
     return AddresseeDueDates(
-        response_due=response, update_due=update, target_due=target_date if is_open else None
+        response_due=_since_tracking(response, tracked_since),
+        update_due=update,
+        target_due=_since_tracking(target_date if is_open else None, tracked_since),
     )
 
 
-def rec_due_dates_of(rec: Any, issued: date) -> RecDueDates:
-    """rec_due_dates of a Recommendation or a RecSnapshot (the same attribute names)."""
-    return rec_due_dates(rec.status, issued)
+def rec_due_dates_of(rec: Any, issued: date, *, tracked: bool = True) -> RecDueDates:
+    """rec_due_dates of a Recommendation or a RecSnapshot (the same attribute names).
+    tracked=False: the obligations as if tracked from issuance (the page's explanation
+    of what fell due before tracking)."""
+    return rec_due_dates(rec.status, issued, rec.tracked_since if tracked else None)
 
 
-def addressee_due_dates_of(rec: Any, addressee: Any, issued: date, interval_days: int) -> AddresseeDueDates:
+def addressee_due_dates_of(
+    rec: Any, addressee: Any, issued: date, interval_days: int, *, tracked: bool = True
+) -> AddresseeDueDates:
     """addressee_due_dates of an Addressee (or AddresseeSnapshot) of `rec` (a
-    Recommendation or RecSnapshot)."""
+    Recommendation or RecSnapshot); tracked=False as in rec_due_dates_of."""
     return addressee_due_dates(
         status=rec.status,
         issued=issued,
@@ -158,6 +214,7 @@ def addressee_due_dates_of(rec: Any, addressee: Any, issued: date, interval_days
         closure_state_on=addressee.closure_state_on,
         target_date=addressee.target_date,
         interval_days=interval_days,
+        tracked_since=rec.tracked_since if tracked else None,
     )
 
 
@@ -181,6 +238,7 @@ class RecommendationClocks:
     open_over_6_months: bool  # open, more than six months after issuance (semiannual tables)
     age: AgeBucket
     due: RecDueDates
+    not_recorded: tuple[str, ...] = ()  # deadlines that fell before tracking, in words
 
 
 @dataclass(frozen=True)
@@ -190,26 +248,64 @@ class AddresseeClocks:
     target: Clock | None  # while open with a target date
     no_update: str = ""  # why an Open–Resolved addressee has no update clock, in words
     due: AddresseeDueDates | None = None
+    not_recorded: tuple[str, ...] = ()  # deadlines that fell before tracking, in words
 
 
 def issue_date_approximate(rec: Recommendation) -> bool:
     """Whether the clocks counted from the issue date are approximate (a Recommendation
-    or a RecSnapshot, whose report is loaded)."""
-    return bool(rec.report.issued_on_approximate)
+    or a RecSnapshot, whose report is loaded): the date was inferred, or only its month
+    or fiscal year is known (Report.issue_date_imprecise)."""
+    return bool(rec.report.issue_date_imprecise)
+
+
+def not_recorded_text(label: str, due: date, tracked_since: date, approximate: bool = False) -> str:
+    """ "Response was due March 4, 2022, before RecTrack began tracking this
+    recommendation on June 1, 2026: not recorded"."""
+    when = f"about {due:%B} {due.year}" if approximate else clocks.long_date(due)
+    return (
+        f"{label} was due {when}, before RecTrack began tracking this recommendation on "
+        f"{clocks.long_date(tracked_since)}: not recorded"
+    )
+
+
+def _not_recorded(rec: Any, pairs: tuple[tuple[str, date | None, bool], ...]) -> tuple[str, ...]:
+    """The sentences for the (label, due date as if tracked from issuance, approximate)
+    whose due date fell before tracking began."""
+    tracked_since = rec.tracked_since
+    return tuple(
+        not_recorded_text(label, due, tracked_since, approx)
+        for label, due, approx in pairs
+        if due is not None and before_tracking(due, tracked_since)
+    )
+
+
+def has_history_before_tracking(rec: Any) -> bool:
+    """Whether the recommendation rests on history from before RecTrack: it was issued
+    before RecTrack began tracking it (tracked_since later than the issue date). The SQL
+    criterion is history_before_tracking_criterion."""
+    return rec.tracked_since is not None and rec.tracked_since > rec.report.issued_on
+
+
+def history_before_tracking_criterion() -> sa.ColumnElement[bool]:
+    """has_history_before_tracking in SQL (Report joined)."""
+    return Recommendation.tracked_since > Report.issued_on
 
 
 def recommendation_clocks(rec: Recommendation, issued: date, today: date) -> RecommendationClocks:
     open_ = rec.status.is_open
     due = rec_due_dates_of(rec, issued)
     resolution = None
+    approx = issue_date_approximate(rec)
     if due.resolution_due is not None:
-        resolution = Clock("Resolution", due.resolution_due, today, issue_date_approximate(rec))
+        resolution = Clock("Resolution", due.resolution_due, today, approx)
+    untracked = rec_due_dates_of(rec, issued, tracked=False)
     return RecommendationClocks(
         resolution=resolution,
         gao_ig_act=CLOCK_FILTERS_BY_NAME["gao_ig_act"].matches(due.gao_ig_act_from, today),
         open_over_6_months=open_ and clocks.more_than_6_months(issued, today),
         age=clocks.age_bucket(issued, today if open_ or rec.closed_on is None else rec.closed_on),
         due=due,
+        not_recorded=_not_recorded(rec, (("Resolution", untracked.resolution_due, approx),)),
     )
 
 
@@ -237,12 +333,27 @@ def addressee_clocks(
     no_update = ""
     if rec.status == RecStatus.OPEN_RESOLVED and rec.resolved_on and due.update_due is None:
         no_update = updates_paused(addressee) or NO_UPDATES_NON_CONCUR
+    untracked = addressee_due_dates_of(rec, addressee, issued, interval_days, tracked=False)
+    response_approx = addressee.response_due_on is None and issue_date_approximate(rec)
+    not_recorded = _not_recorded(
+        rec,
+        (
+            (
+                "Response" if addressee.response_due_on is None else "Revised response",
+                untracked.response_due,
+                response_approx,
+            ),
+            ("An update", untracked.update_due, False),
+            ("Target completion", untracked.target_due, False),
+        ),
+    )
     return AddresseeClocks(
         response=_response_clock(rec, addressee, due.response_due, today),
         update=Clock("Update", due.update_due, today) if due.update_due is not None else None,
         target=Clock("Target completion", due.target_due, today) if due.target_due is not None else None,
         no_update=no_update,
         due=due,
+        not_recorded=not_recorded,
     )
 
 

@@ -41,7 +41,7 @@ CHUNK = 500
 
 # The state each level's due dates are computed from: a change to any of these columns
 # refreshes the recommendation's due dates and its addressees'.
-_REC_STATE = frozenset({"status", "resolved_on", "report_id", "report"})
+_REC_STATE = frozenset({"status", "resolved_on", "report_id", "report", "tracked_since"})
 _ADDRESSEE_STATE = frozenset(
     {
         "recommendation_id",
@@ -80,14 +80,18 @@ def policy_for(session: Session) -> DeadlinePolicy:
 _r, _a, _rep = Recommendation.__table__, Addressee.__table__, Report.__table__
 
 
-def _state_query() -> sa.Select[Any]:
+def _state_query(with_tracked_since: bool = True) -> sa.Select[Any]:
     """Each recommendation's state with its addressees' (one row per addressee; a
-    recommendation without addressees gives one row of NULLs), and the stored dates."""
+    recommendation without addressees gives one row of NULLs), and the stored dates.
+    with_tracked_since=False: a database before migration 0013 (no such column; the
+    clocks then run from issuance, as they did)."""
+    tracked_since = _r.c.tracked_since if with_tracked_since else sa.null()
     return (
         sa.select(
             _r.c.id,
             _r.c.status,
             _r.c.resolved_on,
+            tracked_since.label("tracked_since"),
             _rep.c.issued_on,
             *(_r.c[name] for name in deadlines.REC_DUE_COLUMNS),
             _a.c.id.label("addressee_id"),
@@ -126,9 +130,10 @@ def _changes(
         status = RecStatus(row.status)
         issued = _day(row.issued_on)
         assert issued is not None
+        tracked_since = _day(row.tracked_since)
         if row.id not in seen:
             seen.add(row.id)
-            due = deadlines.rec_due_dates(status, issued)
+            due = deadlines.rec_due_dates(status, issued, tracked_since)
             changed = {
                 name: getattr(due, name)
                 for name in deadlines.REC_DUE_COLUMNS
@@ -151,6 +156,7 @@ def _changes(
             closure_state_on=_day(row.closure_state_on),
             target_date=_day(row.target_date),
             interval_days=policy.update_interval_days,
+            tracked_since=tracked_since,
         )
         changed = {
             name: getattr(part_due, name)
@@ -186,10 +192,14 @@ def refresh(
     policy: DeadlinePolicy,
     rec_ids: Iterable[int] | None = None,
     report_ids: Iterable[int] = (),
+    *,
+    with_tracked_since: bool = True,
 ) -> tuple[dict[int, dict[str, date | None]], dict[int, dict[str, date | None]]]:
     """Recompute the due dates of these recommendations (and of every recommendation of
     `report_ids`; of all, when rec_ids is None) and write those that changed. Returns the
-    changes made: ({recommendation id: {column: value}}, {addressee id: {...}})."""
+    changes made: ({recommendation id: {column: value}}, {addressee id: {...}}).
+    with_tracked_since=False: the schema before migration 0013, which has no
+    recommendations.tracked_since (migration 0012 fills the columns it adds so)."""
     if rec_ids is None:
         ids = list(conn.scalars(sa.select(_r.c.id).order_by(_r.c.id)))
     else:
@@ -200,7 +210,7 @@ def refresh(
     recs: dict[int, dict[str, date | None]] = {}
     parts: dict[int, dict[str, date | None]] = {}
     for chunk in _chunks(ids):
-        rows = conn.execute(_state_query().where(_r.c.id.in_(chunk)))
+        rows = conn.execute(_state_query(with_tracked_since).where(_r.c.id.in_(chunk)))
         chunk_recs, chunk_parts = _changes(rows, policy)
         _write(conn, _r, chunk_recs)
         _write(conn, _a, chunk_parts)
@@ -215,7 +225,8 @@ def stamp_rows(
     """Fill the due-date keys of a recommendation's and its addressees' rows about to be
     bulk inserted (the rows' keys are the column names)."""
     status = RecStatus(rec_row["status"])
-    due = deadlines.rec_due_dates(status, issued)
+    tracked_since = rec_row.get("tracked_since")
+    due = deadlines.rec_due_dates(status, issued, tracked_since)
     rec_row.update({name: getattr(due, name) for name in deadlines.REC_DUE_COLUMNS})
     for row in addressee_rows:
         part = deadlines.addressee_due_dates(
@@ -231,6 +242,7 @@ def stamp_rows(
             closure_state_on=row.get("closure_state_on"),
             target_date=row.get("target_date"),
             interval_days=policy.update_interval_days,
+            tracked_since=tracked_since,
         )
         row.update({name: getattr(part, name) for name in deadlines.ADDRESSEE_DUE_COLUMNS})
 

@@ -121,6 +121,12 @@ class RecSnapshot:
         return self.rec.report
 
     @property
+    def tracked_since(self) -> date | None:
+        """The day RecTrack began tracking the recommendation (deadlines before it are
+        not recorded, as of any date)."""
+        return self.rec.tracked_since
+
+    @property
     def concurrence(self) -> dict[int, Concurrence]:
         return {a.id: a.concurrence for a in self.addressees}
 

@@ -137,15 +137,22 @@ def periods_of(rec: Any, policy: DeadlinePolicy) -> tuple[list[dict[str, Any]], 
     return rec_rows, addressee_rows
 
 
-def _histories(conn: sa.Connection, rec_ids: list[int]) -> list[Any]:
+def _histories(conn: sa.Connection, rec_ids: list[int], with_tracked_since: bool = True) -> list[Any]:
     """Recommendations shaped as replay() reads them, from plain rows (no ORM objects:
-    this runs inside a flush)."""
-    issued = sa.select(Recommendation.id, Report.issued_on).join(
+    this runs inside a flush). with_tracked_since=False: as if tracked from issuance
+    (the downgrade of migration 0016_tracked_clocks)."""
+    issued = sa.select(Recommendation.id, Report.issued_on, Recommendation.tracked_since).join(
         Report, Report.id == Recommendation.report_id
     )
     recs = {
-        rid: SimpleNamespace(id=rid, issued_on=day, events=[], addressees=[])
-        for rid, day in conn.execute(issued.where(Recommendation.id.in_(rec_ids)))
+        rid: SimpleNamespace(
+            id=rid,
+            issued_on=day,
+            tracked_since=since if with_tracked_since else None,
+            events=[],
+            addressees=[],
+        )
+        for rid, day, since in conn.execute(issued.where(Recommendation.id.in_(rec_ids)))
     }
     e = RecommendationEvent
     events = sa.select(
@@ -183,16 +190,18 @@ def _histories(conn: sa.Connection, rec_ids: list[int]) -> list[Any]:
     return list(recs.values())
 
 
-def rebuild(conn: sa.Connection, rec_ids: Iterable[int], policy: DeadlinePolicy) -> int:
+def rebuild(
+    conn: sa.Connection, rec_ids: Iterable[int], policy: DeadlinePolicy, *, with_tracked_since: bool = True
+) -> int:
     """Rewrite the periods of these recommendations from their histories; the number of
-    period rows written."""
+    period rows written. with_tracked_since=False: see _histories."""
     ids = sorted(set(rec_ids))
     written = 0
     for start in range(0, len(ids), BATCH):
         chunk = ids[start : start + BATCH]
         rec_rows: list[dict[str, Any]] = []
         addressee_rows: list[dict[str, Any]] = []
-        for rec in _histories(conn, chunk):
+        for rec in _histories(conn, chunk, with_tracked_since):
             r, a = periods_of(rec, policy)
             rec_rows += r
             addressee_rows += a
@@ -206,10 +215,11 @@ def rebuild(conn: sa.Connection, rec_ids: Iterable[int], policy: DeadlinePolicy)
     return written
 
 
-def rebuild_all(conn: sa.Connection, policy: DeadlinePolicy) -> int:
+def rebuild_all(conn: sa.Connection, policy: DeadlinePolicy, *, with_tracked_since: bool = True) -> int:
     """Every recommendation's periods, from history (a batch job: the migration that
     added them, `flask --app app deadlines recompute`)."""
-    return rebuild(conn, conn.scalars(sa.select(Recommendation.id)), policy)
+    ids = list(conn.scalars(sa.select(Recommendation.id)))
+    return rebuild(conn, ids, policy, with_tracked_since=with_tracked_since)
 
 
 def _changed(session: Session) -> set[int]:

@@ -51,7 +51,9 @@ class Recommendation(Model):
     text_source: Mapped[TextSource] = mapped_column(
         enum_type(TextSource, "text_source"), default=TextSource.VERBATIM
     )
-    significant: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # NULL: not listed (a source that does not say); the add form asks. No default: a
+    # default would turn an explicit None into false on INSERT.
+    significant: Mapped[bool | None] = mapped_column()
     # NULL means "not recorded"; zero is a recorded zero.
     questioned_costs: Mapped[Decimal | None] = mapped_column(Money)
     funds_put_to_better_use: Mapped[Decimal | None] = mapped_column(Money)

@@ -50,6 +50,11 @@ class RecLine:
         return self.snap.status
 
     @property
+    def before_tracking(self) -> bool:
+        """Whether it rests on history from before RecTrack (issued before tracking began)."""
+        return deadlines.has_history_before_tracking(self.rec)
+
+    @property
     def parts(self) -> list[deadlines.AddresseeClocks]:
         return list(self.addressee_clocks.values())
 
@@ -75,6 +80,7 @@ class Summary:
     funds_open: Decimal = Decimal(0)
     questioned_total: Decimal = Decimal(0)
     funds_total: Decimal = Decimal(0)
+    before_tracking_open: int = 0  # open ones with history from before RecTrack
 
     @property
     def open(self) -> int:
@@ -136,6 +142,7 @@ def summarize(lines: list[RecLine]) -> Summary:
     for line in lines:
         if line.status.is_open:
             summary.age_buckets[line.rec_clocks.age] += 1
+    summary.before_tracking_open = sum(1 for line in lines if line.status.is_open and line.before_tracking)
     summary.overdue = {kind: sum(1 for line in lines if line.matches_clock(kind)) for kind in OVERDUE_KINDS}
     return summary
 

@@ -114,6 +114,8 @@ def describe_filters(session: Session, reader: Any, filters: RecFilters) -> str:
         parts.append(f"closed{since}{until}")
     if filters.money:
         parts.append("with questioned costs or funds put to better use")
+    if filters.before_tracking:
+        parts.append("with history from before RecTrack")
     if filters.priority:
         parts.append("priority recommendations only")
     if filters.q:

@@ -79,7 +79,11 @@ class RecommendationForm(FlaskForm):
         filters=[blank_to_none],
         validators=[Optional(), WebAddress(), Length(max=500)],
     )
-    significant = BooleanField("Significant recommendation")
+    significant = StrictSelectField(
+        "Significant recommendation",
+        choices=[("no", "No"), ("yes", "Yes"), ("", "Not listed (the source does not say)")],
+        default="no",
+    )
     questioned_costs = MoneyField(
         "Questioned costs (dollars)", filters=[blank_to_none], validators=[Optional()]
     )
@@ -134,3 +138,16 @@ class RepeatForm(FlaskForm):
     note = TextAreaField("Note (optional)", filters=[strip], validators=[Length(max=NOTE_MAX)])
     version = VersionField()
     save = SubmitField("Save link")
+
+
+_SIGNIFICANT = {"yes": True, "no": False, "": None}
+
+
+def significant_value(choice: str | None) -> bool | None:
+    """The significant field's choice as stored: True, False or None (not listed)."""
+    return _SIGNIFICANT[choice or ""]
+
+
+def significant_choice(value: bool | None) -> str:
+    """A stored significant value as the field's choice."""
+    return next(k for k, v in _SIGNIFICANT.items() if v is value)

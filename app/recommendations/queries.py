@@ -77,6 +77,8 @@ def recommendation_list(user: Any, filters: RecFilters, today: date, interval_da
         stmt = stmt.where(
             sa.or_(Recommendation.questioned_costs > 0, Recommendation.funds_put_to_better_use > 0)
         )
+    if filters.before_tracking:
+        stmt = stmt.where(deadlines.history_before_tracking_criterion())
     if filters.priority:
         stmt = stmt.where(Recommendation.priority.is_(True))
     state = state_criteria(filters, filters.day(today), interval_days)

@@ -69,7 +69,7 @@ class RecommendationData:
     text: str
     text_source: TextSource = TextSource.VERBATIM
     source_url: str | None = None  # where the text was read, when not the report's page
-    significant: bool = False
+    significant: bool | None = False  # None: not listed
     questioned_costs: Decimal | None = None
     funds_put_to_better_use: Decimal | None = None
     sensitivity: Sensitivity = Sensitivity.PUBLIC

@@ -29,6 +29,8 @@ from app.recommendations.forms import (
     RecommendationEditForm,
     RecommendationForm,
     RepeatForm,
+    significant_choice,
+    significant_value,
 )
 from app.recommendations.priority import PriorityData
 from app.reports import menus
@@ -55,7 +57,7 @@ def _data_from_form(form: RecommendationForm) -> services.RecommendationData:
         text=form.text.data or "",
         text_source=TextSource(form.text_source.data),
         source_url=form.source_url.data,
-        significant=form.significant.data,
+        significant=significant_value(form.significant.data),
         questioned_costs=form.questioned_costs.data,
         funds_put_to_better_use=form.funds_put_to_better_use.data,
         sensitivity=Sensitivity(form.sensitivity.data),
@@ -80,7 +82,7 @@ def _form_data(rec: Recommendation) -> dict[str, Any]:
         "text": rec.text,
         "text_source": rec.text_source.value,
         "source_url": rec.source_url,
-        "significant": rec.significant,
+        "significant": significant_choice(rec.significant),
         "questioned_costs": rec.questioned_costs,
         "funds_put_to_better_use": rec.funds_put_to_better_use,
         "sensitivity": rec.sensitivity.value,

@@ -244,7 +244,8 @@ def _load_recommendation(
         "number": item["number"],
         "text": item["text"].strip(),
         "text_source": TextSource(item.get("text_source", "verbatim")),
-        "significant": bool(item.get("significant", False)),
+        # not listed in the file: None ("Not listed"), never an invented "no"
+        "significant": None if item.get("significant") is None else bool(item["significant"]),
         "questioned_costs": _money(item.get("questioned_costs")),
         "funds_put_to_better_use": _money(item.get("funds_put_to_better_use")),
         "sensitivity": report.sensitivity,

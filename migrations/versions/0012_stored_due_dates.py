@@ -51,4 +51,5 @@ def _fill() -> None:
     from app.lifecycle.due_dates import refresh
 
     policy = DeadlinePolicy.from_config(current_app.config) if has_app_context() else DeadlinePolicy()
-    refresh(op.get_bind(), policy)
+    # this schema has no recommendations.tracked_since yet (0013 adds it; 0014 recomputes)
+    refresh(op.get_bind(), policy, with_tracked_since=False)
