@@ -29,7 +29,7 @@ from app.lifecycle.deadlines import (
     RecDueDates,
     RecommendationClocks,
 )
-from app.models import Addressee, ClosureState, Concurrence, Recommendation, RecStatus, ResponseState
+from app.models import Addressee, ClosureState, Concurrence, Recommendation, RecStatus, Report, ResponseState
 from tests.factories import make_component, make_recommendation, make_report, part
 
 ISSUED = date(2024, 1, 15)
@@ -232,13 +232,21 @@ def _part(id_: int = 1, **overrides: Any) -> SimpleNamespace:
     return SimpleNamespace(**fields)
 
 
-def _rec(*parts: SimpleNamespace, approximate: bool = False, **overrides: Any) -> SimpleNamespace:
+def _rec(
+    *parts: SimpleNamespace,
+    approximate: bool | None = False,
+    tracked_since: date | None = None,
+    **overrides: Any,
+) -> SimpleNamespace:
     fields: dict[str, Any] = {
         "status": RecStatus.OPEN_UNRESOLVED,
         "resolved_on": None,
         "closed_on": None,
+        "tracked_since": tracked_since,
         "addressees": list(parts),
-        "report": SimpleNamespace(issued_on=ISSUED, issued_on_approximate=approximate),
+        "report": SimpleNamespace(
+            issued_on=ISSUED, issued_on_approximate=approximate, issue_date_imprecise=approximate
+        ),
     }
     fields.update(overrides)
     return SimpleNamespace(**fields)
@@ -745,3 +753,269 @@ def test_addressee_late_refuses_a_recommendation_clock() -> None:
 def test_more_than_6_months_criterion(app, day: date, expected: set[str]) -> None:
     built = _built()
     assert _ids(deadlines.more_than_6_months_criterion(day), built) == expected
+
+
+# --- tracked since: deadlines that fell before RecTrack began tracking ------------------
+# (README, "Tracked since"): a due date before `tracked_since` does not run (None), the
+# day itself runs; an update due before it is due one interval after it.
+
+
+@pytest.mark.parametrize(
+    ("due", "tracked_since", "before"),
+    [
+        (None, date(2024, 4, 14), False),
+        (date(2024, 4, 13), None, False),
+        (date(2024, 4, 13), date(2024, 4, 14), True),
+        (date(2024, 4, 14), date(2024, 4, 14), False),
+        (date(2024, 4, 15), date(2024, 4, 14), False),
+    ],
+)
+def test_before_tracking(due: date | None, tracked_since: date | None, before: bool) -> None:
+    assert deadlines.before_tracking(due, tracked_since) is before
+
+
+@pytest.mark.parametrize(
+    ("due", "tracked_since", "interval", "expected"),
+    [
+        (date(2024, 5, 30), None, 90, date(2024, 5, 30)),
+        (date(2024, 5, 30), date(2024, 5, 29), 90, date(2024, 5, 30)),
+        (date(2024, 5, 30), date(2024, 5, 30), 90, date(2024, 5, 30)),
+        # May 31 + 90 days: August 29 (30 + 31 + 29)
+        (date(2024, 5, 30), date(2024, 5, 31), 90, date(2024, 8, 29)),
+        # June 1 + 60 days: July 31 (29 + 31)
+        (date(2024, 5, 30), date(2024, 6, 1), 60, date(2024, 7, 31)),
+    ],
+)
+def test_update_due_since_tracking(
+    due: date, tracked_since: date | None, interval: int, expected: date
+) -> None:
+    assert deadlines.update_due_since_tracking(due, tracked_since, interval) == expected
+
+
+@pytest.mark.parametrize(
+    ("status", "tracked_since", "expected"),
+    [
+        (RecStatus.OPEN_UNRESOLVED, None, (RESOLUTION, GAO)),
+        (RecStatus.OPEN_UNRESOLVED, date(2024, 7, 14), (RESOLUTION, GAO)),
+        (RecStatus.OPEN_UNRESOLVED, date(2024, 7, 15), (RESOLUTION, GAO)),
+        # the resolution fell due before tracking; the GAO-IG Act date is a fact of the issue date
+        (RecStatus.OPEN_UNRESOLVED, date(2024, 7, 16), (None, GAO)),
+        ("open_unresolved", date(2026, 6, 1), (None, GAO)),
+        (RecStatus.OPEN_RESOLVED, date(2026, 6, 1), (None, GAO)),
+        (RecStatus.CLOSED_IMPLEMENTED, date(2024, 1, 15), (None, None)),
+    ],
+)
+def test_rec_due_dates_since_tracking(status: Any, tracked_since: date | None, expected: tuple) -> None:
+    got = deadlines.rec_due_dates(status, ISSUED, tracked_since)
+    assert (got.resolution_due, got.gao_ig_act_from) == expected
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        (_values(tracked_since=date(2024, 4, 14)), (RESPONSE, None, TARGET)),
+        (_values(tracked_since=date(2024, 4, 15)), (None, None, TARGET)),
+        (
+            _values(
+                response_state=ResponseState.RETURNED,
+                response_due_on=date(2024, 5, 20),
+                tracked_since=date(2024, 5, 20),
+            ),
+            (date(2024, 5, 20), None, TARGET),
+        ),
+        (
+            _values(
+                response_state=ResponseState.RETURNED,
+                response_due_on=date(2024, 5, 20),
+                tracked_since=date(2024, 5, 21),
+            ),
+            (None, None, TARGET),
+        ),
+        (_values(tracked_since=date(2024, 12, 31)), (None, None, TARGET)),
+        (_values(tracked_since=date(2025, 1, 1)), (None, None, None)),
+        # the update due May 30, 2024: the day itself runs; after it, one interval on
+        (_resolved(tracked_since=date(2024, 5, 30)), (None, date(2024, 5, 30), TARGET)),
+        (_resolved(tracked_since=date(2024, 5, 31)), (None, date(2024, 8, 29), TARGET)),
+        # resolved March 1 with a 60-day interval: due April 30; tracked from May 1: June 30
+        (_resolved(interval_days=60, tracked_since=date(2024, 5, 1)), (None, date(2024, 6, 30), TARGET)),
+        (
+            _resolved(closure_state=ClosureState.REQUESTED, tracked_since=date(2024, 5, 31)),
+            (None, None, TARGET),
+        ),
+        (_resolved(status=RecStatus.CLOSED_IMPLEMENTED, tracked_since=date(2024, 1, 15)), (None, None, None)),
+    ],
+)
+def test_addressee_due_dates_since_tracking(
+    values: dict[str, Any], expected: tuple[date | None, date | None, date | None]
+) -> None:
+    assert _due(values) == expected
+
+
+def test_due_dates_of_a_row_tracked_later_and_as_if_tracked_from_issuance() -> None:
+    tracked = date(2024, 7, 16)  # after the response (April 14) and the resolution (July 15)
+    rec = _rec(_part(4), tracked_since=tracked)
+    assert deadlines.due_dates_of(rec, ISSUED, 90) == (
+        RecDueDates(resolution_due=None, gao_ig_act_from=GAO),
+        {4: AddresseeDueDates(response_due=None, update_due=None, target_due=TARGET)},
+    )
+    assert deadlines.rec_due_dates_of(rec, ISSUED, tracked=False) == RecDueDates(
+        resolution_due=RESOLUTION, gao_ig_act_from=GAO
+    )
+    assert deadlines.addressee_due_dates_of(rec, _part(4), ISSUED, 90, tracked=False) == AddresseeDueDates(
+        response_due=RESPONSE, update_due=None, target_due=TARGET
+    )
+    resolved = _rec(status=RecStatus.OPEN_RESOLVED, resolved_on=RESOLVED, tracked_since=date(2024, 5, 31))
+    assert deadlines.addressee_due_dates_of(resolved, _part(), ISSUED, 90).update_due == date(2024, 8, 29)
+    assert deadlines.addressee_due_dates_of(resolved, _part(), ISSUED, 90, tracked=False).update_due == date(
+        2024, 5, 30
+    )
+
+
+@pytest.mark.parametrize(
+    ("approximate", "words"),
+    [
+        (
+            False,
+            "Response was due April 14, 2024, before RecTrack began tracking this recommendation on "
+            "June 1, 2026: not recorded",
+        ),
+        (
+            True,
+            "Response was due about April 2024, before RecTrack began tracking this recommendation on "
+            "June 1, 2026: not recorded",
+        ),
+    ],
+)
+def test_not_recorded_text(approximate: bool, words: str) -> None:
+    assert deadlines.not_recorded_text("Response", RESPONSE, date(2026, 6, 1), approximate) == words
+
+
+def test_not_recorded_text_is_exact_by_default() -> None:
+    assert deadlines.not_recorded_text("Target completion", TARGET, date(2025, 1, 1)) == (
+        "Target completion was due December 31, 2024, before RecTrack began tracking this "
+        "recommendation on January 1, 2025: not recorded"
+    )
+
+
+def _not_recorded(label: str, due: str, tracked: str) -> str:
+    return f"{label} was due {due}, before RecTrack began tracking this recommendation on {tracked}: " + (
+        "not recorded"
+    )
+
+
+def test_recommendation_clocks_tracked_after_the_resolution_fell_due() -> None:
+    today = date(2024, 8, 1)
+    on_the_day = deadlines.recommendation_clocks(_rec(tracked_since=date(2024, 7, 15)), ISSUED, today)  # type: ignore[arg-type]
+    assert on_the_day.resolution == Clock("Resolution", RESOLUTION, today, False)
+    assert on_the_day.not_recorded == ()
+    after = deadlines.recommendation_clocks(_rec(tracked_since=date(2024, 7, 16)), ISSUED, today)  # type: ignore[arg-type]
+    assert after == RecommendationClocks(
+        resolution=None,
+        gao_ig_act=False,
+        open_over_6_months=True,
+        age=AgeBucket.MONTHS_6_TO_12,
+        due=RecDueDates(resolution_due=None, gao_ig_act_from=GAO),
+        not_recorded=(_not_recorded("Resolution", "July 15, 2024", "July 16, 2024"),),
+    )
+    approx = _rec(approximate=True, tracked_since=date(2024, 7, 16))
+    got = deadlines.recommendation_clocks(approx, ISSUED, today)  # type: ignore[arg-type]
+    assert got.not_recorded == (_not_recorded("Resolution", "about July 2024", "July 16, 2024"),)
+    untracked = deadlines.recommendation_clocks(_rec(tracked_since=None), ISSUED, today)  # type: ignore[arg-type]
+    assert untracked.not_recorded == ()
+
+
+def test_addressee_clocks_tracked_after_the_response_fell_due() -> None:
+    today = date(2024, 8, 1)
+    rec = _rec(tracked_since=date(2024, 4, 15))
+    got = _clocks(rec, _part(), today)
+    assert got == AddresseeClocks(
+        response=None,
+        update=None,
+        target=Clock("Target completion", TARGET, today),
+        no_update="",
+        due=AddresseeDueDates(response_due=None, update_due=None, target_due=TARGET),
+        not_recorded=(_not_recorded("Response", "April 14, 2024", "April 15, 2024"),),
+    )
+    on_the_day = _clocks(_rec(tracked_since=date(2024, 4, 14)), _part(), today)
+    assert on_the_day.response == Clock("Response", RESPONSE, today, False)
+    assert on_the_day.not_recorded == ()
+    approx = _clocks(_rec(approximate=True, tracked_since=date(2024, 4, 15)), _part(), today)
+    assert approx.not_recorded == (_not_recorded("Response", "about April 2024", "April 15, 2024"),)
+    # a revised response's date does not depend on the issue date: exact
+    returned = _part(response_state=ResponseState.RETURNED, response_due_on=date(2024, 5, 20))
+    revised = _clocks(_rec(approximate=True, tracked_since=date(2024, 5, 21)), returned, today)
+    assert revised.response is None
+    assert revised.not_recorded == (_not_recorded("Revised response", "May 20, 2024", "May 21, 2024"),)
+
+
+def test_addressee_clocks_tracked_after_an_update_and_the_target_fell_due() -> None:
+    today = date(2025, 2, 1)
+    rec = _rec(status=RecStatus.OPEN_RESOLVED, resolved_on=RESOLVED, tracked_since=date(2024, 5, 31))
+    got = _clocks(rec, _part(), today)
+    assert got.update == Clock("Update", date(2024, 8, 29), today)
+    assert got.not_recorded == (_not_recorded("An update", "May 30, 2024", "May 31, 2024"),)
+    late = _rec(status=RecStatus.OPEN_RESOLVED, resolved_on=RESOLVED, tracked_since=date(2025, 1, 1))
+    got = _clocks(late, _part(), today)
+    # January 1, 2025 + 90 days: April 1, 2025 (30 + 28 + 31 + 1)
+    assert got.update == Clock("Update", date(2025, 4, 1), today)
+    assert got.target is None
+    assert got.not_recorded == (
+        _not_recorded("An update", "May 30, 2024", "January 1, 2025"),
+        _not_recorded("Target completion", "December 31, 2024", "January 1, 2025"),
+    )
+    # every clock before tracking, in the order response, update, target
+    waiting = _clocks(_rec(tracked_since=date(2025, 1, 1)), _part(), today)
+    assert waiting.not_recorded == (
+        _not_recorded("Response", "April 14, 2024", "January 1, 2025"),
+        _not_recorded("Target completion", "December 31, 2024", "January 1, 2025"),
+    )
+    assert _clocks(_rec(tracked_since=None), _part(), today).not_recorded == ()
+
+
+@pytest.mark.parametrize(
+    ("tracked_since", "before"),
+    [(None, False), (date(2024, 1, 14), False), (ISSUED, False), (date(2024, 1, 16), True)],
+)
+def test_has_history_before_tracking(tracked_since: date | None, before: bool) -> None:
+    rec = _rec(tracked_since=tracked_since)
+    assert deadlines.has_history_before_tracking(rec) is before
+
+
+def test_history_before_tracking_in_sql(app) -> None:
+    report = make_report(issued_on=ISSUED)
+    recs = {
+        "from issuance": make_recommendation(report, []),
+        "the day after": make_recommendation(report, [], tracked_since=date(2024, 1, 16)),
+        "the day before": make_recommendation(report, [], tracked_since=date(2024, 1, 14)),
+    }
+    names = {r.id: k for k, r in recs.items()}
+    found = db.session.scalars(
+        sa.select(Recommendation.id)
+        .join(Report, Report.id == Recommendation.report_id)
+        .where(deadlines.history_before_tracking_criterion(), Recommendation.id.in_(names))
+    )
+    assert {names[i] for i in found} == {"the day after"}
+
+
+def test_stored_due_dates_and_filters_of_a_recommendation_tracked_later(app) -> None:
+    a = make_component()
+    report = make_report(issued_on=ISSUED, components=[a])
+    # tracked from July 16, 2024: the response (April 14) and resolution (July 15) fell before
+    later = make_recommendation(report, [(a, {"target_date": TARGET})], tracked_since=date(2024, 7, 16))
+    on_day = make_recommendation(report, [(a, {"target_date": TARGET})], tracked_since=date(2024, 4, 14))
+    assert (later.resolution_due, later.gao_ig_act_from) == (None, GAO)
+    assert (part(later, a).response_due, part(later, a).target_due) == (None, TARGET)
+    assert (on_day.resolution_due, part(on_day, a).response_due) == (RESOLUTION, RESPONSE)
+    names = {later.id: "later", on_day.id: "on the day"}
+    for name, day, expected in [
+        ("response_overdue", date(2024, 8, 1), {"on the day"}),
+        ("resolution_overdue", date(2024, 8, 1), {"on the day"}),
+        ("target_overdue", date(2025, 1, 1), {"later", "on the day"}),
+        ("gao_ig_act", date(2025, 1, 15), {"later", "on the day"}),
+    ]:
+        found = db.session.scalars(
+            sa.select(Recommendation.id).where(
+                deadlines.clock_criterion(name, day), Recommendation.id.in_(names)
+            )
+        )
+        assert {names[i] for i in found} == expected, name
