@@ -82,10 +82,12 @@ test-clock: install-dev assets  ## date-sensitive tests at awkward instants, SQL
 # only those of MUTATION_TESTS that reach the mutated function. mutmut reads its settings
 # from setup.cfg, so this target writes one (ignored by git) from the two lists below.
 # Known equivalent survivors, with reasons: docs/mutation-equivalents.md.
-MUTATE_FILES ?= app/lifecycle/steps.py app/lifecycle/workflow.py app/auth/policy.py app/lifecycle/clocks.py
+MUTATE_FILES ?= app/lifecycle/steps.py app/lifecycle/workflow.py app/auth/policy.py app/lifecycle/clocks.py \
+	app/lifecycle/deadlines.py
 MUTATION_TESTS ?= tests/test_transition_table.py tests/test_step_effects.py tests/test_policy.py \
 	tests/test_history.py tests/test_edit_races.py tests/test_attachments.py tests/test_deadline_policy.py \
-	tests/test_lifecycle.py tests/test_closure_forms.py tests/test_concurrency_and_queues.py tests/test_clocks.py
+	tests/test_lifecycle.py tests/test_closure_forms.py tests/test_concurrency_and_queues.py tests/test_clocks.py \
+	tests/test_deadline_registry.py
 MUTATION_JOBS ?= 2
 mutation: install-dev  ## mutation score of the domain core (mutmut)
 	@{ echo "# Written by make mutation; edit MUTATE_FILES / MUTATION_TESTS in the Makefile."; \
