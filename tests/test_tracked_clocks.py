@@ -412,3 +412,31 @@ def test_import_keeps_a_blank_significant_as_not_listed() -> None:
         .order_by(Recommendation.number)
     ).all()
     assert [tuple(r) for r in found] == [(1, None), (2, True)]
+
+
+@pytest.mark.parametrize(
+    ("tracked_since", "queued"),
+    [
+        (date(2024, 4, 13), True),  # tracked before the response fell due: its clock runs
+        (date(2024, 4, 15), True),  # due April 14, before tracking: owed still, no clock
+    ],
+)
+def test_a_response_owed_from_before_tracking_stays_in_the_liaisons_queue(tracked_since, queued) -> None:
+    """The response is still owed though RecTrack does not know whether it was late: the
+    FEMA liaison's "Responses due" queue lists it either way; once it is in, it leaves."""
+    from app.lifecycle.queries import queues_for
+    from app.models import Addressee, ResponseState
+
+    rec = _make(tracked_since)
+    rec_id = rec.id
+    fema_liaison = user_by_email(EMAILS["fema"])
+
+    def responses_due() -> set[int]:
+        queue = next(q for q in queues_for(fema_liaison, TODAY, INTERVAL) if q.key == "responses_due")
+        return {a.recommendation_id for a in db.session.scalars(queue.stmt).unique()}
+
+    assert (rec_id in responses_due()) is queued
+    part = db.session.scalars(sa.select(Addressee).where(Addressee.recommendation_id == rec_id)).one()
+    part.response_state = ResponseState.SUBMITTED
+    db.session.flush()
+    assert rec_id not in responses_due()

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from app import wording
-from app.lifecycle.deadlines import addressee_late, more_than_6_months_criterion
+from app.lifecycle.deadlines import AWAITING_RESPONSE, addressee_late, more_than_6_months_criterion
 from app.lifecycle.steps import STEPS
 from app.models import (
     Addressee,
@@ -18,6 +18,7 @@ from app.models import (
     ClosureState,
     Recommendation,
     RecommendationEvent,
+    RecStatus,
     Report,
     Role,
 )
@@ -78,8 +79,13 @@ def queues_for(user: Any, today: date, interval_days: int) -> list[Queue]:
                 "a revised one by the date the OIG set when it returned the response or reopened "
                 "the recommendation.",
                 _addressee_rows()
-                # every response owed, due or not yet (its clock runs)
-                .where(mine, Addressee.response_due.is_not(None))
+                # every response owed, due or not yet, and those whose due date fell before
+                # RecTrack tracked them (owed still, though no clock runs: the page says so)
+                .where(
+                    mine,
+                    Recommendation.status == RecStatus.OPEN_UNRESOLVED,
+                    Addressee.response_state.in_(AWAITING_RESPONSE),
+                )
                 .order_by(Report.issued_on, Recommendation.number),
             ),
             Queue(
