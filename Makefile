@@ -71,7 +71,8 @@ test-pg: install-dev assets  ## the whole suite on PostgreSQL
 # differ (21:30 on 30 November in Washington) and across the autumn daylight-saving change.
 CLOCK_TESTS := tests/test_clock_seam.py tests/test_clocks.py tests/test_concurrency_and_queues.py \
 	tests/test_keyset.py tests/test_dashboard.py tests/test_pdf.py tests/test_history.py \
-	tests/test_lifecycle.py tests/test_restricted_filters.py
+	tests/test_lifecycle.py tests/test_restricted_filters.py tests/test_as_of.py tests/test_stored_due_dates.py \
+	tests/test_deadline_registry.py
 test-clock: install-dev assets  ## date-sensitive tests at awkward instants, SQLite and PostgreSQL
 	env -u DATABASE_URL -u TEST_DATABASE_URL RECTRACK_TEST_NOW=2026-12-01T02:30:00+00:00 $(PY) -m pytest $(CLOCK_TESTS)
 	env -u DATABASE_URL -u TEST_DATABASE_URL RECTRACK_TEST_NOW=2026-11-01T05:45:00+00:00 $(PY) -m pytest $(CLOCK_TESTS)
