@@ -22,7 +22,7 @@ stale) nor an audited change. The objects in the session get the new values too.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 from typing import Any
 
@@ -118,6 +118,34 @@ def _day(value: Any) -> date | None:
     return date.fromisoformat(str(value))
 
 
+def _addressee_due(
+    status: RecStatus,
+    issued: date,
+    resolved_on: Any,
+    tracked_since: date | None,
+    part: Mapping[str, Any],
+    has_plan: bool,
+    policy: DeadlinePolicy,
+) -> deadlines.AddresseeDueDates:
+    """addressee_due_dates of an addressee given as column values (a row read with SQL, or
+    one about to be bulk inserted); a missing state column has its default."""
+    return deadlines.addressee_due_dates(
+        status=status,
+        issued=issued,
+        resolved_on=_day(resolved_on),
+        response_state=ResponseState(part.get("response_state", ResponseState.NONE.value)),
+        response_due_on=_day(part.get("response_due_on")),
+        concurrence=Concurrence(part.get("concurrence", Concurrence.PENDING.value)),
+        has_plan=has_plan,
+        last_update_on=_day(part.get("last_update_on")),
+        closure_state=ClosureState(part.get("closure_state", ClosureState.NONE.value)),
+        closure_state_on=_day(part.get("closure_state_on")),
+        target_date=_day(part.get("target_date")),
+        interval_days=policy.update_interval_days,
+        tracked_since=tracked_since,
+    )
+
+
 def _changes(
     rows: Iterable[Any], policy: DeadlinePolicy
 ) -> tuple[dict[int, dict[str, date | None]], dict[int, dict[str, date | None]]]:
@@ -143,20 +171,8 @@ def _changes(
                 recs[row.id] = changed
         if row.addressee_id is None:
             continue
-        part_due = deadlines.addressee_due_dates(
-            status=status,
-            issued=issued,
-            resolved_on=_day(row.resolved_on),
-            response_state=ResponseState(row.response_state),
-            response_due_on=_day(row.response_due_on),
-            concurrence=Concurrence(row.concurrence),
-            has_plan=bool(row.has_plan),
-            last_update_on=_day(row.last_update_on),
-            closure_state=ClosureState(row.closure_state),
-            closure_state_on=_day(row.closure_state_on),
-            target_date=_day(row.target_date),
-            interval_days=policy.update_interval_days,
-            tracked_since=tracked_since,
+        part_due = _addressee_due(
+            status, issued, row.resolved_on, tracked_since, row._mapping, bool(row.has_plan), policy
         )
         changed = {
             name: getattr(part_due, name)
@@ -229,20 +245,14 @@ def stamp_rows(
     due = deadlines.rec_due_dates(status, issued, tracked_since)
     rec_row.update({name: getattr(due, name) for name in deadlines.REC_DUE_COLUMNS})
     for row in addressee_rows:
-        part = deadlines.addressee_due_dates(
-            status=status,
-            issued=issued,
-            resolved_on=rec_row.get("resolved_on"),
-            response_state=ResponseState(row.get("response_state", ResponseState.NONE.value)),
-            response_due_on=row.get("response_due_on"),
-            concurrence=Concurrence(row.get("concurrence", Concurrence.PENDING.value)),
-            has_plan=bool(row.get("corrective_action_plan")),
-            last_update_on=row.get("last_update_on"),
-            closure_state=ClosureState(row.get("closure_state", ClosureState.NONE.value)),
-            closure_state_on=row.get("closure_state_on"),
-            target_date=row.get("target_date"),
-            interval_days=policy.update_interval_days,
-            tracked_since=tracked_since,
+        part = _addressee_due(
+            status,
+            issued,
+            rec_row.get("resolved_on"),
+            tracked_since,
+            row,
+            bool(row.get("corrective_action_plan")),
+            policy,
         )
         row.update({name: getattr(part, name) for name in deadlines.ADDRESSEE_DUE_COLUMNS})
 
