@@ -90,28 +90,34 @@ class FriendlyDateField(DateField):
 
 
 class IssueDateField(StringField):
-    """An issue date as precise as the source: 2024-09-27, 2024-09 or FY2024 (a text
-    input: a date picker cannot take a month or a fiscal year). Its data is an IssueDate;
+    """An issue date as precise as the source: 2024-09-27, 2024-09 or FY2024, or "not
+    known" (a text input: a date picker cannot take a month or a fiscal year). Its data is
+    an IssueDate, or None with not_known set;
     text in none of the three forms gets a message saying which forms to use. Pair it
     with InputRequired, not DataRequired (which would replace that message)."""
 
     data: issue_dates.IssueDate | None  # type: ignore[assignment]
+    # "not known" typed (or the report's date is not known): data is then None too
+    not_known: bool = False
 
     def process_data(self, value: Any) -> None:
         self.data = issue_dates.IssueDate(value) if isinstance(value, date) else value
 
     def process_formdata(self, valuelist: list[Any]) -> None:
-        self.data = None
+        self.data, self.not_known = None, False
         text = str(valuelist[0]).strip() if valuelist else ""
         if text:
             try:
-                self.data = issue_dates.parse(text)
+                self.data = issue_dates.parse_or_not_known(text)
             except issue_dates.IssueDateError as exc:
                 raise ValueError(str(exc)) from None
+            self.not_known = self.data is None
 
     def _value(self) -> str:
         if self.raw_data:
             return str(self.raw_data[0])
+        if self.not_known:
+            return issue_dates.NOT_KNOWN
         return self.data.text if self.data is not None else ""
 
 

@@ -18,7 +18,11 @@ from datetime import date
 from app.models.enums import IssuePrecision
 
 FORMS_HINT = "2024-09-27 (a day), 2024-09 (a month) or FY2024 (a federal fiscal year)"
-MESSAGE = f"Write the issue date as {FORMS_HINT}."
+MESSAGE = f'Write the issue date as {FORMS_HINT}, or "not known".'
+# What a form, an import cell and an export write for a report whose issue date no source
+# gives (Report.issued_on NULL): every clock counted from it is "not known", never late.
+NOT_KNOWN = "not known"
+NOT_KNOWN_LABEL = "Not known"
 
 _DAY = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
@@ -79,6 +83,26 @@ def normalized(on: date, precision: IssuePrecision) -> IssueDate:
     if precision == IssuePrecision.FISCAL_YEAR:
         return fiscal_year(on.year + 1 if on.month >= 10 else on.year)
     return IssueDate(on)
+
+
+def is_not_known(text: str) -> bool:
+    """Whether `text` says the issue date is not known ("not known", "unknown")."""
+    return " ".join(text.lower().split()) in (NOT_KNOWN, "unknown")
+
+
+def parse_or_not_known(text: str) -> IssueDate | None:
+    """parse(), except that "not known" gives None (the issue date is not known)."""
+    return None if is_not_known(text) else parse(text)
+
+
+def label(issue: IssueDate | None, approximate: bool = False) -> str:
+    """IssueDate.label, or "Not known"."""
+    return NOT_KNOWN_LABEL if issue is None else issue.label(approximate)
+
+
+def text(issue: IssueDate | None) -> str:
+    """IssueDate.text, or "not known" (the form people type it in)."""
+    return NOT_KNOWN if issue is None else issue.text
 
 
 def parse(text: str) -> IssueDate:

@@ -26,6 +26,9 @@ class SortKey:
     expr: sa.SQLColumnExpression[Any]
     descending: bool = False
     kind: str = "int"  # "int" (32-bit), "str" or "date": how a cursor value is read back
+    # NULLs allowed: they sort after every value, in either direction (a report whose
+    # issue date is not known comes last, newest or oldest first)
+    nullable: bool = False
 
 
 class BadCursor(ValueError):
@@ -44,7 +47,9 @@ def decode(token: str, keys: Sequence[SortKey]) -> list[Any]:
             raise BadCursor
         out: list[Any] = []
         for key, value in zip(keys, raw, strict=True):
-            if key.kind == "date":
+            if value is None and key.nullable:
+                out.append(None)
+            elif key.kind == "date":
                 out.append(date.fromisoformat(value))
             elif key.kind == "int":
                 if not isinstance(value, int) or isinstance(value, bool) or not INT_MIN <= value <= INT_MAX:
@@ -59,24 +64,52 @@ def decode(token: str, keys: Sequence[SortKey]) -> list[Any]:
         raise BadCursor from exc
 
 
+def _equal(key: SortKey, value: Any) -> sa.ColumnElement[bool]:
+    return key.expr.is_(None) if value is None else key.expr == value
+
+
+def _step(key: SortKey, value: Any, reverse: bool) -> sa.ColumnElement[bool]:
+    """Rows strictly after `value` on this key alone (before it when `reverse`). NULLs
+    of a nullable key come after every value: after a value, they follow it; before a
+    NULL, every value comes."""
+    ahead = key.descending != reverse  # descending: "after" means smaller
+    if value is None:
+        return key.expr.is_not(None) if reverse else sa.false()
+    beyond = key.expr < value if ahead else key.expr > value
+    if key.nullable and not reverse:
+        return sa.or_(beyond, key.expr.is_(None))
+    return beyond
+
+
 def _after(keys: Sequence[SortKey], values: Sequence[Any], reverse: bool) -> sa.ColumnElement[bool]:
     """Rows strictly after `values` in the keys' order (before it when `reverse`)."""
     clauses = []
     for i, key in enumerate(keys):
-        ahead = key.descending != reverse  # descending: "after" means smaller
-        step = key.expr < values[i] if ahead else key.expr > values[i]
-        equal = [keys[j].expr == values[j] for j in range(i)]
-        clauses.append(sa.and_(*equal, step))
+        equal = [_equal(keys[j], values[j]) for j in range(i)]
+        clauses.append(sa.and_(*equal, _step(key, values[i], reverse)))
     # The OR of steps is exact but no index can range-scan it; the redundant bound on the
     # first key can, so a deep page starts at its position instead of scanning up to it.
-    lead = keys[0]
-    bound = lead.expr <= values[0] if lead.descending != reverse else lead.expr >= values[0]
+    lead, first = keys[0], values[0]
+    bound: sa.ColumnElement[bool]
+    if first is None:  # within the NULLs of a nullable lead key
+        bound = sa.true() if reverse else lead.expr.is_(None)
+    else:
+        bound = lead.expr <= first if lead.descending != reverse else lead.expr >= first
+        if lead.nullable and not reverse:
+            bound = sa.or_(bound, lead.expr.is_(None))
     return sa.and_(bound, sa.or_(*clauses))
 
 
 def ordering(keys: Sequence[SortKey], reverse: bool = False) -> list[sa.ColumnElement[Any]]:
-    """ORDER BY clauses for the keys (reversed for paging backwards)."""
-    return [k.expr.desc() if k.descending != reverse else k.expr.asc() for k in keys]
+    """ORDER BY clauses for the keys (reversed for paging backwards); a nullable key's
+    NULLs last (first when reversed), the same on every database."""
+    out: list[sa.ColumnElement[Any]] = []
+    for k in keys:
+        clause = k.expr.desc() if k.descending != reverse else k.expr.asc()
+        if k.nullable:
+            clause = clause.nulls_first() if reverse else clause.nulls_last()
+        out.append(clause)
+    return out
 
 
 @dataclass(frozen=True)

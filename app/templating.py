@@ -15,7 +15,7 @@ from app import cache, wording
 from app.auth import policy
 from app.cache import reader_scope
 from app.extensions import db
-from app.lifecycle import queries, workflow
+from app.lifecycle import deadlines, queries, workflow
 from app.lifecycle.steps import Step
 from app.models import enums
 from app.pdf.layout import keep_together
@@ -129,6 +129,7 @@ def register(app: Flask) -> None:
         url_with=url_with,
         url_keeping_filters=url_keeping_filters,
         steps_for=steps_for,
+        has_history_before_tracking=deadlines.has_history_before_tracking,
         work_count=work_count,
         today=today,
         keep_together=keep_together,

@@ -640,7 +640,8 @@ def test_unreadable_files_show_their_problem_on_the_upload_page(
 
 
 ISSUE_DATE_FORMS = (
-    "Write the issue date as 2024-09-27 (a day), 2024-09 (a month) or FY2024 (a federal fiscal year)."
+    "Write the issue date as 2024-09-27 (a day), 2024-09 (a month) or FY2024 (a federal fiscal year), "
+    'or "not known".'
 )
 # the components of the suite's base data (tests/data/seed-reports.yaml), in order
 KNOWN_COMPONENTS = (

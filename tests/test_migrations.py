@@ -551,3 +551,43 @@ def test_tracked_clocks_migration_recomputes_with_the_tracking_dates(scratch_url
         downgrade(revision="0015_state_periods")
         assert stored() == from_issuance
         db.engine.dispose()
+
+
+def test_issue_date_not_known_migration_allows_null_and_its_downgrade_refuses_to_invent_one(
+    scratch_url: str, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """0017 lets a report's issue date be NULL (not known). Its downgrade restores NOT NULL
+    when every report has a date, and refuses, naming the report, while one has none."""
+    app = create_app(TestingConfig(scratch_url))
+    insert = (
+        "INSERT INTO reports (id, title, issued_on, issued_on_approximate, sensitivity, created_at, "
+        "updated_at) VALUES (9, 'Undated report', NULL, false, 'public', '2024-01-15', '2024-01-15')"
+    )
+    with app.app_context():
+        upgrade(revision="0016_tracked_clocks")
+        with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as conn:
+            conn.execute(sa.text(insert))
+        upgrade(revision="0017_issue_date_not_known")
+        with db.engine.begin() as conn:
+            conn.execute(sa.text(insert))
+        with pytest.raises(SystemExit):  # Flask-Migrate logs the RuntimeError and exits
+            downgrade(revision="0016_tracked_clocks")
+        logged = capfd.readouterr().err  # Alembic's logging writes to stderr
+        assert "1 report(s) have no known issue date" in logged
+        assert "#9 Undated report" in logged
+        with db.engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == (
+                "0017_issue_date_not_known"
+            )
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("UPDATE reports SET issued_on = '2024-01-15' WHERE id = 9"))
+        downgrade(revision="0016_tracked_clocks")
+        with db.engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == (
+                "0016_tracked_clocks"
+            )
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("DELETE FROM reports WHERE id = 9"))
+        with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as conn:
+            conn.execute(sa.text(insert))
+        db.engine.dispose()

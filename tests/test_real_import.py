@@ -215,7 +215,7 @@ def test_bad_issue_dates_get_a_row_and_column_message_and_nothing_is_saved() -> 
         (
             "2024-9-31",
             "2024-9-31 is not a real date. Write the issue date as 2024-09-27 (a day), 2024-09 (a month) "
-            "or FY2024 (a federal fiscal year).",
+            'or FY2024 (a federal fiscal year), or "not known".',
         ),
     ):
         rows = _rows()

@@ -27,7 +27,8 @@ COLUMNS: tuple[Column, ...] = (
     Column(
         "report_issued_on",
         "Issue date as precise as the source: 2024-09-27 (a day), 2024-09 (a month) "
-        "or FY2024 (a federal fiscal year, October 1, 2023 to September 30, 2024).",
+        "or FY2024 (a federal fiscal year, October 1, 2023 to September 30, 2024), "
+        "or not known when no source gives even the fiscal year.",
         required=True,
     ),
     Column("report_issued_on_approximate", "yes when the issue date was inferred, not read."),

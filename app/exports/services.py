@@ -18,6 +18,7 @@ import sqlalchemy as sa
 import xlsxwriter
 from sqlalchemy.orm import Session, aliased
 
+from app import issue_dates
 from app.auth import policy
 from app.exports.columns import FORMULA_PREFIXES, KEYS, PLACEHOLDER
 from app.filters import RecFilters
@@ -57,8 +58,11 @@ REPORT_COLUMNS = (
 )
 
 
-def _issue_date(on: date, precision: IssuePrecision) -> date | str:
-    """A date known to the day as a date; a month or fiscal year as its text (2024-09, FY2024)."""
+def _issue_date(on: date | None, precision: IssuePrecision) -> date | str:
+    """A date known to the day as a date; a month or fiscal year as its text (2024-09,
+    FY2024); an unknown one as "not known" (what the import reads back)."""
+    if on is None:
+        return issue_dates.NOT_KNOWN
     if precision == IssuePrecision.DAY:
         return on
     return IssueDate(on, precision).text
@@ -163,7 +167,7 @@ def export_rows(
         .join(Component, Component.id == Addressee.component_id)
         .where(Recommendation.id.in_(rec_ids))
         .order_by(
-            Report.issued_on.desc(),
+            Report.issued_on.desc().nulls_last(),
             Report.id.desc(),
             Recommendation.number,
             Addressee.is_lead.desc(),
@@ -226,7 +230,7 @@ def export_rows(
         empty = (
             sa.select(*REPORT_COLUMNS)
             .where(policy.report_visibility(user), ~Report.recommendations.any())
-            .order_by(Report.issued_on.desc(), Report.id.desc())
+            .order_by(Report.issued_on.desc().nulls_last(), Report.id.desc())
         )
         if filters.report_id:
             empty = empty.where(Report.id == filters.report_id)

@@ -30,7 +30,16 @@ from app.audit import AuditActor
 from app.exports.columns import PLACEHOLDER
 from app.imports.reader import Sheet
 from app.issue_dates import IssueDate
-from app.models import Component, Concurrence, Recommendation, Report, ReportType, Sensitivity, TextSource
+from app.models import (
+    Component,
+    Concurrence,
+    IssuePrecision,
+    Recommendation,
+    Report,
+    ReportType,
+    Sensitivity,
+    TextSource,
+)
 from app.recommendations import priority, repeats
 from app.recommendations import services as rec_services
 from app.reports import queries as report_queries
@@ -103,12 +112,14 @@ def _date(text: str) -> date | None:
         raise CellError("Write a real date as YYYY-MM-DD, for example 2011-12-06.") from None
 
 
-def _issue_date(text: str) -> IssueDate:
-    """2024-09-27, 2024-09 or FY2024; read as ReportData's issued_on and issued_precision."""
+def _issue_date(text: str) -> IssueDate | None:
+    """2024-09-27, 2024-09 or FY2024, or "not known" (None); read as ReportData's
+    issued_on and issued_precision. A blank is a problem: an issue date left out by
+    mistake must not pass as one not known."""
     if not text.strip():
         raise CellError(issue_dates.MESSAGE)
     try:
-        return issue_dates.parse(text)
+        return issue_dates.parse_or_not_known(text)
     except issue_dates.IssueDateError as exc:
         raise CellError(str(exc)) from None
 
@@ -432,9 +443,12 @@ def _report_data(report: Report | None, incoming: ReportIn) -> report_services.R
         else {}
     )
     values = dict(incoming.values)
-    issue: IssueDate | None = values.pop("issued_on", None)
-    if issue is not None:
-        values.update(issued_on=issue.on, issued_precision=issue.precision)
+    if "issued_on" in values:
+        issue: IssueDate | None = values.pop("issued_on")  # None: "not known"
+        values.update(
+            issued_on=issue.on if issue else None,
+            issued_precision=issue.precision if issue else IssuePrecision.DAY,
+        )
     if report is None:
         return report_services.ReportData(**values, **{"component_ids": [], **components})
     return replace(report_services.ReportData.of(report), **values, **components)

@@ -111,14 +111,15 @@ def update_due_since_tracking(due: date, tracked_since: date | None, interval_da
 
 
 def rec_due_dates(
-    status: RecStatus | str | None, issued: date, tracked_since: date | None = None
+    status: RecStatus | str | None, issued: date | None, tracked_since: date | None = None
 ) -> RecDueDates:
     """Resolution: six months after issuance, while Open–Unresolved, unless that fell
     before `tracked_since`. GAO-IG Act: a recommendation still open one year after
     issuance (a fact about the issue date: kept whatever the tracking date). `status` may
-    be the enum's value (a row read with SQL); None: not issued (yet, as of a past date)."""
+    be the enum's value (a row read with SQL); None: not issued (yet, as of a past date).
+    issued None: the issue date is not known, so neither date is (None: not running)."""
     rec_status = RecStatus(status) if status is not None else None
-    if rec_status is None or not rec_status.is_open:
+    if rec_status is None or not rec_status.is_open or issued is None:
         return RecDueDates(resolution_due=None, gao_ig_act_from=None)
     resolution = clocks.resolution_due(issued) if rec_status == RecStatus.OPEN_UNRESOLVED else None
     return RecDueDates(
@@ -136,7 +137,7 @@ def owes_updates_values(concurrence: Concurrence, has_plan: bool) -> bool:
 def addressee_due_dates(
     *,
     status: RecStatus | str | None,
-    issued: date,
+    issued: date | None,
     resolved_on: date | None,
     response_state: ResponseState | str,
     response_due_on: date | None,
@@ -161,6 +162,7 @@ def addressee_due_dates(
     Target completion: the target date, while the recommendation is open.
     Tracked since: a response or target date before `tracked_since` does not run (None);
     an update due before it is due one interval after it (see before_tracking).
+    Issued None (not known): the first response's due date is not known either (None).
 
     The enums may be given as their values (a row read with SQL)."""
     rec_status = RecStatus(status) if status is not None else None
@@ -168,7 +170,10 @@ def addressee_due_dates(
     is_open = rec_status is not None and rec_status.is_open
     response = None
     if rec_status == RecStatus.OPEN_UNRESOLVED and ResponseState(response_state) in AWAITING_RESPONSE:
-        response = response_due_on if response_due_on is not None else clocks.response_due(issued)
+        if response_due_on is not None:
+            response = response_due_on
+        elif issued is not None:
+            response = clocks.response_due(issued)
     update = None
     if (
         rec_status == RecStatus.OPEN_RESOLVED
@@ -189,7 +194,7 @@ def addressee_due_dates(
     )
 
 
-def rec_due_dates_of(rec: Any, issued: date, *, tracked: bool = True) -> RecDueDates:
+def rec_due_dates_of(rec: Any, issued: date | None, *, tracked: bool = True) -> RecDueDates:
     """rec_due_dates of a Recommendation or a RecSnapshot (the same attribute names).
     tracked=False: the obligations as if tracked from issuance (the page's explanation
     of what fell due before tracking)."""
@@ -197,7 +202,7 @@ def rec_due_dates_of(rec: Any, issued: date, *, tracked: bool = True) -> RecDueD
 
 
 def addressee_due_dates_of(
-    rec: Any, addressee: Any, issued: date, interval_days: int, *, tracked: bool = True
+    rec: Any, addressee: Any, issued: date | None, interval_days: int, *, tracked: bool = True
 ) -> AddresseeDueDates:
     """addressee_due_dates of an Addressee (or AddresseeSnapshot) of `rec` (a
     Recommendation or RecSnapshot); tracked=False as in rec_due_dates_of."""
@@ -219,7 +224,7 @@ def addressee_due_dates_of(
 
 
 def due_dates_of(
-    rec: Any, issued: date, interval_days: int
+    rec: Any, issued: date | None, interval_days: int
 ) -> tuple[RecDueDates, dict[int, AddresseeDueDates]]:
     """A recommendation's due dates and each addressee's (by id): of a Recommendation with
     its addressees loaded, or of a RecSnapshot (a state as of a past date)."""
@@ -236,9 +241,15 @@ class RecommendationClocks:
     resolution: Clock | None  # while Open–Unresolved (OMB A-50)
     gao_ig_act: bool  # open one year or more after issuance
     open_over_6_months: bool  # open, more than six months after issuance (semiannual tables)
-    age: AgeBucket
+    age: AgeBucket | None  # None: the issue date is not known
     due: RecDueDates
     not_recorded: tuple[str, ...] = ()  # deadlines that fell before tracking, in words
+    not_known: tuple[str, ...] = ()  # deadlines the unknown issue date leaves unknown, in words
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """The deadlines that do not run, in words: not recorded, then not known."""
+        return self.not_recorded + self.not_known
 
 
 @dataclass(frozen=True)
@@ -249,6 +260,12 @@ class AddresseeClocks:
     no_update: str = ""  # why an Open–Resolved addressee has no update clock, in words
     due: AddresseeDueDates | None = None
     not_recorded: tuple[str, ...] = ()  # deadlines that fell before tracking, in words
+    not_known: tuple[str, ...] = ()  # deadlines the unknown issue date leaves unknown, in words
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """The deadlines that do not run, in words: not recorded, then not known."""
+        return self.not_recorded + self.not_known
 
 
 def issue_date_approximate(rec: Recommendation) -> bool:
@@ -279,19 +296,33 @@ def _not_recorded(rec: Any, pairs: tuple[tuple[str, date | None, bool], ...]) ->
     )
 
 
+NOT_KNOWN_SUFFIX = "is not known: the report's issue date, which it counts from, is not known"
+
+
+def not_known_text(label: str) -> str:
+    """ "Resolution due date is not known: the report's issue date ... is not known"."""
+    return f"{label} due date {NOT_KNOWN_SUFFIX}"
+
+
 def has_history_before_tracking(rec: Any) -> bool:
     """Whether the recommendation rests on history from before RecTrack: it was issued
-    before RecTrack began tracking it (tracked_since later than the issue date). The SQL
+    before RecTrack began tracking it (tracked_since later than the issue date), or its
+    issue date is not known (a report entered at issuance has a known date). The SQL
     criterion is history_before_tracking_criterion."""
-    return rec.tracked_since is not None and rec.tracked_since > rec.report.issued_on
+    if rec.tracked_since is None:
+        return False
+    return rec.report.issued_on is None or rec.tracked_since > rec.report.issued_on
 
 
 def history_before_tracking_criterion() -> sa.ColumnElement[bool]:
     """has_history_before_tracking in SQL (Report joined)."""
-    return Recommendation.tracked_since > Report.issued_on
+    return sa.and_(
+        Recommendation.tracked_since.is_not(None),
+        sa.or_(Report.issued_on.is_(None), Recommendation.tracked_since > Report.issued_on),
+    )
 
 
-def recommendation_clocks(rec: Recommendation, issued: date, today: date) -> RecommendationClocks:
+def recommendation_clocks(rec: Recommendation, issued: date | None, today: date) -> RecommendationClocks:
     open_ = rec.status.is_open
     due = rec_due_dates_of(rec, issued)
     resolution = None
@@ -302,10 +333,15 @@ def recommendation_clocks(rec: Recommendation, issued: date, today: date) -> Rec
     return RecommendationClocks(
         resolution=resolution,
         gao_ig_act=CLOCK_FILTERS_BY_NAME["gao_ig_act"].matches(due.gao_ig_act_from, today),
-        open_over_6_months=open_ and clocks.more_than_6_months(issued, today),
-        age=clocks.age_bucket(issued, today if open_ or rec.closed_on is None else rec.closed_on),
+        open_over_6_months=open_ and issued is not None and clocks.more_than_6_months(issued, today),
+        age=None
+        if issued is None
+        else clocks.age_bucket(issued, today if open_ or rec.closed_on is None else rec.closed_on),
         due=due,
         not_recorded=_not_recorded(rec, (("Resolution", untracked.resolution_due, approx),)),
+        not_known=(not_known_text("Resolution"),)
+        if issued is None and rec.status == RecStatus.OPEN_UNRESOLVED
+        else (),
     )
 
 
@@ -327,7 +363,7 @@ def updates_paused(addressee: Addressee) -> str:
 
 
 def addressee_clocks(
-    rec: Recommendation, addressee: Addressee, issued: date, today: date, interval_days: int
+    rec: Recommendation, addressee: Addressee, issued: date | None, today: date, interval_days: int
 ) -> AddresseeClocks:
     due = addressee_due_dates_of(rec, addressee, issued, interval_days)
     no_update = ""
@@ -354,6 +390,12 @@ def addressee_clocks(
         no_update=no_update,
         due=due,
         not_recorded=not_recorded,
+        not_known=(not_known_text("Response"),)
+        if issued is None
+        and rec.status == RecStatus.OPEN_UNRESOLVED
+        and addressee.response_due_on is None
+        and addressee.response_state in AWAITING_RESPONSE
+        else (),
     )
 
 

@@ -120,7 +120,7 @@ def _day(value: Any) -> date | None:
 
 def _addressee_due(
     status: RecStatus,
-    issued: date,
+    issued: date | None,
     resolved_on: Any,
     tracked_since: date | None,
     part: Mapping[str, Any],
@@ -156,8 +156,7 @@ def _changes(
     seen: set[int] = set()
     for row in rows:
         status = RecStatus(row.status)
-        issued = _day(row.issued_on)
-        assert issued is not None
+        issued = _day(row.issued_on)  # None: not known
         tracked_since = _day(row.tracked_since)
         if row.id not in seen:
             seen.add(row.id)
@@ -236,7 +235,7 @@ def refresh(
 
 
 def stamp_rows(
-    rec_row: dict[str, Any], addressee_rows: list[dict[str, Any]], issued: date, policy: DeadlinePolicy
+    rec_row: dict[str, Any], addressee_rows: list[dict[str, Any]], issued: date | None, policy: DeadlinePolicy
 ) -> None:
     """Fill the due-date keys of a recommendation's and its addressees' rows about to be
     bulk inserted (the rows' keys are the column names)."""

@@ -61,8 +61,11 @@ def record(
 
 def record_issuance(session: Session, rec: Recommendation, actor: AuditActor) -> None:
     """The events of a newly entered recommendation: issued Open–Unresolved on the
-    report's issue date, and any concurrence already known."""
-    issued = rec.report.issued_on
+    report's issue date, and any concurrence already known. When the issue date is not
+    known, its history starts on the day RecTrack began tracking it: as of any earlier
+    day RecTrack does not know it existed."""
+    issued = rec.report.issued_on or rec.tracked_since
+    assert issued is not None, "a recommendation of a report of unknown date needs tracked_since"
     record(session, rec, EventKind.CREATED, actor, effective_on=issued, status_after=rec.status)
     for addressee in rec.addressees:
         if addressee.concurrence != Concurrence.PENDING:

@@ -89,12 +89,14 @@ def _runs(states: Iterable[tuple[date, T]]) -> list[tuple[date, date | None, T]]
     return runs
 
 
-def _rec_state(snapshot: RecSnapshot, issued: date) -> tuple[Any, ...]:
+def _rec_state(snapshot: RecSnapshot, issued: date | None) -> tuple[Any, ...]:
     due = deadlines.rec_due_dates_of(snapshot, issued)
     return (*(getattr(snapshot, n) for n in STATE_FIELDS), *(getattr(due, n) for n in DUE_FIELDS))
 
 
-def _addressee_state(snapshot: RecSnapshot, part: Any, issued: date, interval_days: int) -> tuple[Any, ...]:
+def _addressee_state(
+    snapshot: RecSnapshot, part: Any, issued: date | None, interval_days: int
+) -> tuple[Any, ...]:
     due = deadlines.addressee_due_dates_of(snapshot, part, issued, interval_days)
     return (
         *(getattr(part, n) for n in ADDRESSEE_STATE_FIELDS),

@@ -29,8 +29,9 @@ class Report(Model):
     issuing_office: Mapped[str] = mapped_column(sa.String(120), default="DHS OIG", server_default="DHS OIG")
     title: Mapped[str] = mapped_column(sa.String(500))
     # The representative issue date: the day itself, or the LAST day of the month or
-    # fiscal year when only that is known (app/issue_dates.py says why).
-    issued_on: Mapped[date] = mapped_column(index=True)
+    # fiscal year when only that is known (app/issue_dates.py says why). NULL: no source
+    # gives even the fiscal year; clocks counted from it are "not known".
+    issued_on: Mapped[date | None] = mapped_column(index=True)
     issued_precision: Mapped[IssuePrecision] = mapped_column(
         enum_type(IssuePrecision, "issue_precision"),
         default=IssuePrecision.DAY,
@@ -77,26 +78,44 @@ class Report(Model):
     )
 
     @property
-    def issue_date(self) -> IssueDate:
+    def issue_date(self) -> IssueDate | None:
+        """The issue date as precise as it is known; None when it is not known."""
         from app.issue_dates import IssueDate
 
+        if self.issued_on is None:
+            return None
         return IssueDate(self.issued_on, self.issued_precision or IssuePrecision.DAY)
 
     @property
     def issued_label(self) -> str:
-        """ "September 27, 2024", "September 2024", "FY2024", with "about" if approximate."""
-        return self.issue_date.label(self.issued_on_approximate)
+        """ "September 27, 2024", "September 2024", "FY2024", with "about" if
+        approximate, or "Not known"."""
+        from app import issue_dates
+
+        return issue_dates.label(self.issue_date, self.issued_on_approximate)
 
     @property
-    def issued_first_day(self) -> date:
-        """The earliest day the report can have been issued."""
-        return self.issue_date.first_day
+    def issued_text(self) -> str:
+        """2024-09-27, 2024-09, FY2024 or "not known" (as typed, imported, exported)."""
+        from app import issue_dates
+
+        return issue_dates.text(self.issue_date)
+
+    @property
+    def issued_first_day(self) -> date | None:
+        """The earliest day the report can have been issued (None: not known)."""
+        issue = self.issue_date
+        return issue.first_day if issue is not None else None
 
     @property
     def issue_date_imprecise(self) -> bool:
         """Whether clocks counted from the issue date are approximate: the date was
-        inferred, or only its month or fiscal year is known."""
-        return bool(self.issued_on_approximate) or self.issued_precision not in (None, IssuePrecision.DAY)
+        inferred, or only its month or fiscal year is known (or nothing of it)."""
+        return (
+            self.issued_on is None
+            or bool(self.issued_on_approximate)
+            or self.issued_precision not in (None, IssuePrecision.DAY)
+        )
 
     @property
     def display_number(self) -> str:

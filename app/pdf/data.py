@@ -75,6 +75,7 @@ class Summary:
     by_status: dict[RecStatus, int] = field(default_factory=dict)
     by_component: list[tuple[str, int, int]] = field(default_factory=list)  # (abbr, open, total)
     age_buckets: dict[clocks.AgeBucket, int] = field(default_factory=dict)  # open ones
+    age_not_known: int = 0  # open ones whose report's issue date is not known
     overdue: dict[str, int] = field(default_factory=dict)
     questioned_open: Decimal = Decimal(0)
     funds_open: Decimal = Decimal(0)
@@ -140,7 +141,9 @@ def summarize(lines: list[RecLine]) -> Summary:
     )
     summary.age_buckets = dict.fromkeys(clocks.AgeBucket, 0)
     for line in lines:
-        if line.status.is_open:
+        if line.status.is_open and line.rec_clocks.age is None:
+            summary.age_not_known += 1
+        elif line.status.is_open and line.rec_clocks.age is not None:
             summary.age_buckets[line.rec_clocks.age] += 1
     summary.before_tracking_open = sum(1 for line in lines if line.status.is_open and line.before_tracking)
     summary.overdue = {kind: sum(1 for line in lines if line.matches_clock(kind)) for kind in OVERDUE_KINDS}
@@ -179,7 +182,10 @@ class ReportStatus:
 def _base(user: Any, filters: RecFilters, as_of: date, interval: int) -> sa.Select[Any]:
     """The recommendations the page with these filters lists, issued by the date: the
     pages' query, so a PDF never shows (or counts) what its page hides."""
-    return recommendation_list(user, filters, as_of, interval).where(Report.issued_on <= as_of)
+    # a report of unknown issue date: its periods begin when RecTrack began tracking it
+    return recommendation_list(user, filters, as_of, interval).where(
+        sa.or_(Report.issued_on.is_(None), Report.issued_on <= as_of)
+    )
 
 
 def report_status(session: Session, user: Any, report: Report, as_of: date, interval: int) -> ReportStatus:
@@ -206,7 +212,12 @@ def component_status(
     groups: dict[int, tuple[Report, list[RecLine]]] = {}
     for line in lines:
         groups.setdefault(line.rec.report.id, (line.rec.report, []))[1].append(line)
-    ordered = sorted(groups.values(), key=lambda g: (g[0].issued_on, g[0].id), reverse=True)
+    # newest report first; reports of unknown issue date last
+    ordered = sorted(
+        groups.values(),
+        key=lambda g: (g[0].issued_on is not None, g[0].issued_on or date.min, g[0].id),
+        reverse=True,
+    )
     return ComponentStatus(component=component, groups=ordered, summary=summarize(lines))
 
 

@@ -130,9 +130,11 @@ def _charts(summary: data.Summary) -> list[dict[str, str]]:
     )
     top = summary.by_component[:12]
     component_svg = charts.bar_chart([c[0] for c in top], [c[1] for c in top], series="Open")
-    ages = list(summary.age_buckets.items())
+    ages = [(b.label, n) for b, n in summary.age_buckets.items()]
+    if summary.age_not_known:
+        ages.append(("Issue date not known", summary.age_not_known))
     age_svg = charts.bar_chart(
-        [b.label for b, _ in ages], [n for _, n in ages], series="Open", horizontal=False
+        [label for label, _ in ages], [n for _, n in ages], series="Open", horizontal=False
     )
     return [
         {
@@ -148,7 +150,7 @@ def _charts(summary: data.Summary) -> list[dict[str, str]]:
         {
             "title": "Open recommendations by age",
             "uri": charts.data_uri(age_svg),
-            "alt": "; ".join(f"{b.label}: {n}" for b, n in ages),
+            "alt": "; ".join(f"{label}: {n}" for label, n in ages),
         },
     ]
 

@@ -53,7 +53,7 @@ def recommendation_list(user: Any, filters: RecFilters, today: date, interval_da
             contains_eager(Recommendation.report),
             selectinload(Recommendation.addressees).joinedload(Addressee.component),
         )
-        .order_by(Report.issued_on.desc(), Report.id.desc(), Recommendation.number)
+        .order_by(Report.issued_on.desc().nulls_last(), Report.id.desc(), Recommendation.number)
     )
     if filters.reads_hidden_content():
         stmt = stmt.where(policy.recommendation_visibility(user))
@@ -137,7 +137,8 @@ class Sort:
     values: Callable[[Recommendation], tuple[Any, ...]]
 
 
-_NEWEST = (SortKey(Report.issued_on, True, "date"), SortKey(Report.id, True))
+# A report whose issue date is not known sorts after every dated one, newest or oldest first.
+_NEWEST = (SortKey(Report.issued_on, True, "date", nullable=True), SortKey(Report.id, True))
 _WITHIN = (SortKey(Recommendation.number), SortKey(Recommendation.id))
 
 SORTS: dict[str, Sort] = {
@@ -148,7 +149,7 @@ SORTS: dict[str, Sort] = {
     ),
     "oldest": Sort(
         "Oldest report first",
-        (SortKey(Report.issued_on, kind="date"), SortKey(Report.id), *_WITHIN),
+        (SortKey(Report.issued_on, kind="date", nullable=True), SortKey(Report.id), *_WITHIN),
         lambda r: (r.report.issued_on, r.report.id, r.number, r.id),
     ),
     "report": Sort(

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -132,11 +133,13 @@ def check_link(session: Session, rec: Recommendation, target: Recommendation) ->
             "A recommendation can only repeat one from an earlier report, not one of the same report.",
             field="repeats_report",
         )
-    if target.report.issued_on >= report.issued_on:
+    # When either issue date is not known, which report came first cannot be checked.
+    earlier, later = target.report.issued_on, report.issued_on
+    if earlier is not None and later is not None and earlier >= later:
         raise RecommendationError(
             f"A recommendation can only repeat one from an earlier report: {target.report.display_number} "
-            f"was issued {target.report.issued_on.isoformat()}, not before "
-            f"{report.display_number} ({report.issued_on.isoformat()}).",
+            f"was issued {target.report.issued_text}, not before "
+            f"{report.display_number} ({report.issued_text}).",
             field="repeats_report",
         )
 
@@ -213,7 +216,7 @@ def chain(session: Session, rec: Recommendation) -> Chain:
     members = _loaded(session, [*up, *down])
     later = sorted(
         (members[i] for i in down if i in members),
-        key=lambda r: (r.report.issued_on, r.report.id, r.number),
+        key=lambda r: (r.report.issued_on is None, r.report.issued_on or date.min, r.report.id, r.number),
     )
     return Chain(earlier=[members[i] for i in up if i in members], later=later)
 

@@ -151,7 +151,8 @@ def _check(
             raise RecommendationError(
                 "The response date cannot be in the future.", field=f"addressees.{i}.response_date"
             )
-        if row.response_date is not None and row.response_date < report.issued_first_day:
+        first_day = report.issued_first_day
+        if row.response_date is not None and first_day is not None and row.response_date < first_day:
             raise RecommendationError(
                 "The response date cannot be before the report was issued.",
                 field=f"addressees.{i}.response_date",

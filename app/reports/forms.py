@@ -79,8 +79,9 @@ class ReportForm(FlaskForm):
     issued_on = IssueDateField(
         "Issue date",
         description="As printed on the report, such as 2024-09-27. If the source gives only the month, "
-        "write 2024-09; if only the federal fiscal year, FY2024 (October 1, 2023 to September 30, 2024).",
-        validators=[InputRequired(f"Enter the issue date: {FORMS_HINT}.")],
+        "write 2024-09; if only the federal fiscal year, FY2024 (October 1, 2023 to September 30, 2024). "
+        "If no source gives even the fiscal year, write: not known.",
+        validators=[InputRequired(f"Enter the issue date: {FORMS_HINT}, or “not known”.")],
     )
     issued_on_approximate = BooleanField("The issue date is approximate (inferred, not read)")
     report_type = StrictSelectField(

@@ -63,7 +63,7 @@ def report_list(user: Any, filters: ReportFilters) -> sa.Select[*tuple[Any, ...]
         .outerjoin(counts, counts.c.report_id == Report.id)
         .options(selectinload(Report.components))
         .where(policy.report_visibility(user))
-        .order_by(Report.issued_on.desc(), Report.id.desc())
+        .order_by(Report.issued_on.desc().nulls_last(), Report.id.desc())
     )
     if filters.q:
         pattern = like_pattern(filters.q)
@@ -124,7 +124,12 @@ def report_for_edit(report_id: int) -> sa.Select[Report]:
 def issue_years(user: Any) -> sa.Select[Any]:
     """The years the user's reports were issued in (for the year filter)."""
     year = sa.cast(sa.extract("year", Report.issued_on), sa.Integer)
-    return sa.select(year).where(policy.report_visibility(user)).distinct().order_by(year.desc())
+    return (
+        sa.select(year)
+        .where(policy.report_visibility(user), Report.issued_on.is_not(None))
+        .distinct()
+        .order_by(year.desc())
+    )
 
 
 def report_by_identity(number: str | None, title: str) -> sa.Select[Report]:

@@ -23,7 +23,7 @@ class ReportError(ServiceError):
 @dataclass
 class ReportData:
     title: str
-    issued_on: date
+    issued_on: date | None  # None: not known (no source gives even the fiscal year)
     number: str | None = None
     issuing_office: str = "DHS OIG"
     issued_on_approximate: bool = False
@@ -61,7 +61,8 @@ def check_issue_date(issued: date | IssueDate, today: date) -> None:
 
 
 def _check(session: Session, data: ReportData, report: Report | None, today: date) -> list[Component]:
-    check_issue_date(normalized(data.issued_on, data.issued_precision), today)
+    if data.issued_on is not None:
+        check_issue_date(normalized(data.issued_on, data.issued_precision), today)
     if data.number:
         clash = session.scalar(
             sa.select(Report.id).where(
@@ -89,7 +90,10 @@ def _apply(report: Report, data: ReportData, components: list[Component]) -> Non
     for name in REPORT_COLUMNS:
         setattr(report, name, getattr(data, name))
     report.number = data.number or None
-    report.issued_on = normalized(data.issued_on, data.issued_precision).on
+    if data.issued_on is None:
+        report.issued_on, report.issued_precision = None, IssuePrecision.DAY
+    else:
+        report.issued_on = normalized(data.issued_on, data.issued_precision).on
     report.components = sorted(components, key=lambda c: c.abbreviation)
 
 

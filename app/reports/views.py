@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 from app.auth import policy
 from app.extensions import db
 from app.forms import ConfirmForm, select_choices
-from app.models import Report, ReportType, Sensitivity
+from app.models import IssuePrecision, Report, ReportType, Sensitivity
 from app.models.component import all_components
 from app.pagination import paginate
 from app.reports import menus, queries, services
@@ -75,13 +75,13 @@ def _form_choices(form: ReportForm) -> None:
 
 
 def _data_from_form(form: ReportForm) -> services.ReportData:
-    assert form.issued_on.data is not None  # InputRequired and a readable date: the form validated
+    issue = form.issued_on.data  # None: "not known" (InputRequired: never blank once valid)
     return services.ReportData(
         number=form.number.data,
         issuing_office=form.issuing_office.data or "",
         title=form.title.data or "",
-        issued_on=form.issued_on.data.on,
-        issued_precision=form.issued_on.data.precision,
+        issued_on=issue.on if issue else None,
+        issued_precision=issue.precision if issue else IssuePrecision.DAY,
         issued_on_approximate=form.issued_on_approximate.data,
         report_type=ReportType(form.report_type.data) if form.report_type.data else None,
         url=form.url.data,
@@ -119,6 +119,7 @@ def _edit_form(report: Report) -> ReportEditForm:
     _form_choices(form)
     form.components.data = [c.id for c in report.components]
     form.issued_on.data = report.issue_date
+    form.issued_on.not_known = report.issue_date is None
     form.report_type.data = report.report_type.value if report.report_type else ""
     form.sensitivity.data = report.sensitivity.value
     return form

@@ -3,10 +3,10 @@ a copy of shared/data/dhs-oig-reports.yaml). Idempotent: a second run changes no
 
 Nothing here invents a recommendation text, number, date, addressee or concurrence: what
 the data file does not say stays unknown (a blank report number, a Pending concurrence, no
-lead where the file names none) and the pages show the gap. What RecTrack cannot hold
-without inventing a value is skipped and named in the result: a report with neither an
-issue date nor a fiscal year (its issue date is the base of every clock), and a
-recommendation whose number is not known.
+lead where the file names none, an issue date "not known" when the file gives neither a
+date nor a fiscal year) and the pages show the gap. What RecTrack cannot hold without
+inventing a value is skipped and named in the result: a recommendation whose number is
+not known.
 
 A `status_as_listed` is stored as what the source listed (Recommendation.listed_status),
 never as a RecTrack status or OIG decision; the file records no date the page was read.
@@ -34,6 +34,7 @@ from app.models import (
     Addressee,
     Component,
     Concurrence,
+    IssuePrecision,
     ListedStatus,
     Recommendation,
     Report,
@@ -179,20 +180,14 @@ def _load_report(
     result: SeedResult,
     today: date,
 ) -> list[Recommendation]:
-    issued = _issued(item)
-    if issued is None:
-        result.skipped.append(
-            f"report {_name(item)}: the file gives neither an issue date nor a fiscal year, "
-            "and RecTrack counts every deadline from the issue date"
-        )
-        return []
-    issue, approximate = issued
+    issued = _issued(item)  # None: neither a date nor a fiscal year (clocks "not known")
+    issue, approximate = issued if issued is not None else (None, False)
     facts = item.get("key_facts") or []
     values = {
         "number": item.get("number") or None,
         "title": item["title"],
-        "issued_on": issue.on,
-        "issued_precision": issue.precision,
+        "issued_on": issue.on if issue else None,
+        "issued_precision": issue.precision if issue else IssuePrecision.DAY,
         "issued_on_approximate": approximate,
         "issued_source": (item.get("issued_source") or "").strip(),
         "report_type": _report_type(item.get("type")),
