@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
 from app.models import Addressee, Attachment, Component, Recommendation, RecommendationEvent, Report, User
+from app.models.recommendation import NUMBER_NOT_KNOWN
 
 MAX_LENGTH = 200
 _TITLE_LENGTH = 60
@@ -38,7 +39,11 @@ def _report_name() -> sa.ColumnElement[str]:
 
 
 def _rec_name() -> sa.ColumnElement[str]:
-    return _report_name() + " #" + sa.cast(Recommendation.number, sa.String)
+    number = sa.case(
+        (Recommendation.number.is_(None), f" ({NUMBER_NOT_KNOWN})"),
+        else_=" #" + sa.cast(Recommendation.number, sa.String),
+    )
+    return _report_name() + number
 
 
 def _reports() -> sa.Select[*tuple[Any, ...]]:

@@ -12,11 +12,12 @@ from werkzeug.exceptions import BadRequest
 from wtforms import DecimalField, HiddenField, IntegerField, SelectField, SelectMultipleField, StringField
 from wtforms.fields import DateField
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3; stubs are 3.2
-from wtforms.validators import DataRequired, Length, StopValidation
+from wtforms.validators import DataRequired, Length, NumberRange, StopValidation
 from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
 from app import issue_dates
 from app.locking import MISSING_VERSION_MESSAGE
+from app.text import NOT_KNOWN, is_not_known
 
 
 class ConfirmForm(FlaskForm):
@@ -117,7 +118,7 @@ class IssueDateField(StringField):
         if self.raw_data:
             return str(self.raw_data[0])
         if self.not_known:
-            return issue_dates.NOT_KNOWN
+            return NOT_KNOWN
         return self.data.text if self.data is not None else ""
 
 
@@ -133,6 +134,37 @@ class WholeNumberField(IntegerField):
         if self.process_errors and typed:  # a blank is for Optional or InputRequired to judge
             raise StopValidation()
         super().pre_validate(form)
+
+
+class NumberOrNotKnownField(WholeNumberField):
+    """A whole number, or "not known" (data None, not_known set) for one no source gives.
+    A text input without the numeric keypad hint, so the words can be typed. Pair it
+    with InputRequired and NumberOrNotKnownRange."""
+
+    not_known: bool = False
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        self.not_known = bool(valuelist) and is_not_known(str(valuelist[0]))
+        if self.not_known:
+            self.data = None
+            return
+        super().process_formdata(valuelist)
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return str(self.raw_data[0])
+        if self.not_known:
+            return NOT_KNOWN
+        return str(self.data) if self.data is not None else ""
+
+
+class NumberOrNotKnownRange(NumberRange):
+    """NumberRange, except that "not known" passes."""
+
+    def __call__(self, form: Any, field: Any) -> None:
+        if getattr(field, "not_known", False):
+            return
+        super().__call__(form, field)
 
 
 class MoneyField(DecimalField):

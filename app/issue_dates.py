@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from datetime import date
 
 from app.models.enums import IssuePrecision
+from app.text import NOT_KNOWN, is_not_known
 
 FORMS_HINT = "2024-09-27 (a day), 2024-09 (a month) or FY2024 (a federal fiscal year)"
 MESSAGE = f'Write the issue date as {FORMS_HINT}, or "not known".'
-# What a form, an import cell and an export write for a report whose issue date no source
-# gives (Report.issued_on NULL): every clock counted from it is "not known", never late.
-NOT_KNOWN = "not known"
+# A report whose issue date no source gives (Report.issued_on NULL) is written "not known"
+# (app.text.NOT_KNOWN): every clock counted from it is "not known", never late.
 NOT_KNOWN_LABEL = "Not known"
 
 _DAY = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
@@ -83,11 +83,6 @@ def normalized(on: date, precision: IssuePrecision) -> IssueDate:
     if precision == IssuePrecision.FISCAL_YEAR:
         return fiscal_year(on.year + 1 if on.month >= 10 else on.year)
     return IssueDate(on)
-
-
-def is_not_known(text: str) -> bool:
-    """Whether `text` says the issue date is not known ("not known", "unknown")."""
-    return " ".join(text.lower().split()) in (NOT_KNOWN, "unknown")
 
 
 def parse_or_not_known(text: str) -> IssueDate | None:

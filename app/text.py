@@ -19,6 +19,16 @@ CONTROL_CHARACTER_MESSAGE = (
 )
 
 
+# What a form, an import cell or an export says for a fact no source gives: a report's
+# issue date, a recommendation's number. A blank is never read as this: it may be a slip.
+NOT_KNOWN = "not known"
+
+
+def is_not_known(text: str) -> bool:
+    """Whether `text` says the value is not known ("not known", "Not Known", "unknown")."""
+    return " ".join(text.lower().split()) in (NOT_KNOWN, "unknown")
+
+
 def has_control_characters(text: str) -> bool:
     """True when `text` holds a character RecTrack refuses (see the module docstring)."""
     return CONTROL_CHARACTERS.search(text) is not None

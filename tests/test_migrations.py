@@ -565,7 +565,7 @@ def test_issue_date_not_known_migration_allows_null_and_its_downgrade_refuses_to
     )
     with app.app_context():
         upgrade(revision="0016_tracked_clocks")
-        with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as conn:
+        with pytest.raises(sa.exc.IntegrityError, match="issued_on"), db.engine.begin() as conn:
             conn.execute(sa.text(insert))
         upgrade(revision="0017_issue_date_not_known")
         with db.engine.begin() as conn:
@@ -588,6 +588,51 @@ def test_issue_date_not_known_migration_allows_null_and_its_downgrade_refuses_to
             )
         with db.engine.begin() as conn:
             conn.execute(sa.text("DELETE FROM reports WHERE id = 9"))
-        with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as conn:
+        with pytest.raises(sa.exc.IntegrityError, match="issued_on"), db.engine.begin() as conn:
             conn.execute(sa.text(insert))
+        db.engine.dispose()
+
+
+def test_rec_number_not_known_migration_allows_null_and_its_downgrade_refuses_to_invent_one(
+    scratch_url: str, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """0018 lets a recommendation's number be NULL (not known) while a known number stays
+    positive. Its downgrade restores NOT NULL when every number is known, and refuses,
+    naming the recommendation, while one is not."""
+    app = create_app(TestingConfig(scratch_url))
+    report = (
+        "INSERT INTO reports (id, title, issued_on, issued_on_approximate, sensitivity, created_at, "
+        "updated_at) VALUES (1, 'A report', '2024-01-15', false, 'public', '2024-01-15', '2024-01-15')"
+    )
+
+    insert_rec = sa.text(
+        "INSERT INTO recommendations (id, report_id, number, text, text_source, significant, "
+        "sensitivity, status, tracked_since, created_at, updated_at) VALUES "
+        "(7, 1, :number, 'Seven', 'verbatim', false, 'public', 'open_unresolved', '2024-01-15', "
+        "'2024-01-15', '2024-01-15')"
+    )
+
+    with app.app_context():
+        upgrade(revision="0017_issue_date_not_known")
+        with db.engine.begin() as conn:
+            conn.execute(sa.text(report))
+        with pytest.raises(sa.exc.IntegrityError, match="number"), db.engine.begin() as conn:
+            conn.execute(insert_rec, {"number": None})
+        upgrade(revision="0018_rec_number_not_known")
+        with pytest.raises(sa.exc.IntegrityError, match="number_positive"), db.engine.begin() as conn:
+            conn.execute(insert_rec, {"number": 0})  # a known number is still positive
+        with db.engine.begin() as conn:
+            conn.execute(insert_rec, {"number": None})
+        with pytest.raises(SystemExit):  # Flask-Migrate logs the RuntimeError and exits
+            downgrade(revision="0017_issue_date_not_known")
+        logged = capfd.readouterr().err
+        assert "1 recommendation(s) have no known number" in logged
+        assert "#7 of A report" in logged
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("UPDATE recommendations SET number = 3 WHERE id = 7"))
+        downgrade(revision="0017_issue_date_not_known")
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("DELETE FROM recommendations WHERE id = 7"))
+        with pytest.raises(sa.exc.IntegrityError, match="number"), db.engine.begin() as conn:
+            conn.execute(insert_rec, {"number": None})
         db.engine.dispose()

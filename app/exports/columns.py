@@ -41,7 +41,11 @@ COLUMNS: tuple[Column, ...] = (
     Column("report_url", "Public web address of the report."),
     Column("report_recommendations_published", "How many recommendations the report made, if known."),
     Column("report_components", "Components the report covers, separated by semicolons (I&A; FEMA)."),
-    Column("rec_number", "Recommendation number. Blank for a report with no recommendation entered."),
+    Column(
+        "rec_number",
+        "Recommendation number; not known when no source gives it (the text then identifies it). "
+        "Blank for a report with no recommendation entered.",
+    ),
     Column("rec_text", "The recommendation's text, exactly as the source gives it."),
     Column("rec_text_source", "verbatim, summary or partial; verbatim when blank."),
     Column("rec_source_url", "Web address where the text was read, when not the report's own page."),

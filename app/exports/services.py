@@ -18,7 +18,6 @@ import sqlalchemy as sa
 import xlsxwriter
 from sqlalchemy.orm import Session, aliased
 
-from app import issue_dates
 from app.auth import policy
 from app.exports.columns import FORMULA_PREFIXES, KEYS, PLACEHOLDER
 from app.filters import RecFilters
@@ -26,6 +25,7 @@ from app.issue_dates import IssueDate
 from app.lifecycle.periods import AsOf
 from app.models import Addressee, Component, IssuePrecision, Recommendation, Report, report_components
 from app.recommendations.queries import recommendation_list
+from app.text import NOT_KNOWN
 
 BATCH = 2000
 
@@ -62,10 +62,15 @@ def _issue_date(on: date | None, precision: IssuePrecision) -> date | str:
     """A date known to the day as a date; a month or fiscal year as its text (2024-09,
     FY2024); an unknown one as "not known" (what the import reads back)."""
     if on is None:
-        return issue_dates.NOT_KNOWN
+        return NOT_KNOWN
     if precision == IssuePrecision.DAY:
         return on
     return IssueDate(on, precision).text
+
+
+def _rec_number(number: int | None) -> int | str:
+    """The number, or "not known" (what the import reads back)."""
+    return NOT_KNOWN if number is None else number
 
 
 def _report_values(row: Any, components: dict[int, str]) -> dict[str, Any]:
@@ -83,7 +88,7 @@ def _report_values(row: Any, components: dict[int, str]) -> dict[str, Any]:
     }
 
 
-def _repeat_links(session: Session, user: Any, rec_ids: sa.Select[Any]) -> dict[int, tuple[str, int]]:
+def _repeat_links(session: Session, user: Any, rec_ids: sa.Select[Any]) -> dict[int, tuple[str, int | None]]:
     """rec id -> (earlier report's number or title, earlier recommendation's number), for
     links to a recommendation of a report the user may open (an other is left blank)."""
     earlier, earlier_report = aliased(Recommendation), aliased(Report)
@@ -169,7 +174,7 @@ def export_rows(
         .order_by(
             Report.issued_on.desc().nulls_last(),
             Report.id.desc(),
-            Recommendation.number,
+            Recommendation.number.nulls_last(),
             Addressee.is_lead.desc(),
             Component.abbreviation,
         )
@@ -189,7 +194,7 @@ def export_rows(
             placeholder_done.add(row.rec_id)
             yield {
                 **base,
-                "rec_number": row.rec_number,
+                "rec_number": _rec_number(row.rec_number),
                 "rec_text": PLACEHOLDER,
                 "rec_sensitivity": row.rec_sensitivity.value,
                 "status": row.status.label,
@@ -197,7 +202,7 @@ def export_rows(
             continue
         yield {
             **base,
-            "rec_number": row.rec_number,
+            "rec_number": _rec_number(row.rec_number),
             "rec_text": row.rec_text,
             "rec_text_source": row.text_source.value,
             "rec_source_url": row.source_url,

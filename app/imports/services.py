@@ -40,11 +40,12 @@ from app.models import (
     Sensitivity,
     TextSource,
 )
+from app.models.recommendation import RecKey, rec_key
 from app.recommendations import priority, repeats
 from app.recommendations import services as rec_services
 from app.reports import queries as report_queries
 from app.reports import services as report_services
-from app.text import has_control_characters
+from app.text import has_control_characters, is_not_known
 
 NUMBER_RE = re.compile(r"^[A-Za-z0-9]+(-[A-Za-z0-9]+)*$")
 MONEY_MAX = Decimal("999999999999.99")
@@ -255,7 +256,7 @@ class AddresseeIn:
 @dataclass
 class RecIn:
     row: int
-    number: int
+    number: int | None  # None: "not known" (identified by its text)
     values: dict[str, Any]
     addressees: list[AddresseeIn] = field(default_factory=list)
     links: dict[str, Any] = field(default_factory=dict)  # LINK_COLUMNS the file has
@@ -268,7 +269,7 @@ class ReportIn:
     key: tuple[str, str]
     values: dict[str, Any]
     components: list[Component] | None  # None: the file has no report_components column
-    recs: dict[int, RecIn] = field(default_factory=dict)
+    recs: dict[RecKey, RecIn] = field(default_factory=dict)
 
 
 class _Reader:
@@ -369,21 +370,23 @@ class _Reader:
 
         if not values.get("rec_number", "").strip():
             if any(values.get(c, "").strip() for c in (*REC_COLUMNS, "component")):
-                self.problem(row, "rec_number", "Write the recommendation's number.")
+                self.problem(row, "rec_number", "Write the recommendation's number, or “not known”.")
             return  # a report with no recommendation entered
-        try:
-            number = _whole(1, 999)(values["rec_number"])
-        except CellError as exc:
-            self.problem(row, "rec_number", str(exc))
-            return
-        assert number is not None
+        number: int | None = None
+        if not is_not_known(values["rec_number"]):
+            try:
+                number = _whole(1, 999)(values["rec_number"])
+            except CellError as exc:
+                self.problem(row, "rec_number", str(exc))
+                return
         rec_values = self.cells(row, values, REC_COLUMNS, always=("rec_text",))
         link_values = self.cells(row, values, LINK_COLUMNS)
         if rec_values is None or link_values is None or not self.links_ok(row, link_values):
             return
-        rec = report.recs.get(number)
+        rec_id = rec_key(number, rec_values.get("text", ""))
+        rec = report.recs.get(rec_id)
         if rec is None:
-            rec = report.recs[number] = RecIn(row, number, rec_values, links=link_values)
+            rec = report.recs[rec_id] = RecIn(row, number, rec_values, links=link_values)
         else:
             self.same(rec.values, rec.row, rec_values, row, REC_COLUMNS)
             self.same(rec.links, rec.row, link_values, row, LINK_COLUMNS)
@@ -548,9 +551,9 @@ def apply_rows(
             )
             continue
         savepoint.commit()
-        existing = {r.number: r for r in report.recommendations}
-        for number in sorted(incoming.recs):
-            rec_in, rec = incoming.recs[number], existing.get(number)
+        existing = {rec_key(r.number, r.text): r for r in report.recommendations}
+        for key in sorted(incoming.recs):
+            rec_in, rec = incoming.recs[key], existing.get(key)
             before = rec_services.RecommendationData.of(rec) if rec is not None else None
             after = _rec_data(rec, rec_in, report)
             savepoint = session.begin_nested()
@@ -594,9 +597,9 @@ def _apply_links(session: Session, reports: list[ReportIn], result: ImportResult
         report = _find_report(session, incoming.key)
         if report is None:
             continue  # refused above
-        existing = {r.number: r for r in report.recommendations}
-        for number, rec_in in sorted(incoming.recs.items()):
-            rec, links = existing.get(number), rec_in.links
+        existing = {rec_key(r.number, r.text): r for r in report.recommendations}
+        for key, rec_in in sorted(incoming.recs.items()):
+            rec, links = existing.get(key), rec_in.links
             if rec is None or not links:
                 continue
             savepoint = session.begin_nested()

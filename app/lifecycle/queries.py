@@ -86,7 +86,7 @@ def queues_for(user: Any, today: date, interval_days: int) -> list[Queue]:
                     Recommendation.status == RecStatus.OPEN_UNRESOLVED,
                     Addressee.response_state.in_(AWAITING_RESPONSE),
                 )
-                .order_by(Report.issued_on.nulls_last(), Recommendation.number),
+                .order_by(Report.issued_on.nulls_last(), Recommendation.number.nulls_last()),
             ),
             Queue(
                 "updates_due",
@@ -137,7 +137,7 @@ def queues_for(user: Any, today: date, interval_days: int) -> list[Queue]:
                     contains_eager(Recommendation.report),
                     selectinload(Recommendation.addressees).joinedload(Addressee.component),
                 )
-                .order_by(Report.issued_on.nulls_last(), Recommendation.number),
+                .order_by(Report.issued_on.nulls_last(), Recommendation.number.nulls_last()),
             ),
         ]
     return queues

@@ -41,12 +41,25 @@ def _today() -> date:
     return clock.today()
 
 
+NUMBER_NOT_KNOWN = "number not known"
+
+RecKey = tuple[int, int, str]
+
+
+def rec_key(number: int | None, text: str) -> RecKey:
+    """How a file (seed, import) names a recommendation within its report: by its number,
+    or by its exact text when the number is not known. Sorts numbered ones first."""
+    return (0, number, "") if number is not None else (1, 0, text.strip())
+
+
 class Recommendation(Model):
     __tablename__ = "recommendations"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     report_id: Mapped[int] = mapped_column(sa.ForeignKey("reports.id", ondelete="CASCADE"))
-    number: Mapped[int] = mapped_column()
+    # The number printed in the report; NULL when no source read gives it (the page then
+    # says "number not known"; files identify such a recommendation by its text).
+    number: Mapped[int | None] = mapped_column()
     text: Mapped[str] = mapped_column(sa.Text)
     text_source: Mapped[TextSource] = mapped_column(
         enum_type(TextSource, "text_source"), default=TextSource.VERBATIM
@@ -114,7 +127,7 @@ class Recommendation(Model):
 
     __table_args__ = (
         sa.UniqueConstraint("report_id", "number"),
-        sa.CheckConstraint("number > 0", name="number_positive"),
+        sa.CheckConstraint("number IS NULL OR number > 0", name="number_positive"),
         sa.CheckConstraint(
             "questioned_costs IS NULL OR questioned_costs >= 0", name="questioned_costs_not_negative"
         ),
@@ -130,11 +143,30 @@ class Recommendation(Model):
     def lead(self) -> Addressee | None:
         return next((a for a in self.addressees if a.is_lead), None)
 
+    @property
+    def heading(self) -> str:
+        """ "Recommendation 3", or "Recommendation, number not known"."""
+        return (
+            f"Recommendation {self.number}"
+            if self.number is not None
+            else f"Recommendation, {NUMBER_NOT_KNOWN}"
+        )
+
+    @property
+    def tag(self) -> str:
+        """ "#3" after a report's number, or "(number not known)"."""
+        return f"#{self.number}" if self.number is not None else f"({NUMBER_NOT_KNOWN})"
+
+    @property
+    def anchor(self) -> str:
+        """The id of its section on the report page: "rec-3", or "rec-id-17"."""
+        return f"rec-{self.number}" if self.number is not None else f"rec-id-{self.id}"
+
     def __str__(self) -> str:
-        return f"Recommendation {self.number}"
+        return self.heading
 
     def __repr__(self) -> str:
-        return f"<Recommendation {self.report_id}#{self.number}>"
+        return f"<Recommendation {self.report_id}#{self.number if self.number is not None else '?'}>"
 
 
 class Addressee(Model):

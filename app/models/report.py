@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -18,6 +18,18 @@ if TYPE_CHECKING:
     from app.models.recommendation import Recommendation
 
 report_components = component_links("report_components", "report")
+
+
+def _rec_number_order() -> Any:
+    from app.models.recommendation import Recommendation
+
+    return Recommendation.number.asc().nulls_last()
+
+
+def _rec_id_order() -> Any:
+    from app.models.recommendation import Recommendation
+
+    return Recommendation.id.asc()
 
 
 class Report(Model):
@@ -64,7 +76,8 @@ class Report(Model):
     recommendations: Mapped[list[Recommendation]] = relationship(
         back_populates="report",
         cascade="all, delete-orphan",
-        order_by="Recommendation.number",
+        # a recommendation whose number is not known after the numbered ones, on every database
+        order_by=lambda: [_rec_number_order(), _rec_id_order()],
     )
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012

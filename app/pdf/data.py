@@ -191,7 +191,10 @@ def _base(user: Any, filters: RecFilters, as_of: date, interval: int) -> sa.Sele
 def report_status(session: Session, user: Any, report: Report, as_of: date, interval: int) -> ReportStatus:
     """One OIG report: its facts, then every recommendation as of the date."""
     stmt = _base(user, RecFilters(report_id=report.id), as_of, interval)
-    lines = sorted(lines_for(session, user, stmt, as_of, interval), key=lambda line: line.rec.number)
+    lines = sorted(
+        lines_for(session, user, stmt, as_of, interval),
+        key=lambda line: (line.rec.number is None, line.rec.number or 0, line.rec.id),  # not known: last
+    )
     return ReportStatus(report=report, lines=lines, summary=summarize(lines))
 
 

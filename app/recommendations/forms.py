@@ -20,6 +20,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from app.forms import (
     FriendlyDateField,
     MoneyField,
+    NumberOrNotKnownField,
+    NumberOrNotKnownRange,
     StrictSelectField,
     VersionField,
     WholeNumberField,
@@ -59,13 +61,14 @@ class AddresseeRowForm(Form):
 
 class RecommendationForm(FlaskForm):
     # invalid_value_message is new in WTForms 3.3; the newest types-WTForms is for 3.2
-    number = WholeNumberField(  # type: ignore[call-arg]
+    number = NumberOrNotKnownField(  # type: ignore[call-arg]
         "Recommendation number",
+        description="As printed in the report, such as 3. If no source gives it, write: not known.",
         validators=[
-            InputRequired("Enter the recommendation's number as printed in the report."),
-            NumberRange(min=1, max=999, message="Enter a whole number from 1 to 999."),
+            InputRequired("Enter the recommendation's number as printed in the report, or “not known”."),
+            NumberOrNotKnownRange(min=1, max=999, message="Enter a whole number from 1 to 999."),
         ],
-        invalid_value_message="Enter a whole number, such as 3.",
+        invalid_value_message="Enter a whole number, such as 3, or “not known”.",
     )
     text = text_field(
         TextAreaField, "Recommendation text", 20000, required="Enter the recommendation's text."

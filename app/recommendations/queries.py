@@ -53,7 +53,7 @@ def recommendation_list(user: Any, filters: RecFilters, today: date, interval_da
             contains_eager(Recommendation.report),
             selectinload(Recommendation.addressees).joinedload(Addressee.component),
         )
-        .order_by(Report.issued_on.desc().nulls_last(), Report.id.desc(), Recommendation.number)
+        .order_by(Report.issued_on.desc().nulls_last(), Report.id.desc(), Recommendation.number.nulls_last())
     )
     if filters.reads_hidden_content():
         stmt = stmt.where(policy.recommendation_visibility(user))
@@ -139,7 +139,7 @@ class Sort:
 
 # A report whose issue date is not known sorts after every dated one, newest or oldest first.
 _NEWEST = (SortKey(Report.issued_on, True, "date", nullable=True), SortKey(Report.id, True))
-_WITHIN = (SortKey(Recommendation.number), SortKey(Recommendation.id))
+_WITHIN = (SortKey(Recommendation.number, nullable=True), SortKey(Recommendation.id))
 
 SORTS: dict[str, Sort] = {
     "newest": Sort(

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 from app.lifecycle.workflow import check_version
 from app.locking import UNCHECKED, Expected
 from app.models import Addressee, Recommendation, Report
+from app.models.recommendation import NUMBER_NOT_KNOWN
 from app.recommendations.services import RecommendationError
 
 NOTE_MAX = 2000
@@ -43,8 +44,12 @@ class RepeatData:
     version: Expected = UNCHECKED
 
 
-def _name(report: Report, number: int) -> str:
-    return f"{report.display_number} #{number}"
+def _name(report: Report, number: int | None) -> str:
+    return (
+        f"{report.display_number} #{number}"
+        if number is not None
+        else f"{report.display_number}, {NUMBER_NOT_KNOWN}"
+    )
 
 
 def _find_report(session: Session, text: str) -> Report | None:
@@ -116,6 +121,8 @@ def check_link(session: Session, rec: Recommendation, target: Recommendation) ->
     if rec.id in up:
         names = {
             i: f"{number or 'Number not known'} #{k}"
+            if k is not None
+            else f"{number or 'Number not known'}, {NUMBER_NOT_KNOWN}"
             for i, number, k in session.execute(
                 sa.select(Recommendation.id, Report.number, Recommendation.number)
                 .join(Report, Report.id == Recommendation.report_id)

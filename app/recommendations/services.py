@@ -65,7 +65,7 @@ ADDRESSEE_COLUMNS = tuple(f.name for f in fields(AddresseeData) if f.name != "ve
 
 @dataclass
 class RecommendationData:
-    number: int
+    number: int | None  # None: not known (no source read gives it)
     text: str
     text_source: TextSource = TextSource.VERBATIM
     source_url: str | None = None  # where the text was read, when not the report's page
@@ -96,14 +96,15 @@ RECOMMENDATION_COLUMNS = tuple(
 def _check(
     session: Session, report: Report, data: RecommendationData, rec: Recommendation | None, today: date
 ) -> list[tuple[int, AddresseeData]]:
-    clash = session.scalar(
+    # any number of recommendations may have a number not known (None); a known one is unique
+    clash = data.number is not None and session.scalar(
         sa.select(Recommendation.id).where(
             Recommendation.report_id == report.id,
             Recommendation.number == data.number,
             Recommendation.id != (rec.id if rec else -1),
         )
     )
-    if clash is not None:
+    if clash:
         raise RecommendationError(f"{report} already has a recommendation {data.number}.", field="number")
     published = report.recommendations_published
     if rec is None and published is not None:

@@ -51,9 +51,8 @@ def _prepare(form: RecommendationForm, components: list[Component]) -> None:
 
 
 def _data_from_form(form: RecommendationForm) -> services.RecommendationData:
-    assert form.number.data is not None  # InputRequired: the form validated
     return services.RecommendationData(
-        number=form.number.data,
+        number=form.number.data,  # None: "not known" (InputRequired: never blank once valid)
         text=form.text.data or "",
         text_source=TextSource(form.text_source.data),
         source_url=form.source_url.data,
@@ -123,10 +122,8 @@ def create(report_id: int) -> str | Response | tuple[str, int]:
             lambda: services.create_recommendation(
                 db.session, AuditActor.for_user(current_user), report, _data_from_form(form), today=today()
             ),
-            success=lambda rec: f"Recommendation {rec.number} of {report} was saved.",
-            redirect_to=lambda rec: url_for(
-                "reports.detail", report_id=report.id, _anchor=f"rec-{rec.number}"
-            ),
+            success=lambda rec: f"{rec.heading} of {report} was saved.",
+            redirect_to=lambda rec: url_for("reports.detail", report_id=report.id, _anchor=rec.anchor),
         )
         if done is not None:
             return done
@@ -214,6 +211,7 @@ def detail(rec_id: int) -> str:
 def _edit_form(rec: Recommendation) -> RecommendationEditForm:
     """The edit form filled from the recommendation as it is now."""
     form = RecommendationEditForm(formdata=None, data=_form_data(rec))
+    form.number.not_known = rec.number is None
     _prepare(form, list(db.session.scalars(all_components())))
     return form
 
@@ -234,7 +232,7 @@ def edit(rec_id: int) -> str | Response | tuple[str, int]:
             lambda: services.update_recommendation(
                 db.session, AuditActor.for_user(current_user), rec, _data_from_form(form), today=today()
             ),
-            success=lambda _: f"Recommendation {rec.number} was saved.",
+            success=lambda _: f"{rec.heading} was saved.",
             redirect_to=url_for("recommendations.detail", rec_id=rec.id),
             current=lambda: _edit_form(db.first_or_404(recommendation_detail(rec_id))),
         )
@@ -253,7 +251,7 @@ def delete(rec_id: int) -> str | Response | tuple[str, int]:
         done = save(
             None,  # a refusal is a 409 page: there is no field to show it by
             lambda: services.delete_recommendation(db.session, rec),
-            success=f"Recommendation {rec.number} was deleted. The audit trail keeps a full copy.",
+            success=f"{rec.heading} was deleted. The audit trail keeps a full copy.",
             redirect_to=url_for("reports.detail", report_id=rec.report_id),
         )
         if done is not None:
@@ -279,7 +277,7 @@ def priority_flag(rec_id: int) -> str | Response | tuple[str, int]:
         done = save(
             form,
             lambda: priority.set_priority(db.session, rec, data),
-            success=f"Priority of recommendation {rec.number} was saved.",
+            success=f"Priority of {rec.heading.lower()} was saved.",
             redirect_to=url_for("recommendations.detail", rec_id=rec.id, _anchor="priority"),
             current=lambda: _priority_form(db.first_or_404(recommendation_detail(rec_id))),
         )
@@ -314,7 +312,7 @@ def repeat_link(rec_id: int) -> str | Response | tuple[str, int]:
         done = save(
             form,
             lambda: repeats.set_repeat(db.session, rec, data),
-            success=f"The repeat link of recommendation {rec.number} was saved.",
+            success=f"The repeat link of {rec.heading.lower()} was saved.",
             redirect_to=url_for("recommendations.detail", rec_id=rec.id, _anchor="repeats"),
             current=lambda: _repeat_form(db.first_or_404(recommendation_detail(rec_id))),
         )

@@ -23,6 +23,7 @@ from app.models import (
     Report,
     SearchDocument,
 )
+from app.models.recommendation import NUMBER_NOT_KNOWN
 
 DOCS = SearchDocument.__table__
 BATCH = 2000
@@ -51,6 +52,10 @@ def _report_documents(conn: sa.Connection, report_ids: list[int]) -> list[dict[s
         }
         for r in rows
     ]
+
+
+def _rec_words(number: int | None) -> str:
+    return f"recommendation {number}" if number is not None else f"recommendation, {NUMBER_NOT_KNOWN}"
 
 
 def _recommendation_documents(conn: sa.Connection, rec_ids: list[int]) -> list[dict[str, Any]]:
@@ -103,7 +108,7 @@ def _recommendation_documents(conn: sa.Connection, rec_ids: list[int]) -> list[d
             "kind": "recommendation",
             "ref_id": r.id,
             "report_id": r.report_id,
-            "title": f"{r.report_number or ''} recommendation {r.number}: {r.report_title}".strip(),
+            "title": f"{r.report_number or ''} {_rec_words(r.number)}: {r.report_title}".strip(),
             "body": "\n".join([r.text, *extra.get(r.id, []), *addressed_line.get(r.id, [])]),
         }
         for r in recs

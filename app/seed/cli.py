@@ -25,8 +25,6 @@ def seed_command(components_only: bool) -> None:
     result = load_seed(db.session, actor, today=clock.today(), components_only=components_only)
     db.session.commit()
     click.echo(f"Seed data: {result.summary()}.")
-    for line in result.skipped:
-        click.echo(f"  Not loaded: {line}.")
     counts = [
         wording.count(db.session.scalar(sa.select(sa.func.count()).select_from(model)) or 0, noun)
         for model, noun in ((Report, "report"), (Recommendation, "recommendation"), (Component, "component"))

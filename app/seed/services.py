@@ -4,9 +4,8 @@ a copy of shared/data/dhs-oig-reports.yaml). Idempotent: a second run changes no
 Nothing here invents a recommendation text, number, date, addressee or concurrence: what
 the data file does not say stays unknown (a blank report number, a Pending concurrence, no
 lead where the file names none, an issue date "not known" when the file gives neither a
-date nor a fiscal year) and the pages show the gap. What RecTrack cannot hold without
-inventing a value is skipped and named in the result: a recommendation whose number is
-not known.
+date nor a fiscal year, a recommendation "number not known", found again by its text)
+and the pages show the gap.
 
 A `status_as_listed` is stored as what the source listed (Recommendation.listed_status),
 never as a RecTrack status or OIG decision; the file records no date the page was read.
@@ -42,6 +41,7 @@ from app.models import (
     Sensitivity,
     TextSource,
 )
+from app.models.recommendation import rec_key
 from app.reports import queries as report_queries
 
 SEED_FILE = Path(__file__).parent / "data" / "dhs-oig-reports.yaml"
@@ -56,7 +56,6 @@ class SeedResult:
     created: Counter[str] = field(default_factory=Counter)
     updated: Counter[str] = field(default_factory=Counter)
     # what the file holds but RecTrack cannot load without inventing a value, and why
-    skipped: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         # kinds are table names: "reports", "addressees"
@@ -212,14 +211,17 @@ def _load_report(
         if sa.inspect(report).persistent:
             result.updated["reports"] += 1
 
-    by_number = {r.number: r for r in report.recommendations}
+    # a recommendation whose number the file does not give is known by its text
+    by_key = {rec_key(r.number, r.text): r for r in report.recommendations}
     new: list[Recommendation] = []
     for rec_item in item.get("recommendations") or []:
-        if rec_item.get("number") is None:
-            result.skipped.append(f"a recommendation of {_name(item)}: its number in the report is not known")
-            continue
         rec = _load_recommendation(
-            report, by_number.get(rec_item["number"]), rec_item, components, result, today
+            report,
+            by_key.get(rec_key(rec_item.get("number"), rec_item["text"])),
+            rec_item,
+            components,
+            result,
+            today,
         )
         if rec is not None:
             new.append(rec)
@@ -236,7 +238,7 @@ def _load_recommendation(
 ) -> Recommendation | None:
     listed = item.get("status_as_listed")
     values = {
-        "number": item["number"],
+        "number": item.get("number"),
         "text": item["text"].strip(),
         "text_source": TextSource(item.get("text_source", "verbatim")),
         # not listed in the file: None ("Not listed"), never an invented "no"
@@ -259,7 +261,7 @@ def _load_recommendation(
 
     rows = item.get("addressees") or []
     if not rows:
-        raise SeedError(f"{report} recommendation {item['number']} has no addressee")
+        raise SeedError(f"{report} recommendation {item.get('number') or item['text'][:40]} has no addressee")
     existing = {a.component_id: a for a in rec.addressees}
     for row in rows:
         component = components[row["component"]]
