@@ -8,7 +8,8 @@ one lead, restricted reports) apply unchanged, and a dry run is the real import 
 back. Everything or nothing: any problem rolls the whole file back.
 
 Keys: a report by its number (by its exact title while the number is unknown), a
-recommendation by its report and number, an addressee by its component. What the file
+recommendation by its report and number (by its exact text when the number is "not
+known"), an addressee by its component. What the file
 does not mention is left as it is; importing the same file twice changes nothing."""
 
 from __future__ import annotations
