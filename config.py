@@ -64,6 +64,21 @@ class BaseConfig:
     # Uploads wait here between an import's dry run and its commit.
     IMPORT_STAGING_DIR = os.environ.get("IMPORT_STAGING_DIR", str(INSTANCE_DIR / "imports"))
 
+    # Background jobs (app/jobs; README, "Background work"). "celery": a worker, through
+    # CELERY_BROKER_URL (Redis in production; a SQLite file for `make run`, which starts
+    # one worker beside the web server). "inline": the request runs the job itself.
+    JOBS_BACKEND = os.environ.get("JOBS_BACKEND", "celery")
+    CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", f"sqla+sqlite:///{INSTANCE_DIR / 'broker.sqlite'}")
+    CELERY_CONNECT_TIMEOUT = _int_env("CELERY_CONNECT_TIMEOUT", 2)
+    # A job a worker took but never acknowledged (the worker died) is delivered again after this.
+    CELERY_VISIBILITY_TIMEOUT = _int_env("CELERY_VISIBILITY_TIMEOUT", 3600)
+    # A worker not heard from for this long is taken for dead; its running job may be taken over.
+    JOB_WORKER_STALE_SECONDS = _int_env("JOB_WORKER_STALE_SECONDS", 90)
+    # Finished files are kept this long, then asked for again.
+    JOB_RESULT_TTL_HOURS = _int_env("JOB_RESULT_TTL_HOURS", 24)
+    # Exports of more rows than this run as a job; smaller ones stream at once.
+    EXPORT_JOB_THRESHOLD = _int_env("EXPORT_JOB_THRESHOLD", 5000)
+
     # Sign-in throttling (app/auth/throttle.py; README, "Security notes"). Counters live in
     # RATELIMIT_STORAGE_URI, and in memory while that store cannot be reached.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
@@ -117,6 +132,7 @@ class TestingConfig(BaseConfig):
     WTF_CSRF_ENABLED = False  # CSRF has its own tests, which switch it back on
     SQLALCHEMY_RAISELOAD = True
     RATELIMIT_STORAGE_URI = "memory://"
+    JOBS_BACKEND = "inline"
 
     def __init__(self, database_url: str | None = None) -> None:
         self.SECRET_KEY = secrets.token_urlsafe(32)
@@ -135,6 +151,7 @@ class ProductionConfig(BaseConfig):
         self.SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", "").strip()
         self.database_url_empty = "DATABASE_URL" in os.environ and not self.SQLALCHEMY_DATABASE_URI
         self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/0")
+        self.CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/1")
 
     def validate(self) -> None:  # type: ignore[override]
         if self.database_url_empty:

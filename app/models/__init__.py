@@ -16,6 +16,7 @@ from app.models.enums import (
     TextSource,
 )
 from app.models.history import Attachment, RecommendationEvent
+from app.models.job import Job, JobState, WorkerHeartbeat
 from app.models.periods import AddresseePeriod, RecommendationPeriod
 from app.models.recommendation import Addressee, Recommendation
 from app.models.report import Report, report_components
@@ -35,6 +36,8 @@ __all__ = [
     "DataVersion",
     "EventKind",
     "IssuePrecision",
+    "Job",
+    "JobState",
     "ListedStatus",
     "RecStatus",
     "Recommendation",
@@ -48,6 +51,7 @@ __all__ = [
     "Sensitivity",
     "TextSource",
     "User",
+    "WorkerHeartbeat",
     "report_components",
     "user_components",
 ]

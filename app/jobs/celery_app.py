@@ -1,0 +1,39 @@
+"""Celery, the Flask way (Flask's "Background Tasks with Celery" pattern): every task runs
+inside an app context, with the app's configuration."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Celery, Task
+from flask import Flask
+
+
+def celery_init_app(app: Flask) -> Celery:
+    class FlaskTask(Task):  # Celery ships no type hints: Task is Any to mypy
+        def __call__(self, *args: Any, **kwargs: Any) -> Any:
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    celery = Celery(app.name, task_cls=FlaskTask)
+    config = app.config
+    celery.conf.update(
+        broker_url=config["CELERY_BROKER_URL"],
+        task_ignore_result=True,  # results live in the jobs table and the blob store
+        # A job is acknowledged only once it ran: a worker killed mid-job leaves its
+        # message to be delivered again (the job's own state makes the rerun safe).
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        broker_connection_retry_on_startup=True,
+        broker_connection_timeout=config["CELERY_CONNECT_TIMEOUT"],
+        broker_transport_options={"visibility_timeout": config["CELERY_VISIBILITY_TIMEOUT"]},
+        task_default_queue="rectrack",
+        worker_hijack_root_logger=False,
+        beat_schedule={
+            "expire-job-results": {"task": "rectrack.expire_results", "schedule": 300.0},
+        },
+    )
+    celery.set_default()
+    app.extensions["celery"] = celery
+    return celery

@@ -1,0 +1,111 @@
+"""Running one job from start to end: claim it, call its runner, store the result, record
+success or failure. The Celery task and the inline backend both come here.
+
+In a worker each step commits on its own, so the user's page sees progress, and progress
+is written on a connection of its own (at most twice a second). Inline (the request
+itself runs the job, as in the test suite) nothing commits here: the runner works in a
+savepoint and progress is set on the job row in the request's transaction."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from time import monotonic
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from app import clock, storage
+from app.extensions import db
+from app.jobs import services
+from app.jobs.registry import JobRefused, Progress, runner_for
+from app.models import Job, User
+
+log = logging.getLogger(__name__)
+
+FAILED_MESSAGE = (
+    "Something went wrong while making this file. Try again; if it fails again, tell an administrator."
+)
+
+
+def _ttl() -> timedelta:
+    return timedelta(hours=current_app.config["JOB_RESULT_TTL_HOURS"])
+
+
+def _inline_progress(session: Session, job: Job) -> Progress:
+    def report(stage: str, done: int | None = None, total: int | None = None) -> None:
+        job.stage, job.done_count, job.total_count = stage[:200], done, total
+        session.flush()
+
+    return report
+
+
+def _worker_progress(job_id: str) -> Progress:
+    last_stage, last_at = [""], [0.0]
+
+    def report(stage: str, done: int | None = None, total: int | None = None) -> None:
+        now = monotonic()
+        if stage == last_stage[0] and now - last_at[0] < 0.5:
+            return  # a count that moved a little: not worth a write
+        last_stage[0], last_at[0] = stage, now
+        with Session(db.engine) as progress_session, progress_session.begin():
+            progress_session.execute(
+                sa.update(Job)
+                .where(Job.id == job_id)
+                .values(stage=stage[:200], done_count=done, total_count=total)
+            )
+
+    return report
+
+
+def execute(job_id: str, *, worker: str, inline: bool = False) -> str:
+    """Run the job; returns its state afterwards ("done", "failed", or "skipped" when
+    there was nothing to do)."""
+    session = db.session
+    commit: Callable[[], Any] = (lambda: None) if inline else session.commit
+    stale = timedelta(seconds=current_app.config["JOB_WORKER_STALE_SECONDS"])
+    job = services.claim(session, job_id, worker=worker, now=clock.now(), stale_after=stale)
+    commit()
+    if job is None:
+        return "skipped"
+    user = session.get(User, job.user_id)
+    progress = _inline_progress(session, job) if inline else _worker_progress(job.id)
+    savepoint = session.begin_nested() if inline else None
+    try:
+        if user is None or not user.is_active:
+            raise JobRefused("The account that asked for this file is no longer active.")
+        output = runner_for(job.kind)(session, user, dict(job.params), progress)
+        progress("Saving the file", None, None)
+        sha256 = storage.blob_store(current_app.config).put(session, output.data)
+        if savepoint is not None:
+            savepoint.commit()
+        finished = services.finish(session, job, output, sha256, now=clock.now(), ttl=_ttl())
+        commit()
+        return "done" if finished else "skipped"
+    except JobRefused as exc:
+        _abandon(session, savepoint, inline)
+        services.fail(session, _reload(session, job_id), str(exc), now=clock.now())
+        commit()
+        return "failed"
+    except Exception:
+        log.exception("job %s (%s) failed", job_id, job.kind)
+        _abandon(session, savepoint, inline)
+        services.fail(session, _reload(session, job_id), FAILED_MESSAGE, now=clock.now())
+        commit()
+        return "failed"
+
+
+def _abandon(session: Session, savepoint: Any, inline: bool) -> None:
+    if savepoint is not None:
+        savepoint.rollback()
+    elif not inline:
+        session.rollback()
+
+
+def _reload(session: Session, job_id: str) -> Job:
+    job = session.get(Job, job_id)
+    assert job is not None
+    return job
