@@ -20,6 +20,7 @@ from app.models.periods import AddresseePeriod, RecommendationPeriod
 from app.models.recommendation import Addressee, Recommendation
 from app.models.report import Report, report_components
 from app.models.search import Acronym, SearchDocument
+from app.models.storage import Blob, StagedUpload
 from app.models.user import User, user_components
 from app.models.version import DataVersion
 
@@ -29,6 +30,7 @@ __all__ = [
     "AddresseePeriod",
     "Attachment",
     "AuditEvent",
+    "Blob",
     "ClosureState",
     "Component",
     "Concurrence",
@@ -46,6 +48,7 @@ __all__ = [
     "Role",
     "SearchDocument",
     "Sensitivity",
+    "StagedUpload",
     "TextSource",
     "User",
     "report_components",
