@@ -50,7 +50,12 @@ class BaseConfig:
     ATTACHMENT_MAX_BYTES = _int_env("ATTACHMENT_MAX_BYTES", 25 * MIB)
     MAX_CONTENT_LENGTH = ATTACHMENT_MAX_BYTES + MIB
 
-    # Documents live outside static/, under a content-hash name.
+    # Where stored bytes (documents, import uploads) live: "database" (every app server
+    # reads them) or "filesystem" (files under ATTACHMENT_DIR, a directory all servers must
+    # share). README, "Storage".
+    STORAGE_BACKEND = os.environ.get("STORAGE_BACKEND", "database")
+    # Documents' files when STORAGE_BACKEND is "filesystem" (never under static/); the
+    # migration to the database copies existing files from here (0019_blob_storage).
     ATTACHMENT_DIR = os.environ.get("ATTACHMENT_DIR", str(INSTANCE_DIR / "attachments"))
     # Liaisons report progress at least this often once a recommendation is resolved.
     UPDATE_INTERVAL_DAYS = _int_env("UPDATE_INTERVAL_DAYS", 90)
@@ -61,8 +66,6 @@ class BaseConfig:
     PDF_TIMEOUT_SECONDS = _int_env("PDF_TIMEOUT_SECONDS", 120)
     PDF_MAX_RECOMMENDATIONS = _int_env("PDF_MAX_RECOMMENDATIONS", 5000)
     PDF_CACHE_DIR = os.environ.get("PDF_CACHE_DIR", str(INSTANCE_DIR / "pdf-cache"))
-    # Uploads wait here between an import's dry run and its commit.
-    IMPORT_STAGING_DIR = os.environ.get("IMPORT_STAGING_DIR", str(INSTANCE_DIR / "imports"))
 
     # Background jobs (app/jobs; README, "Background work"). "celery": a worker, through
     # CELERY_BROKER_URL (Redis in production; a SQLite file for `make run`, which starts
@@ -108,9 +111,12 @@ class BaseConfig:
     # The Strict-Transport-Security header; production only (development runs on http://).
     STRICT_TRANSPORT_SECURITY: str | None = None
 
-    @classmethod
-    def validate(cls) -> None:
+    def validate(self) -> None:
         """Raise RuntimeError when the environment cannot run this configuration."""
+        if self.STORAGE_BACKEND not in ("database", "filesystem"):
+            raise RuntimeError(
+                f"Unknown STORAGE_BACKEND {self.STORAGE_BACKEND!r}; use database or filesystem."
+            )
 
 
 class DevelopmentConfig(BaseConfig):
@@ -153,7 +159,8 @@ class ProductionConfig(BaseConfig):
         self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/0")
         self.CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/1")
 
-    def validate(self) -> None:  # type: ignore[override]
+    def validate(self) -> None:
+        super().validate()
         if self.database_url_empty:
             raise RuntimeError(
                 "DATABASE_URL is set but empty. Production needs the URL of its PostgreSQL "

@@ -119,7 +119,6 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     config = TestingConfig(database_url)
     config.ATTACHMENT_DIR = str(tmp_path_factory.mktemp("attachments"))
     config.PDF_CACHE_DIR = str(tmp_path_factory.mktemp("pdf-cache"))
-    config.IMPORT_STAGING_DIR = str(tmp_path_factory.mktemp("imports"))
     application = create_app(config)
     if not reused:
         with application.app_context():

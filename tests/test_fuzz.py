@@ -29,7 +29,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from html.parser import HTMLParser
-from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -44,10 +43,10 @@ from app import clock
 from app.auth import throttle
 from app.cache import derived
 from app.extensions import db
-from app.lifecycle.attachments import Storage
 from app.lifecycle.steps import STEPS
 from app.models import Acronym, Attachment, Component, User
 from app.pdf import engine
+from app.storage import DatabaseBlobStore
 from tests.conftest import EMAILS, PASSWORD, login, rec, user_by_email
 
 ANON = "anonymous"
@@ -505,7 +504,7 @@ def _states(app: Flask) -> list[dict[str, int]]:
     attachment = Attachment(
         recommendation_id=fresh.id,
         addressee_id=fresh.addressees[0].id,
-        sha256=Storage(Path(app.config["ATTACHMENT_DIR"])).put(b"evidence,1\n"),
+        sha256=DatabaseBlobStore().put(db.session, b"evidence,1\n"),
         size_bytes=11,
         content_type="text/csv",
         original_name="evidence.csv",

@@ -15,7 +15,6 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -35,7 +34,6 @@ from app.forms import ConfirmForm
 from app.imports.forms import CommitForm, UploadForm
 from app.imports.staging import Staging
 from app.lifecycle import forms as lifecycle_forms
-from app.lifecycle.attachments import Storage
 from app.lifecycle.steps import STEPS
 from app.models import (
     Acronym,
@@ -54,6 +52,7 @@ from app.recommendations import services as rec_services
 from app.recommendations.forms import PriorityForm, RecommendationEditForm, RecommendationForm, RepeatForm
 from app.reports.forms import ReportEditForm, ReportForm
 from app.search.forms import AcronymDeleteForm, AcronymEditForm, AcronymForm
+from app.storage import DatabaseBlobStore, blob_store
 from tests.conftest import EMAILS, PASSWORD, login, rec, report_by_number, user_by_email, visible_text
 from tests.html_forms import filled, form_values
 from tests.states import component, fema_responded, hsin_resolved, row, step_url
@@ -212,11 +211,10 @@ def _params(app: Flask) -> dict[str, Any]:
 def _attachment(app: Flask, recommendation: Any) -> Attachment:
     found = db.session.scalar(sa.select(Attachment).where(Attachment.recommendation_id == recommendation.id))
     if found is None:
-        storage = Storage(Path(app.config["ATTACHMENT_DIR"]))
         found = Attachment(
             recommendation_id=recommendation.id,
             addressee_id=recommendation.addressees[0].id,
-            sha256=storage.put(b"evidence,1\n"),
+            sha256=DatabaseBlobStore().put(db.session, b"evidence,1\n"),
             size_bytes=11,
             content_type="text/csv",
             original_name="e.csv",
@@ -402,7 +400,7 @@ def _new_user_saved() -> None:
 
 def _staged_not_imported() -> None:
     oig = _user("oig")
-    staged = Staging(Path(current_app.config["IMPORT_STAGING_DIR"]), oig.id).get(
+    staged = Staging(db.session, blob_store(current_app.config), oig.id).get(
         hashlib.sha256(SMOKE_CSV).hexdigest()
     )
     assert staged is not None

@@ -22,6 +22,8 @@ def upload() -> str:
     policy.require(policy.can_manage_reports(current_user))
     form = UploadForm()
     run = uploads.dry_run(form) if form.validate_on_submit() else uploads.DryRun()
+    if run.token:
+        commit_write()  # the staged file, for the commit (on this or another server)
     return render_template(
         "imports/upload.html",
         form=form,
@@ -43,8 +45,8 @@ def commit() -> WerkzeugResponse:
     token = form.token.data or ""
     staged = uploads.staged_file(token)
     result = uploads.apply(staged)
+    uploads.take(token)
     commit_write()
-    uploads.staging().discard(token)
     flash(f"Imported {staged.filename}. {result.summary()}.", "success")
     return redirect(url_for("reports.index"))
 

@@ -21,6 +21,7 @@ from app.models.periods import AddresseePeriod, RecommendationPeriod
 from app.models.recommendation import Addressee, Recommendation
 from app.models.report import Report, report_components
 from app.models.search import Acronym, SearchDocument
+from app.models.storage import Blob, StagedUpload
 from app.models.user import User, user_components
 from app.models.version import DataVersion
 
@@ -30,6 +31,7 @@ __all__ = [
     "AddresseePeriod",
     "Attachment",
     "AuditEvent",
+    "Blob",
     "ClosureState",
     "Component",
     "Concurrence",
@@ -49,6 +51,7 @@ __all__ = [
     "Role",
     "SearchDocument",
     "Sensitivity",
+    "StagedUpload",
     "TextSource",
     "User",
     "WorkerHeartbeat",

@@ -104,7 +104,6 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     config.WTF_CSRF_ENABLED = True
     config.ATTACHMENT_DIR = str(tmp / "attachments")
     config.PDF_CACHE_DIR = str(tmp / "pdf-cache")
-    config.IMPORT_STAGING_DIR = str(tmp / "imports")
     config.LOGIN_LIMIT_PER_ADDRESS = "1000 per minute"  # every browser test comes from 127.0.0.1
     application = create_app(config)
     with application.app_context():
