@@ -109,7 +109,8 @@ def _rows(*abbrs: str, leads: tuple[str, ...] = ()) -> list[dict[str, str]]:
     [
         ({"number": "3"}, None, "OIG-12-15 already has a recommendation 3."),
         ({"number": "0"}, None, "Enter a whole number from 1 to 999."),
-        ({"number": "three"}, None, "Enter a whole number, such as 3, or “not known”.</span>"),  # and no range message
+        # and no range message
+        ({"number": "three"}, None, "Enter a whole number, such as 3, or “not known”.</span>"),
         ({"text": "   "}, None, "Enter the recommendation&#39;s text."),
         ({"questioned_costs": "-5"}, None, "The amount cannot be negative."),
         ({"questioned_costs": "lots"}, None, "Enter an amount in dollars"),
