@@ -71,7 +71,9 @@ class BaseConfig:
     # CELERY_BROKER_URL (Redis in production; a SQLite file for `make run`, which starts
     # one worker beside the web server). "inline": the request runs the job itself.
     JOBS_BACKEND = os.environ.get("JOBS_BACKEND", "celery")
-    CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", f"sqla+sqlite:///{INSTANCE_DIR / 'broker.sqlite'}")
+    CELERY_BROKER_URL = os.environ.get(
+        "CELERY_BROKER_URL", f"sqla+sqlite:///{INSTANCE_DIR / 'broker.sqlite'}"
+    )
     CELERY_CONNECT_TIMEOUT = _int_env("CELERY_CONNECT_TIMEOUT", 2)
     # A job a worker took but never acknowledged (the worker died) is delivered again after this.
     CELERY_VISIBILITY_TIMEOUT = _int_env("CELERY_VISIBILITY_TIMEOUT", 3600)
