@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from app import clock, storage
 from app.extensions import db
@@ -71,7 +71,9 @@ def execute(job_id: str, *, worker: str, inline: bool = False) -> str:
     commit()
     if job is None:
         return "skipped"
-    user = session.get(User, job.user_id)
+    user = session.scalar(
+        sa.select(User).where(User.id == job.user_id).options(selectinload(User.components))
+    )
     progress = _inline_progress(session, job) if inline else _worker_progress(job.id)
     savepoint = session.begin_nested() if inline else None
     try:

@@ -12,10 +12,13 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from app import storage
 from app.jobs.registry import Output
 from app.models import Job, JobState, User, WorkerHeartbeat
 
 ACTIVE = (JobState.QUEUED, JobState.RUNNING, JobState.DONE)
+# A finished job's file stays in storage until the job expires (expire_results clears it).
+storage.register_reference(Job.result_sha256)  # type: ignore[arg-type]
 
 
 def job_key(kind: str, parts: dict[str, Any]) -> str:
