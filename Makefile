@@ -9,10 +9,18 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run install install-dev assets db seed test test-sqlite test-pg test-clock lint format bench clean mutation
+.PHONY: run worker install install-dev assets db seed test test-sqlite test-pg test-clock lint format bench clean mutation
 
-run: install assets db seed  ## serve the app with seed data on http://127.0.0.1:5000
-	$(FLASK) run --host $(HOST) --port $(PORT)
+# One background worker starts beside the web server, on a broker that needs no server (a
+# SQLite file in instance/, CELERY_BROKER_URL's default), and stops with it.
+run: install assets db seed  ## serve the app with seed data on http://127.0.0.1:5000, with one worker
+	$(VENV)/bin/celery -A app.jobs.worker worker --pool=solo --beat --loglevel=WARNING \
+	  --hostname=make-run@%h --schedule=instance/celerybeat-schedule & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(FLASK) run --host $(HOST) --port $(PORT)
+
+worker: install  ## a background worker (production: Redis, CELERY_BROKER_URL)
+	$(VENV)/bin/celery -A app.jobs.worker worker --loglevel=INFO
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)

@@ -27,13 +27,15 @@ def celery_init_app(app: Flask) -> Celery:
         worker_prefetch_multiplier=1,
         broker_connection_retry_on_startup=True,
         broker_connection_timeout=config["CELERY_CONNECT_TIMEOUT"],
-        broker_transport_options={"visibility_timeout": config["CELERY_VISIBILITY_TIMEOUT"]},
         task_default_queue="rectrack",
         worker_hijack_root_logger=False,
         beat_schedule={
             "expire-job-results": {"task": "rectrack.expire_results", "schedule": 300.0},
         },
     )
+    if config["CELERY_BROKER_URL"].startswith(("redis://", "rediss://")):
+        # The SQLAlchemy transport of `make run` passes its options to create_engine: Redis only.
+        celery.conf.broker_transport_options = {"visibility_timeout": config["CELERY_VISIBILITY_TIMEOUT"]}
     celery.set_default()
     app.extensions["celery"] = celery
     return celery

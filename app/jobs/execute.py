@@ -19,6 +19,7 @@ from flask import current_app
 from sqlalchemy.orm import Session, selectinload
 
 from app import clock, storage
+from app.database import writing
 from app.extensions import db
 from app.jobs import services
 from app.jobs.registry import JobRefused, Progress, runner_for
@@ -67,8 +68,9 @@ def execute(job_id: str, *, worker: str, inline: bool = False) -> str:
     session = db.session
     commit: Callable[[], Any] = (lambda: None) if inline else session.commit
     stale = timedelta(seconds=current_app.config["JOB_WORKER_STALE_SECONDS"])
-    job = services.claim(session, job_id, worker=worker, now=clock.now(), stale_after=stale)
-    commit()
+    with writing():
+        job = services.claim(session, job_id, worker=worker, now=clock.now(), stale_after=stale)
+        commit()
     if job is None:
         return "skipped"
     user = session.scalar(
@@ -81,30 +83,33 @@ def execute(job_id: str, *, worker: str, inline: bool = False) -> str:
             raise JobRefused("The account that asked for this file is no longer active.")
         output = runner_for(job.kind)(session, user, dict(job.params), progress)
         progress("Saving the file", None, None)
-        sha256 = storage.blob_store(current_app.config).put(session, output.data)
-        if savepoint is not None:
-            savepoint.commit()
-        finished = services.finish(session, job, output, sha256, now=clock.now(), ttl=_ttl())
-        commit()
+        commit()  # the runner only read: end its transaction, so the writes below begin one
+        with writing():
+            sha256 = storage.blob_store(current_app.config).put(session, output.data)
+            if savepoint is not None:
+                savepoint.commit()
+            finished = services.finish(session, job, output, sha256, now=clock.now(), ttl=_ttl())
+            commit()
         return "done" if finished else "skipped"
     except JobRefused as exc:
-        _abandon(session, savepoint, inline)
-        services.fail(session, _reload(session, job_id), str(exc), now=clock.now())
-        commit()
-        return "failed"
+        return _failed(session, savepoint, inline, job_id, str(exc))
     except Exception:
         log.exception("job %s (%s) failed", job_id, job.kind)
-        _abandon(session, savepoint, inline)
-        services.fail(session, _reload(session, job_id), FAILED_MESSAGE, now=clock.now())
-        commit()
-        return "failed"
+        return _failed(session, savepoint, inline, job_id, FAILED_MESSAGE)
 
 
-def _abandon(session: Session, savepoint: Any, inline: bool) -> None:
+def _failed(session: Session, savepoint: Any, inline: bool, job_id: str, message: str) -> str:
+    """Undo the job's own work (a savepoint inline; the transaction in a worker) and record
+    the failure."""
     if savepoint is not None:
         savepoint.rollback()
     elif not inline:
         session.rollback()
+    with writing():
+        services.fail(session, _reload(session, job_id), message, now=clock.now())
+        if not inline:
+            session.commit()
+    return "failed"
 
 
 def _reload(session: Session, job_id: str) -> Job:

@@ -178,6 +178,16 @@ def expire_results(session: Session, *, now: datetime) -> int:
     return cast(sa.CursorResult[Any], result).rowcount or 0
 
 
+def waiting_too_long(session: Session, *, now: datetime, older_than: timedelta) -> list[str]:
+    """Jobs still queued `older_than` after they were asked for: their message was lost
+    (the broker went away between the check and the send), so they are sent again."""
+    return list(
+        session.scalars(
+            sa.select(Job.id).where(Job.state == JobState.QUEUED, Job.created_at < now - older_than)
+        )
+    )
+
+
 def beat(session: Session, hostname: str, *, now: datetime, jobs_done: int = 0) -> None:
     """A worker's sign of life."""
     row = session.get(WorkerHeartbeat, hostname)

@@ -15,6 +15,7 @@ from celery.signals import worker_ready, worker_shutdown
 from app import clock, create_app
 from app.extensions import db
 from app.jobs import services
+from app.jobs import tasks as _tasks  # noqa: F401 (registers the tasks with this worker)
 
 log = logging.getLogger(__name__)
 
