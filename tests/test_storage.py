@@ -149,11 +149,14 @@ def test_file_store_leaves_no_file_after_a_rollback(tmp_path: Path) -> None:
     assert _files(tmp_path) == []
 
 
-def test_file_store_leaves_no_file_when_a_savepoint_rolls_back_then_the_whole_commits(tmp_path: Path) -> None:
+def test_file_store_keeps_what_the_transaction_stored_when_only_a_savepoint_rolls_back(
+    tmp_path: Path,
+) -> None:
     store = FileBlobStore(tmp_path)
-    with db.session.begin_nested():
-        pass  # a savepoint's end is not the transaction's end
     sha = store.put(db.session, b"kept after a savepoint\n")
+    savepoint = db.session.begin_nested()
+    savepoint.rollback()  # not the transaction's end: the file still waits for the commit
+    assert len(_files(tmp_path)) == 1
     db.session.commit()
     assert _files(tmp_path) == [f"{sha[:2]}/{sha}"]
 
