@@ -48,6 +48,7 @@ from app.models import Acronym, Attachment, Component, User
 from app.pdf import engine
 from app.storage import DatabaseBlobStore
 from tests.conftest import EMAILS, PASSWORD, login, rec, user_by_email
+from tests.factories import make_done_job
 
 ANON = "anonymous"
 # The first of these roles that can open a page has every kind of value sent to each of
@@ -516,6 +517,7 @@ def _states(app: Flask) -> list[dict[str, int]]:
         "component_id": db.session.scalar(sa.select(Component.id).where(Component.abbreviation == "FEMA")),
         "user_id": db.session.scalar(sa.select(User.id).where(User.email == EMAILS["viewer"])),
         "acronym_id": db.session.scalar(sa.select(Acronym.id).where(Acronym.acronym == "HSIN")),
+        "job_id": make_done_job(user_by_email(EMAILS["viewer"])),
     }
     return [
         {**common, "report_id": r.report_id, "rec_id": r.id, "addressee_id": r.addressees[0].id}
@@ -525,7 +527,7 @@ def _states(app: Flask) -> list[dict[str, int]]:
 
 def _path(rule: str, params: dict[str, int]) -> str:
     for name, value in params.items():
-        rule = rule.replace(f"<int:{name}>", str(value))
+        rule = rule.replace(f"<int:{name}>", str(value)).replace(f"<{name}>", str(value))
     assert "<" not in rule, f"no prepared state fills the variables of {rule}; add one to _states()"
     return rule
 

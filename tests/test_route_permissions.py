@@ -74,6 +74,12 @@ def admin_only(code: int) -> dict[str, int]:
     return {ANON: 302, "admin": code, "oig": 403, "liaison": 403, "fema": 403, "viewer": 403}
 
 
+def own_job(code: int) -> dict[str, int]:
+    """A job of the viewer's (the probe's job): only its owner reaches it; to anyone else
+    it does not exist."""
+    return {ANON: 302, "admin": 404, "oig": 404, "liaison": 404, "fema": 404, "viewer": code}
+
+
 def liaison_step(admin: int, liaison: int) -> dict[str, int]:
     """A step on the I&A row: its liaison (and admins) may; OIG staff, other liaisons
     and viewers may not."""
@@ -167,10 +173,34 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("search.acronym_edit", "GET"): admin_only(200),
     ("search.acronym_edit", "POST"): admin_only(400),  # no version: refused
     ("search.acronym_delete", "POST"): admin_only(400),  # no version: refused
+    ("jobs.downloads", "GET"): signed_in(200),
+    ("jobs.detail", "GET"): own_job(200),
+    ("jobs.status", "GET"): own_job(200),
+    ("jobs.download", "GET"): own_job(200),
+    ("jobs.retry", "POST"): own_job(303),  # the file is ready: back to its page
+    ("jobs.background", "GET"): admin_only(200),
+    # for load balancers and monitors: no sign-in (it says only "ok" or "unavailable")
+    ("health.healthz", "GET"): {
+        ANON: 200,
+        "admin": 200,
+        "oig": 200,
+        "liaison": 200,
+        "fema": 200,
+        "viewer": 200,
+    },
 }
 
 SKIPPED_ENDPOINTS = {"static"}
-IDS = ("report_id", "rec_id", "addressee_id", "attachment_id", "component_id", "user_id", "acronym_id")
+IDS = (
+    "report_id",
+    "rec_id",
+    "addressee_id",
+    "attachment_id",
+    "component_id",
+    "user_id",
+    "acronym_id",
+    "job_id",
+)
 
 
 def _routes(app: Flask) -> list[tuple[str, str, str]]:
@@ -205,7 +235,17 @@ def _params(app: Flask) -> dict[str, Any]:
         "component_id": fema.id,
         "user_id": viewer.id,
         "acronym_id": db.session.scalar(sa.select(Acronym.id).where(Acronym.acronym == "HSIN")),
+        "job_id": _job(viewer),
     }
+
+
+def _job(viewer: User) -> str:
+    """A finished job of the viewer's, with its file."""
+    from app.models import Job
+    from tests.factories import make_done_job
+
+    found = db.session.scalar(sa.select(Job.id).where(Job.user_id == viewer.id))
+    return found if found is not None else make_done_job(viewer)
 
 
 def _attachment(app: Flask, recommendation: Any) -> Attachment:
@@ -226,7 +266,7 @@ def _attachment(app: Flask, recommendation: Any) -> Attachment:
 
 def _url(rule: str, params: dict[str, Any]) -> str:
     for name, value in params.items():
-        rule = rule.replace(f"<int:{name}>", str(value))
+        rule = rule.replace(f"<int:{name}>", str(value)).replace(f"<{name}>", str(value))
     assert "<" not in rule, f"no test value for a variable in {rule}"
     return rule
 
@@ -269,7 +309,7 @@ def test_missing_ids_are_404(app: Flask, role: str) -> None:
 def test_anonymous_reaches_only_the_login_page(app: Flask) -> None:
     client = app.test_client()
     for endpoint, method, rule in _routes(app):
-        if endpoint == "auth.login":
+        if endpoint in ("auth.login", "health.healthz"):
             continue
         response = client.open(_url(rule, dict.fromkeys(IDS, 1)), method=method)
         assert response.status_code == 302, (method, rule)

@@ -25,7 +25,7 @@ from app.jobs import downloads
 from app.jobs import services as job_services
 from app.lifecycle.queries import count_of
 from app.recommendations.queries import recommendation_list
-from app.web import client_ip, note_access, today
+from app.web import client_ip, commit, note_access, today
 
 bp = Blueprint("exports", __name__)
 
@@ -87,7 +87,7 @@ def _as_job(kind: str, filters: RecFilters) -> WerkzeugResponse:
         },
         key=key,
     )
-    db.session.commit()
+    commit()
     return downloads.answer(job)
 
 

@@ -31,6 +31,17 @@ def ask(session: Session, user: User, *, kind: str, title: str, params: dict[str
     return job
 
 
+def ask_again(session: Session, job: Job) -> Job:
+    """A new job with a failed or expired job's work; a 503 page when none can be queued."""
+    try:
+        fresh = services.retry(session, job, now=clock.now())
+        queue.submit(session, fresh)
+    except queue.JobsUnavailable as exc:
+        session.rollback()
+        abort(503, description=str(exc))
+    return fresh
+
+
 def answer(job: Job) -> Response:
     """The file when the job is done (it ran inline, or was done before); else its page,
     which follows the progress (303)."""

@@ -16,8 +16,9 @@ from app.auth import policy
 from app.extensions import db
 from app.forms import ConfirmForm
 from app.jobs import queue, services
-from app.jobs.downloads import send_result
+from app.jobs.downloads import ask_again, send_result
 from app.models import Job, JobState
+from app.web import commit
 
 bp = Blueprint("jobs", __name__)
 
@@ -79,13 +80,8 @@ def retry(job_id: str) -> Response | tuple[str, int]:
         abort(400)
     if not job.state.finished and services.usable(job, clock.now()):
         return redirect(url_for("jobs.detail", job_id=job.id), code=303)
-    try:
-        fresh = services.retry(db.session, job, now=clock.now())
-        queue.submit(db.session, fresh)
-    except queue.JobsUnavailable as exc:
-        db.session.rollback()
-        abort(503, description=str(exc))
-    db.session.commit()
+    fresh = ask_again(db.session, job)
+    commit()
     return redirect(url_for("jobs.detail", job_id=fresh.id), code=303)
 
 

@@ -20,7 +20,7 @@ from app.pdf import jobs as pdf_jobs
 from app.pdf import services
 from app.pdf.options import settings
 from app.reports import queries as report_queries
-from app.web import note_access
+from app.web import commit, note_access
 
 bp = Blueprint("pdf", __name__)
 
@@ -36,15 +36,10 @@ def _send(pdf_request: services.PdfRequest, conf: services.Settings) -> Response
     elif (ready := _ready(etag, conf)) is not None:
         response = _pdf_response(ready, pdf_request)
     else:
-        job = downloads.ask(
-            db.session,
-            reader,
-            kind=pdf_jobs.KIND,
-            title=pdf_jobs.title_for(pdf_request),
-            params={**pdf_jobs.params_for(pdf_request), "audit": _audit(pdf_request)},
-            key=etag,
-        )
-        db.session.commit()
+        params = {**pdf_jobs.params_for(pdf_request), "audit": _audit(pdf_request)}
+        title = pdf_jobs.title_for(pdf_request)
+        job = downloads.ask(db.session, reader, kind=pdf_jobs.KIND, title=title, params=params, key=etag)
+        commit()
         response = downloads.answer(job)
         if response.status_code == 303:  # a worker makes it: its page shows the progress
             return response
