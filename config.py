@@ -65,7 +65,6 @@ class BaseConfig:
     # PDF status reports: a time limit per render, a cap per document, a shared cache.
     PDF_TIMEOUT_SECONDS = _int_env("PDF_TIMEOUT_SECONDS", 120)
     PDF_MAX_RECOMMENDATIONS = _int_env("PDF_MAX_RECOMMENDATIONS", 5000)
-    PDF_CACHE_DIR = os.environ.get("PDF_CACHE_DIR", str(INSTANCE_DIR / "pdf-cache"))
 
     # Background jobs (app/jobs; README, "Background work"). "celery": a worker, through
     # CELERY_BROKER_URL (Redis in production; a SQLite file for `make run`, which starts
@@ -81,6 +80,8 @@ class BaseConfig:
     JOB_WORKER_STALE_SECONDS = _int_env("JOB_WORKER_STALE_SECONDS", 90)
     # Finished files are kept this long, then asked for again.
     JOB_RESULT_TTL_HOURS = _int_env("JOB_RESULT_TTL_HOURS", 24)
+    # After a write, the PDFs it changes are made again this long after the last write.
+    PRERENDER_DELAY_SECONDS = _int_env("PRERENDER_DELAY_SECONDS", 30)
     # Exports of more rows than this run as a job; smaller ones stream at once.
     EXPORT_JOB_THRESHOLD = _int_env("EXPORT_JOB_THRESHOLD", 5000)
 

@@ -99,6 +99,9 @@ def _init_extensions(app: Flask) -> None:
     search_index.install(AppSession)
     due_dates.install(AppSession)
     periods.install(AppSession)
+    from app.pdf import prerender
+
+    prerender.install(AppSession)
     if app.config["SQLALCHEMY_RAISELOAD"]:
         install_raiseload(AppSession)
 

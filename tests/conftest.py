@@ -118,7 +118,6 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         reset_database(database_url)
     config = TestingConfig(database_url)
     config.ATTACHMENT_DIR = str(tmp_path_factory.mktemp("attachments"))
-    config.PDF_CACHE_DIR = str(tmp_path_factory.mktemp("pdf-cache"))
     application = create_app(config)
     if not reused:
         with application.app_context():
@@ -228,7 +227,6 @@ def db_session(request: pytest.FixtureRequest) -> Iterator[scoped_session | None
     # Rolled-back tests reuse data versions, so nothing cached under one may carry over
     # (in production a version names one committed state, never two).
     derived.clear()
-    shutil.rmtree(app.config["PDF_CACHE_DIR"], ignore_errors=True)
     try:
         yield session
     finally:

@@ -348,3 +348,64 @@ def test_heartbeats_are_written_per_worker() -> None:
     services.beat(db.session, "celery@a", now=now + timedelta(seconds=30), jobs_done=1)
     row = db.session.get(WorkerHeartbeat, "celery@a")
     assert (row.seen_at, row.started_at, row.jobs_done) == (now + timedelta(seconds=30), now, 1)
+
+
+# --- the shared PDF cache and rendering ahead -------------------------------------------------
+
+
+def test_a_cached_pdf_expires_with_the_configured_time(app: Flask) -> None:
+    from app.pdf.cache import PdfCache, remove_expired
+    from app.storage import DatabaseBlobStore
+
+    cache = PdfCache(db.session, DatabaseBlobStore(), timedelta(hours=2))
+    cache.put("c" * 64, b"%PDF-cached")
+    cache.put("c" * 64, b"%PDF-again")  # a second worker's copy: the first is kept
+    made = clock.now()
+    assert cache.get("c" * 64) == b"%PDF-cached"
+    with time_machine.travel(made + timedelta(hours=2) - timedelta(seconds=1), tick=False):
+        assert cache.get("c" * 64) == b"%PDF-cached"
+        assert remove_expired(db.session, clock.now()) == 0
+    with time_machine.travel(made + timedelta(hours=2), tick=False):
+        assert cache.get("c" * 64) is None
+        assert remove_expired(db.session, clock.now()) == 1
+
+
+def test_a_write_schedules_rendering_ahead_of_its_report_and_components(
+    as_role, app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.pdf import prerender
+
+    sent: list[dict] = []
+    monkeypatch.setattr(prerender.prerender, "apply_async", lambda **kw: sent.append(kw))
+    app.config["JOBS_BACKEND"] = "celery"
+    try:
+        with app.app_context():  # as in a request or a command
+            first = report_by_number("OIG-12-15").recommendations[0]
+            rec_id, report_id = first.id, first.report_id
+            first.text = first.text + " (corrected)"
+            db.session.commit()
+    finally:
+        app.config["JOBS_BACKEND"] = "inline"
+    (call,) = sent
+    recs, reports, _components, _version = call["args"]
+    assert (recs, reports, call["countdown"]) == (
+        [rec_id],
+        [report_id],
+        app.config["PRERENDER_DELAY_SECONDS"],
+    )
+
+
+def test_rendered_ahead_the_next_download_needs_no_job(as_role, app: Flask) -> None:
+    from app.cache import data_version
+    from app.pdf import prerender
+
+    report = report_by_number("OIG-12-15")
+    report_id = report.id
+    version = data_version(db.session)
+    with app.app_context():
+        assert prerender.prerender.run([], [report_id], [], version - 1) == "superseded"
+        made = prerender.prerender.run([], [report_id], [], version)
+    assert made == 2  # the report for congressional staff and for OIG staff
+    response = as_role("viewer").get(f"/reports/{report_id}/status.pdf")
+    assert (response.status_code, response.mimetype) == (200, PDF)
+    assert _jobs() == []  # served from the cache: no job

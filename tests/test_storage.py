@@ -187,7 +187,6 @@ def second_server(database_url: str, tmp_path: Path) -> Flask:
     what it serves can only come from the database."""
     config = TestingConfig(database_url)
     config.ATTACHMENT_DIR = str(tmp_path / "empty")
-    config.PDF_CACHE_DIR = str(tmp_path / "pdf-cache")
     return create_app(config)
 
 

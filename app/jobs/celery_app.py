@@ -31,6 +31,7 @@ def celery_init_app(app: Flask) -> Celery:
         worker_hijack_root_logger=False,
         beat_schedule={
             "expire-job-results": {"task": "rectrack.expire_results", "schedule": 300.0},
+            "expire-pdf-cache": {"task": "rectrack.expire_pdf_cache", "schedule": 300.0},
         },
     )
     if config["CELERY_BROKER_URL"].startswith(("redis://", "rediss://")):

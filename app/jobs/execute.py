@@ -86,6 +86,8 @@ def execute(job_id: str, *, worker: str, inline: bool = False) -> str:
         commit()  # the runner only read: end its transaction, so the writes below begin one
         with writing():
             sha256 = storage.blob_store(current_app.config).put(session, output.data)
+            if output.then is not None:
+                output.then()
             if savepoint is not None:
                 savepoint.commit()
             finished = services.finish(session, job, output, sha256, now=clock.now(), ttl=_ttl())

@@ -18,6 +18,9 @@ class Output:
     filename: str
     content_type: str
     details: dict[str, Any] = field(default_factory=dict)  # for the download's audit event (rows)
+    # Writes that go with the result (a shared cache entry): run with the result's own
+    # writes, after the runner's reads, so a runner itself only reads.
+    then: Callable[[], None] | None = None
 
 
 class JobRefused(Exception):

@@ -16,7 +16,7 @@ from app.models.enums import (
     TextSource,
 )
 from app.models.history import Attachment, RecommendationEvent
-from app.models.job import Job, JobState, WorkerHeartbeat
+from app.models.job import Job, JobState, PdfCacheEntry, WorkerHeartbeat
 from app.models.periods import AddresseePeriod, RecommendationPeriod
 from app.models.recommendation import Addressee, Recommendation
 from app.models.report import Report, report_components
@@ -41,6 +41,7 @@ __all__ = [
     "Job",
     "JobState",
     "ListedStatus",
+    "PdfCacheEntry",
     "RecStatus",
     "Recommendation",
     "RecommendationEvent",

@@ -88,3 +88,18 @@ class WorkerHeartbeat(Model):
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     jobs_done: Mapped[int] = mapped_column(default=0, server_default="0")
+
+
+class PdfCacheEntry(Model):
+    """A rendered status PDF, shared by every app server and worker: the cache key
+    (app.pdf.services.etag_for: the request, what the reader may see, the data version and
+    the content rules) names a blob. A write moves the data version, so an entry is never
+    served for data it does not show; entries expire with job results."""
+
+    __tablename__ = "pdf_cache"
+    __audited__ = False
+
+    key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    sha256: Mapped[str] = mapped_column(sa.String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -79,9 +79,9 @@ def run(session: Session, user: Any, params: dict[str, Any], progress: registry.
         result = engine.render(html, conf.static_root, conf.timeout_seconds)
     except engine.PdfError as exc:
         raise registry.JobRefused(f"The PDF could not be made: {exc}") from None
-    if conf.cache is not None:
-        conf.cache.put(etag, result.pdf)
-    return registry.Output(result.pdf, pdf_request.filename, "application/pdf")
+    cache = conf.cache
+    keep = (lambda: cache.put(etag, result.pdf)) if cache is not None else None
+    return registry.Output(result.pdf, pdf_request.filename, "application/pdf", then=keep)
 
 
 registry.register(KIND, run)

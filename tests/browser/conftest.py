@@ -107,7 +107,6 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     config = TestingConfig(_database(tmp))
     config.WTF_CSRF_ENABLED = True
     config.ATTACHMENT_DIR = str(tmp / "attachments")
-    config.PDF_CACHE_DIR = str(tmp / "pdf-cache")
     config.LOGIN_LIMIT_PER_ADDRESS = "1000 per minute"  # every browser test comes from 127.0.0.1
     config.JOBS_BACKEND = "celery"
     config.CELERY_BROKER_URL = f"sqla+sqlite:///{tmp / 'broker.sqlite'}"
@@ -155,7 +154,6 @@ def _start_worker(config: TestingConfig, tmp: Path) -> subprocess.Popen[bytes]:
         "DATABASE_URL": config.SQLALCHEMY_DATABASE_URI,
         "CELERY_BROKER_URL": config.CELERY_BROKER_URL,
         "JOBS_BACKEND": "celery",
-        "PDF_CACHE_DIR": str(tmp / "worker-pdf-cache"),
         "SECRET_KEY": secrets.token_urlsafe(32),
     }
     celery = Path(sys.executable).with_name("celery")
