@@ -20,7 +20,7 @@ from app.extensions import db
 from app.jobs import queue, services
 from app.jobs.execute import execute
 from app.jobs.registry import Output
-from app.models import AuditEvent, Job, JobState, Role, WorkerHeartbeat
+from app.models import AuditEvent, Job, JobState, Recommendation, Report, Role, WorkerHeartbeat
 from app.models.storage import Blob
 from tests.conftest import EMAILS, report_by_number, user_by_email, visible_text
 
@@ -409,3 +409,55 @@ def test_rendered_ahead_the_next_download_needs_no_job(as_role, app: Flask) -> N
     response = as_role("viewer").get(f"/reports/{report_id}/status.pdf")
     assert (response.status_code, response.mimetype) == (200, PDF)
     assert _jobs() == []  # served from the cache: no job
+
+
+# --- import commits and search reindexing -------------------------------------------------
+
+
+def test_an_import_commit_is_a_job_that_applies_the_file_once(as_role, queued: list[str], app: Flask) -> None:
+    client = as_role("oig")
+    data = (
+        b"report_number,report_title,report_issued_on,report_components,rec_number,rec_text,component,lead\r\n"
+        b"OIG-JOB-01,A synthetic imported report (test fixture),2020-03-02,FEMA,1,"
+        b"A synthetic imported recommendation.,FEMA,yes\r\n"
+    )
+    page = client.post(
+        "/import", data={"file": (io.BytesIO(data), "job.csv")}, content_type="multipart/form-data"
+    )
+    token = re.search(
+        r'name="token" type="hidden" value="([0-9a-f]{64})"', page.get_data(as_text=True)
+    ).group(1)
+    response = client.post("/import/commit", data={"token": token})
+    assert response.status_code == 303
+    (job_id,) = queued
+    assert response.headers["Location"] == f"/jobs/{job_id}"
+    assert (
+        db.session.scalar(sa.select(sa.func.count()).select_from(Report).where(Report.number == "OIG-JOB-01"))
+        == 0
+    )
+    with app.app_context():
+        assert execute(job_id, worker="test-worker", inline=True) == "done"
+        db.session.commit()
+    assert (
+        db.session.scalar(sa.select(sa.func.count()).select_from(Report).where(Report.number == "OIG-JOB-01"))
+        == 1
+    )
+    text = visible_text(client.get(f"/jobs/{job_id}"))
+    assert "Imported job.csv. reports: 1 new, 0 changed, 0 unchanged" in text
+    event = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "import")).all()[-1]
+    assert (event.actor_label, event.changes["file"]) == ("oig@test.example", "job.csv")
+    # the staged file was used up by the job
+    assert client.post("/import/commit", data={"token": token}).status_code == 409
+
+
+def test_administrators_rebuild_the_search_index_as_a_job(as_role) -> None:
+    response = as_role("admin").post("/admin/search-index")
+    assert response.status_code == 303
+    (job,) = _jobs()
+    assert (job.kind, job.state) == ("reindex", JobState.DONE)
+    indexed = db.session.scalar(sa.select(sa.func.count()).select_from(Report)) + db.session.scalar(
+        sa.select(sa.func.count()).select_from(Recommendation)
+    )
+    assert job.params["result"]["summary"] == (
+        f"The search index was rebuilt: {indexed:,} reports and recommendations indexed."
+    )

@@ -179,6 +179,7 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("jobs.download", "GET"): own_job(200),
     ("jobs.retry", "POST"): own_job(303),  # the file is ready: back to its page
     ("jobs.background", "GET"): admin_only(200),
+    ("search.reindex", "POST"): admin_only(303),  # a job rebuilds the index; its page follows
     # for load balancers and monitors: no sign-in (it says only "ok" or "unavailable")
     ("health.healthz", "GET"): {
         ANON: 200,

@@ -72,19 +72,3 @@ def staged_file(token: str) -> Staged:
     if staged is None:
         abort(409, description=NOT_WAITING)
     return staged
-
-
-def apply(staged: Staged) -> services.ImportResult:
-    """Apply a staged file (flushed, not committed); a 409 when it no longer applies (the
-    409 page rolls the request back, app/errors.py)."""
-    result = _run(read_sheet(staged.data), staged.filename, staged.data, commit=True)
-    if not result.ok:
-        abort(409, description=NO_LONGER_APPLIES)
-    return result
-
-
-def take(token: str) -> None:
-    """Stop keeping the staged file, in the transaction that imports it: a 409 when
-    another request took it first (both then cannot commit)."""
-    if not staging().discard(token):
-        abort(409, description=NOT_WAITING)

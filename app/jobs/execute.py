@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import nullcontext
 from datetime import timedelta
 from time import monotonic
 from typing import Any
@@ -18,11 +19,11 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session, selectinload
 
-from app import clock, storage
+from app import audit, clock, storage
 from app.database import writing
 from app.extensions import db
 from app.jobs import services
-from app.jobs.registry import JobRefused, Progress, runner_for
+from app.jobs.registry import WRITERS, JobRefused, Progress, runner_for
 from app.models import Job, User
 
 log = logging.getLogger(__name__)
@@ -52,12 +53,19 @@ def _worker_progress(job_id: str) -> Progress:
         if stage == last_stage[0] and now - last_at[0] < 0.5:
             return  # a count that moved a little: not worth a write
         last_stage[0], last_at[0] = stage, now
-        with Session(db.engine) as progress_session, progress_session.begin():
-            progress_session.execute(
-                sa.update(Job)
-                .where(Job.id == job_id)
-                .values(stage=stage[:200], done_count=done, total_count=total)
-            )
+        try:
+            with Session(db.engine) as progress_session, progress_session.begin():
+                if progress_session.get_bind().dialect.name == "sqlite":
+                    # the job's own transaction may hold SQLite's write lock (an import):
+                    # skip this report rather than wait for it
+                    progress_session.execute(sa.text("PRAGMA busy_timeout = 0"))
+                progress_session.execute(
+                    sa.update(Job)
+                    .where(Job.id == job_id)
+                    .values(stage=stage[:200], done_count=done, total_count=total)
+                )
+        except sa.exc.OperationalError:  # progress is a courtesy: the job goes on
+            log.info("progress of job %s not written (database busy)", job_id)
 
     return report
 
@@ -81,7 +89,9 @@ def execute(job_id: str, *, worker: str, inline: bool = False) -> str:
     try:
         if user is None or not user.is_active:
             raise JobRefused("The account that asked for this file is no longer active.")
-        output = runner_for(job.kind)(session, user, dict(job.params), progress)
+        audit.set_actor(session, audit.AuditActor.for_user(user, job.params.get("source_ip")))
+        with writing() if job.kind in WRITERS else nullcontext():
+            output = runner_for(job.kind)(session, user, dict(job.params), progress)
         progress("Saving the file", None, None)
         commit()  # the runner only read: end its transaction, so the writes below begin one
         with writing():

@@ -36,10 +36,14 @@ class Runner(Protocol):
 
 
 RUNNERS: dict[str, Runner] = {}
+# Kinds whose runner writes records (an import): their transaction starts as a writer.
+WRITERS: set[str] = set()
 
 
-def register(kind: str, runner: Runner) -> None:
+def register(kind: str, runner: Runner, *, writes: bool = False) -> None:
     RUNNERS[kind] = runner
+    if writes:
+        WRITERS.add(kind)
 
 
 def runner_for(kind: str) -> Runner:

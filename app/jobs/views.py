@@ -45,6 +45,7 @@ def _state(job: Job) -> dict[str, Any]:
         "error": job.error,
         "download": url_for("jobs.download", job_id=job.id) if ready else None,
         "file": job.result_name if ready else None,
+        "summary": (job.params.get("result") or {}).get("summary") if ready else None,
     }
 
 

@@ -43,7 +43,10 @@ document.addEventListener("DOMContentLoaded", () => {
       const ready = job.querySelector("[data-job-ready]");
       const link = ready.querySelector("[data-job-download]");
       link.href = status.download;
-      link.textContent = `Download ${status.file}`;
+      link.textContent = status.summary ? "Download this summary" : `Download ${status.file}`;
+      if (status.summary) {
+        stage.textContent = status.summary;
+      }
       ready.hidden = false;
       bar.value = 100;
       job.dataset.state = "done";
