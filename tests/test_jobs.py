@@ -20,7 +20,7 @@ from app.extensions import db
 from app.jobs import queue, services
 from app.jobs.execute import execute
 from app.jobs.registry import Output
-from app.models import AuditEvent, Job, JobState, Recommendation, Report, Role, WorkerHeartbeat
+from app.models import AuditEvent, Job, JobState, PdfCacheEntry, Recommendation, Report, Role, WorkerHeartbeat
 from app.models.storage import Blob
 from tests.conftest import EMAILS, report_by_number, user_by_email, visible_text
 
@@ -461,3 +461,18 @@ def test_administrators_rebuild_the_search_index_as_a_job(as_role) -> None:
     assert job.params["result"]["summary"] == (
         f"The search index was rebuilt: {indexed:,} reports and recommendations indexed."
     )
+
+
+def test_a_bulk_change_is_not_rendered_ahead(app: Flask) -> None:
+    from app.cache import data_version
+    from app.models import Component
+    from app.pdf import prerender
+
+    version = data_version(db.session)
+    report_ids = list(db.session.scalars(sa.select(Report.id)))
+    component_ids = list(db.session.scalars(sa.select(Component.id)))
+    assert len(report_ids) + len(component_ids) > prerender.MAX_SUBJECTS  # the suite's base data
+    with app.app_context():
+        outcome = prerender.prerender.run([], report_ids, component_ids, version)
+    assert outcome == "bulk change: not rendered ahead"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(PdfCacheEntry)) == 0

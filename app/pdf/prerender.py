@@ -43,6 +43,9 @@ class Reader:
 
 
 READERS = (Reader(Role.VIEWER), Reader(Role.OIG))
+# A write touching more reports and components than this (a seed, an import, a bulk load)
+# is not rendered ahead: its PDFs are made when first asked for.
+MAX_SUBJECTS = 10
 
 
 def _note_after_flush(session: Session, _ctx: UOWTransaction) -> None:
@@ -126,6 +129,8 @@ def prerender(rec_ids: list[int], report_ids: list[int], component_ids: list[int
         return "superseded"
     conf = settings()
     reports, components = _subjects(session, rec_ids, report_ids, component_ids)
+    if len(reports) + len(components) > MAX_SUBJECTS:
+        return "bulk change: not rendered ahead"  # a seed or an import: the next download renders
     made = 0
     for report in reports:
         for reader in (r for r in READERS if policy.can_view_report(r, report)):
