@@ -346,3 +346,26 @@ def test_heartbeats_are_written_per_worker() -> None:
     services.beat(db.session, "celery@a", now=now + timedelta(seconds=30), jobs_done=1)
     row = db.session.get(WorkerHeartbeat, "celery@a")
     assert (row.seen_at, row.started_at, row.jobs_done) == (now + timedelta(seconds=30), now, 1)
+
+
+def test_a_worker_knows_the_tasks_the_web_servers_send(app: Flask) -> None:
+    # A worker imports only the modules Celery is told to include: without them every
+    # job message was "unregistered" and thrown away.
+    celery = app.extensions["celery"]
+    assert "app.jobs.tasks" in celery.conf.include
+    celery.loader.import_default_modules()
+    assert {"rectrack.run_job", "rectrack.expire_results"} <= set(celery.tasks)
+
+
+def test_redis_hands_a_dead_workers_message_on_within_seconds() -> None:
+    # kombu sweeps for unacknowledged messages every interval × throttle seconds (10 × 10
+    # by default); a dead worker's job would wait over a minute after its visibility timeout.
+    from app.jobs.celery_app import transport_options
+
+    assert transport_options(3600) == {
+        "visibility_timeout": 3600,
+        "unacked_restore_interval": 10,
+        "unacked_restore_throttle": 1,
+    }
+    assert transport_options(10)["unacked_restore_interval"] == 5
+    assert transport_options(1)["unacked_restore_interval"] == 1
