@@ -335,6 +335,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
                 sep="\n",
             )
         engine.dispose()
+        redis.Redis.from_url(REDIS_URL).flushdb()
         with admin.connect() as conn:
             conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         admin.dispose()
