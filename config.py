@@ -78,6 +78,9 @@ class BaseConfig:
     CELERY_VISIBILITY_TIMEOUT = _int_env("CELERY_VISIBILITY_TIMEOUT", 3600)
     # A worker not heard from for this long is taken for dead; its running job may be taken over.
     JOB_WORKER_STALE_SECONDS = _int_env("JOB_WORKER_STALE_SECONDS", 90)
+    # Seconds a worker waits after claiming each job before running it. For the crash test
+    # only (tests/test_two_servers.py kills a worker in the middle of a job); keep it 0.
+    JOB_TEST_DELAY_SECONDS = _int_env("JOB_TEST_DELAY_SECONDS", 0)
     # Finished files are kept this long, then asked for again.
     JOB_RESULT_TTL_HOURS = _int_env("JOB_RESULT_TTL_HOURS", 24)
     # After a write, the PDFs it changes are made again this long after the last write.

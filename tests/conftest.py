@@ -205,8 +205,9 @@ def _base_fixtures(session: Any) -> None:
 @pytest.fixture(autouse=True)
 def db_session(request: pytest.FixtureRequest) -> Iterator[scoped_session | None]:
     """Run the test in a transaction that is rolled back at the end. Browser tests talk
-    to a live server with its own database and commit for real, so they skip this."""
-    if request.node.get_closest_marker("browser"):
+    to a live server with its own database and commit for real, so they skip this, as
+    does the two-servers test (tests/test_two_servers.py)."""
+    if request.node.get_closest_marker("browser") or request.node.get_closest_marker("servers"):
         yield None
         return
     app: Flask = request.getfixturevalue("app")

@@ -312,7 +312,13 @@ def test_healthz_answers_without_sign_in(client) -> None:
 
 
 def test_administrators_see_the_queue_the_workers_and_failures(as_role) -> None:
-    now = clock.now()
+    # the clock stands still: the suite's ticking clock may have passed 17:00:10 by now
+    now = datetime(2026, 11, 16, 17, 0, tzinfo=UTC)
+    with time_machine.travel(now, tick=False):
+        _administrators_page(as_role, now)
+
+
+def _administrators_page(as_role, now: datetime) -> None:
     services.beat(db.session, "celery@alive", now=now - timedelta(seconds=10))
     services.beat(db.session, "celery@silent", now=now - timedelta(minutes=5))
     _job(JobState.QUEUED)
@@ -476,3 +482,26 @@ def test_a_bulk_change_is_not_rendered_ahead(app: Flask) -> None:
         outcome = prerender.prerender.run([], report_ids, component_ids, version)
     assert outcome == "bulk change: not rendered ahead"
     assert db.session.scalar(sa.select(sa.func.count()).select_from(PdfCacheEntry)) == 0
+
+
+def test_a_worker_knows_the_tasks_the_web_servers_send(app: Flask) -> None:
+    # A worker imports only the modules Celery is told to include: without them every
+    # job message was "unregistered" and thrown away.
+    celery = app.extensions["celery"]
+    assert "app.jobs.tasks" in celery.conf.include
+    celery.loader.import_default_modules()
+    assert {"rectrack.run_job", "rectrack.expire_results"} <= set(celery.tasks)
+
+
+def test_redis_hands_a_dead_workers_message_on_within_seconds() -> None:
+    # kombu sweeps for unacknowledged messages every interval × throttle seconds (10 × 10
+    # by default); a dead worker's job would wait over a minute after its visibility timeout.
+    from app.jobs.celery_app import transport_options
+
+    assert transport_options(3600) == {
+        "visibility_timeout": 3600,
+        "unacked_restore_interval": 10,
+        "unacked_restore_throttle": 1,
+    }
+    assert transport_options(10)["unacked_restore_interval"] == 5
+    assert transport_options(1)["unacked_restore_interval"] == 1

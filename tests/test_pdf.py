@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import multiprocessing
 import threading
 from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -365,3 +366,11 @@ def test_cli_errors_are_clear(app: Flask, tmp_path: Path, args: list[str], messa
     assert result.exit_code != 0
     assert message in result.output
     assert not (tmp_path / "x.pdf").exists()
+
+
+def test_rendering_works_inside_a_daemonic_process(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A Celery (prefork) worker runs each job in a daemonic process, where multiprocessing
+    # refuses to start a child ("daemonic processes are not allowed to have children").
+    monkeypatch.setitem(multiprocessing.current_process()._config, "daemon", True)
+    html = "<html lang='en'><head><title>t</title></head><body><p>daemon</p></body></html>"
+    assert engine.render(html, Path(app.static_folder), timeout=30).pdf.startswith(b"%PDF-")

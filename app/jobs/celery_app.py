@@ -9,13 +9,27 @@ from celery import Celery, Task
 from flask import Flask
 
 
+def transport_options(visibility_timeout: int) -> dict[str, int]:
+    """The broker's settings. With Redis a message a dead worker never acknowledged goes
+    back on the queue only when a live worker sweeps for old unacknowledged messages;
+    kombu's default sweeps about every 100 s, so sweep every few seconds (a cheap query),
+    at most half the visibility timeout apart."""
+    return {
+        "visibility_timeout": visibility_timeout,
+        "unacked_restore_interval": max(1, min(10, visibility_timeout // 2)),
+        "unacked_restore_throttle": 1,  # sweep at every interval, not every 10th
+    }
+
+
 def celery_init_app(app: Flask) -> Celery:
     class FlaskTask(Task):  # Celery ships no type hints: Task is Any to mypy
         def __call__(self, *args: Any, **kwargs: Any) -> Any:
             with app.app_context():
                 return self.run(*args, **kwargs)
 
-    celery = Celery(app.name, task_cls=FlaskTask)
+    # include: a worker imports the tasks' module at start (nothing else in a worker does,
+    # and a task never imported is "unregistered": its messages are thrown away).
+    celery = Celery(app.name, task_cls=FlaskTask, include=["app.jobs.tasks"])
     config = app.config
     celery.conf.update(
         broker_url=config["CELERY_BROKER_URL"],
@@ -36,7 +50,7 @@ def celery_init_app(app: Flask) -> Celery:
     )
     if config["CELERY_BROKER_URL"].startswith(("redis://", "rediss://")):
         # The SQLAlchemy transport of `make run` passes its options to create_engine: Redis only.
-        celery.conf.broker_transport_options = {"visibility_timeout": config["CELERY_VISIBILITY_TIMEOUT"]}
+        celery.conf.broker_transport_options = transport_options(config["CELERY_VISIBILITY_TIMEOUT"])
     celery.set_default()
     app.extensions["celery"] = celery
     return celery

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 from contextlib import nullcontext
 from datetime import timedelta
-from time import monotonic
+from time import monotonic, sleep
 from typing import Any
 
 import sqlalchemy as sa
@@ -81,6 +81,8 @@ def execute(job_id: str, *, worker: str, inline: bool = False) -> str:
         commit()
     if job is None:
         return "skipped"
+    if not inline and current_app.config["JOB_TEST_DELAY_SECONDS"] > 0:
+        sleep(current_app.config["JOB_TEST_DELAY_SECONDS"])  # the crash test's window (config.py)
     user = session.scalar(
         sa.select(User).where(User.id == job.user_id).options(selectinload(User.components))
     )
