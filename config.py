@@ -178,6 +178,12 @@ class ProductionConfig(BaseConfig):
             raise RuntimeError(f"Production configuration needs {names} in the environment.")
         if len(self.SECRET_KEY) < 32:
             raise RuntimeError("SECRET_KEY must be at least 32 characters in production.")
+        if self.JOB_TEST_DELAY_SECONDS:
+            raise RuntimeError("JOB_TEST_DELAY_SECONDS is for the crash test only; production needs it 0.")
+        if self.JOBS_BACKEND != "celery":
+            raise RuntimeError(
+                "Production runs background jobs in Celery workers: JOBS_BACKEND must be celery."
+            )
 
 
 CONFIGS: dict[str, type[BaseConfig]] = {
