@@ -107,12 +107,20 @@ def configure_engine(engine: Engine) -> None:
         # A request that writes takes SQLite's write lock when its transaction starts.
         # A deferred transaction that upgrades to a write fails at once with "database is
         # locked" when another worker wrote in between; IMMEDIATE waits busy_timeout.
-        # Outside a request, code about to write says so with `writing()` (a job's steps).
-        immediate = _WRITING.get() or (has_request_context() and request.method not in _SAFE_METHODS)
+        # Outside a request, code about to write says so with `writing()` (a job's steps); a
+        # GET that may write (one that asks for a job) is named in WRITING_GETS.
+        immediate = _WRITING.get() or (
+            has_request_context()
+            and (request.method not in _SAFE_METHODS or request.endpoint in WRITING_GETS)
+        )
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 _WRITING: ContextVar[bool] = ContextVar("sqlite_writing", default=False)
+# Endpoints whose GET may write (a download that becomes a job): on SQLite their
+# transaction takes the write lock when it starts, so two such requests at once wait for
+# each other instead of one failing with "database is locked".
+WRITING_GETS: set[str] = set()
 
 
 @contextmanager

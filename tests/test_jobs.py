@@ -505,3 +505,29 @@ def test_redis_hands_a_dead_workers_message_on_within_seconds() -> None:
     }
     assert transport_options(10)["unacked_restore_interval"] == 5
     assert transport_options(1)["unacked_restore_interval"] == 1
+
+
+def test_on_sqlite_a_download_that_may_ask_for_a_job_takes_the_write_lock_first(app: Flask, tmp_path) -> None:
+    """Two PDF downloads at once on SQLite: each GET begins IMMEDIATE (it may write a job),
+    so the second waits for the first instead of failing with "database is locked"."""
+    from app.database import configure_engine
+
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'lock.db'}")
+    configure_engine(engine)
+    begun: list[str] = []
+    sa.event.listen(
+        engine,
+        "before_cursor_execute",
+        lambda _c, _cur, stmt, *_a: begun.append(stmt) if "BEGIN" in stmt else None,
+    )
+    for path, method, expected in (
+        ("/recommendations/status.pdf", "GET", "BEGIN IMMEDIATE"),
+        ("/recommendations/export.csv", "GET", "BEGIN IMMEDIATE"),
+        ("/recommendations", "GET", "BEGIN"),
+        ("/reports/new", "POST", "BEGIN IMMEDIATE"),
+    ):
+        begun.clear()
+        with app.test_request_context(path, method=method), engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+        assert begun == [expected], path
+    engine.dispose()

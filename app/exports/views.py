@@ -17,6 +17,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from app import audit
 from app.cache import data_version
+from app.database import WRITING_GETS
 from app.exports import jobs as export_jobs
 from app.exports import services
 from app.extensions import db
@@ -28,6 +29,7 @@ from app.recommendations.queries import recommendation_list
 from app.web import client_ip, commit, note_access, today
 
 bp = Blueprint("exports", __name__)
+WRITING_GETS.update({"exports.csv_export", "exports.xlsx_export"})  # a large one asks for a job
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 
 from app import clock, storage
 from app.auth import policy
+from app.database import WRITING_GETS
 from app.extensions import db
 from app.filters import as_of_arg, filters_from_args
 from app.jobs import downloads
@@ -23,6 +24,7 @@ from app.reports import queries as report_queries
 from app.web import commit, note_access
 
 bp = Blueprint("pdf", __name__)
+WRITING_GETS.update({"pdf.report_pdf", "pdf.component_pdf", "pdf.portfolio_pdf"})  # they may ask for a job
 
 
 def _send(pdf_request: services.PdfRequest, conf: services.Settings) -> Response:
