@@ -9,10 +9,18 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run install install-dev assets db seed test test-sqlite test-pg test-clock lint format bench clean mutation
+.PHONY: run worker install install-dev assets db seed test test-sqlite test-pg test-clock lint format bench bench-jobs clean mutation
 
-run: install assets db seed  ## serve the app with seed data on http://127.0.0.1:5000
-	$(FLASK) run --host $(HOST) --port $(PORT)
+# One background worker starts beside the web server, on a broker that needs no server (a
+# SQLite file in instance/, CELERY_BROKER_URL's default), and stops with it.
+run: install assets db seed  ## serve the app with seed data on http://127.0.0.1:5000, with one worker
+	$(VENV)/bin/celery -A app.jobs.worker worker --pool=solo --beat --loglevel=WARNING \
+	  --hostname=make-run@%h --schedule=instance/celerybeat-schedule & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(FLASK) run --host $(HOST) --port $(PORT)
+
+worker: install  ## a background worker (production: Redis, CELERY_BROKER_URL)
+	$(VENV)/bin/celery -A app.jobs.worker worker --loglevel=INFO
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -109,6 +117,14 @@ bench: install assets  ## build 10k and 100k databases on SQLite and PostgreSQL 
 	@command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
 	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect "$$(ls /etc/postgresql)" main start || true
 	$(PY) bench/run.py
+
+# Issue 13: the dashboard while four uncached portfolio PDFs render as jobs in one Celery
+# worker (Redis database 7, flushed). Builds a 100,000-recommendation PostgreSQL database
+# once (rectrack_bench_jobs_100000) and reuses it; BENCH_REUSE=0 rebuilds it.
+bench-jobs: install assets  ## dashboard p99 while 4 PDF jobs render (PostgreSQL 100k, Redis)
+	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect "$$(ls /etc/postgresql)" main start || true
+	@redis-cli -u $${BENCH_JOBS_REDIS:-redis://127.0.0.1:6379/7} ping >/dev/null || (echo "bench-jobs needs Redis at 127.0.0.1:6379"; exit 1)
+	$(PY) bench/jobs_load.py
 
 clean:
 	rm -rf $(VENV) node_modules static/uswds .stamp-* .pytest_cache .ruff_cache .mypy_cache bench/out mutants mutants-*.log mutants-*.txt setup.cfg

@@ -50,7 +50,12 @@ class BaseConfig:
     ATTACHMENT_MAX_BYTES = _int_env("ATTACHMENT_MAX_BYTES", 25 * MIB)
     MAX_CONTENT_LENGTH = ATTACHMENT_MAX_BYTES + MIB
 
-    # Documents live outside static/, under a content-hash name.
+    # Where stored bytes (documents, import uploads) live: "database" (every app server
+    # reads them) or "filesystem" (files under ATTACHMENT_DIR, a directory all servers must
+    # share). README, "Storage".
+    STORAGE_BACKEND = os.environ.get("STORAGE_BACKEND", "database")
+    # Documents' files when STORAGE_BACKEND is "filesystem" (never under static/); the
+    # migration to the database copies existing files from here (0019_blob_storage).
     ATTACHMENT_DIR = os.environ.get("ATTACHMENT_DIR", str(INSTANCE_DIR / "attachments"))
     # Liaisons report progress at least this often once a recommendation is resolved.
     UPDATE_INTERVAL_DAYS = _int_env("UPDATE_INTERVAL_DAYS", 90)
@@ -60,9 +65,28 @@ class BaseConfig:
     # PDF status reports: a time limit per render, a cap per document, a shared cache.
     PDF_TIMEOUT_SECONDS = _int_env("PDF_TIMEOUT_SECONDS", 120)
     PDF_MAX_RECOMMENDATIONS = _int_env("PDF_MAX_RECOMMENDATIONS", 5000)
-    PDF_CACHE_DIR = os.environ.get("PDF_CACHE_DIR", str(INSTANCE_DIR / "pdf-cache"))
-    # Uploads wait here between an import's dry run and its commit.
-    IMPORT_STAGING_DIR = os.environ.get("IMPORT_STAGING_DIR", str(INSTANCE_DIR / "imports"))
+
+    # Background jobs (app/jobs; README, "Background work"). "celery": a worker, through
+    # CELERY_BROKER_URL (Redis in production; a SQLite file for `make run`, which starts
+    # one worker beside the web server). "inline": the request runs the job itself.
+    JOBS_BACKEND = os.environ.get("JOBS_BACKEND", "celery")
+    CELERY_BROKER_URL = os.environ.get(
+        "CELERY_BROKER_URL", f"sqla+sqlite:///{INSTANCE_DIR / 'broker.sqlite'}"
+    )
+    CELERY_CONNECT_TIMEOUT = _int_env("CELERY_CONNECT_TIMEOUT", 2)
+    # A job a worker took but never acknowledged (the worker died) is delivered again after this.
+    CELERY_VISIBILITY_TIMEOUT = _int_env("CELERY_VISIBILITY_TIMEOUT", 3600)
+    # A worker not heard from for this long is taken for dead; its running job may be taken over.
+    JOB_WORKER_STALE_SECONDS = _int_env("JOB_WORKER_STALE_SECONDS", 90)
+    # Seconds a worker waits after claiming each job before running it. For the crash test
+    # only (tests/test_two_servers.py kills a worker in the middle of a job); keep it 0.
+    JOB_TEST_DELAY_SECONDS = _int_env("JOB_TEST_DELAY_SECONDS", 0)
+    # Finished files are kept this long, then asked for again.
+    JOB_RESULT_TTL_HOURS = _int_env("JOB_RESULT_TTL_HOURS", 24)
+    # After a write, the PDFs it changes are made again this long after the last write.
+    PRERENDER_DELAY_SECONDS = _int_env("PRERENDER_DELAY_SECONDS", 30)
+    # Exports of more rows than this run as a job; smaller ones stream at once.
+    EXPORT_JOB_THRESHOLD = _int_env("EXPORT_JOB_THRESHOLD", 5000)
 
     # Sign-in throttling (app/auth/throttle.py; README, "Security notes"). Counters live in
     # RATELIMIT_STORAGE_URI, and in memory while that store cannot be reached.
@@ -93,9 +117,12 @@ class BaseConfig:
     # The Strict-Transport-Security header; production only (development runs on http://).
     STRICT_TRANSPORT_SECURITY: str | None = None
 
-    @classmethod
-    def validate(cls) -> None:
+    def validate(self) -> None:
         """Raise RuntimeError when the environment cannot run this configuration."""
+        if self.STORAGE_BACKEND not in ("database", "filesystem"):
+            raise RuntimeError(
+                f"Unknown STORAGE_BACKEND {self.STORAGE_BACKEND!r}; use database or filesystem."
+            )
 
 
 class DevelopmentConfig(BaseConfig):
@@ -117,6 +144,7 @@ class TestingConfig(BaseConfig):
     WTF_CSRF_ENABLED = False  # CSRF has its own tests, which switch it back on
     SQLALCHEMY_RAISELOAD = True
     RATELIMIT_STORAGE_URI = "memory://"
+    JOBS_BACKEND = "inline"
 
     def __init__(self, database_url: str | None = None) -> None:
         self.SECRET_KEY = secrets.token_urlsafe(32)
@@ -135,8 +163,10 @@ class ProductionConfig(BaseConfig):
         self.SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", "").strip()
         self.database_url_empty = "DATABASE_URL" in os.environ and not self.SQLALCHEMY_DATABASE_URI
         self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/0")
+        self.CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/1")
 
-    def validate(self) -> None:  # type: ignore[override]
+    def validate(self) -> None:
+        super().validate()
         if self.database_url_empty:
             raise RuntimeError(
                 "DATABASE_URL is set but empty. Production needs the URL of its PostgreSQL "
@@ -148,6 +178,12 @@ class ProductionConfig(BaseConfig):
             raise RuntimeError(f"Production configuration needs {names} in the environment.")
         if len(self.SECRET_KEY) < 32:
             raise RuntimeError("SECRET_KEY must be at least 32 characters in production.")
+        if self.JOB_TEST_DELAY_SECONDS:
+            raise RuntimeError("JOB_TEST_DELAY_SECONDS is for the crash test only; production needs it 0.")
+        if self.JOBS_BACKEND != "celery":
+            raise RuntimeError(
+                "Production runs background jobs in Celery workers: JOBS_BACKEND must be celery."
+            )
 
 
 CONFIGS: dict[str, type[BaseConfig]] = {

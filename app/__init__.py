@@ -21,7 +21,7 @@ from app.web import IdConverter
 from config import BASE_DIR, INSTANCE_DIR, BaseConfig, config_from_env
 
 # Endpoints an anonymous visitor may reach; everything else needs a signed-in user.
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "static"})
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "health.healthz"})
 
 
 def create_app(config: BaseConfig | None = None) -> Flask:
@@ -90,12 +90,18 @@ def _init_extensions(app: Flask) -> None:
 
     with app.app_context():
         configure_engine(db.engine)
+    from app.jobs.celery_app import celery_init_app
+
+    celery_init_app(app)
     # The write path's hooks, on the app's own session class (README, "What happens on a write").
     audit.install(AppSession)
     cache.install(AppSession)
     search_index.install(AppSession)
     due_dates.install(AppSession)
     periods.install(AppSession)
+    from app.pdf import prerender
+
+    prerender.install(AppSession)
     if app.config["SQLALCHEMY_RAISELOAD"]:
         install_raiseload(AppSession)
 
@@ -116,7 +122,9 @@ def _register_blueprints(app: Flask) -> None:
     from app.components.views import bp as components_bp
     from app.dashboard.views import bp as dashboard_bp
     from app.exports.views import bp as exports_bp
+    from app.health import bp as health_bp
     from app.imports.views import bp as imports_bp
+    from app.jobs.views import bp as jobs_bp
     from app.lifecycle.views import bp as lifecycle_bp
     from app.pdf.views import bp as pdf_bp
     from app.recommendations.views import bp as recommendations_bp
@@ -135,6 +143,8 @@ def _register_blueprints(app: Flask) -> None:
         exports_bp,
         imports_bp,
         search_bp,
+        jobs_bp,
+        health_bp,
     )
     for bp in blueprints:  # fmt: skip
         app.register_blueprint(bp)

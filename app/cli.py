@@ -1,5 +1,6 @@
 """Command-line tools: `flask --app app seed | demo-users | users create | import | pdf |
-demo-data | db-roles | deadlines`. Each command lives in its feature package; this module only wires them."""
+demo-data | db-roles | deadlines | storage gc`. Each command lives in its feature package;
+this module only wires them."""
 
 from __future__ import annotations
 
@@ -12,9 +13,19 @@ from app.imports import cli as imports_cli
 from app.lifecycle import cli as lifecycle_cli
 from app.pdf import cli as pdf_cli
 from app.seed import cli as seed_cli
+from app.storage import cli as storage_cli
 
 
 def register(app: Flask) -> None:
     """Add every feature package's commands to `flask --app app`."""
-    for feature in (seed_cli, auth_cli, imports_cli, pdf_cli, demo_cli, admin_cli, lifecycle_cli):
+    for feature in (
+        seed_cli,
+        auth_cli,
+        imports_cli,
+        pdf_cli,
+        demo_cli,
+        admin_cli,
+        lifecycle_cli,
+        storage_cli,
+    ):
         feature.register(app)

@@ -4,6 +4,9 @@ engine set-up that differ between SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -104,8 +107,31 @@ def configure_engine(engine: Engine) -> None:
         # A request that writes takes SQLite's write lock when its transaction starts.
         # A deferred transaction that upgrades to a write fails at once with "database is
         # locked" when another worker wrote in between; IMMEDIATE waits busy_timeout.
-        immediate = has_request_context() and request.method not in _SAFE_METHODS
+        # Outside a request, code about to write says so with `writing()` (a job's steps); a
+        # GET that may write (one that asks for a job) is named in WRITING_GETS.
+        immediate = _WRITING.get() or (
+            has_request_context()
+            and (request.method not in _SAFE_METHODS or request.endpoint in WRITING_GETS)
+        )
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+_WRITING: ContextVar[bool] = ContextVar("sqlite_writing", default=False)
+# Endpoints whose GET may write (a download that becomes a job): on SQLite their
+# transaction takes the write lock when it starts, so two such requests at once wait for
+# each other instead of one failing with "database is locked".
+WRITING_GETS: set[str] = set()
+
+
+@contextmanager
+def writing() -> Iterator[None]:
+    """Transactions begun inside this block write (SQLite: BEGIN IMMEDIATE, so they wait
+    for the write lock instead of failing when another connection wrote meanwhile)."""
+    token = _WRITING.set(True)
+    try:
+        yield
+    finally:
+        _WRITING.reset(token)
 
 
 def install_raiseload(session_class: type[Session]) -> None:

@@ -61,7 +61,7 @@ def register(app: Flask) -> None:
         code = exc.code or 500
         if code not in MESSAGES:
             return exc
-        detail = exc.description if code in (400, 403, 409) and _custom(exc) else None
+        detail = exc.description if code in (400, 403, 409, 503) and _custom(exc) else None
         pending_accesses()  # a read or download noted before the error: nothing was delivered
         if code == 403:
             _note_refusal(detail)

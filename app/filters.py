@@ -45,6 +45,22 @@ class RecFilters:
         """The day the filters describe: the "as of" date, else today."""
         return self.as_of or today
 
+    def to_json(self) -> dict[str, Any]:
+        """The filters as JSON values (dates as text), for a background job's parameters."""
+        return {k: v.isoformat() if isinstance(v, date) else v for k, v in self.in_use().items()}
+
+    @classmethod
+    def from_json(cls, values: dict[str, Any]) -> RecFilters:
+        """The filters to_json() wrote."""
+        dates = {"closed_from", "closed_to", "as_of"}
+        known = {f.name for f in fields(cls)}
+        read: dict[str, Any] = {
+            k: date.fromisoformat(v) if k in dates and v is not None else v
+            for k, v in values.items()
+            if k in known
+        }
+        return cls(**read)
+
     def in_use(self) -> dict[str, Any]:
         """The filters set to something, by name (what an export's audit event records)."""
         return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) != f.default}

@@ -122,9 +122,12 @@ def app_env(url: str, scale: int, kind: str) -> dict[str, str]:
     }
 
 
-def build(kind: str, scale: int) -> tuple[dict[str, str], dict[str, Any]]:
-    url = database_url(kind, scale)
-    env = app_env(url, scale, kind)
+def build(
+    kind: str, scale: int, url: str | None = None, instance: str | None = None
+) -> tuple[dict[str, str], dict[str, Any]]:
+    """Migrate, seed and fill a fresh database (`url`: one made empty already)."""
+    url = url or database_url(kind, scale)
+    env = app_env(url, scale, instance or kind)
     run([*FLASK, "db", "upgrade"], env)
     run([*FLASK, "seed", "--components-only"], env)
     started = time.perf_counter()
@@ -239,9 +242,10 @@ class Client:
                     raise
                 self.conn = http.client.HTTPConnection(*self.base, timeout=600)
         elapsed = time.perf_counter() - started
-        cookie = response.getheader("Set-Cookie")
-        if cookie and cookie.startswith("rectrack_session="):
-            self.cookie = cookie.split(";", 1)[0]
+        # The session cookie, among others (a sign-in also sets the device cookie).
+        for cookie in response.headers.get_all("Set-Cookie") or []:
+            if cookie.startswith("rectrack_session="):
+                self.cookie = cookie.split(";", 1)[0]
         return response.status, payload, dict(response.getheaders()), elapsed
 
     def get(
@@ -745,9 +749,15 @@ def main() -> None:
         },
         "runs": results,
     }
-    (ROOT / "bench" / "results.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
+    # Runs of other scenarios (bench/jobs_load.py: "scenario": "jobs") and their section
+    # of results.md are kept.
+    path, md = ROOT / "bench" / "results.json", ROOT / "bench" / "results.md"
+    others = [r for r in json.loads(path.read_text())["runs"] if r.get("scenario")] if path.exists() else []
+    report["runs"] = [*results, *others]
+    path.write_text(json.dumps(report, indent=2, default=str) + "\n")
     table = markdown(results)
-    (ROOT / "bench" / "results.md").write_text(table)
+    kept = md.read_text().split("\n## ", 1)[1:] if md.exists() else []
+    md.write_text(table + "".join(f"\n## {part}" for part in kept))
     print(table)
 
 

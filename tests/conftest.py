@@ -118,8 +118,6 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         reset_database(database_url)
     config = TestingConfig(database_url)
     config.ATTACHMENT_DIR = str(tmp_path_factory.mktemp("attachments"))
-    config.PDF_CACHE_DIR = str(tmp_path_factory.mktemp("pdf-cache"))
-    config.IMPORT_STAGING_DIR = str(tmp_path_factory.mktemp("imports"))
     application = create_app(config)
     if not reused:
         with application.app_context():
@@ -207,8 +205,9 @@ def _base_fixtures(session: Any) -> None:
 @pytest.fixture(autouse=True)
 def db_session(request: pytest.FixtureRequest) -> Iterator[scoped_session | None]:
     """Run the test in a transaction that is rolled back at the end. Browser tests talk
-    to a live server with its own database and commit for real, so they skip this."""
-    if request.node.get_closest_marker("browser"):
+    to a live server with its own database and commit for real, so they skip this, as
+    does the two-servers test (tests/test_two_servers.py)."""
+    if request.node.get_closest_marker("browser") or request.node.get_closest_marker("servers"):
         yield None
         return
     app: Flask = request.getfixturevalue("app")
@@ -229,7 +228,6 @@ def db_session(request: pytest.FixtureRequest) -> Iterator[scoped_session | None
     # Rolled-back tests reuse data versions, so nothing cached under one may carry over
     # (in production a version names one committed state, never two).
     derived.clear()
-    shutil.rmtree(app.config["PDF_CACHE_DIR"], ignore_errors=True)
     try:
         yield session
     finally:

@@ -230,3 +230,24 @@ def load_recommendation(recommendation_id: int) -> Recommendation:
     )
     assert found is not None, recommendation_id
     return found
+
+
+def make_done_job(user: User, key: str = "p" * 64) -> str:
+    """A finished job of `user`'s with a small file (committed); its id."""
+    from datetime import timedelta
+
+    from app import clock
+    from app.jobs import services as job_services
+    from app.jobs.registry import Output
+    from app.storage import DatabaseBlobStore
+
+    now = clock.now()
+    job, _ = job_services.request_job(
+        db.session, user, kind="pdf", title="Probe PDF", params={}, key=key, now=now
+    )
+    job_services.claim(db.session, job.id, worker="probe", now=now)
+    sha256 = DatabaseBlobStore().put(db.session, b"%PDF-probe")
+    output = Output(b"%PDF-probe", "probe.pdf", "application/pdf")
+    job_services.finish(db.session, job, output, sha256, now=now, ttl=timedelta(hours=1))
+    db.session.commit()
+    return job.id

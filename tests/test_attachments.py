@@ -17,9 +17,10 @@ from app import clock
 from app.audit import AuditActor
 from app.extensions import db
 from app.lifecycle import workflow
-from app.lifecycle.attachments import AttachmentError, Storage, Upload, classify, sanitize_name
-from app.models import Attachment, Component, Concurrence, RecommendationEvent, Sensitivity
+from app.lifecycle.attachments import AttachmentError, Upload, classify, sanitize_name
+from app.models import Attachment, Blob, Component, Concurrence, RecommendationEvent, Sensitivity
 from app.recommendations import services as rec_services
+from app.storage import DatabaseBlobStore
 from tests.conftest import EMAILS, login, rec, report_by_number, submit, user_by_email, visible_text
 
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -116,16 +117,16 @@ def _respond_with(client, files: list[tuple[bytes, str]]):
     )
 
 
-def test_upload_is_stored_by_hash_outside_static_and_downloaded_as_attachment(app: Flask, client) -> None:
+def test_upload_is_stored_by_hash_in_the_database_and_downloaded_as_attachment(app: Flask, client) -> None:
     login(client, "fema")
     assert _respond_with(client, [(PDF, "../FEMA plan.pdf")]).status_code == 302
     attachment = db.session.scalar(sa.select(Attachment).order_by(Attachment.id.desc()))
     digest = hashlib.sha256(PDF).hexdigest()
     assert attachment.sha256 == digest
     assert attachment.original_name == "FEMA plan.pdf"
-    stored = Path(app.config["ATTACHMENT_DIR"]) / digest[:2] / digest
-    assert stored.read_bytes() == PDF
-    assert Path(app.static_folder) not in stored.parents
+    blob = db.session.get(Blob, digest)
+    assert (blob.data, blob.size_bytes) == (PDF, len(PDF))
+    assert not (Path(app.config["ATTACHMENT_DIR"]) / digest[:2] / digest).exists()  # not on disk
     event = db.session.get(RecommendationEvent, attachment.event_id)
     assert event is not None
 
@@ -152,7 +153,7 @@ def test_one_bad_file_keeps_everything_out(app: Flask, client) -> None:
     assert db.session.scalar(sa.select(sa.func.count(Attachment.id))) == before
     assert db.session.scalar(sa.select(sa.func.count(RecommendationEvent.id))) == events_before
     digest = hashlib.sha256(good).hexdigest()
-    assert not (Path(app.config["ATTACHMENT_DIR"]) / digest[:2] / digest).exists()
+    assert db.session.get(Blob, digest) is None
 
 
 def test_request_over_the_limit_gets_the_413_page(app: Flask, client) -> None:
@@ -286,7 +287,7 @@ def _shared_restricted_recommendation_with_documents(app: Flask) -> tuple[int, i
         today=today,
     )
     workflow.resolve(db.session, workflow.Context(oig, today), target, "FEMA's plan.", version=target.version)
-    storage = Storage(Path(app.config["ATTACHMENT_DIR"]))
+    storage = DatabaseBlobStore()
     documents = {}
     for role, abbr in (("liaison", "I&A"), ("fema", "FEMA")):
         part = next(a for a in target.addressees if a.component_id == ids[abbr])

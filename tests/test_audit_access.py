@@ -17,7 +17,7 @@ from openpyxl import load_workbook
 
 from app import audit
 from app.extensions import db
-from app.models import Attachment, AuditEvent, Component, RecommendationEvent, Report
+from app.models import Attachment, AuditEvent, Component, Job, RecommendationEvent, Report
 from tests.conftest import EMAILS, login, rec, report_by_number, submit, user_by_email, visible_text
 
 
@@ -170,7 +170,14 @@ def test_pdf_download_records_the_pdf(as_role, today) -> None:
     _assert_actor(event, "viewer")
     assert (event.object_type, event.object_id, event.object_label) == ("reports", report_id, "OIG-12-15")
     filename = response.headers["Content-Disposition"].split('filename="', 1)[1].rstrip('"')
-    assert event.changes == {"kind": "report", "as_of": today.isoformat(), "file": filename}
+    job_id = db.session.scalar(sa.select(Job.id))  # the PDF was made by a job (inline in tests)
+    assert event.changes == {
+        "kind": "report",
+        "as_of": today.isoformat(),
+        "file": filename,
+        "job": job_id,
+        "bytes": len(response.data),
+    }
     # The browser asking again for the copy it has (304) receives nothing: no new event.
     since = _mark()
     again = viewer.get(

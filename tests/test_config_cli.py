@@ -40,6 +40,20 @@ def test_production_settings(monkeypatch) -> None:
     assert config.RATELIMIT_STORAGE_URI.startswith("redis://")
 
 
+def test_production_refuses_the_crash_tests_delay_and_inline_jobs(monkeypatch) -> None:
+    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://app@db.internal/rectrack")
+    config = ProductionConfig()
+    assert config.CELERY_BROKER_URL == "redis://127.0.0.1:6379/1"
+    config.JOB_TEST_DELAY_SECONDS = 3
+    with pytest.raises(RuntimeError, match="JOB_TEST_DELAY_SECONDS is for the crash test only"):
+        config.validate()
+    config.JOB_TEST_DELAY_SECONDS = 0
+    config.JOBS_BACKEND = "inline"
+    with pytest.raises(RuntimeError, match="JOBS_BACKEND must be celery"):
+        config.validate()
+
+
 def test_app_env_selects_the_configuration(monkeypatch) -> None:
     monkeypatch.setenv("APP_ENV", "development")
     assert isinstance(config_from_env(), DevelopmentConfig)

@@ -29,7 +29,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from html.parser import HTMLParser
-from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -44,11 +43,12 @@ from app import clock
 from app.auth import throttle
 from app.cache import derived
 from app.extensions import db
-from app.lifecycle.attachments import Storage
 from app.lifecycle.steps import STEPS
 from app.models import Acronym, Attachment, Component, User
 from app.pdf import engine
+from app.storage import DatabaseBlobStore
 from tests.conftest import EMAILS, PASSWORD, login, rec, user_by_email
+from tests.factories import make_done_job
 
 ANON = "anonymous"
 # The first of these roles that can open a page has every kind of value sent to each of
@@ -505,7 +505,7 @@ def _states(app: Flask) -> list[dict[str, int]]:
     attachment = Attachment(
         recommendation_id=fresh.id,
         addressee_id=fresh.addressees[0].id,
-        sha256=Storage(Path(app.config["ATTACHMENT_DIR"])).put(b"evidence,1\n"),
+        sha256=DatabaseBlobStore().put(db.session, b"evidence,1\n"),
         size_bytes=11,
         content_type="text/csv",
         original_name="evidence.csv",
@@ -517,6 +517,7 @@ def _states(app: Flask) -> list[dict[str, int]]:
         "component_id": db.session.scalar(sa.select(Component.id).where(Component.abbreviation == "FEMA")),
         "user_id": db.session.scalar(sa.select(User.id).where(User.email == EMAILS["viewer"])),
         "acronym_id": db.session.scalar(sa.select(Acronym.id).where(Acronym.acronym == "HSIN")),
+        "job_id": make_done_job(user_by_email(EMAILS["viewer"])),
     }
     return [
         {**common, "report_id": r.report_id, "rec_id": r.id, "addressee_id": r.addressees[0].id}
@@ -526,7 +527,7 @@ def _states(app: Flask) -> list[dict[str, int]]:
 
 def _path(rule: str, params: dict[str, int]) -> str:
     for name, value in params.items():
-        rule = rule.replace(f"<int:{name}>", str(value))
+        rule = rule.replace(f"<int:{name}>", str(value)).replace(f"<{name}>", str(value))
     assert "<" not in rule, f"no prepared state fills the variables of {rule}; add one to _states()"
     return rule
 

@@ -636,3 +636,66 @@ def test_rec_number_not_known_migration_allows_null_and_its_downgrade_refuses_to
         with pytest.raises(sa.exc.IntegrityError, match="number"), db.engine.begin() as conn:
             conn.execute(insert_rec, {"number": None})
         db.engine.dispose()
+
+
+def test_blob_storage_migration_copies_document_files_in_and_its_downgrade_writes_them_back(
+    scratch_url: str, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """0019 copies each document's file from ATTACHMENT_DIR into `blobs`, skipping (with a
+    warning) a file that is missing; its downgrade writes the bytes back as files."""
+    import hashlib
+
+    files = tmp_path / "attachments"
+    config = TestingConfig(scratch_url)
+    config.ATTACHMENT_DIR = str(files)
+    app = create_app(config)
+    kept, lost = b"FEMA's plan\n", b"a file deleted by hand\n"
+    kept_sha, lost_sha = hashlib.sha256(kept).hexdigest(), hashlib.sha256(lost).hexdigest()
+    (files / kept_sha[:2]).mkdir(parents=True)
+    (files / kept_sha[:2] / kept_sha).write_bytes(kept)
+    with app.app_context():
+        upgrade(revision="0018_rec_number_not_known")
+        with db.engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO reports (id, title, issued_on, issued_on_approximate, sensitivity, "
+                    "created_at, updated_at) VALUES (1, 'A report', '2024-01-15', false, 'public', "
+                    "'2024-01-15', '2024-01-15')"
+                )
+            )
+            conn.execute(
+                sa.text(
+                    "INSERT INTO recommendations (id, report_id, number, text, text_source, significant, "
+                    "sensitivity, status, tracked_since, created_at, updated_at) VALUES (1, 1, 1, 'One', "
+                    "'verbatim', false, 'public', 'open_unresolved', '2024-01-15', '2024-01-15', "
+                    "'2024-01-15')"
+                )
+            )
+            conn.execute(
+                sa.text(
+                    "INSERT INTO attachments (id, recommendation_id, sha256, size_bytes, content_type, "
+                    "original_name, uploaded_at) VALUES (:id, 1, :sha, :size, 'text/plain', 'x.txt', "
+                    "'2020-02-01')"
+                ),
+                [
+                    {"id": 1, "sha": kept_sha, "size": len(kept)},
+                    {"id": 2, "sha": kept_sha, "size": len(kept)},  # the same file twice: one blob
+                    {"id": 3, "sha": lost_sha, "size": len(lost)},
+                ],
+            )
+        upgrade(revision="0019_blob_storage")
+        logged = capfd.readouterr().err  # Alembic's logging goes to standard error
+        assert f"no file {files / lost_sha[:2] / lost_sha} for a document; skipped" in logged
+        assert "copied 1 of 2 document file(s)" in logged
+        with db.engine.connect() as conn:
+            blobs = conn.execute(sa.text("SELECT sha256, size_bytes, data FROM blobs")).all()
+        assert [(sha, size, bytes(data)) for sha, size, data in blobs] == [(kept_sha, 12, kept)]
+
+        (files / kept_sha[:2] / kept_sha).unlink()  # the files are no longer needed...
+        downgrade(revision="0018_rec_number_not_known")  # ...until the downgrade writes them back
+        assert (files / kept_sha[:2] / kept_sha).read_bytes() == kept
+        assert not (files / lost_sha[:2] / lost_sha).exists()
+        assert {"blobs", "staged_uploads"}.isdisjoint(_tables(scratch_url))
+        with db.engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM attachments")).scalar() == 3
+        db.engine.dispose()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import multiprocessing
 import threading
 from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,7 +20,7 @@ from app.lifecycle import workflow
 from app.lifecycle.workflow import Context, ResponseData
 from app.models import Addressee, Component, Concurrence, Recommendation, Sensitivity, TextSource
 from app.pdf import engine, services
-from tests.conftest import EMAILS, login, rec, report_by_number, user_by_email
+from tests.conftest import EMAILS, login, rec, report_by_number, user_by_email, visible_text
 
 SECRET = "SYNTHETIC-RESTRICTED-IN-PUBLIC-REPORT text for tests"
 
@@ -62,10 +63,11 @@ def test_viewer_downloads_the_three_pdfs(as_role) -> None:
     _restricted_in_public_report()
     viewer = as_role("viewer")
     report = report_by_number("OIG-12-15")
-    fema = db.session.scalar(sa.select(Component).where(Component.abbreviation == "FEMA"))
+    fema_id = db.session.scalar(sa.select(Component.id).where(Component.abbreviation == "FEMA"))
+    report_id = report.id  # a download commits (its job): read ids before
     pdfs = {
-        "report": _get(viewer, f"/reports/{report.id}/status.pdf").data,
-        "component": _get(viewer, f"/components/{fema.id}/status.pdf").data,
+        "report": _get(viewer, f"/reports/{report_id}/status.pdf").data,
+        "component": _get(viewer, f"/components/{fema_id}/status.pdf").data,
         "portfolio": _get(viewer, "/recommendations/status.pdf").data,
     }
     for kind, pdf in pdfs.items():
@@ -233,10 +235,15 @@ def test_render_failure_is_a_friendly_page_not_a_partial_file(as_role, monkeypat
         raise engine.PdfError("renderer crashed")
 
     monkeypatch.setattr(engine, "render", broken)
-    response = as_role("viewer").get("/recommendations/status.pdf?year=2011")
-    assert response.status_code == 500
-    assert response.headers["Content-Type"].startswith("text/html")
-    assert "Something went wrong" in response.get_data(as_text=True)
+    client = as_role("viewer")
+    response = client.get("/recommendations/status.pdf?year=2011")
+    assert response.status_code == 303  # to the job's page, which says it failed
+    page = client.get(response.headers["Location"])
+    assert page.status_code == 200
+    assert page.headers["Content-Type"].startswith("text/html")
+    text = visible_text(page)
+    assert "The file was not made The PDF could not be made: renderer crashed" in text
+    assert "Try again" in text
 
 
 def test_rendering_has_a_time_limit(app: Flask) -> None:
@@ -245,14 +252,15 @@ def test_rendering_has_a_time_limit(app: Flask) -> None:
         engine.render(html, Path(app.static_folder), timeout=0.05)
 
 
-def test_too_many_recommendations_is_a_clear_400(app: Flask, as_role) -> None:
+def test_too_many_recommendations_is_a_clear_message(app: Flask, as_role) -> None:
     app.config["PDF_MAX_RECOMMENDATIONS"] = 2
+    client = as_role("oig")
     try:
-        response = as_role("oig").get("/recommendations/status.pdf")
+        response = client.get("/recommendations/status.pdf")
     finally:
         app.config["PDF_MAX_RECOMMENDATIONS"] = 5000
-    assert response.status_code == 400
-    assert "one PDF holds at most 2" in response.get_data(as_text=True)
+    assert response.status_code == 303  # the job's page says why no PDF was made
+    assert "one PDF holds at most 2" in client.get(response.headers["Location"]).get_data(as_text=True)
 
 
 # --- the URL fetcher --------------------------------------------------------------------------
@@ -358,3 +366,11 @@ def test_cli_errors_are_clear(app: Flask, tmp_path: Path, args: list[str], messa
     assert result.exit_code != 0
     assert message in result.output
     assert not (tmp_path / "x.pdf").exists()
+
+
+def test_rendering_works_inside_a_daemonic_process(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A Celery (prefork) worker runs each job in a daemonic process, where multiprocessing
+    # refuses to start a child ("daemonic processes are not allowed to have children").
+    monkeypatch.setitem(multiprocessing.current_process()._config, "daemon", True)
+    html = "<html lang='en'><head><title>t</title></head><body><p>daemon</p></body></html>"
+    assert engine.render(html, Path(app.static_folder), timeout=30).pdf.startswith(b"%PDF-")

@@ -15,7 +15,6 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -35,7 +34,6 @@ from app.forms import ConfirmForm
 from app.imports.forms import CommitForm, UploadForm
 from app.imports.staging import Staging
 from app.lifecycle import forms as lifecycle_forms
-from app.lifecycle.attachments import Storage
 from app.lifecycle.steps import STEPS
 from app.models import (
     Acronym,
@@ -54,6 +52,7 @@ from app.recommendations import services as rec_services
 from app.recommendations.forms import PriorityForm, RecommendationEditForm, RecommendationForm, RepeatForm
 from app.reports.forms import ReportEditForm, ReportForm
 from app.search.forms import AcronymDeleteForm, AcronymEditForm, AcronymForm
+from app.storage import DatabaseBlobStore, blob_store
 from tests.conftest import EMAILS, PASSWORD, login, rec, report_by_number, user_by_email, visible_text
 from tests.html_forms import filled, form_values
 from tests.states import component, fema_responded, hsin_resolved, row, step_url
@@ -73,6 +72,12 @@ def staff(code: int) -> dict[str, int]:
 
 def admin_only(code: int) -> dict[str, int]:
     return {ANON: 302, "admin": code, "oig": 403, "liaison": 403, "fema": 403, "viewer": 403}
+
+
+def own_job(code: int) -> dict[str, int]:
+    """A job of the viewer's (the probe's job): only its owner reaches it; to anyone else
+    it does not exist."""
+    return {ANON: 302, "admin": 404, "oig": 404, "liaison": 404, "fema": 404, "viewer": code}
 
 
 def liaison_step(admin: int, liaison: int) -> dict[str, int]:
@@ -168,10 +173,35 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("search.acronym_edit", "GET"): admin_only(200),
     ("search.acronym_edit", "POST"): admin_only(400),  # no version: refused
     ("search.acronym_delete", "POST"): admin_only(400),  # no version: refused
+    ("jobs.downloads", "GET"): signed_in(200),
+    ("jobs.detail", "GET"): own_job(200),
+    ("jobs.status", "GET"): own_job(200),
+    ("jobs.download", "GET"): own_job(200),
+    ("jobs.retry", "POST"): own_job(303),  # the file is ready: back to its page
+    ("jobs.background", "GET"): admin_only(200),
+    ("search.reindex", "POST"): admin_only(303),  # a job rebuilds the index; its page follows
+    # for load balancers and monitors: no sign-in (it says only "ok" or "unavailable")
+    ("health.healthz", "GET"): {
+        ANON: 200,
+        "admin": 200,
+        "oig": 200,
+        "liaison": 200,
+        "fema": 200,
+        "viewer": 200,
+    },
 }
 
 SKIPPED_ENDPOINTS = {"static"}
-IDS = ("report_id", "rec_id", "addressee_id", "attachment_id", "component_id", "user_id", "acronym_id")
+IDS = (
+    "report_id",
+    "rec_id",
+    "addressee_id",
+    "attachment_id",
+    "component_id",
+    "user_id",
+    "acronym_id",
+    "job_id",
+)
 
 
 def _routes(app: Flask) -> list[tuple[str, str, str]]:
@@ -206,17 +236,26 @@ def _params(app: Flask) -> dict[str, Any]:
         "component_id": fema.id,
         "user_id": viewer.id,
         "acronym_id": db.session.scalar(sa.select(Acronym.id).where(Acronym.acronym == "HSIN")),
+        "job_id": _job(viewer),
     }
+
+
+def _job(viewer: User) -> str:
+    """A finished job of the viewer's, with its file."""
+    from app.models import Job
+    from tests.factories import make_done_job
+
+    found = db.session.scalar(sa.select(Job.id).where(Job.user_id == viewer.id))
+    return found if found is not None else make_done_job(viewer)
 
 
 def _attachment(app: Flask, recommendation: Any) -> Attachment:
     found = db.session.scalar(sa.select(Attachment).where(Attachment.recommendation_id == recommendation.id))
     if found is None:
-        storage = Storage(Path(app.config["ATTACHMENT_DIR"]))
         found = Attachment(
             recommendation_id=recommendation.id,
             addressee_id=recommendation.addressees[0].id,
-            sha256=storage.put(b"evidence,1\n"),
+            sha256=DatabaseBlobStore().put(db.session, b"evidence,1\n"),
             size_bytes=11,
             content_type="text/csv",
             original_name="e.csv",
@@ -228,7 +267,7 @@ def _attachment(app: Flask, recommendation: Any) -> Attachment:
 
 def _url(rule: str, params: dict[str, Any]) -> str:
     for name, value in params.items():
-        rule = rule.replace(f"<int:{name}>", str(value))
+        rule = rule.replace(f"<int:{name}>", str(value)).replace(f"<{name}>", str(value))
     assert "<" not in rule, f"no test value for a variable in {rule}"
     return rule
 
@@ -271,7 +310,7 @@ def test_missing_ids_are_404(app: Flask, role: str) -> None:
 def test_anonymous_reaches_only_the_login_page(app: Flask) -> None:
     client = app.test_client()
     for endpoint, method, rule in _routes(app):
-        if endpoint == "auth.login":
+        if endpoint in ("auth.login", "health.healthz"):
             continue
         response = client.open(_url(rule, dict.fromkeys(IDS, 1)), method=method)
         assert response.status_code == 302, (method, rule)
@@ -402,7 +441,7 @@ def _new_user_saved() -> None:
 
 def _staged_not_imported() -> None:
     oig = _user("oig")
-    staged = Staging(Path(current_app.config["IMPORT_STAGING_DIR"]), oig.id).get(
+    staged = Staging(db.session, blob_store(current_app.config), oig.id).get(
         hashlib.sha256(SMOKE_CSV).hexdigest()
     )
     assert staged is not None

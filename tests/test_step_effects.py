@@ -16,11 +16,12 @@ from flask_login import AnonymousUserMixin
 from app.auth.policy import Reader
 from app.extensions import db
 from app.lifecycle import workflow
-from app.lifecycle.attachments import Storage, Upload
+from app.lifecycle.attachments import Upload
 from app.lifecycle.steps import CloseData
 from app.lifecycle.workflow import Context, ResponseData, UpdateData, WorkflowError
 from app.locking import ConflictError, MissingVersionError
 from app.models import ClosureState, Concurrence, EventKind, Recommendation, RecStatus, ResponseState, Role
+from app.storage import FileBlobStore
 from tests.conftest import EMAILS, user_by_email
 from tests.factories import make_recommendation, make_report
 from tests.states import component, row
@@ -663,7 +664,7 @@ def test_a_progress_update_keeps_its_documents_with_the_update_and_the_component
     ctx = Context(
         user=user_by_email(EMAILS["fema"]),
         today=DAY,
-        storage=Storage(tmp_path),
+        storage=FileBlobStore(tmp_path),
         max_attachment_bytes=1024 * 1024,
         uploads=[Upload("progress.txt", b"Half of the staff trained.\n")],
     )

@@ -13,14 +13,23 @@ from typing import IO, Any
 
 from flask import Blueprint, Response, current_app, stream_with_context
 from flask_login import current_user
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from app import audit
+from app.cache import data_version
+from app.database import WRITING_GETS
+from app.exports import jobs as export_jobs
 from app.exports import services
 from app.extensions import db
 from app.filters import RecFilters, filters_from_args
-from app.web import client_ip, note_access, today
+from app.jobs import downloads
+from app.jobs import services as job_services
+from app.lifecycle.queries import count_of
+from app.recommendations.queries import recommendation_list
+from app.web import client_ip, commit, note_access, today
 
 bp = Blueprint("exports", __name__)
+WRITING_GETS.update({"exports.csv_export", "exports.xlsx_export"})  # a large one asks for a job
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -53,10 +62,43 @@ def _attachment(name: str) -> dict[str, str]:
     return {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "private, no-store"}
 
 
+def _large(filters: RecFilters) -> bool:
+    """Whether the export holds more recommendations than a request should write."""
+    stmt = recommendation_list(current_user, filters, today(), current_app.config["UPDATE_INTERVAL_DAYS"])
+    return (db.session.scalar(count_of(stmt)) or 0) > current_app.config["EXPORT_JOB_THRESHOLD"]
+
+
+def _as_job(kind: str, filters: RecFilters) -> WerkzeugResponse:
+    """A large export: a background job writes the file; its page follows the progress."""
+    key = job_services.job_key(
+        export_jobs.KIND,
+        {"format": kind, "filters": filters.to_json(), "day": today(), "data": data_version(db.session)},
+    )
+    job = downloads.ask(
+        db.session,
+        current_user._get_current_object(),
+        kind=export_jobs.KIND,
+        title=f"{kind.upper()} export of {filters.day(today())}'s recommendation list",
+        params={
+            "format": kind,
+            "filters": filters.to_json(),
+            "audit": {
+                "action": "export",
+                "details": {"format": kind, "filters": filters.to_json(), "complete": True},
+            },
+        },
+        key=key,
+    )
+    commit()
+    return downloads.answer(job)
+
+
 @bp.route("/recommendations/export.csv")
-def csv_export() -> Response:
-    """The filtered list as CSV, streamed row by row."""
+def csv_export() -> WerkzeugResponse:
+    """The filtered list as CSV, streamed row by row (a background job when it is large)."""
     filters = filters_from_args()
+    if _large(filters):
+        return _as_job("csv", filters)
     actor = audit.get_actor(db.session) or audit.AuditActor.anonymous(client_ip())
     tally = _rows(filters)
 
@@ -79,9 +121,11 @@ def csv_export() -> Response:
 
 
 @bp.route("/recommendations/export.xlsx")
-def xlsx_export() -> Response:
-    """The filtered list as an Excel workbook."""
+def xlsx_export() -> WerkzeugResponse:
+    """The filtered list as an Excel workbook (a background job when it is large)."""
     filters = filters_from_args()
+    if _large(filters):
+        return _as_job("xlsx", filters)
     tally = _rows(filters)
     handle = services.xlsx_file(iter(tally))
     note_access("export", details=_event("xlsx", filters, tally.count, True))

@@ -1,11 +1,17 @@
-"""Where an upload waits, per user, between its dry run and its commit."""
+"""Where an upload waits, per user, between its dry run and its commit: a row of
+`staged_uploads` and its bytes in the blob store, so any app server can commit it."""
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
-from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from app.database import utcnow
+from app.models import StagedUpload
+from app.storage import BlobStore
 
 TOKEN_RE = re.compile(r"^[0-9a-f]{64}$")
 
@@ -17,36 +23,49 @@ class Staged:
 
 
 class Staging:
-    def __init__(self, root: Path, user_id: int) -> None:
-        self.root = root
+    """The uploads one user has waiting. Flushes, never commits."""
+
+    def __init__(self, session: Session, store: BlobStore, user_id: int) -> None:
+        self.session = session
+        self.store = store
         self.user_id = user_id
 
-    def _path(self, token: str) -> Path:
+    def _row(self, token: str) -> StagedUpload | None:
         if not TOKEN_RE.match(token):
             raise ValueError("not a staging token")
-        return self.root / f"{self.user_id}-{token}"
+        return self.session.scalar(
+            sa.select(StagedUpload).where(StagedUpload.user_id == self.user_id, StagedUpload.token == token)
+        )
 
     def put(self, data: bytes, filename: str) -> str:
         """Keep the file; its token (the content hash) names it in the commit form."""
-        token = hashlib.sha256(data).hexdigest()
-        path = self._path(token)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-        path.with_suffix(".name").write_text(filename)
+        token = self.store.put(self.session, data)
+        row = self._row(token)
+        if row is None:
+            row = StagedUpload(user_id=self.user_id, token=token, sha256=token)
+            self.session.add(row)
+        row.filename = filename[:255]
+        row.created_at = utcnow()
+        self.session.flush()
         return token
 
     def get(self, token: str) -> Staged | None:
         """The waiting file, or None when nothing waits under this token (ValueError
         for a token this code did not make)."""
-        path = self._path(token)
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError:
+        row = self._row(token)
+        if row is None:
             return None
-        name = path.with_suffix(".name")
-        return Staged(data, name.read_text() if name.exists() else "upload")
+        data = self.store.get(self.session, row.sha256)
+        return None if data is None else Staged(data, row.filename)
 
-    def discard(self, token: str) -> None:
-        path = self._path(token)
-        path.unlink(missing_ok=True)
-        path.with_suffix(".name").unlink(missing_ok=True)
+    def discard(self, token: str) -> bool:
+        """Stop keeping the file; False when it was no longer waiting (another request
+        took it first)."""
+        if not TOKEN_RE.match(token):
+            raise ValueError("not a staging token")
+        result = self.session.execute(
+            sa.delete(StagedUpload)
+            .where(StagedUpload.user_id == self.user_id, StagedUpload.token == token)
+            .execution_options(synchronize_session="fetch")
+        )
+        return bool(getattr(result, "rowcount", 0))

@@ -4,7 +4,6 @@ the file staged for the signed-in user between that dry run and its commit."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from flask import abort, current_app
 from flask_login import current_user
@@ -15,6 +14,7 @@ from app.imports import services
 from app.imports.forms import UploadForm
 from app.imports.reader import FileProblem, Sheet, read_sheet
 from app.imports.staging import Staged, Staging
+from app.storage import blob_store
 from app.web import today
 
 NOT_WAITING = "That upload is no longer waiting; upload the file again."
@@ -32,7 +32,7 @@ class DryRun:
 
 
 def staging() -> Staging:
-    return Staging(Path(current_app.config["IMPORT_STAGING_DIR"]), current_user.id)
+    return Staging(db.session, blob_store(current_app.config), current_user.id)
 
 
 def _run(sheet: Sheet, filename: str, data: bytes, *, commit: bool) -> services.ImportResult:
@@ -48,8 +48,8 @@ def _run(sheet: Sheet, filename: str, data: bytes, *, commit: bool) -> services.
 
 
 def dry_run(form: UploadForm) -> DryRun:
-    """Run the uploaded file without keeping anything; stage it when it passed. A file
-    that cannot be read gets its message next to the field."""
+    """Run the uploaded file without keeping anything; stage it when it passed (flushed:
+    the view commits). A file that cannot be read gets its message next to the field."""
     data = form.file.data.read()
     filename = form.file.data.filename or "upload"
     try:
@@ -72,12 +72,3 @@ def staged_file(token: str) -> Staged:
     if staged is None:
         abort(409, description=NOT_WAITING)
     return staged
-
-
-def apply(staged: Staged) -> services.ImportResult:
-    """Apply a staged file (flushed, not committed); a 409 when it no longer applies (the
-    409 page rolls the request back, app/errors.py)."""
-    result = _run(read_sheet(staged.data), staged.filename, staged.data, commit=True)
-    if not result.ok:
-        abort(409, description=NO_LONGER_APPLIES)
-    return result

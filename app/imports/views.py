@@ -9,8 +9,14 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from app.auth import policy
 from app.exports import services as exports
 from app.exports.columns import COLUMNS
+from app.extensions import db
+from app.imports import jobs as import_jobs
 from app.imports import uploads
 from app.imports.forms import CommitForm, UploadForm
+from app.jobs import downloads
+from app.jobs import services as job_services
+from app.models import JobState
+from app.web import client_ip
 from app.web import commit as commit_write
 
 bp = Blueprint("imports", __name__, url_prefix="/import")
@@ -22,6 +28,8 @@ def upload() -> str:
     policy.require(policy.can_manage_reports(current_user))
     form = UploadForm()
     run = uploads.dry_run(form) if form.validate_on_submit() else uploads.DryRun()
+    if run.token:
+        commit_write()  # the staged file, for the commit (on this or another server)
     return render_template(
         "imports/upload.html",
         form=form,
@@ -41,12 +49,20 @@ def commit() -> WerkzeugResponse:
     if not form.validate_on_submit():
         abort(400)
     token = form.token.data or ""
-    staged = uploads.staged_file(token)
-    result = uploads.apply(staged)
+    staged = uploads.staged_file(token)  # a 400 or 409 at once, before any job
+    job = downloads.ask(
+        db.session,
+        current_user._get_current_object(),
+        kind=import_jobs.KIND,
+        title=f"Import of {staged.filename}",
+        params={"token": token, "source_ip": client_ip()},
+        key=job_services.job_key(import_jobs.KIND, {"token": token, "user": current_user.id}),
+    )
     commit_write()
-    uploads.staging().discard(token)
-    flash(f"Imported {staged.filename}. {result.summary()}.", "success")
-    return redirect(url_for("reports.index"))
+    if job.state == JobState.DONE:  # it ran already (inline)
+        flash((job.params.get("result") or {}).get("summary", "Imported."), "success")
+        return redirect(url_for("reports.index"))
+    return redirect(url_for("jobs.detail", job_id=job.id), code=303)
 
 
 @bp.route("/template.csv")

@@ -1,22 +1,19 @@
 """Supporting documents: type checked from the content, stored under a content hash
-outside static/, original name kept only as sanitized metadata."""
+(app/storage.py, never under static/), original name kept only as sanitized metadata."""
 
 from __future__ import annotations
 
-import hashlib
 import io
-import os
 import re
-import tempfile
 import unicodedata
 import zipfile
 from dataclasses import dataclass
-from pathlib import Path
 
 from sqlalchemy.orm import Session
 
 from app.models import Addressee, Attachment, Recommendation, RecommendationEvent, User
 from app.service_errors import ServiceError
+from app.storage import BlobStore
 
 KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
     # kind: (content type, file name endings people use for it)
@@ -117,34 +114,9 @@ def classify(upload: Upload, max_bytes: int) -> tuple[str, str]:
     return kind, KINDS[kind][0]
 
 
-class Storage:
-    """Content-addressed file storage under one directory (never under static/)."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-
-    def path(self, sha256: str) -> Path:
-        return self.root / sha256[:2] / sha256
-
-    def put(self, data: bytes) -> str:
-        digest = hashlib.sha256(data).hexdigest()
-        target = self.path(digest)
-        if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(data)
-                os.replace(tmp, target)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
-        return digest
-
-
 def attach(
     session: Session,
-    storage: Storage,
+    storage: BlobStore,
     uploads: list[Upload],
     *,
     rec: Recommendation,
@@ -162,7 +134,7 @@ def attach(
             addressee=addressee,
             component_id=addressee.component_id if addressee is not None else None,
             event=event,
-            sha256=storage.put(upload.data),
+            sha256=storage.put(session, upload.data),
             size_bytes=len(upload.data),
             content_type=content_type,
             original_name=sanitize_name(upload.filename),

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 
 from app.audit import AuditActor
 from app.lifecycle import clocks
-from app.lifecycle.attachments import Storage, Upload
+from app.lifecycle.attachments import Upload
 from app.models import (
     Addressee,
     ClosureState,
@@ -38,6 +38,7 @@ from app.models import (
 )
 from app.models import RecommendationEvent as Event
 from app.service_errors import ServiceError
+from app.storage import BlobStore
 
 U, R = RecStatus.OPEN_UNRESOLVED, RecStatus.OPEN_RESOLVED
 CI, CN = RecStatus.CLOSED_IMPLEMENTED, RecStatus.CLOSED_NOT_IMPLEMENTED
@@ -59,7 +60,7 @@ class Context:
 
     user: User
     today: date
-    storage: Storage | None = None
+    storage: BlobStore | None = None
     max_attachment_bytes: int = 0
     uploads: list[Upload] = field(default_factory=list)
     # Days the component has to revise a response the OIG returns (REVISED_RESPONSE_DAYS).

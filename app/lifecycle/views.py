@@ -3,7 +3,7 @@ queues, and document downloads."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import io
 from typing import Any
 
 from flask import Blueprint, abort, current_app, render_template, request, send_file, url_for
@@ -14,10 +14,11 @@ from werkzeug.wrappers import Response
 from app.auth import policy
 from app.extensions import db
 from app.lifecycle import deadlines, forms, queries, steps, workflow
-from app.lifecycle.attachments import Storage, Upload
+from app.lifecycle.attachments import Upload
 from app.lifecycle.clocks import Clock
 from app.lifecycle.steps import Step, WorkflowError
 from app.models import Addressee, Recommendation, Sensitivity
+from app.storage import blob_store
 from app.web import note_access, save, today
 
 bp = Blueprint("lifecycle", __name__)
@@ -42,7 +43,7 @@ def _context(form: FlaskForm) -> workflow.Context:
     return workflow.Context(
         user=current_user._get_current_object(),
         today=today(),
-        storage=Storage(Path(current_app.config["ATTACHMENT_DIR"])),
+        storage=blob_store(current_app.config),
         max_attachment_bytes=current_app.config["ATTACHMENT_MAX_BYTES"],
         uploads=[Upload(f.filename, f.read()) for f in files],
         revised_response_days=current_app.config["REVISED_RESPONSE_DAYS"],
@@ -134,13 +135,13 @@ def download(attachment_id: int) -> Response:
     audit trail)."""
     attachment = db.first_or_404(queries.attachment_for_download(attachment_id))
     policy.require(policy.can_download_attachment(current_user, attachment))
-    path = Storage(Path(current_app.config["ATTACHMENT_DIR"])).path(attachment.sha256)
-    if not path.is_file():
+    data = blob_store(current_app.config).get(db.session, attachment.sha256)
+    if data is None:
         abort(404)
     file = {"file": attachment.original_name, "sha256": attachment.sha256, "bytes": attachment.size_bytes}
     note_access("download", object_type="attachments", object_id=attachment.id, details=file)
     response = send_file(
-        path,
+        io.BytesIO(data),
         mimetype=attachment.content_type,
         as_attachment=True,
         download_name=attachment.original_name,

@@ -16,10 +16,12 @@ from app.models.enums import (
     TextSource,
 )
 from app.models.history import Attachment, RecommendationEvent
+from app.models.job import Job, JobState, PdfCacheEntry, WorkerHeartbeat
 from app.models.periods import AddresseePeriod, RecommendationPeriod
 from app.models.recommendation import Addressee, Recommendation
 from app.models.report import Report, report_components
 from app.models.search import Acronym, SearchDocument
+from app.models.storage import Blob, StagedUpload
 from app.models.user import User, user_components
 from app.models.version import DataVersion
 
@@ -29,13 +31,17 @@ __all__ = [
     "AddresseePeriod",
     "Attachment",
     "AuditEvent",
+    "Blob",
     "ClosureState",
     "Component",
     "Concurrence",
     "DataVersion",
     "EventKind",
     "IssuePrecision",
+    "Job",
+    "JobState",
     "ListedStatus",
+    "PdfCacheEntry",
     "RecStatus",
     "Recommendation",
     "RecommendationEvent",
@@ -46,8 +52,10 @@ __all__ = [
     "Role",
     "SearchDocument",
     "Sensitivity",
+    "StagedUpload",
     "TextSource",
     "User",
+    "WorkerHeartbeat",
     "report_components",
     "user_components",
 ]

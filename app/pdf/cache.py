@@ -1,16 +1,25 @@
-"""A small file cache for rendered PDFs, shared by every app worker on a machine.
+"""Rendered PDFs, shared by every app server and worker through the database.
 
-Keys are hashes of everything a PDF depends on, so a stale entry is never served: a
-write anywhere changes the data version and with it every key."""
+Keys are hashes of everything a PDF depends on (app.pdf.services.etag_for), so a stale
+entry is never served: a write anywhere changes the data version and with it every key,
+and what a reader may see is part of the key, so no reader is served another's PDF."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
-from pathlib import Path
+from datetime import datetime, timedelta
 from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from app import clock, storage
+from app.models import PdfCacheEntry
+from app.storage import BlobStore
+
+storage.register_reference(PdfCacheEntry.sha256)
 
 
 def cache_key(parts: dict[str, Any]) -> str:
@@ -18,35 +27,35 @@ def cache_key(parts: dict[str, Any]) -> str:
 
 
 class PdfCache:
-    def __init__(self, root: Path, max_files: int = 500) -> None:
-        self.root = root
-        self.max_files = max_files
+    """key → PDF bytes (a blob), for `ttl` after it was made."""
 
-    def _path(self, key: str) -> Path:
-        return self.root / f"{key}.pdf"
+    def __init__(self, session: Session, store: BlobStore, ttl: timedelta) -> None:
+        self.session, self.store, self.ttl = session, store, ttl
 
     def get(self, key: str) -> bytes | None:
-        try:
-            return self._path(key).read_bytes()
-        except FileNotFoundError:
+        entry = self.session.get(PdfCacheEntry, key)
+        if entry is None or entry.expires_at <= clock.now():
             return None
+        return self.store.get(self.session, entry.sha256)
 
     def put(self, key: str, pdf: bytes) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".pdf-")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(pdf)
-        os.replace(tmp, self._path(key))
-        self._prune()
+        """Keep the PDF (in the caller's transaction). Two workers making the same PDF
+        at once keep the first: the bytes are the same."""
+        now = clock.now()
+        values = {"key": key, "sha256": self.store.put(self.session, pdf), "created_at": now}
+        values["expires_at"] = now + self.ttl
+        dialect = self.session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        self.session.execute(
+            insert(PdfCacheEntry).values(values).on_conflict_do_nothing(index_elements=["key"])
+        )
 
-    def _prune(self) -> None:
-        files = sorted(self.root.glob("*.pdf"), key=_mtime)
-        for old in files[: max(0, len(files) - self.max_files)]:
-            old.unlink(missing_ok=True)
 
-
-def _mtime(path: Path) -> float:
-    try:
-        return path.stat().st_mtime
-    except FileNotFoundError:  # another worker pruned it meanwhile
-        return 0.0
+def remove_expired(session: Session, now: datetime) -> int:
+    """Forget entries past their time (the storage's garbage collection frees the bytes)."""
+    result = session.execute(
+        sa.delete(PdfCacheEntry)
+        .where(PdfCacheEntry.expires_at <= now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -9,20 +9,25 @@
 
 from __future__ import annotations
 
+import contextlib
 import mimetypes
-import multiprocessing
+import os
+import signal
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
+import billiard
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 # Each render runs in a forked child: WeasyPrint is already imported, the child holds
 # only the HTML, and whatever it does (a hang, a memory spike) ends when it is killed.
-_CONTEXT = multiprocessing.get_context("fork")
+# billiard (Celery's multiprocessing) rather than multiprocessing: a Celery worker runs
+# jobs in daemonic processes, and multiprocessing refuses to start a daemon's child.
+_CONTEXT = billiard.get_context("fork")
 
 
 class PdfError(RuntimeError):
@@ -64,7 +69,7 @@ def render_in_process(html: str, static_root: Path) -> RenderResult:
     return RenderResult(pdf=pdf, refused=tuple(fetcher.refused))
 
 
-def _child(conn: Connection, html: str, static_root: str) -> None:
+def _child(conn: Any, html: str, static_root: str) -> None:
     try:
         result = render_in_process(html, Path(static_root))
         conn.send(("ok", result.pdf, result.refused))
@@ -89,7 +94,8 @@ def render(html: str, static_root: Path, timeout: float) -> RenderResult:
     finally:
         receiver.close()
         if process.is_alive():
-            process.kill()
+            with contextlib.suppress(ProcessLookupError):  # billiard's processes have no kill()
+                os.kill(process.pid, signal.SIGKILL)
         process.join(5)
     if status != "ok":
         raise PdfError(payload)

@@ -163,8 +163,16 @@ def _status_page(
     return render_template(template, data=status, doc_title=title, hidden=status.summary.hidden, **common)
 
 
-def build_html(session: Session, reader: Any, request: PdfRequest, settings: Settings) -> str:
-    """The report as HTML for WeasyPrint (raises data.TooManyRecommendations)."""
+def _no_progress(stage: str, done: int | None, total: int | None) -> None:
+    """Progress goes nowhere (a request, the CLI)."""
+
+
+def build_html(
+    session: Session, reader: Any, request: PdfRequest, settings: Settings, progress: Any = _no_progress
+) -> str:
+    """The report as HTML for WeasyPrint (raises data.TooManyRecommendations). `progress`
+    hears the stages, with the number of recommendations once known (a background job)."""
+    progress("Reading the recommendations", None, None)
     interval, as_of = settings.update_interval_days, request.as_of
     common: dict[str, Any] = {
         "as_of": as_of,
@@ -175,15 +183,18 @@ def build_html(session: Session, reader: Any, request: PdfRequest, settings: Set
     if request.kind == "report":
         assert request.report is not None
         status = data.report_status(session, reader, request.report, as_of, interval)
+        _laying_out(progress, len(status.lines))
         return _status_page("pdf/report.html", status, request.report.display_number, common)
     if request.kind == "component":
         assert request.component is not None
         parts = data.component_status(session, reader, request.component, as_of, interval)
+        _laying_out(progress, sum(len(lines) for _report, lines in parts.groups))
         subject = f"{request.component.abbreviation} ({request.component.name})"
         return _status_page("pdf/component.html", parts, subject, common)
     # the list's filters on the state of the PDF's day (as the list as of that day)
     filters = replace(request.filters or RecFilters(), as_of=past_day(as_of, settings.today))
     folio = data.portfolio(session, reader, filters, as_of, interval, settings.max_recommendations)
+    _laying_out(progress, folio.summary.total)
     return render_template(
         "pdf/portfolio.html",
         data=folio,
@@ -193,6 +204,10 @@ def build_html(session: Session, reader: Any, request: PdfRequest, settings: Set
         charts=_charts(folio.summary),
         **common,
     )
+
+
+def _laying_out(progress: Any, count: int) -> None:
+    progress(f"Laying out {count:,} recommendation{'s' if count != 1 else ''}", 0, count)
 
 
 def make_pdf(

@@ -3,58 +3,90 @@ recorded in the audit trail (a 304, the browser's own copy, sends nothing)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, make_response, request
+from typing import Any
+
+from flask import Blueprint, current_app, make_response, request
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from app import clock, storage
 from app.auth import policy
+from app.database import WRITING_GETS
 from app.extensions import db
 from app.filters import as_of_arg, filters_from_args
+from app.jobs import downloads
+from app.jobs import services as job_services
 from app.models import Component
+from app.pdf import jobs as pdf_jobs
 from app.pdf import services
-from app.pdf.data import TooManyRecommendations
-from app.pdf.engine import PdfError
 from app.pdf.options import settings
 from app.reports import queries as report_queries
-from app.web import note_access
+from app.web import commit, note_access
 
 bp = Blueprint("pdf", __name__)
+WRITING_GETS.update({"pdf.report_pdf", "pdf.component_pdf", "pdf.portfolio_pdf"})  # they may ask for a job
 
 
 def _send(pdf_request: services.PdfRequest, conf: services.Settings) -> Response:
-    """304 when the browser has this exact version; else the PDF, cached or fresh."""
+    """304 when the browser has this exact version; the PDF when it is made already (here,
+    or by a job on any server); else a job that makes it, and its page (303)."""
     reader = current_user._get_current_object()
     etag = services.etag_for(db.session, reader, pdf_request)
+    response: Response
     if etag in request.if_none_match:
         response = make_response("", 304)
+    elif (ready := _ready(etag, conf)) is not None:
+        response = _pdf_response(ready, pdf_request)
     else:
-        try:
-            result = services.make_pdf(db.session, reader, pdf_request, conf, etag)
-        except TooManyRecommendations as exc:
-            abort(400, description=str(exc))
-        except PdfError:
-            current_app.logger.exception("PDF rendering failed")
-            abort(500)
-        response = make_response(result.pdf)
-        response.headers["Content-Type"] = "application/pdf"
-        response.headers["Content-Disposition"] = f'attachment; filename="{result.filename}"'
-        _note_pdf(pdf_request, result.filename)
+        params = {**pdf_jobs.params_for(pdf_request), "audit": _audit(pdf_request)}
+        title = pdf_jobs.title_for(pdf_request)
+        job = downloads.ask(db.session, reader, kind=pdf_jobs.KIND, title=title, params=params, key=etag)
+        commit()
+        response = downloads.answer(job)
+        if response.status_code == 303:  # a worker makes it: its page shows the progress
+            return response
     response.set_etag(etag)
     response.headers["Cache-Control"] = "private, no-cache"
     return response
 
 
-def _note_pdf(pdf_request: services.PdfRequest, filename: str) -> None:
-    subject = pdf_request.report or pdf_request.component
-    details: dict[str, object] = {"kind": pdf_request.kind, "as_of": pdf_request.as_of, "file": filename}
-    if pdf_request.filters is not None:
-        details["filters"] = pdf_request.filters.in_use()
+def _ready(etag: str, conf: services.Settings) -> bytes | None:
+    """The PDF for this key, if made already: in this server's cache, or by a job."""
+    if conf.cache is not None and (cached := conf.cache.get(etag)) is not None:
+        return cached
+    job = job_services.done_result(db.session, etag, clock.now())
+    if job is None or job.result_sha256 is None:
+        return None
+    return storage.blob_store(current_app.config).get(db.session, job.result_sha256)
+
+
+def _pdf_response(pdf: bytes, pdf_request: services.PdfRequest) -> Response:
+    response: Response = make_response(pdf)
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f'attachment; filename="{pdf_request.filename}"'
+    audit = _audit(pdf_request)
     note_access(
-        "pdf",
-        object_type=None if subject is None else subject.__tablename__,
-        object_id=None if subject is None else subject.id,
-        details=details,
+        "pdf", object_type=audit["object_type"], object_id=audit["object_id"], details=audit["details"]
     )
+    return response
+
+
+def _audit(pdf_request: services.PdfRequest) -> dict[str, Any]:
+    """The access event a download of this PDF leaves (now, or from a job later)."""
+    subject = pdf_request.report or pdf_request.component
+    details: dict[str, object] = {
+        "kind": pdf_request.kind,
+        "as_of": pdf_request.as_of.isoformat(),
+        "file": pdf_request.filename,
+    }
+    if pdf_request.filters is not None:
+        details["filters"] = pdf_request.filters.to_json()
+    return {
+        "action": "pdf",
+        "object_type": None if subject is None else subject.__tablename__,
+        "object_id": None if subject is None else subject.id,
+        "details": details,
+    }
 
 
 @bp.route("/reports/<int:report_id>/status.pdf")

@@ -7,7 +7,7 @@ disagree with committed data. Bulk loads call rebuild()."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import sqlalchemy as sa
@@ -129,17 +129,21 @@ def refresh(conn: sa.Connection, rec_ids: Iterable[int] = (), report_ids: Iterab
             conn.execute(sa.insert(DOCS), documents)
 
 
-def rebuild(conn: sa.Connection) -> int:
-    """Rebuild every document (after a bulk load). Returns how many were written."""
+def rebuild(conn: sa.Connection, progress: Callable[[int, int], None] | None = None) -> int:
+    """Rebuild every document (after a bulk load). Returns how many were written;
+    `progress(done, total)` hears after each batch."""
     conn.execute(sa.delete(DOCS))
-    total = 0
     report_ids = [r for (r,) in conn.execute(sa.select(Report.id))]
     rec_ids = [r for (r,) in conn.execute(sa.select(Recommendation.id))]
+    total = len(report_ids) + len(rec_ids)
     for start in range(0, len(report_ids), BATCH):
         refresh(conn, report_ids=report_ids[start : start + BATCH])
+        if progress:
+            progress(min(start + BATCH, len(report_ids)), total)
     for start in range(0, len(rec_ids), BATCH):
         refresh(conn, rec_ids=rec_ids[start : start + BATCH])
-    total = len(report_ids) + len(rec_ids)
+        if progress:
+            progress(len(report_ids) + min(start + BATCH, len(rec_ids)), total)
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql("INSERT INTO search_fts(search_fts) VALUES ('optimize')")
     return total

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app.auth import policy
+from app.cache import data_version
 from app.extensions import db
+from app.forms import ConfirmForm
+from app.jobs import downloads
+from app.jobs import services as job_services
 from app.models import Acronym
 from app.models.component import all_components
 from app.search import acronyms, queries
+from app.search import jobs as search_jobs
 from app.search.forms import AcronymDeleteForm, AcronymEditForm, AcronymForm
-from app.web import save
+from app.web import commit, save
 
 bp = Blueprint("search", __name__)
 
@@ -103,3 +108,23 @@ def acronym_delete(acronym_id: int) -> Response | tuple[str, int]:
     )
     assert done is not None  # a refused delete is a conflict page, never a field message
     return done
+
+
+@bp.route("/admin/search-index", methods=["POST"])
+def reindex() -> Response:
+    """Rebuild the search index, as a background job (administrators)."""
+    policy.require(policy.can_manage_users(current_user))
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    job = downloads.ask(
+        db.session,
+        current_user._get_current_object(),
+        kind=search_jobs.KIND,
+        title="Rebuild of the search index",
+        params={},
+        key=job_services.job_key(
+            search_jobs.KIND, {"data": data_version(db.session), "user": current_user.id}
+        ),
+    )
+    commit()
+    return redirect(url_for("jobs.detail", job_id=job.id), code=303)

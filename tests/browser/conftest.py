@@ -2,7 +2,8 @@
 
 The server runs in a thread on 127.0.0.1 with its own database (a new SQLite file, or a
 separate PostgreSQL database when TEST_DATABASE_URL points at PostgreSQL), migrated,
-seeded, with CSRF on: everything a person's browser would meet.
+seeded, with CSRF on, and a real Celery worker process beside it for background jobs (on
+a SQLite-file broker, as `make run`): everything a person's browser would meet.
 
 Without Chromium these tests are skipped with a notice; in CI (CI=true) a missing
 browser is a failure instead."""
@@ -11,7 +12,10 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import shutil
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -103,9 +107,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     config = TestingConfig(_database(tmp))
     config.WTF_CSRF_ENABLED = True
     config.ATTACHMENT_DIR = str(tmp / "attachments")
-    config.PDF_CACHE_DIR = str(tmp / "pdf-cache")
-    config.IMPORT_STAGING_DIR = str(tmp / "imports")
     config.LOGIN_LIMIT_PER_ADDRESS = "1000 per minute"  # every browser test comes from 127.0.0.1
+    config.JOBS_BACKEND = "celery"
+    config.CELERY_BROKER_URL = f"sqla+sqlite:///{tmp / 'broker.sqlite'}"
     application = create_app(config)
     with application.app_context():
         upgrade()
@@ -125,13 +129,51 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         db.session.commit()
         db.session.remove()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no request log in test output
+    worker = _start_worker(config, tmp)
     server = make_server("127.0.0.1", 0, application, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    with application.app_context():
-        db.engine.dispose()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        worker.terminate()
+        try:
+            worker.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+        with application.app_context():
+            db.engine.dispose()
+
+
+def _start_worker(config: TestingConfig, tmp: Path) -> subprocess.Popen[bytes]:
+    """One Celery worker process on the live server's database and broker."""
+    env = {
+        **os.environ,
+        "APP_ENV": "development",
+        "DATABASE_URL": config.SQLALCHEMY_DATABASE_URI,
+        "CELERY_BROKER_URL": config.CELERY_BROKER_URL,
+        "JOBS_BACKEND": "celery",
+        "SECRET_KEY": secrets.token_urlsafe(32),
+    }
+    celery = Path(sys.executable).with_name("celery")
+    log = (tmp / "worker.log").open("wb")
+    return subprocess.Popen(
+        [
+            str(celery),
+            "-A",
+            "app.jobs.worker",
+            "worker",
+            "--pool=solo",
+            "--loglevel=WARNING",
+            "-n",
+            "browser@%h",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
 
 
 @pytest.fixture(scope="session")

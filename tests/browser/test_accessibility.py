@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import axe_violations, describe
 
@@ -35,6 +36,7 @@ PAGES = {
         "/search?q=fusion+centers",
         "/import",
         "/account/password",
+        "/downloads",
         "/no/such/page",
     ],
     "ia": ["/", "/work", "/recommendations/1/components/1/respond", "/components/2"],
@@ -44,6 +46,7 @@ PAGES = {
         "/admin/users/1/edit",
         "/admin/users/1/password",
         "/admin/audit",
+        "/admin/background",
         "/components/new",
         "/components/2/edit",
     ],
@@ -121,3 +124,12 @@ def test_conflict_page(sign_in: Any, live_server: str) -> None:
     second.click("button:has-text('Submit the response')")
     second.wait_for_selector("text=What the record holds now")
     _check(second, "conflict page")
+
+
+def test_a_jobs_page_while_it_works_and_once_done(sign_in: Any, live_server: str) -> None:
+    page = sign_in("oig", bypass_csp=True)
+    page.goto(f"{live_server}/reports/2/status.pdf?as_of=2025-06-30")  # not made yet: a job
+    assert "/jobs/" in page.url
+    _check(page, page.url)
+    expect(page.locator("[data-job-download]")).to_be_visible(timeout=60000)
+    _check(page, page.url)

@@ -10,6 +10,8 @@ from typing import Any
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
+from tests.browser.conftest import ACCOUNTS, PASSWORD
+
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
@@ -129,8 +131,14 @@ def test_viewer_filters_searches_and_downloads_a_portfolio_pdf(sign_in: Any) -> 
     page.click("nav >> text=Recommendations")
     page.select_option("#status", "open")
     page.click("button:has-text('Apply filters')")
+    # a worker makes the PDF: the job's page shows its progress, then the download
+    page.click("button:has-text('Download portfolio PDF')")
+    expect(page.locator("h1")).to_contain_text("Portfolio status PDF")
+    expect(page.locator("#job-progress")).to_be_visible()
+    button = page.locator("[data-job-download]")
+    expect(button).to_be_visible(timeout=60000)  # turned into the download, no reload
     with page.expect_download() as download:
-        page.click("button:has-text('Download portfolio PDF')")
+        button.click()
     pdf = Path(download.value.path()).read_bytes()
     assert pdf.startswith(b"%PDF")
     reader = PdfReader(io.BytesIO(pdf))
@@ -138,3 +146,32 @@ def test_viewer_filters_searches_and_downloads_a_portfolio_pdf(sign_in: Any) -> 
     text = " ".join((p.extract_text() or "") for p in reader.pages)
     assert "Filters: status Open" in " ".join(text.split())
     assert "Congressional staff" in text.upper().title() or "CONGRESSIONAL STAFF" in text
+
+
+def test_a_pdf_job_works_with_javascript_off_and_is_listed_on_my_downloads(
+    browser: Any, live_server: str, sign_in: Any
+) -> None:
+    """With scripts off the job's page refreshes itself until the file is ready; My
+    downloads lists the file either way."""
+    context = browser.new_context(java_script_enabled=False, accept_downloads=True)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(15000)
+        page.goto(f"{live_server}/login")
+        page.fill("#email", ACCOUNTS["oig"][0])
+        page.fill("#password", PASSWORD)
+        page.click("main button[type=submit]")
+        page.wait_for_url(f"{live_server}/")
+        page.goto(f"{live_server}/recommendations?year=2011")
+        page.click("button:has-text('Download portfolio PDF')")
+        expect(page.locator("h1")).to_contain_text("Portfolio status PDF")
+        link = page.get_by_role("link", name=re.compile("^Download rectrack-portfolio-status"))
+        expect(link).to_be_visible(timeout=60000)  # the <noscript> refresh brought it
+        with page.expect_download() as download:
+            link.click()
+        assert Path(download.value.path()).read_bytes().startswith(b"%PDF")
+        page.click("text=My downloads")
+        expect(page.locator("main table")).to_contain_text("Portfolio status PDF")
+        expect(page.locator("main table")).to_contain_text("Ready")
+    finally:
+        context.close()
