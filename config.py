@@ -11,6 +11,7 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 from typing import ClassVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = Path(os.environ.get("INSTANCE_PATH", BASE_DIR / "instance"))
@@ -21,6 +22,16 @@ MIB = 1024 * 1024
 def _int_env(name: str, default: int) -> int:
     value = os.environ.get(name)
     return int(value) if value not in (None, "") else default
+
+
+def weak_secret(key: str) -> str | None:
+    """Why `key` is too weak to sign sessions, or None: under 32 characters, or too few
+    different characters (a repeated one, a word said twice) to be random."""
+    if len(key) < 32:
+        return "must be at least 32 characters"
+    if len(set(key)) < 16:
+        return f"has only {len(set(key))} different characters: it is not random"
+    return None
 
 
 def _dev_secret_key() -> str:
@@ -119,6 +130,12 @@ class BaseConfig:
 
     def validate(self) -> None:
         """Raise RuntimeError when the environment cannot run this configuration."""
+        try:
+            ZoneInfo(self.APP_TIMEZONE)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise RuntimeError(
+                f"APP_TIMEZONE {self.APP_TIMEZONE!r} is not a time zone; use a name such as America/New_York."
+            ) from None
         if self.STORAGE_BACKEND not in ("database", "filesystem"):
             raise RuntimeError(
                 f"Unknown STORAGE_BACKEND {self.STORAGE_BACKEND!r}; use database or filesystem."
@@ -160,6 +177,11 @@ class ProductionConfig(BaseConfig):
 
     def __init__(self) -> None:
         self.SECRET_KEY = os.environ.get("SECRET_KEY", "")
+        # Earlier keys, comma-separated: sessions they signed stay valid while a new key
+        # rolls out (Flask's SECRET_KEY_FALLBACKS); drop them once sessions have expired.
+        self.SECRET_KEY_FALLBACKS = [
+            k.strip() for k in os.environ.get("SECRET_KEY_FALLBACKS", "").split(",") if k.strip()
+        ]
         self.SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", "").strip()
         self.database_url_empty = "DATABASE_URL" in os.environ and not self.SQLALCHEMY_DATABASE_URI
         self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/0")
@@ -176,8 +198,13 @@ class ProductionConfig(BaseConfig):
         if missing:
             names = ", ".join("DATABASE_URL" if k.startswith("SQLALCHEMY") else k for k in missing)
             raise RuntimeError(f"Production configuration needs {names} in the environment.")
-        if len(self.SECRET_KEY) < 32:
-            raise RuntimeError("SECRET_KEY must be at least 32 characters in production.")
+        for name, key in (
+            ("SECRET_KEY", self.SECRET_KEY),
+            *(("SECRET_KEY_FALLBACKS", k) for k in self.SECRET_KEY_FALLBACKS),
+        ):
+            if problem := weak_secret(key):
+                make = "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+                raise RuntimeError(f"{name} {problem}; make one with: {make}")
         if self.JOB_TEST_DELAY_SECONDS:
             raise RuntimeError("JOB_TEST_DELAY_SECONDS is for the crash test only; production needs it 0.")
         if self.JOBS_BACKEND != "celery":

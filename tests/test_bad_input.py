@@ -23,6 +23,9 @@ from tests.conftest import rec, visible_text
 
 CONTROL_MESSAGE = "does not accept control characters"
 
+# A key as production wants it: 48 random URL-safe characters (secrets.token_urlsafe(36)).
+SECRET = "q3Vb8xZr1LmN0pK7sT2wYc9dF4gH6jA5eR_uI-oPzXkWvBnMlQ"
+
 
 # --- control characters at the edge --------------------------------------------------------
 
@@ -286,7 +289,7 @@ def test_empty_database_url_means_the_sqlite_default_in_development(
 
     monkeypatch.setattr(config_module, "INSTANCE_DIR", tmp_path)
     monkeypatch.setenv("DATABASE_URL", empty)
-    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("SECRET_KEY", SECRET)
     config = DevelopmentConfig()
     expected = "sqlite:///" + str(tmp_path / "rectrack.db")
     assert expected == config.SQLALCHEMY_DATABASE_URI
@@ -296,7 +299,7 @@ def test_empty_database_url_means_the_sqlite_default_in_development(
 
 @pytest.mark.parametrize("empty", ["", "   "])
 def test_empty_database_url_is_named_in_production(monkeypatch, empty: str) -> None:
-    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("SECRET_KEY", SECRET)
     monkeypatch.setenv("DATABASE_URL", empty)
     with pytest.raises(RuntimeError, match=r"^DATABASE_URL is set but empty\. Production needs"):
         create_app(ProductionConfig())
@@ -305,7 +308,7 @@ def test_empty_database_url_is_named_in_production(monkeypatch, empty: str) -> N
 @pytest.mark.parametrize("url", ["nonsense", "postgres//db.internal/rectrack"])
 def test_a_database_url_that_is_not_one_is_named(monkeypatch, url: str) -> None:
     monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("SECRET_KEY", SECRET)
     with pytest.raises(RuntimeError, match=r"^DATABASE_URL is not a database URL RecTrack can use"):
         create_app(DevelopmentConfig())
 
@@ -314,7 +317,7 @@ def test_a_database_url_that_is_not_one_is_named(monkeypatch, url: str) -> None:
 
 
 def _production_app(monkeypatch) -> Flask:
-    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("SECRET_KEY", SECRET)
     monkeypatch.setenv("DATABASE_URL", "sqlite://")
     monkeypatch.setenv("RATELIMIT_STORAGE_URI", "memory://")
     return create_app(ProductionConfig())

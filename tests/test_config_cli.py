@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import sqlalchemy as sa
 from flask import Flask
@@ -13,13 +15,16 @@ from app.models import AuditEvent, Role, User
 from config import DevelopmentConfig, ProductionConfig, config_from_env
 from tests.conftest import user_by_email
 
+# A key as production wants it: 48 random URL-safe characters (secrets.token_urlsafe(36)).
+SECRET = "q3Vb8xZr1LmN0pK7sT2wYc9dF4gH6jA5eR_uI-oPzXkWvBnMlQ"
+
 
 def test_production_refuses_to_start_without_secret_and_database(monkeypatch) -> None:
     monkeypatch.delenv("SECRET_KEY", raising=False)
     monkeypatch.delenv("DATABASE_URL", raising=False)
     with pytest.raises(RuntimeError, match="SECRET_KEY, DATABASE_URL"):
         create_app(ProductionConfig())
-    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("SECRET_KEY", SECRET)
     with pytest.raises(RuntimeError, match="DATABASE_URL"):
         create_app(ProductionConfig())
     monkeypatch.setenv("SECRET_KEY", "too-short")
@@ -29,7 +34,7 @@ def test_production_refuses_to_start_without_secret_and_database(monkeypatch) ->
 
 
 def test_production_settings(monkeypatch) -> None:
-    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("SECRET_KEY", SECRET)
     monkeypatch.setenv("DATABASE_URL", "postgresql://app@db.internal/rectrack")
     monkeypatch.delenv("RATELIMIT_STORAGE_URI", raising=False)
     config = ProductionConfig()
@@ -41,7 +46,7 @@ def test_production_settings(monkeypatch) -> None:
 
 
 def test_production_refuses_the_crash_tests_delay_and_inline_jobs(monkeypatch) -> None:
-    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("SECRET_KEY", SECRET)
     monkeypatch.setenv("DATABASE_URL", "postgresql://app@db.internal/rectrack")
     config = ProductionConfig()
     assert config.CELERY_BROKER_URL == "redis://127.0.0.1:6379/1"
@@ -169,3 +174,45 @@ def test_demo_accounts_print_passwords_once(app: Flask) -> None:
         .options(selectinload(User.components))
     )
     assert [c.abbreviation for c in liaison.components] == ["I&A"]
+
+
+def test_start_up_refuses_a_time_zone_that_is_not_one() -> None:
+    config = DevelopmentConfig()
+    config.APP_TIMEZONE = "America/NewYork"  # the slip a deploy made: every page was a 500
+    with pytest.raises(RuntimeError, match=r"^APP_TIMEZONE 'America/NewYork' is not a time zone"):
+        create_app(config)
+
+
+@pytest.mark.parametrize(
+    ("key", "why"),
+    [
+        ("a" * 32, "has only 1 different characters: it is not random"),
+        ("correct horse battery staple correct horse", "has only 13 different characters"),
+        ("x9" * 15, "must be at least 32 characters"),
+    ],
+)
+def test_production_refuses_a_weak_secret(monkeypatch, key: str, why: str) -> None:
+    monkeypatch.setenv("SECRET_KEY", key)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://app@db.internal/rectrack")
+    with pytest.raises(RuntimeError, match=rf"^SECRET_KEY {re.escape(why)}"):
+        ProductionConfig().validate()
+
+
+def test_a_key_is_rotated_without_signing_everyone_out(monkeypatch) -> None:
+    new = "Zk2u8-Qw4eRt6yUi0oPa3sDf5gHj7kLx9cVbNm1_ZqWsXeDcRf"
+    monkeypatch.setenv("SECRET_KEY", new)
+    monkeypatch.setenv("SECRET_KEY_FALLBACKS", f" {SECRET} ")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://app@db.internal/rectrack")
+    config = ProductionConfig()
+    config.validate()
+    assert config.SECRET_KEY_FALLBACKS == [SECRET]
+    monkeypatch.setenv("SECRET_KEY_FALLBACKS", "a" * 40)
+    with pytest.raises(RuntimeError, match=r"^SECRET_KEY_FALLBACKS has only 1 different characters"):
+        ProductionConfig().validate()
+    # Flask reads the fallbacks: a session signed with the old key is still read
+    old, rotated = Flask("old"), Flask("rotated")
+    old.secret_key = SECRET
+    rotated.secret_key, rotated.config["SECRET_KEY_FALLBACKS"] = new, [SECRET]
+    serializer = old.session_interface.get_signing_serializer(old)
+    cookie = serializer.dumps({"_user_id": "7:1"})
+    assert rotated.session_interface.get_signing_serializer(rotated).loads(cookie) == {"_user_id": "7:1"}
