@@ -21,7 +21,7 @@ from app.models.version import DataVersion
 T = TypeVar("T")
 
 
-def data_version(session: Session) -> int:
+def data_version(session: Session | sa.Connection) -> int:
     """The current data version (one primary-key read)."""
     return session.scalar(sa.select(DataVersion.value).where(DataVersion.id == 1)) or 0
 

@@ -13,11 +13,9 @@ import sqlalchemy as sa
 from pypdf import PdfReader
 
 from app import audit, clock
-from app.exports.columns import KEYS
 from app.extensions import db
 from app.filters import RecFilters
-from app.imports.reader import read_sheet
-from app.imports.services import ImportResult, run_import
+from app.imports.services import ImportResult
 from app.keyset import page as keyset_page
 from app.lifecycle import deadlines
 from app.models import (
@@ -31,6 +29,7 @@ from app.recommendations import queries as rec_queries
 from app.seed.services import load_seed
 from tests.conftest import EMAILS, report_by_number, user_by_email, visible_text
 from tests.factories import make_recommendation, make_report
+from tests.sheets import csv_of, import_file
 
 
 def pdf_text(pdf: bytes) -> str:
@@ -225,21 +224,11 @@ def test_an_undated_report_sorts_after_every_dated_one_newest_or_oldest_first(as
 
 
 def _csv(rows: list[dict[str, str]]) -> bytes:
-    columns = [k for k in KEYS if any(k in row for row in rows)]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([row.get(c, "") for c in columns])
-    return buffer.getvalue().encode("utf-8")
+    return csv_of(rows)
 
 
 def _import(data: bytes) -> ImportResult:
-    result = run_import(
-        db.session, ACTOR, read_sheet(data), filename="tsa.csv", data=data, commit=True, today=clock.today()
-    )
-    db.session.commit()
-    return result
+    return import_file(data, ACTOR, "tsa.csv")
 
 
 def _row(issued: str) -> dict[str, str]:

@@ -28,13 +28,12 @@ from datetime import date
 import sqlalchemy as sa
 
 from app import audit, clock
-from app.exports.columns import KEYS
 from app.extensions import db
-from app.imports.reader import read_sheet
-from app.imports.services import ImportResult, Problem, run_import
+from app.imports.services import ImportResult, Problem
 from app.models import Component, Concurrence, IssuePrecision, Recommendation, Report, TextSource
 from app.seed.services import load_seed
 from tests.conftest import rec, report_by_number, visible_text
+from tests.sheets import csv_of, import_file
 
 ACTOR = audit.AuditActor.system("tests: real import")
 CISA_URL = (
@@ -112,21 +111,11 @@ def _rows() -> list[dict[str, str]]:
 
 
 def _csv(rows: list[dict[str, str]]) -> bytes:
-    columns = [k for k in KEYS if any(k in row for row in rows)]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([row.get(c, "") for c in columns])
-    return buffer.getvalue().encode("utf-8")
+    return csv_of(rows)
 
 
 def _import(data: bytes) -> ImportResult:
-    result = run_import(
-        db.session, ACTOR, read_sheet(data), filename="real.csv", data=data, commit=True, today=clock.today()
-    )
-    db.session.commit()  # the test's savepoint, so pages see it (the test's transaction is rolled back)
-    return result
+    return import_file(data, ACTOR, "real.csv")
 
 
 def _components() -> None:

@@ -12,13 +12,12 @@ import re
 import sqlalchemy as sa
 
 from app import audit, clock
-from app.exports.columns import KEYS
 from app.extensions import db
-from app.imports.reader import read_sheet
-from app.imports.services import ImportResult, run_import
+from app.imports.services import ImportResult
 from app.models import AuditEvent, Component, Recommendation
 from app.seed.services import load_seed
 from tests.conftest import report_by_number, visible_text
+from tests.sheets import csv_of, import_file
 
 ACTOR = audit.AuditActor.system("tests: number not known")
 # OIG-22-31 as dhs-oig-reports.yaml gives it: the recommendation's text as quoted in news
@@ -118,21 +117,11 @@ def test_the_audit_trail_names_it_in_words(as_role) -> None:
 
 
 def _csv(rows: list[dict[str, str]]) -> bytes:
-    columns = [k for k in KEYS if any(k in row for row in rows)]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([row.get(c, "") for c in columns])
-    return buffer.getvalue().encode("utf-8")
+    return csv_of(rows)
 
 
 def _import(data: bytes) -> ImportResult:
-    result = run_import(
-        db.session, ACTOR, read_sheet(data), filename="alert.csv", data=data, commit=True, today=clock.today()
-    )
-    db.session.commit()
-    return result
+    return import_file(data, ACTOR, "alert.csv")
 
 
 def test_import_and_export_carry_not_known_and_find_it_again_by_its_text(as_role) -> None:

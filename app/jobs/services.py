@@ -70,19 +70,6 @@ def request_job(
     return job, True
 
 
-def done_result(session: Session, key: str, now: datetime) -> Job | None:
-    """A finished, unexpired job for this work, whoever asked for it (the key holds what
-    the reader may see, so another reader with the same key may have the same file)."""
-    return session.scalar(
-        sa.select(Job)
-        .where(
-            Job.key == key, Job.state == JobState.DONE, Job.expires_at > now, Job.result_sha256.is_not(None)
-        )
-        .order_by(Job.finished_at.desc())
-        .limit(1)
-    )
-
-
 def worker_alive(session: Session, hostname: str, now: datetime, stale_after: timedelta) -> bool:
     """Whether the worker was heard from within `stale_after`."""
     seen = session.scalar(sa.select(WorkerHeartbeat.seen_at).where(WorkerHeartbeat.hostname == hostname))

@@ -24,7 +24,7 @@ from app.auth import policy
 from app.cache import data_version
 from app.database import writing
 from app.extensions import db
-from app.models import Addressee, Component, DataVersion, Recommendation, RecommendationEvent, Report, Role
+from app.models import Addressee, Component, Recommendation, RecommendationEvent, Report, Role
 from app.pdf import engine, services
 from app.pdf.options import settings
 from app.reports import queries as report_queries
@@ -67,8 +67,8 @@ def _send_after_commit(session: Session) -> None:
     if not noted or not has_app_context() or current_app.config["JOBS_BACKEND"] != "celery":
         return
     try:
-        with db.engine.connect() as conn:
-            version = conn.scalar(sa.select(DataVersion.value).where(DataVersion.id == 1)) or 0
+        with db.engine.connect() as conn:  # the session is between transactions here
+            version = data_version(conn)
         prerender.apply_async(
             args=[sorted(noted["recs"]), sorted(noted["reports"]), sorted(noted["components"]), version],
             countdown=current_app.config["PRERENDER_DELAY_SECONDS"],

@@ -5,17 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, make_response, request
+from flask import Blueprint, make_response, request
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from app import clock, storage
 from app.auth import policy
 from app.database import WRITING_GETS
 from app.extensions import db
 from app.filters import as_of_arg, filters_from_args
 from app.jobs import downloads
-from app.jobs import services as job_services
 from app.models import Component
 from app.pdf import jobs as pdf_jobs
 from app.pdf import services
@@ -51,13 +49,9 @@ def _send(pdf_request: services.PdfRequest, conf: services.Settings) -> Response
 
 
 def _ready(etag: str, conf: services.Settings) -> bytes | None:
-    """The PDF for this key, if made already: in this server's cache, or by a job."""
-    if conf.cache is not None and (cached := conf.cache.get(etag)) is not None:
-        return cached
-    job = job_services.done_result(db.session, etag, clock.now())
-    if job is None or job.result_sha256 is None:
-        return None
-    return storage.blob_store(current_app.config).get(db.session, job.result_sha256)
+    """The PDF for this key, if made already (by any server's job: a job keeps its PDF in
+    the shared cache as it finishes)."""
+    return conf.cache.get(etag) if conf.cache is not None else None
 
 
 def _pdf_response(pdf: bytes, pdf_request: services.PdfRequest) -> Response:
