@@ -48,6 +48,12 @@ class BaseConfig:
     ENV_NAME = "base"
     SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, object]] = {"pool_pre_ping": True}
     SQLALCHEMY_RAISELOAD = False  # tests turn lazy loads into errors
+    # PostgreSQL: seconds to wait for a connection (a database that never answers gives a
+    # 503 after this, instead of pinning a web worker).
+    DATABASE_CONNECT_TIMEOUT = _int_env("DATABASE_CONNECT_TIMEOUT", 5)
+    # PostgreSQL: a statement run for a web request is cancelled after this many
+    # milliseconds (0: no limit). Workers, migrations and CLI commands have no limit.
+    DATABASE_STATEMENT_TIMEOUT_MS = _int_env("DATABASE_STATEMENT_TIMEOUT_MS", 30000)
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

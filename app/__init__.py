@@ -11,7 +11,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import audit, cache
+from app import audit, cache, unavailable
 from app.auth import throttle
 from app.database import AppSession, configure_engine, install_raiseload
 from app.extensions import csrf, db, login_manager, migrate
@@ -21,7 +21,7 @@ from app.web import IdConverter
 from config import BASE_DIR, INSTANCE_DIR, BaseConfig, config_from_env
 
 # Endpoints an anonymous visitor may reach; everything else needs a signed-in user.
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "health.healthz"})
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "health.healthz", "health.readyz"})
 
 
 def create_app(config: BaseConfig | None = None) -> Flask:
@@ -39,6 +39,8 @@ def create_app(config: BaseConfig | None = None) -> Flask:
     app.config["SQLALCHEMY_DATABASE_URI"] = _normalize_db_url(app.config["SQLALCHEMY_DATABASE_URI"])
     _check_db_url(app.config["SQLALCHEMY_DATABASE_URI"])
     INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    # Inside ProxyFix: a safe request run again sees the environ as the app first saw it.
+    app.wsgi_app = unavailable.RetrySafeRequests(app.wsgi_app)  # type: ignore[method-assign]
     if app.config["TRUSTED_PROXY_COUNT"]:
         n = app.config["TRUSTED_PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
@@ -51,6 +53,10 @@ def create_app(config: BaseConfig | None = None) -> Flask:
     from app import cli, errors, templating
 
     errors.register(app)
+    if not app.testing:  # a server drains (/readyz 503) on SIGTERM; tests keep pytest's handler
+        from app.health import install_sigterm_handler
+
+        install_sigterm_handler()
     cli.register(app)
     templating.register(app)
     return app
@@ -78,6 +84,7 @@ def _check_db_url(url: str) -> None:
 
 def _init_extensions(app: Flask) -> None:
     db.init_app(app)
+    unavailable.guard_teardown(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), compare_type=True)
     csrf.init_app(app)
     throttle.init_app(app)
@@ -89,7 +96,11 @@ def _init_extensions(app: Flask) -> None:
     login_manager.user_loader(_load_user)
 
     with app.app_context():
-        configure_engine(db.engine)
+        configure_engine(
+            db.engine,
+            connect_timeout=app.config["DATABASE_CONNECT_TIMEOUT"],
+            request_statement_timeout_ms=app.config["DATABASE_STATEMENT_TIMEOUT_MS"],
+        )
     from app.jobs.celery_app import celery_init_app
 
     celery_init_app(app)

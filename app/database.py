@@ -86,8 +86,14 @@ JSONType = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def configure_engine(engine: Engine) -> None:
-    """Per-dialect connection settings. Call once per engine."""
+def configure_engine(engine: Engine, connect_timeout: int = 5, request_statement_timeout_ms: int = 0) -> None:
+    """Per-dialect connection settings. Call once per engine.
+
+    PostgreSQL: a connection attempt gives up after `connect_timeout` seconds (a database
+    that accepts and never answers must not pin a web worker), and a statement run for a
+    web request is cancelled after `request_statement_timeout_ms` (0: no limit)."""
+    if engine.dialect.name == "postgresql":
+        _configure_postgresql(engine, connect_timeout, request_statement_timeout_ms)
     if engine.dialect.name != "sqlite":
         return
 
@@ -114,6 +120,29 @@ def configure_engine(engine: Engine) -> None:
             and (request.method not in _SAFE_METHODS or request.endpoint in WRITING_GETS)
         )
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _configure_postgresql(engine: Engine, connect_timeout: int, request_statement_timeout_ms: int) -> None:
+    @event.listens_for(engine, "do_connect")
+    def _connect_timeout(_dialect: Any, _record: Any, _cargs: Any, cparams: dict[str, Any]) -> None:
+        cparams.setdefault("connect_timeout", connect_timeout)
+
+    @event.listens_for(engine, "checkout")
+    def _statement_timeout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        # The limit is for requests only: a worker's job, a migration or a CLI command may
+        # run a long statement on purpose (an index rebuild, a bulk import). The setting
+        # stays on the connection, so a web process sets it once per connection.
+        wanted = request_statement_timeout_ms if has_request_context() else 0
+        if record.info.get("statement_timeout_ms", 0) == wanted:
+            return
+        try:
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute(f"SET statement_timeout = {int(wanted)}")
+            dbapi_connection.commit()  # a SET in a transaction rolled back later would be undone
+        except engine.dialect.loaded_dbapi.Error as exc:
+            # The connection died since its ping: the pool drops it and checks out another.
+            raise sa.exc.DisconnectionError(str(exc)) from exc
+        record.info["statement_timeout_ms"] = wanted
 
 
 _WRITING: ContextVar[bool] = ContextVar("sqlite_writing", default=False)

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, render_template, request
+from flask import Flask, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
+from app import unavailable
 from app.locking import MissingVersionError
 from app.web import note_access, pending_accesses
 
@@ -34,6 +36,11 @@ MESSAGES: dict[int, tuple[str, str]] = {
     ),
     413: ("File too large", "The upload is larger than RecTrack accepts. Nothing was saved."),
     429: ("Too many attempts", "Too many requests in a short time. Wait a minute and try again."),
+    503: (
+        "RecTrack is temporarily unavailable",
+        "RecTrack cannot reach what it needs to answer right now. Nothing was saved. "
+        "Try again in a minute.",
+    ),
     500: (
         "Something went wrong",
         "RecTrack could not finish this request. Nothing was saved. "
@@ -57,7 +64,10 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:
-        db.session.rollback()
+        original = getattr(exc, "original_exception", None)  # an unhandled error's 500
+        if original is not None and unavailable.database_unavailable(original):
+            return database_unavailable(original)
+        unavailable.rollback_quietly()
         code = exc.code or 500
         if code not in MESSAGES:
             return exc
@@ -68,7 +78,21 @@ def register(app: Flask) -> None:
         if code == 413:
             limit_mb = app.config["ATTACHMENT_MAX_BYTES"] // (1024 * 1024)
             detail = f"The largest file RecTrack accepts is {limit_mb} MB."
+        if code == 503:
+            return _with_retry_after(render_error(code, detail))
         return render_error(code, detail)
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    @app.errorhandler(PoolTimeoutError)
+    @app.errorhandler(DBAPIError)  # more specific handlers (IntegrityError) win
+    def database_unavailable(exc: Exception) -> Any:
+        """503 without touching the database: no user is loaded for the page."""
+        if not unavailable.database_unavailable(exc):
+            raise exc  # a refused statement or a bug: the 500 path, logged as such
+        unavailable.prepare_unavailable_page(exc)
+        pending_accesses()  # nothing was delivered
+        return _with_retry_after(render_error(503))
 
     @app.errorhandler(MissingVersionError)
     def missing_version(exc: MissingVersionError) -> Any:
@@ -85,6 +109,12 @@ def register(app: Flask) -> None:
         # Forms check uniqueness first; this is the race where two saves collide.
         db.session.rollback()
         return render_error(409)
+
+
+def _with_retry_after(page: tuple[str, int]) -> Any:
+    response = make_response(page)
+    response.headers["Retry-After"] = str(unavailable.RETRY_AFTER_SECONDS)
+    return response
 
 
 # The record a refused request was about: the most specific id in its address.

@@ -297,15 +297,31 @@ def test_with_no_broker_pages_work_and_a_pdf_request_says_why_not(as_role, no_br
     assert response.status_code == 503
     assert "Background work is unavailable right now" in visible_text(response)
     assert _jobs() == []
-    health = client.get("/healthz")
-    assert health.status_code == 503
-    assert health.get_json() == {"status": "unavailable", "database": "ok", "broker": "unavailable"}
+    assert client.get("/healthz").status_code == 200  # alive; not ready
+    ready = client.get("/readyz")
+    assert ready.status_code == 503
+    assert ready.get_json() == {
+        "status": "unavailable",
+        "database": "ok",
+        "schema": "ok",
+        "broker": "unavailable",
+        "draining": "no",
+    }
 
 
-def test_healthz_answers_without_sign_in(client) -> None:
+def test_healthz_and_readyz_answer_without_sign_in(client) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "database": "ok", "broker": "ok"}
+    assert response.get_json() == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.get_json() == {
+        "status": "ok",
+        "database": "ok",
+        "schema": "ok",
+        "broker": "ok",
+        "draining": "no",
+    }
 
 
 # --- administrators -----------------------------------------------------------------------

@@ -189,6 +189,14 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
         "fema": 200,
         "viewer": 200,
     },
+    ("health.readyz", "GET"): {
+        ANON: 200,
+        "admin": 200,
+        "oig": 200,
+        "liaison": 200,
+        "fema": 200,
+        "viewer": 200,
+    },
 }
 
 SKIPPED_ENDPOINTS = {"static"}
@@ -310,7 +318,7 @@ def test_missing_ids_are_404(app: Flask, role: str) -> None:
 def test_anonymous_reaches_only_the_login_page(app: Flask) -> None:
     client = app.test_client()
     for endpoint, method, rule in _routes(app):
-        if endpoint in ("auth.login", "health.healthz"):
+        if endpoint in ("auth.login", "health.healthz", "health.readyz"):
             continue
         response = client.open(_url(rule, dict.fromkeys(IDS, 1)), method=method)
         assert response.status_code == 302, (method, rule)

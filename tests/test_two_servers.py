@@ -315,7 +315,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
                 PDF_CACHE_DIR=str(tmp / f"pdf-cache-{label}"),
             )
         for label, base in web.items():
-            _wait_for(f"/healthz on server {label}", lambda base=base: _healthy(base))
+            _wait_for(f"/readyz on server {label}", lambda base=base: _healthy(base))
         for label in workers:
             _wait_for(
                 f"worker {label}'s heartbeat",
@@ -349,7 +349,7 @@ def _scalar(engine: sa.Engine, sql: str, **params: Any) -> Any:
 
 def _healthy(base: str) -> bool:
     try:
-        return Person().get(base, "/healthz").status == 200
+        return Person().get(base, "/readyz").status == 200
     except OSError:  # not listening yet
         return False
 

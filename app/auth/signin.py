@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+import sqlalchemy as sa
 from flask import current_app, flash, redirect, session, url_for
 from flask_login import login_user
 from werkzeug.wrappers import Response
@@ -20,6 +21,12 @@ THROTTLED = (
     "Too many failed sign-in attempts. Sign-in from here is paused: try again in {minutes}, "
     "or from a browser you have signed in with before."
 )
+
+
+def check_database() -> None:
+    """Raise the database's error when it cannot be reached (the 503 page), so a visitor
+    learns it before typing a password rather than after."""
+    db.session.execute(sa.select(sa.literal(1)))
 
 
 def _login_policy() -> services.LoginPolicy:

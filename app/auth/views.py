@@ -21,6 +21,7 @@ def login() -> str | Response | tuple[str, int, dict[str, str]]:
         return redirect(url_for("dashboard.index"))
     form = LoginForm()
     if request.method == "GET":
+        signin.check_database()
         form.next.data = safe_next(request.args.get("next"))
     if form.validate_on_submit():
         attempt = signin.attempt(form.email.data or "", form.password.data or "")
