@@ -13,8 +13,8 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
-from app.extensions import db
 from app import unavailable
+from app.extensions import db
 from app.locking import MissingVersionError
 from app.web import note_access, pending_accesses
 
@@ -36,15 +36,14 @@ MESSAGES: dict[int, tuple[str, str]] = {
     ),
     413: ("File too large", "The upload is larger than RecTrack accepts. Nothing was saved."),
     429: ("Too many attempts", "Too many requests in a short time. Wait a minute and try again."),
-    503: (
-        "RecTrack is temporarily unavailable",
-        "RecTrack cannot reach what it needs to answer right now. Nothing was saved. "
-        "Try again in a minute.",
-    ),
     500: (
         "Something went wrong",
         "RecTrack could not finish this request. Nothing was saved. "
         "If it happens again, tell the RecTrack administrators what you were doing.",
+    ),
+    503: (
+        "RecTrack is temporarily unavailable",
+        "RecTrack cannot reach what it needs to answer right now. Nothing was saved. Try again in a minute.",
     ),
 }
 

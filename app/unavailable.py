@@ -61,7 +61,11 @@ def prepare_unavailable_page(exc: BaseException) -> None:
     )
     g._login_user = login_manager.anonymous_user()
     rollback_quietly()
-    if request.method in SAFE_METHODS and _dropped_mid_request(exc) and not request.environ.get(RETRY_KEY + ".done"):
+    if (
+        request.method in SAFE_METHODS
+        and _dropped_mid_request(exc)
+        and not request.environ.get(RETRY_KEY + ".done")
+    ):
         request.environ[RETRY_KEY] = True
 
 
@@ -79,16 +83,20 @@ def _forget_session() -> None:
         db.session.invalidate()
     except Exception:  # already unusable; the registry is cleared below regardless
         log.debug("session could not be invalidated", exc_info=True)
-    db.session.registry.clear()
+    scoped: Any = db.session  # the scoped_session itself (typed as the Session it hands out)
+    scoped.registry.clear()
 
 
 def remove_session_quietly(_exc: BaseException | None = None) -> None:
     """Flask-SQLAlchemy's teardown, guarded: an error closing the session (a rollback on a
     connection the database has closed) is logged, never raised after the page is made."""
+    scoped: Any = db.session
     try:
-        db.session.remove()
+        scoped.remove()
     except Exception:
-        log.warning("the database session could not be closed cleanly; its connection is dropped", exc_info=True)
+        log.warning(
+            "the database session could not be closed cleanly; its connection is dropped", exc_info=True
+        )
         _forget_session()
 
 
@@ -115,7 +123,9 @@ class RetrySafeRequests:
             return self.wsgi_app(environ, start_response)
         held: list[Any] = []
 
-        def hold(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
+        def hold(
+            status: str, headers: list[tuple[str, str]], exc_info: Any = None
+        ) -> Callable[[bytes], None]:
             held[:] = [status, headers, exc_info]
             return _no_write
 
