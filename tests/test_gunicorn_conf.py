@@ -30,7 +30,12 @@ def _settings(**env: str) -> dict[str, object]:
     )
     base = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
     done = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env={**base, **env}, capture_output=True, text=True, check=True
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return json.loads(done.stdout)
 
@@ -47,7 +52,9 @@ def test_defaults() -> None:
 
 
 def test_settings_from_the_environment() -> None:
-    settings = _settings(RECTRACK_BIND="unix:/run/rectrack.sock", WEB_CONCURRENCY="5", PDF_TIMEOUT_SECONDS="300")
+    settings = _settings(
+        RECTRACK_BIND="unix:/run/rectrack.sock", WEB_CONCURRENCY="5", PDF_TIMEOUT_SECONDS="300"
+    )
     assert (settings["bind"], settings["workers"], settings["timeout"]) == ("unix:/run/rectrack.sock", 5, 330)
     assert _settings(PORT="5001")["bind"] == "0.0.0.0:5001"  # a platform's router in front
     assert _settings(PORT="5001", RECTRACK_BIND="127.0.0.1:9000")["bind"] == "127.0.0.1:9000"
@@ -74,7 +81,16 @@ def server(tmp_path: Path):
     port = _free_port()
     log = (tmp_path / "gunicorn.log").open("wb")
     process = subprocess.Popen(
-        [str(GUNICORN), "-c", "gunicorn.conf.py", "-w", "1", "-b", f"127.0.0.1:{port}", "tests.gunicorn_probe:app"],
+        [
+            str(GUNICORN),
+            "-c",
+            "gunicorn.conf.py",
+            "-w",
+            "1",
+            "-b",
+            f"127.0.0.1:{port}",
+            "tests.gunicorn_probe:app",
+        ],
         cwd=ROOT,
         stdout=log,
         stderr=subprocess.STDOUT,

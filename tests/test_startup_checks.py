@@ -75,7 +75,9 @@ def test_a_time_zone_that_is_not_one(production_env) -> None:
 
 def test_a_weak_secret(production_env) -> None:
     production_env["SECRET_KEY"] = "a" * 40
-    assert _refusal(production_env).startswith("SECRET_KEY has only 1 different characters: it is not random;")
+    assert _refusal(production_env).startswith(
+        "SECRET_KEY has only 1 different characters: it is not random;"
+    )
 
 
 @pytest.mark.parametrize("url", ["sqlite:////srv/rectrack/rectrack.db", "sqlite://"])
@@ -87,14 +89,19 @@ def test_sqlite_in_production(production_env, monkeypatch, url: str) -> None:
     )
     monkeypatch.setenv("SECRET_KEY", SECRET)
     monkeypatch.setenv("DATABASE_URL", url)
-    with pytest.raises(RuntimeError, match="^DATABASE_URL is a SQLite database"):
+    with pytest.raises(RuntimeError, match=r"^DATABASE_URL is a SQLite database"):
         ProductionConfig().validate()  # `flask --app app …` in production too, not only the web
 
 
 def test_an_unreachable_database_at_start_is_a_warning(production_env) -> None:
     code = "import wsgi; print(wsgi.app.config['ENV_NAME'])"
     done = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=production_env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=production_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "production"
@@ -124,7 +131,9 @@ def test_a_schema_behind_the_head_is_refused_and_one_at_the_head_starts(tmp_path
     app = _app_on(f"sqlite:///{tmp_path / 'behind.db'}")
     with app.app_context():
         upgrade(revision="0020_jobs")
-    with pytest.raises(RuntimeError, match=r"^DATABASE_URL: The database schema is at revision 0020_jobs, not "):
+    with pytest.raises(
+        RuntimeError, match=r"^DATABASE_URL: The database schema is at revision 0020_jobs, not "
+    ):
         require_schema_at_head(app)
     with app.app_context():
         upgrade()
