@@ -1,11 +1,12 @@
 """Start-up checks beyond the configuration's own (config.py, `validate`): the production
 entry point (wsgi.py) and the database schema against the migration head.
 
-A schema behind the code stops a production web server at start. A database that cannot be
-reached at start does not: the process starts with a warning, /readyz says so until it
-answers, and the schema guard below checks the schema on the first requests once it does.
-(Refusing would turn a database restarting at the same moment as the app, a host reboot or
-a failover, into a web server that exits and is restarted in a loop.)"""
+A schema behind the code stops a production web server, worker or beat at start. A
+database that cannot be reached at start does not: the process starts with a warning,
+/readyz says so until it answers, and the schema guard below checks the schema on the
+first requests once it does. (Refusing would turn a database restarting at the same
+moment as the app, a host reboot or a failover, into a server that exits and is
+restarted in a loop.)"""
 
 from __future__ import annotations
 
@@ -57,7 +58,7 @@ def require_schema_at_head(app: Flask) -> None:
         return
     finally:
         with app.app_context():
-            db.engine.dispose()  # no connection of the check's outlives it (gunicorn forks after)
+            db.engine.dispose()  # keep no connection: a Celery worker forks its pool after this
     if problem := status.problem():
         raise RuntimeError(f"DATABASE_URL: {problem}")
 
