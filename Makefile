@@ -9,15 +9,22 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run worker install install-dev assets db seed test test-sqlite test-pg test-clock lint format bench bench-jobs clean mutation
+.PHONY: run not-production worker install install-dev assets db seed test test-sqlite test-pg test-clock lint format bench bench-jobs clean mutation
 
 # One background worker starts beside the web server, on a broker that needs no server (a
 # SQLite file in instance/, CELERY_BROKER_URL's default), and stops with it.
-run: install assets db seed  ## serve the app with seed data on http://127.0.0.1:5000, with one worker
+# `make run` is the development server (Flask's, with demo accounts); under APP_ENV=production
+# it stops before it installs or migrates anything.
+run: not-production install assets db seed  ## serve the app with seed data on http://127.0.0.1:5000, with one worker
 	$(VENV)/bin/celery -A app.jobs.worker worker --pool=solo --beat --loglevel=WARNING \
 	  --hostname=make-run@%h --schedule=instance/celerybeat-schedule & worker=$$!; \
 	  trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	  $(FLASK) run --host $(HOST) --port $(PORT)
+
+not-production:
+	@if [ "$${APP_ENV:-development}" = production ]; then \
+	  echo 'make run is the development server and APP_ENV is production. A production server runs under gunicorn (gunicorn -c gunicorn.conf.py wsgi:app) with a Celery worker and beat: see README.md, "Deploying".' >&2; \
+	  exit 1; fi
 
 worker: install  ## a background worker (production: Redis, CELERY_BROKER_URL)
 	$(VENV)/bin/celery -A app.jobs.worker worker --loglevel=INFO

@@ -133,6 +133,10 @@ class BaseConfig:
     DEMO_ACCOUNTS = False
     # The Strict-Transport-Security header; production only (development runs on http://).
     STRICT_TRANSPORT_SECURITY: str | None = None
+    # Until a process has once seen the database schema at the migration head, each request
+    # checks it and an unmigrated database gets a page saying so (app/startup.py); tests,
+    # whose databases are migrated by the fixtures, skip the check.
+    SCHEMA_GUARD = True
 
     def validate(self) -> None:
         """Raise RuntimeError when the environment cannot run this configuration."""
@@ -168,6 +172,7 @@ class TestingConfig(BaseConfig):
     SQLALCHEMY_RAISELOAD = True
     RATELIMIT_STORAGE_URI = "memory://"
     JOBS_BACKEND = "inline"
+    SCHEMA_GUARD = False
 
     def __init__(self, database_url: str | None = None) -> None:
         self.SECRET_KEY = secrets.token_urlsafe(32)
@@ -204,6 +209,13 @@ class ProductionConfig(BaseConfig):
         if missing:
             names = ", ".join("DATABASE_URL" if k.startswith("SQLALCHEMY") else k for k in missing)
             raise RuntimeError(f"Production configuration needs {names} in the environment.")
+        if self.SQLALCHEMY_DATABASE_URI.startswith("sqlite"):
+            # One file behind every web and worker process: writers queue for its one lock,
+            # and a second server cannot share it. PostgreSQL is what production is tested on.
+            raise RuntimeError(
+                "DATABASE_URL is a SQLite database; production needs PostgreSQL, such as "
+                "postgresql+psycopg://rectrack@db.internal/rectrack."
+            )
         for name, key in (
             ("SECRET_KEY", self.SECRET_KEY),
             *(("SECRET_KEY_FALLBACKS", k) for k in self.SECRET_KEY_FALLBACKS),

@@ -48,6 +48,10 @@ def create_app(config: BaseConfig | None = None) -> Flask:
     app.url_map.converters["int"] = IdConverter
     _init_extensions(app)
     _register_blueprints(app)
+    if app.config["SCHEMA_GUARD"]:
+        from app.startup import install_schema_guard
+
+        install_schema_guard(app)  # first: before any hook that reads the user or the tables
     _register_request_hooks(app)
 
     from app import cli, errors, templating

@@ -1,6 +1,6 @@
 """RecTrack benchmark, background jobs (issue 13): `make bench-jobs`.
 
-With gunicorn (2 workers, production settings) and ONE Celery worker (one job at a time,
+With gunicorn (gunicorn.conf.py, 2 workers, production settings) and ONE Celery worker (one job at a time,
 Redis broker on its own database number, flushed first) at 100,000 recommendations:
 signed in as OIG staff, measure the dashboard alone, then the dashboard while four
 uncached portfolio PDFs render as jobs. Each PDF is a real job the worker makes: four

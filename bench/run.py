@@ -1,8 +1,9 @@
 """RecTrack benchmark: `make bench`.
 
 For each database (SQLite, PostgreSQL) and scale (10,000 and 100,000 recommendations):
-build a fresh database with synthetic data, start the app under gunicorn (2 workers,
-production settings) on 127.0.0.1, and measure:
+build a fresh database with synthetic data, start the app under gunicorn (gunicorn.conf.py,
+2 workers; production settings on PostgreSQL, development ones on SQLite, which production
+refuses) on 127.0.0.1, and measure:
 
 - p50/p95 latency and requests per second with wrk (2 connections, 10 s each, after a
   2 s warm-up as the same reader) for the
@@ -112,7 +113,9 @@ def app_env(url: str, scale: int, kind: str) -> dict[str, str]:
     instance.mkdir(parents=True)
     return {
         **os.environ,
-        "APP_ENV": "production",
+        # Production refuses SQLite. The development configuration differs from it in
+        # cookie flags, Strict-Transport-Security and demo accounts, none of which is timed.
+        "APP_ENV": "development" if url.startswith("sqlite") else "production",
         "SECRET_KEY": secrets.token_urlsafe(48),
         "DATABASE_URL": url,
         "INSTANCE_PATH": str(instance),
@@ -171,15 +174,16 @@ def server(env: dict[str, str]) -> Any:
     process = subprocess.Popen(
         [
             str(VENV / "gunicorn"),
+            "-c",
+            "gunicorn.conf.py",  # the deployed settings, timeout included
             "-w",
             "2",
             "-b",
             f"127.0.0.1:{port}",
-            "--timeout",
-            "600",
             "--log-level",
             "warning",
-            "app:create_app()",
+            # wsgi.py serves production only; SQLite runs the development configuration
+            "wsgi:app" if env["APP_ENV"] == "production" else "app:create_app()",
         ],
         cwd=ROOT,
         env=env,

@@ -317,10 +317,14 @@ def test_a_database_url_that_is_not_one_is_named(monkeypatch, url: str) -> None:
 
 
 def _production_app(monkeypatch) -> Flask:
+    """Production on PostgreSQL at a closed port (production refuses SQLite): the pages
+    asked for here never reach the database, and the schema guard, which would, is off."""
     monkeypatch.setenv("SECRET_KEY", SECRET)
-    monkeypatch.setenv("DATABASE_URL", "sqlite://")
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://rectrack@127.0.0.1:1/rectrack")
     monkeypatch.setenv("RATELIMIT_STORAGE_URI", "memory://")
-    return create_app(ProductionConfig())
+    config = ProductionConfig()
+    config.SCHEMA_GUARD = False
+    return create_app(config)
 
 
 def test_production_sends_strict_transport_security(monkeypatch) -> None:

@@ -28,7 +28,7 @@ def test_production_refuses_to_start_without_secret_and_database(monkeypatch) ->
     with pytest.raises(RuntimeError, match="DATABASE_URL"):
         create_app(ProductionConfig())
     monkeypatch.setenv("SECRET_KEY", "too-short")
-    monkeypatch.setenv("DATABASE_URL", "sqlite://")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://app@db.internal/rectrack")
     with pytest.raises(RuntimeError, match="at least 32"):
         create_app(ProductionConfig())
 

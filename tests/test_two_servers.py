@@ -291,7 +291,13 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             port = _free_port()
             start(
                 f"web-{label}",
-                [str(BIN / "gunicorn"), "-w", "1", "-b", f"127.0.0.1:{port}", "app:create_app()"],
+                # the deployed gunicorn settings; the app's factory, since wsgi.py serves
+                # production only and production refuses JOB_TEST_DELAY_SECONDS
+                [
+                    str(BIN / "gunicorn"),
+                    *("-c", "gunicorn.conf.py", "-w", "1", "-b", f"127.0.0.1:{port}"),
+                    "app:create_app()",
+                ],
                 PDF_CACHE_DIR=str(tmp / f"pdf-cache-{label}"),  # B never sees A's cached files
             )
             web[label] = f"http://127.0.0.1:{port}"

@@ -20,6 +20,10 @@ from app.jobs import tasks as _tasks  # noqa: F401 (registers the tasks with thi
 log = logging.getLogger(__name__)
 
 flask_app = create_app()
+if flask_app.config["ENV_NAME"] == "production":  # as the web server (wsgi.py) does
+    from app.startup import require_schema_at_head
+
+    require_schema_at_head(flask_app)
 celery = flask_app.extensions["celery"]
 _stop = threading.Event()
 

@@ -1,0 +1,93 @@
+"""gunicorn's settings for RecTrack: `gunicorn -c gunicorn.conf.py wsgi:app` (README,
+"Deploying"). A command-line option overrides the setting of the same name here."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from gunicorn.http import wsgi as _gunicorn_wsgi
+
+from config import BaseConfig
+
+# Where to listen. RECTRACK_BIND (host:port, or unix:/path) wins; else PORT, which hosting
+# platforms set, on every interface behind their router; else this machine only.
+_port = os.environ.get("PORT", "").strip()
+bind = os.environ.get("RECTRACK_BIND", "").strip() or (f"0.0.0.0:{_port}" if _port else "127.0.0.1:8000")
+
+# Web worker processes (sync: one request at a time each).
+workers = int(os.environ.get("WEB_CONCURRENCY", "") or 2)
+
+# A worker silent for this long is killed; it must outlast every in-request limit: a PDF
+# rendered in the request (PDF_TIMEOUT_SECONDS, 120 s) and the database statement timeout,
+# plus a margin for the page around them. gunicorn's own default, 30 s, killed large PDFs.
+_statement_seconds = getattr(BaseConfig, "DATABASE_STATEMENT_TIMEOUT_MS", 0) / 1000
+timeout = int(max(BaseConfig.PDF_TIMEOUT_SECONDS, _statement_seconds)) + 30
+# After SIGTERM a worker finishes the requests it has for up to this long, taking no new
+# ones. The service manager must wait longer before it kills (systemd TimeoutStopSec,
+# Kubernetes terminationGracePeriodSeconds).
+graceful_timeout = timeout
+
+# No control socket (gunicornc): unused, and its default path is one per machine user, so
+# a second gunicorn on the host (a second site, a test server) would take it over.
+control_socket_disable = True
+
+# No access log: the app writes one JSON line per request itself.
+accesslog = None
+errorlog = "-"
+
+
+# No `Server: gunicorn` header: it tells a scanner what to try. gunicorn writes it with its
+# own default headers, which no WSGI middleware can reach, so leave that one line out there.
+_default_headers = _gunicorn_wsgi.Response.default_headers
+
+
+def _default_headers_without_server(self: Any) -> list[str]:
+    return [h for h in _default_headers(self) if not h.startswith("Server:")]
+
+
+_gunicorn_wsgi.Response.default_headers = _default_headers_without_server  # type: ignore[method-assign]
+
+
+def worker_int(worker: Any) -> None:
+    """SIGINT or SIGQUIT to a worker: it is going. HOOK (issue 14, "fail")."""
+    _start_draining()
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """In the master, once a worker has gone. HOOK (issue 14, "obs"): Prometheus
+    multiprocess mode drops the dead worker's live gauges."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        try:
+            from prometheus_client import multiprocess
+        except ImportError:  # the metrics are not installed on this branch
+            return
+        multiprocess.mark_process_dead(worker.pid)
+
+
+def post_worker_init(worker: Any) -> None:
+    """In each worker once the app is loaded: SIGTERM marks the process draining before
+    gunicorn's own handler stops the worker accepting (HOOK, issue 14, "fail")."""
+    import signal
+
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def on_term(signum: int, frame: Any) -> None:
+        _start_draining()
+        if callable(previous):
+            previous(signum, frame)
+
+    signal.signal(signal.SIGTERM, on_term)
+    signal.siginterrupt(signal.SIGTERM, False)  # as gunicorn has it: requests go on
+
+
+def _start_draining() -> None:
+    """/readyz answers 503 from now on, so a load balancer stops sending this process new
+    requests while it finishes those it has (app.health.start_draining, once it exists)."""
+    try:
+        from app import health
+    except ImportError:
+        return
+    start = getattr(health, "start_draining", None)  # added by the "fail" helper's branch
+    if start is not None:
+        start()
