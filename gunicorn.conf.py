@@ -50,7 +50,7 @@ _gunicorn_wsgi.Response.default_headers = _default_headers_without_server  # typ
 
 
 def worker_int(worker: Any) -> None:
-    """SIGINT or SIGQUIT to a worker: it is going. HOOK (issue 14, "fail")."""
+    """SIGINT or SIGQUIT to a worker: it is going."""
     _start_draining()
 
 
@@ -65,29 +65,10 @@ def child_exit(server: Any, worker: Any) -> None:
         multiprocess.mark_process_dead(worker.pid)
 
 
-def post_worker_init(worker: Any) -> None:
-    """In each worker once the app is loaded: SIGTERM marks the process draining before
-    gunicorn's own handler stops the worker accepting (HOOK, issue 14, "fail")."""
-    import signal
-
-    previous = signal.getsignal(signal.SIGTERM)
-
-    def on_term(signum: int, frame: Any) -> None:
-        _start_draining()
-        if callable(previous):
-            previous(signum, frame)
-
-    signal.signal(signal.SIGTERM, on_term)
-    signal.siginterrupt(signal.SIGTERM, False)  # as gunicorn has it: requests go on
-
-
 def _start_draining() -> None:
     """/readyz answers 503 from now on, so a load balancer stops sending this process new
-    requests while it finishes those it has (app.health.start_draining, once it exists)."""
-    try:
-        from app import health
-    except ImportError:
-        return
-    start = getattr(health, "start_draining", None)  # added by the "fail" helper's branch
-    if start is not None:
-        start()
+    requests while it finishes those it has. (SIGTERM does the same: the app installs its
+    handler at start, app.health.install_sigterm_handler.)"""
+    from app import health
+
+    health.start_draining()
