@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import shutil
 import sqlite3
 import subprocess
 import threading
@@ -84,11 +85,10 @@ def databases() -> Iterator[dict[str, URL]]:
     admin.dispose()
 
 
-def _app(url: URL, tmp_path: Path) -> Flask:
+def _app(url: URL, tmp_path: Path, storage_backend: str = "database") -> Flask:
     config = TestingConfig(url.render_as_string(hide_password=False))
-    config.ATTACHMENT_DIR = str(
-        tmp_path / f"attachments-{url.database}"
-    )  # unused: documents are in the database
+    config.STORAGE_BACKEND = storage_backend
+    config.ATTACHMENT_DIR = str(tmp_path / f"attachments-{url.database}")  # for "filesystem"
     return create_app(config)
 
 
@@ -106,10 +106,10 @@ class Source:
     written_part: int  # the writer's component's part of it
 
 
-def _build_source(url: URL, tmp_path: Path) -> Source:
+def _build_source(url: URL, tmp_path: Path, storage_backend: str = "database") -> Source:
     """A migrated database with the suite's seed reports, accounts, and two documents
     uploaded through the app."""
-    app = _app(url, tmp_path)
+    app = _app(url, tmp_path, storage_backend)
     with app.app_context():
         upgrade()
         actor = audit.AuditActor.system("tests: backup")
@@ -413,6 +413,41 @@ def test_verify_fails_a_truncated_dump_and_a_tampered_document(
     assert code == 1
     assert "cannot be" in output
     assert _exists(databases["source"])
+
+
+@on_postgresql
+@pytest.mark.own_database
+def test_verify_checks_document_files_with_filesystem_storage(
+    databases: dict[str, URL], tmp_path: Path
+) -> None:
+    """With STORAGE_BACKEND=filesystem the documents are files under ATTACHMENT_DIR, not in
+    the dump: verify checks the copied folder (--files) against the restored rows."""
+    source = _build_source(databases["source"], tmp_path, storage_backend="filesystem")
+    folder = Path(source.app.config["ATTACHMENT_DIR"])
+    dump = tmp_path / "rectrack.dump"
+    with source.app.app_context():
+        backup.create_dump(db.engine.url, dump)
+        db.engine.dispose()
+    copy = tmp_path / "attachments-copy"
+    shutil.copytree(folder, copy)  # the documented order: the dump first, then the files
+    scratch = ("--scratch", str(databases["verify"].database))
+
+    code, output = _verify(source.app, dump, *scratch, "--files", str(copy))
+    assert code == 0, output
+    assert f"Documents: 2 files under {copy} match their SHA-256." in output
+    code, output = _verify(source.app, dump, *scratch)  # ATTACHMENT_DIR itself, by default
+    assert code == 0, output
+    assert f"Documents: 2 files under {folder} match their SHA-256." in output
+
+    pdf_sha, notes_sha = (
+        hashlib.sha256(DOCUMENTS[name]).hexdigest() for name in ("FEMA plan.pdf", "notes.txt")
+    )
+    (copy / pdf_sha[:2] / pdf_sha).write_bytes(PDF + b"x")
+    (copy / notes_sha[:2] / notes_sha).unlink()
+    code, output = _verify(source.app, dump, *scratch, "--files", str(copy))
+    assert code == 1, output
+    assert f"PROBLEM: document file {copy / pdf_sha[:2] / pdf_sha} holds bytes whose SHA-256 is" in output
+    assert "PROBLEM: attachments.sha256: 2 documents missing or damaged" in output
 
 
 def test_backup_create_copies_a_sqlite_database_while_it_is_open(tmp_path: Path) -> None:
