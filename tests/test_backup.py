@@ -408,6 +408,12 @@ def test_verify_fails_a_truncated_dump_and_a_tampered_document(
     assert "PROBLEM: attachments.sha256: 2 documents missing or damaged" in output
     assert not _exists(databases["verify"])
 
+    # A server that cannot be reached is a problem in the report, not a traceback.
+    code, output = _verify(source.app, dump, "--server", "postgresql+psycopg://postgres@127.0.0.1:1/postgres")
+    assert code == 1
+    assert "PROBLEM: Cannot create the scratch database rectrack_verify_" in output
+    assert "Traceback" not in output
+
     # The scratch database is never one that exists already, nor the app's own.
     code, output = _verify(source.app, dump, "--scratch", str(databases["source"].database))
     assert code == 1

@@ -180,22 +180,35 @@ def scratch_database(server: URL, name: str | None = None, *, keep: bool = False
     if name == server.database:
         raise BackupError(f"The scratch database cannot be {name}, the database the app uses.")
     admin = sa.create_engine(server, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    where = f"{name} on {server.host or 'localhost'}:{server.port or 5432}"
     try:
-        with admin.connect() as conn:
-            exists = conn.execute(
-                sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
-            ).first()
-            if exists:
-                raise BackupError(f"Database {name} already exists; name another scratch database.")
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        try:
+            with admin.connect() as conn:
+                exists = conn.execute(
+                    sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
+                ).first()
+                if exists:
+                    raise BackupError(f"Database {name} already exists; name another scratch database.")
+                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        except sa.exc.DBAPIError as exc:
+            raise BackupError(f"Cannot create the scratch database {where}: {_first_line(exc)}") from exc
         try:
             yield server.set(database=name)
         finally:
             if not keep:
-                with admin.connect() as conn:
-                    conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                try:
+                    with admin.connect() as conn:
+                        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                except sa.exc.DBAPIError as exc:
+                    raise BackupError(
+                        f"Cannot drop the scratch database {where}: {_first_line(exc)}"
+                    ) from exc
     finally:
         admin.dispose()
+
+
+def _first_line(exc: sa.exc.DBAPIError) -> str:
+    return (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
 
 
 # --- Checking what came back -----------------------------------------------------------
@@ -279,7 +292,7 @@ def _check_documents(conn: sa.Connection, tables: set[str], found: Verification,
         found.say(f"Documents: {wording.count(len(present), 'file')} under {files} match their SHA-256.")
     elif "blobs" in tables:
         checked = total = 0
-        rows = conn.execution_options(yield_per=20).execute(
+        rows = conn.execution_options(yield_per=4).execute(
             sa.text("SELECT sha256, size_bytes, data FROM blobs")
         )
         for sha, size, data in rows:
@@ -372,6 +385,8 @@ def verify(
             try:
                 with engine.connect() as conn:
                     _examine(conn, found, live=live, files=files)
+            except sa.exc.DBAPIError as exc:
+                found.fail(f"reading the restored database failed: {_first_line(exc)}")
             finally:
                 engine.dispose()
     except BackupError as exc:
