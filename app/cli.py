@@ -1,5 +1,6 @@
 """Command-line tools: `flask --app app seed | demo-users | users create | import | pdf |
-demo-data | db-roles | deadlines | storage gc`. Each command lives in its feature package;
+demo-data | db-roles | deadlines | storage gc |
+backup create | backup verify`. Each command lives in its feature package;
 this module only wires them."""
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from flask import Flask
 
 from app.admin import cli as admin_cli
 from app.auth import cli as auth_cli
+from app.backup import cli as backup_cli
 from app.demo import cli as demo_cli
 from app.imports import cli as imports_cli
 from app.lifecycle import cli as lifecycle_cli
@@ -27,5 +29,6 @@ def register(app: Flask) -> None:
         admin_cli,
         lifecycle_cli,
         storage_cli,
+        backup_cli,
     ):
         feature.register(app)

@@ -206,8 +206,8 @@ def _base_fixtures(session: Any) -> None:
 def db_session(request: pytest.FixtureRequest) -> Iterator[scoped_session | None]:
     """Run the test in a transaction that is rolled back at the end. Browser tests talk
     to a live server with its own database and commit for real, so they skip this, as
-    does the two-servers test (tests/test_two_servers.py)."""
-    if request.node.get_closest_marker("browser") or request.node.get_closest_marker("servers"):
+    does the two-servers test (tests/test_two_servers.py) and any test marked own_database."""
+    if any(request.node.get_closest_marker(m) for m in ("browser", "servers", "own_database")):
         yield None
         return
     app: Flask = request.getfixturevalue("app")

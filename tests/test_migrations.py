@@ -148,7 +148,8 @@ def scratch_url(database_url: str, tmp_path: Path) -> Iterator[str]:
     if url.get_backend_name() == "sqlite":
         yield f"sqlite:///{tmp_path / 'migrations.db'}"
         return
-    name = "rectrack_migration_test"
+    # Named after the suite's database, so two suites on one server never share it.
+    name = f"{url.database}_migration"
     admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
@@ -157,6 +158,10 @@ def scratch_url(database_url: str, tmp_path: Path) -> Iterator[str]:
     with admin.connect() as conn:
         conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
     admin.dispose()
+
+
+# Downgrades below 0007 drop audit data; they need the operator's explicit flag.
+DROP_AUDIT_TRAIL = ["drop-audit-trail=yes"]
 
 
 def _tables(url: str) -> set[str]:
@@ -175,7 +180,7 @@ def test_upgrade_downgrade_round_trip_one_step_at_a_time(scratch_url: str) -> No
             upgrade(revision=revision)
         assert "audit_events" in _tables(scratch_url)
         for _ in revisions:  # and back down one at a time
-            downgrade(revision="-1")
+            downgrade(revision="-1", x_arg=DROP_AUDIT_TRAIL)
         assert _tables(scratch_url) <= {"alembic_version"}
         upgrade()
         with db.engine.connect() as conn:
@@ -184,6 +189,56 @@ def test_upgrade_downgrade_round_trip_one_step_at_a_time(scratch_url: str) -> No
             )
             assert compare_metadata(context, db.metadata) == []
         db.engine.dispose()
+
+
+def _version(conn: sa.Connection) -> str:
+    return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def test_downgrade_refuses_to_drop_the_audit_trail_without_the_flag(
+    scratch_url: str, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A downgrade that would drop audit_events (0001) or its object_label column (0007)
+    stops with a message naming the flag, and leaves the schema and every event as they
+    were; with `-x drop-audit-trail=yes` it goes ahead."""
+    app = create_app(TestingConfig(scratch_url))
+    event = (
+        "INSERT INTO audit_events (occurred_at, actor_label, actor_role, action, changes, outcome, "
+        "object_label) VALUES ('2026-11-16 17:00:00', 'cli: test', 'system', 'test event', '{}', "
+        "'success', 'kept label')"
+    )
+    with app.app_context():
+        upgrade()
+        with db.engine.begin() as conn:
+            conn.execute(sa.text(event))
+            head = _version(conn)
+        for target in ("0006_login_throttle", "base"):
+            with pytest.raises(SystemExit):  # Flask-Migrate logs the RuntimeError and exits
+                downgrade(revision=target)
+            logged = capfd.readouterr().err
+            assert "Refusing to downgrade 0007_audit_access" in logged
+            assert "audit_events.object_label (1 audit event(s))" in logged
+            assert "-x drop-audit-trail=yes" in logged
+            with db.engine.connect() as conn:
+                assert _version(conn) == head  # not even the later revisions went down
+                assert conn.execute(sa.text("SELECT action, object_label FROM audit_events")).all() == [
+                    ("test event", "kept label")
+                ]
+        downgrade(revision="0006_login_throttle", x_arg=DROP_AUDIT_TRAIL)  # the label goes, the event stays
+        with db.engine.connect() as conn:
+            assert _version(conn) == "0006_login_throttle"
+            assert conn.execute(sa.text("SELECT action FROM audit_events")).scalars().all() == ["test event"]
+        with pytest.raises(SystemExit):
+            downgrade(revision="base")
+        logged = capfd.readouterr().err
+        assert "Refusing to downgrade 0001_initial" in logged
+        assert "table audit_events (1 audit event(s))" in logged
+        with db.engine.connect() as conn:
+            assert _version(conn) == "0006_login_throttle"
+            assert conn.execute(sa.text("SELECT count(*) FROM audit_events")).scalar() == 1
+        downgrade(revision="base", x_arg=DROP_AUDIT_TRAIL)
+        db.engine.dispose()
+    assert _tables(scratch_url) <= {"alembic_version"}
 
 
 PRE_LIFECYCLE_ROWS = [
@@ -275,7 +330,7 @@ def test_audit_label_migration_names_older_events_as_the_app_does(scratch_url: s
                 )
             session.commit()
             written = dict(session.execute(sa.select(AuditEvent.id, AuditEvent.object_label)).all())
-        downgrade(revision="0005_data_version")
+        downgrade(revision="0005_data_version", x_arg=DROP_AUDIT_TRAIL)
         upgrade()
         with db.engine.connect() as conn:
             named = dict(conn.execute(sa.text("SELECT id, object_label FROM audit_events")).all())

@@ -5,7 +5,8 @@ Revises:
 Create Date: 2026-11-22
 
 The audit trail is append-only in the database too: triggers refuse UPDATE and DELETE
-on audit_events, on SQLite and on PostgreSQL.
+on audit_events, on SQLite and on PostgreSQL. The downgrade refuses to drop the audit
+trail without `-x drop-audit-trail=yes`.
 """
 
 import sqlalchemy as sa
@@ -16,6 +17,28 @@ revision = "0001_initial"
 down_revision = None
 branch_labels = None
 depends_on = None
+
+
+# The audit trail outlives the schema: a downgrade that would drop it (or, in later
+# revisions, any of its columns) stops unless the operator says so explicitly, after a
+# backup (docs/backups.md): `flask --app app db downgrade -x drop-audit-trail=yes REV`.
+DROP_AUDIT_FLAG = "drop-audit-trail"
+
+
+def _refuse_to_drop_audit_trail(what: str) -> None:
+    from alembic import context
+
+    if context.get_x_argument(as_dictionary=True).get(DROP_AUDIT_FLAG) == "yes":
+        return
+    held = ""
+    if not context.is_offline_mode():
+        count = op.get_bind().execute(sa.text("SELECT count(*) FROM audit_events")).scalar()
+        held = f" ({count} audit event(s))"
+    raise RuntimeError(
+        f"Refusing to downgrade {revision}: it would drop {what}{held}. "
+        "Back the database up first (docs/backups.md), then run the downgrade again with "
+        f"`-x {DROP_AUDIT_FLAG}=yes` (flask --app app db downgrade -x {DROP_AUDIT_FLAG}=yes ...)."
+    )
 
 
 def upgrade() -> None:
@@ -340,6 +363,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    _refuse_to_drop_audit_trail("the audit trail, table audit_events")
     _drop_append_only_guard()
     with op.batch_alter_table("addressees", schema=None) as batch_op:
         batch_op.drop_index(

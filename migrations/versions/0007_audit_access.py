@@ -14,6 +14,7 @@ Create Date: 2026-11-23
   name; the audit page shows their type and id.
 - PostgreSQL: a statement-level trigger refuses TRUNCATE on audit_events (the row
   triggers of the first migration do not fire for TRUNCATE). SQLite has no TRUNCATE.
+- The downgrade refuses to drop object_label without `-x drop-audit-trail=yes`.
 """
 
 import sqlalchemy as sa
@@ -23,6 +24,29 @@ revision = "0007_audit_access"
 down_revision = "0006_login_throttle"
 branch_labels = None
 depends_on = None
+
+
+# The audit trail outlives the schema: a downgrade that would drop it (or, in later
+# revisions, any of its columns) stops unless the operator says so explicitly, after a
+# backup (docs/backups.md): `flask --app app db downgrade -x drop-audit-trail=yes REV`.
+DROP_AUDIT_FLAG = "drop-audit-trail"
+
+
+def _refuse_to_drop_audit_trail(what: str) -> None:
+    from alembic import context
+
+    if context.get_x_argument(as_dictionary=True).get(DROP_AUDIT_FLAG) == "yes":
+        return
+    held = ""
+    if not context.is_offline_mode():
+        count = op.get_bind().execute(sa.text("SELECT count(*) FROM audit_events")).scalar()
+        held = f" ({count} audit event(s))"
+    raise RuntimeError(
+        f"Refusing to downgrade {revision}: it would drop {what}{held}. "
+        "Back the database up first (docs/backups.md), then run the downgrade again with "
+        f"`-x {DROP_AUDIT_FLAG}=yes` (flask --app app db downgrade -x {DROP_AUDIT_FLAG}=yes ...)."
+    )
+
 
 REPORT = (
     "COALESCE(rp.number, CASE WHEN length(rp.title) > 60 "
@@ -98,6 +122,7 @@ def _name_older_events() -> None:
 
 
 def downgrade() -> None:
+    _refuse_to_drop_audit_trail("the audit trail's column audit_events.object_label")
     if _postgresql():
         op.execute("DROP TRIGGER IF EXISTS audit_events_no_truncate ON audit_events")
     op.drop_column("audit_events", "object_label")
