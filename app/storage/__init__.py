@@ -20,7 +20,8 @@ import hashlib
 import logging
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
@@ -28,6 +29,7 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import InstrumentedAttribute, Session, SessionTransaction
 
 from app.database import utcnow
@@ -40,6 +42,10 @@ BACKENDS = ("database", "filesystem")
 GRACE = timedelta(hours=1)
 # An import upload waits this long for its commit.
 STAGED_UPLOAD_LIFETIME = timedelta(days=1)
+
+# What a failing store raises: a file system refusing (read-only, full, gone) or the
+# database refusing the blobs table.
+STORE_ERRORS: tuple[type[BaseException], ...] = (OSError, SQLAlchemyError)
 
 # The columns that hold the SHA-256 of a blob they need.
 REFERENCES: list[InstrumentedAttribute[str]] = [Attachment.sha256, StagedUpload.sha256]
@@ -161,10 +167,37 @@ def _pending(session: Session) -> list[tuple[Path, Path]]:
     return list(session.info.pop(PENDING_KEY, []))
 
 
+@contextmanager
+def apart(session: Session) -> Iterator[None]:
+    """Run storage work in a savepoint: when it raises, only its own writes are undone
+    (its rows, and its files waiting for the commit), the caller's transaction goes on,
+    and the error is raised again for the caller to decide (a cache: a miss)."""
+    mark = len(session.info.get(PENDING_KEY, []))
+    savepoint = session.begin_nested()
+    try:
+        yield
+    except BaseException:
+        if savepoint.is_active:
+            savepoint.rollback()
+        waiting = session.info.get(PENDING_KEY, [])
+        for tmp, _target in waiting[mark:]:
+            tmp.unlink(missing_ok=True)
+        del waiting[mark:]
+        raise
+    savepoint.commit()
+
+
 @event.listens_for(Session, "after_commit")
 def _move_files_into_place(session: Session) -> None:
     for tmp, target in _pending(session):
-        os.replace(tmp, target)
+        try:
+            os.replace(tmp, target)
+        except OSError as exc:
+            # The transaction has committed: raising here would turn a saved change into
+            # an error page. The row now names bytes that are not there; its download
+            # says so (app.lifecycle.views.download) and this line tells the operator.
+            log.error("stored file %s not moved into place: %s", target.name, type(exc).__name__)
+            tmp.unlink(missing_ok=True)
 
 
 def _remove_temporary_files(session: Session) -> None:

@@ -1,0 +1,174 @@
+"""Storage faults (issue 14, failure behaviour): a failing cache is a miss, a failed upload
+shows the form again with what was typed, a constraint error names its field, staged
+imports expire, and a missing or corrupted document says so."""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from sqlalchemy import event
+
+from app.extensions import db
+from app.models import PdfCacheEntry
+from app.pdf import cache as pdf_cache
+from app.pdf import engine
+from app.pdf import options as pdf_options
+from app.storage import DatabaseBlobStore, FileBlobStore
+from tests.conftest import report_by_number
+
+
+def _files(root: Path) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+
+
+@contextmanager
+def refused(table: str, verbs: tuple[str, ...] = ("INSERT",)) -> Iterator[list[str]]:
+    """The database refuses statements of these kinds on this table (as a revoked grant
+    or a full disk would); the statements refused, in order."""
+    seen: list[str] = []
+
+    def refuse(conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool) -> None:
+        words = statement.split()
+        if words and words[0].upper() in verbs and table in statement:
+            seen.append(words[0].upper())
+            raise sa.exc.OperationalError(statement, {}, Exception(f"permission denied for table {table}"))
+
+    connection = db.session.get_bind()  # the test's connection, which every request shares
+    event.listen(connection, "before_cursor_execute", refuse)
+    try:
+        yield seen
+    finally:
+        event.remove(connection, "before_cursor_execute", refuse)
+
+
+class BrokenStore:
+    """A blob store whose every read and write fails, as a read-only or vanished
+    directory does."""
+
+    def put(self, session: Any, data: bytes) -> str:
+        raise PermissionError(13, "Permission denied", "/srv/rectrack/attachments/ab")
+
+    def get(self, session: Any, sha256: str) -> bytes | None:
+        raise PermissionError(13, "Permission denied", "/srv/rectrack/attachments/ab")
+
+    def remove_unreferenced(self, *args: Any) -> int:
+        return 0
+
+
+def _pdf_url() -> str:
+    return f"/reports/{report_by_number('OIG-12-15').id}/status.pdf"
+
+
+def _assert_pdf(response: Any) -> None:
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    assert response.headers["Content-Type"] == "application/pdf"
+    assert response.data.startswith(b"%PDF-")
+
+
+# --- a failing cache is a miss ------------------------------------------------------------
+
+
+def test_a_pdf_is_served_when_the_cache_table_refuses_writes(as_role, caplog: pytest.LogCaptureFixture) -> None:
+    client = as_role("viewer")
+    url = _pdf_url()
+    with caplog.at_level(logging.WARNING, logger="app.pdf.cache"), refused("pdf_cache") as seen:
+        response = client.get(url)
+    _assert_pdf(response)
+    assert seen == ["INSERT"]
+    assert "PDF cache write failed (OperationalError), not cached" in caplog.text
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(PdfCacheEntry)) == 0
+    # nothing else of the request was lost with the cache's savepoint: the download is audited
+    from app.models import AuditEvent
+
+    assert db.session.scalar(
+        sa.select(sa.func.count()).select_from(AuditEvent).where(AuditEvent.action == "pdf")
+    ) >= 1
+
+
+def test_a_pdf_is_served_when_the_cache_table_refuses_reads(as_role, caplog: pytest.LogCaptureFixture) -> None:
+    client = as_role("viewer")
+    url = _pdf_url()
+    _assert_pdf(client.get(url))  # cached now
+    with caplog.at_level(logging.WARNING, logger="app.pdf.cache"), refused("pdf_cache", ("SELECT",)) as seen:
+        response = client.get(url)
+    _assert_pdf(response)
+    assert "SELECT" in seen
+    assert "PDF cache read failed (OperationalError), treated as a miss" in caplog.text
+
+
+def test_a_pdf_is_served_when_the_cache_store_fails(
+    as_role, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A read-only or vanished cache directory: its store raises PermissionError, on the
+    write of a new PDF and on the read of one cached before it failed."""
+    client = as_role("viewer")
+    url = _pdf_url()
+    _assert_pdf(client.get(url))  # cached while the store worked
+    cached = db.session.scalar(sa.select(sa.func.count()).select_from(PdfCacheEntry))
+    monkeypatch.setattr(
+        pdf_options, "PdfCache", lambda session, _store, ttl: pdf_cache.PdfCache(session, BrokenStore(), ttl)
+    )
+    with caplog.at_level(logging.WARNING, logger="app.pdf.cache"):
+        again = client.get(url)
+        other = client.get(f"/reports/{report_by_number('OIG-12-15').id}/status.pdf?as_of=2020-01-01")
+    _assert_pdf(again)
+    _assert_pdf(other)
+    assert "PDF cache read failed (PermissionError), treated as a miss" in caplog.text
+    assert "PDF cache write failed (PermissionError), not cached" in caplog.text
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(PdfCacheEntry)) == cached == 1
+
+
+def test_a_cache_write_that_fails_after_its_file_leaves_no_file(tmp_path: Path) -> None:
+    """The file store wrote the PDF's temporary file, then the table refused the row: the
+    savepoint's file goes with it; the transaction's other files stay."""
+    store = FileBlobStore(tmp_path)
+    kept = store.put(db.session, b"another upload of this transaction\n")
+    cache = pdf_cache.PdfCache(db.session, store, timedelta(hours=1))
+    with refused("pdf_cache"):
+        cache.put("k" * 64, b"%PDF-1.7 cached\n")
+    assert len(_files(tmp_path)) == 1
+    db.session.commit()
+    assert _files(tmp_path) == [f"{kept[:2]}/{kept}"]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores file permissions")
+def test_a_pdf_is_served_from_a_read_only_cache_directory(
+    app: Flask, as_role, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "cache"
+    root.mkdir()
+    root.chmod(0o500)
+    monkeypatch.setattr(
+        pdf_options, "PdfCache", lambda session, _store, ttl: pdf_cache.PdfCache(session, FileBlobStore(root), ttl)
+    )
+    try:
+        _assert_pdf(as_role("viewer").get(_pdf_url()))
+    finally:
+        root.chmod(0o700)
+
+
+def test_a_cached_pdf_is_still_used_when_the_cache_works(as_role, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The guard does not turn every read into a miss."""
+    client = as_role("viewer")
+    first = client.get(_pdf_url())
+    _assert_pdf(first)
+    monkeypatch.setattr(engine, "render", lambda *a, **k: pytest.fail("rendered again"))
+    assert client.get(_pdf_url()).data == first.data
+
+
+def test_the_database_store_still_works_inside_a_savepoint() -> None:
+    store = DatabaseBlobStore()
+    cache = pdf_cache.PdfCache(db.session, store, timedelta(hours=1))
+    cache.put("a" * 64, b"%PDF-1.7 kept\n")
+    assert cache.get("a" * 64) == b"%PDF-1.7 kept\n"
+    assert cache.get("b" * 64) is None
