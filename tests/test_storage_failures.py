@@ -4,9 +4,12 @@ imports expire, and a missing or corrupted document says so."""
 
 from __future__ import annotations
 
+import hashlib
+import html
 import io
 import logging
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -19,12 +22,16 @@ from flask import Flask
 from sqlalchemy import event
 
 from app.extensions import db
-from app.models import PdfCacheEntry
+from app.imports import uploads as import_uploads
+from app.lifecycle import views as lifecycle_views
+from app.models import Attachment, Blob, PdfCacheEntry, RecommendationEvent, Report, StagedUpload
 from app.pdf import cache as pdf_cache
 from app.pdf import engine
 from app.pdf import options as pdf_options
 from app.storage import DatabaseBlobStore, FileBlobStore
-from tests.conftest import report_by_number
+from tests.conftest import rec, report_by_number, submit, user_by_email, visible_text
+from tests.test_attachments import PDF
+from tests.test_imports_exports import _csv, _new_rows, _upload
 
 
 def _files(root: Path) -> list[str]:
@@ -78,7 +85,9 @@ def _assert_pdf(response: Any) -> None:
 # --- a failing cache is a miss ------------------------------------------------------------
 
 
-def test_a_pdf_is_served_when_the_cache_table_refuses_writes(as_role, caplog: pytest.LogCaptureFixture) -> None:
+def test_a_pdf_is_served_when_the_cache_table_refuses_writes(
+    as_role, caplog: pytest.LogCaptureFixture
+) -> None:
     client = as_role("viewer")
     url = _pdf_url()
     with caplog.at_level(logging.WARNING, logger="app.pdf.cache"), refused("pdf_cache") as seen:
@@ -90,12 +99,17 @@ def test_a_pdf_is_served_when_the_cache_table_refuses_writes(as_role, caplog: py
     # nothing else of the request was lost with the cache's savepoint: the download is audited
     from app.models import AuditEvent
 
-    assert db.session.scalar(
-        sa.select(sa.func.count()).select_from(AuditEvent).where(AuditEvent.action == "pdf")
-    ) >= 1
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count()).select_from(AuditEvent).where(AuditEvent.action == "pdf")
+        )
+        >= 1
+    )
 
 
-def test_a_pdf_is_served_when_the_cache_table_refuses_reads(as_role, caplog: pytest.LogCaptureFixture) -> None:
+def test_a_pdf_is_served_when_the_cache_table_refuses_reads(
+    as_role, caplog: pytest.LogCaptureFixture
+) -> None:
     client = as_role("viewer")
     url = _pdf_url()
     _assert_pdf(client.get(url))  # cached now
@@ -149,7 +163,9 @@ def test_a_pdf_is_served_from_a_read_only_cache_directory(
     root.mkdir()
     root.chmod(0o500)
     monkeypatch.setattr(
-        pdf_options, "PdfCache", lambda session, _store, ttl: pdf_cache.PdfCache(session, FileBlobStore(root), ttl)
+        pdf_options,
+        "PdfCache",
+        lambda session, _store, ttl: pdf_cache.PdfCache(session, FileBlobStore(root), ttl),
     )
     try:
         _assert_pdf(as_role("viewer").get(_pdf_url()))
@@ -172,3 +188,137 @@ def test_the_database_store_still_works_inside_a_savepoint() -> None:
     cache.put("a" * 64, b"%PDF-1.7 kept\n")
     assert cache.get("a" * 64) == b"%PDF-1.7 kept\n"
     assert cache.get("b" * 64) is None
+
+
+# --- a failed upload shows the form again ---------------------------------------------------
+
+TYPED = {
+    "response": "FEMA concurs; typed with care before the upload failed.",
+    "corrective_action_plan": "A plan the liaison must not have to type again.",
+    "responsible_official": "Director of Grant Programs",
+}
+
+
+def _respond(client: Any, attachment: bytes = PDF) -> Any:
+    cpg = rec("OIG-12-15", 3)
+    fema = next(a for a in cpg.addressees if a.component.abbreviation == "FEMA")
+    data = {
+        "concurrence": "concur",
+        **TYPED,
+        "target_date": "2027-06-30",
+        "documents": [(io.BytesIO(attachment), "plan.pdf")],
+    }
+    url = f"/recommendations/{cpg.id}/components/{fema.id}/respond"
+    return submit(client, url, data=data, content_type="multipart/form-data")
+
+
+def _counts() -> tuple[int, int, int]:
+    return (
+        db.session.scalar(sa.select(sa.func.count()).select_from(Attachment)),
+        db.session.scalar(sa.select(sa.func.count()).select_from(RecommendationEvent)),
+        db.session.scalar(sa.select(sa.func.count()).select_from(Blob)),
+    )
+
+
+def _assert_form_shown_again(response: Any, before: tuple[int, int, int]) -> None:
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    error = re.search(r'<span class="usa-error-message" id="documents-error">(.*?)</span>', page, re.S)
+    assert error is not None, "no message next to the file field"
+    assert "The file could not be stored; nothing was saved. Try again" in html.unescape(error.group(1))
+    for value in TYPED.values():
+        assert value in html.unescape(page)
+    assert 'value="2027-06-30"' in page
+    assert _counts() == before  # no event, no attachment, no blob: nothing half-saved
+    assert rec("OIG-12-15", 3).addressees  # the page reloads cleanly after the rollback
+
+
+def test_an_upload_the_store_refuses_shows_the_form_again(
+    as_role, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = as_role("fema")
+    before = _counts()
+    monkeypatch.setattr(lifecycle_views, "blob_store", lambda _config: BrokenStore())
+    with caplog.at_level(logging.ERROR, logger="app.lifecycle.attachments"):
+        response = _respond(client)
+    _assert_form_shown_again(response, before)
+    fema = user_by_email("fema@test.example")
+    assert re.search(
+        rf"attachment not stored \(PermissionError\): recommendation \d+, user {fema.id}, ", caplog.text
+    )
+    assert TYPED["response"] not in caplog.text
+
+
+def test_an_upload_the_blobs_table_refuses_shows_the_form_again(
+    as_role, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = as_role("fema")
+    before = _counts()
+    with caplog.at_level(logging.ERROR, logger="app.lifecycle.attachments"), refused("blobs") as seen:
+        response = _respond(client)
+    assert seen == ["INSERT"]
+    _assert_form_shown_again(response, before)
+    assert "attachment not stored (OperationalError)" in caplog.text
+
+
+def test_an_upload_to_an_unusable_attachment_directory_shows_the_form_again(
+    app: Flask, as_role, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """STORAGE_BACKEND=filesystem with an ATTACHMENT_DIR that cannot be written (here a
+    plain file where the directory should be: refused even to root)."""
+    not_a_directory = tmp_path / "attachments"
+    not_a_directory.write_text("not a directory")
+    monkeypatch.setitem(app.config, "STORAGE_BACKEND", "filesystem")
+    monkeypatch.setitem(app.config, "ATTACHMENT_DIR", str(not_a_directory))
+    client = as_role("fema")
+    before = _counts()
+    _assert_form_shown_again(_respond(client), before)
+    assert _files(tmp_path) == ["attachments"]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores file permissions")
+def test_an_upload_to_a_read_only_attachment_directory_shows_the_form_again(
+    app: Flask, as_role, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "attachments"
+    root.mkdir()
+    root.chmod(0o500)
+    monkeypatch.setitem(app.config, "STORAGE_BACKEND", "filesystem")
+    monkeypatch.setitem(app.config, "ATTACHMENT_DIR", str(root))
+    try:
+        client = as_role("fema")
+        before = _counts()
+        _assert_form_shown_again(_respond(client), before)
+    finally:
+        root.chmod(0o700)
+    assert _files(root) == []
+
+
+def test_an_import_upload_that_cannot_be_staged_shows_the_form_again(
+    as_role, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = as_role("oig")
+    with caplog.at_level(logging.ERROR, logger="app.imports.uploads"), refused("blobs"):
+        response = _upload(client, _csv(_new_rows()), "new.csv")
+    assert response.status_code == 200
+    page = html.unescape(response.get_data(as_text=True))
+    error = re.search(r'id="file-error">(.*?)</span>', page, re.S)
+    assert error is not None
+    assert error.group(1).startswith("The file could not be stored; nothing was saved. Try again")
+    assert "new.csv can be imported" not in page  # no commit button for a file that is not kept
+    assert not re.search(r'name="token"[^>]*value="[0-9a-f]{64}"', page)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(StagedUpload)) == 0
+    assert "import upload not staged (OperationalError)" in caplog.text
+
+
+def test_a_staged_import_that_cannot_be_read_back_is_a_clear_409(
+    as_role, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = as_role("oig")
+    data = _csv(_new_rows())
+    _upload(client, data, "new.csv")
+    monkeypatch.setattr(import_uploads, "blob_store", lambda _config: BrokenStore())
+    response = client.post("/import/commit", data={"token": hashlib.sha256(data).hexdigest()})
+    assert response.status_code == 409
+    assert "could not be read back from storage; nothing was imported" in visible_text(response)
+    assert db.session.scalar(sa.select(Report).where(Report.number == "OIG-99-01")) is None

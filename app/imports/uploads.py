@@ -3,6 +3,7 @@ the file staged for the signed-in user between that dry run and its commit."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from flask import abort, current_app
@@ -14,10 +15,17 @@ from app.imports import services
 from app.imports.forms import UploadForm
 from app.imports.reader import FileProblem, Sheet, read_sheet
 from app.imports.staging import Staged, Staging
-from app.storage import blob_store
+from app.storage import STORE_ERRORS, blob_store
 from app.web import today
 
+log = logging.getLogger(__name__)
+
 NOT_WAITING = "That upload is no longer waiting; upload the file again."
+NOT_STORED = (
+    "The file could not be stored; nothing was saved. Try again (choose the file again); "
+    "if it fails again, tell the RecTrack administrators."
+)
+NOT_READ = "The uploaded file could not be read back from storage; nothing was imported. Upload it again."
 NO_LONGER_APPLIES = "The data changed since the dry run and the file no longer applies. Upload it again."
 
 
@@ -59,7 +67,18 @@ def dry_run(form: UploadForm) -> DryRun:
         return DryRun(filename=filename)
     result = _run(sheet, filename, data, commit=False)
     db.session.rollback()  # a dry run leaves nothing behind
-    return DryRun(result, staging().put(data, filename) if result.ok else None, filename)
+    if not result.ok:
+        return DryRun(result, None, filename)
+    try:
+        token = staging().put(data, filename)
+    except STORE_ERRORS as exc:
+        db.session.rollback()
+        log.error(
+            "import upload not staged (%s): user %s, %s bytes", type(exc).__name__, current_user.id, len(data)
+        )
+        form.file.errors = [NOT_STORED]
+        return DryRun(filename=filename)
+    return DryRun(result, token, filename)
 
 
 def staged_file(token: str) -> Staged:
@@ -69,6 +88,10 @@ def staged_file(token: str) -> Staged:
         staged = staging().get(token)
     except ValueError:
         abort(400)
+    except STORE_ERRORS as exc:
+        db.session.rollback()
+        log.error("staged import upload not read (%s): user %s", type(exc).__name__, current_user.id)
+        abort(409, description=NOT_READ)
     if staged is None:
         abort(409, description=NOT_WAITING)
     return staged
