@@ -322,3 +322,158 @@ def test_a_staged_import_that_cannot_be_read_back_is_a_clear_409(
     assert response.status_code == 409
     assert "could not be read back from storage; nothing was imported" in visible_text(response)
     assert db.session.scalar(sa.select(Report).where(Report.number == "OIG-99-01")) is None
+
+
+# --- a constraint error names its field -----------------------------------------------------
+
+
+def _race(monkeypatch: pytest.MonkeyPatch, module: Any, insert: Any) -> None:
+    """Between the form's uniqueness check and the write, another save writes the same
+    value (`insert`, as another user's request would)."""
+    checked = module._check
+
+    def check_then_lose_the_race(session: Any, *args: Any, **kwargs: Any) -> Any:
+        found = checked(session, *args, **kwargs)
+        session.execute(insert)
+        return found
+
+    monkeypatch.setattr(module, "_check", check_then_lose_the_race)
+
+
+def test_a_report_number_taken_by_a_racing_save_is_a_422_by_the_number_field(
+    as_role, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from app.reports import services as report_services
+    from tests.test_reports import _form
+
+    _race(
+        monkeypatch,
+        report_services,
+        sa.insert(Report).values(number="OIG-24-99", title="Logged by someone else a moment ago"),
+    )
+    before = db.session.scalar(sa.select(sa.func.count()).select_from(Report))
+    with caplog.at_level(logging.WARNING, logger="app.web"):
+        response = as_role("oig").post("/reports/new", data=_form())
+    assert response.status_code == 422
+    page = html.unescape(response.get_data(as_text=True))
+    error = re.search(r'id="number-error">(.*?)</span>', page, re.S)
+    assert error is not None, "no message by the number field"
+    assert "Another report with this number was saved a moment ago." in error.group(1)
+    assert "changed after you opened it" not in page
+    assert "A test report about information sharing" in page, page  # what was typed stays
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Report)) == before
+    assert "constraint uq_reports_number refused a save on reports.create" in caplog.text
+
+
+def test_a_recommendation_number_taken_by_a_racing_save_is_a_422_by_the_number_field(
+    as_role, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.models import Recommendation, TextSource
+    from app.recommendations import services as rec_services
+    from tests.test_recommendations import _form
+
+    report = report_by_number("OIG-12-15")
+    _race(
+        monkeypatch,
+        rec_services,
+        sa.insert(Recommendation).values(
+            report_id=report.id, number=5, text="Entered by someone else.", text_source=TextSource.VERBATIM
+        ),
+    )
+    response = as_role("oig").post(f"/reports/{report.id}/recommendations/new", data=_form(number="5"))
+    assert response.status_code == 422
+    page = html.unescape(response.get_data(as_text=True))
+    error = re.search(r'id="number-error">(.*?)</span>', page, re.S)
+    assert error is not None, "no message by the number field"
+    assert "Another recommendation with this number was saved on this report a moment ago." in error.group(1)
+
+
+def _violate(statement: Any) -> sa.exc.IntegrityError:
+    savepoint = db.session.begin_nested()
+    try:
+        db.session.execute(statement)
+    except sa.exc.IntegrityError as exc:
+        savepoint.rollback()
+        return exc
+    savepoint.rollback()
+    raise AssertionError("the database accepted it")
+
+
+def test_each_unique_constraint_a_form_can_hit_is_named_with_its_field() -> None:
+    """On SQLite (the columns in the message) and PostgreSQL (the constraint's name)."""
+    from app.constraints import refusal
+    from app.models import Acronym, Addressee, Component, Recommendation, User
+
+    cpg = rec("OIG-12-15", 3)
+    shared = db.session.scalar(  # a recommendation addressed to two components or more
+        sa.select(Addressee.recommendation_id)
+        .group_by(Addressee.recommendation_id)
+        .having(sa.func.count() > 1)
+    )
+    cases = {
+        "uq_reports_number": (sa.insert(Report).values(number="OIG-12-15", title="t"), "number"),
+        "uq_recommendations_report_id_number": (
+            sa.insert(Recommendation).values(report_id=cpg.report_id, number=3, text="t"),
+            "number",
+        ),
+        "uq_components_abbreviation": (
+            sa.insert(Component).values(abbreviation="FEMA", name="t"),
+            "abbreviation",
+        ),
+        "uq_users_email": (
+            sa.insert(User).values(email="oig@test.example", display_name="t", password_hash="x", role="oig"),
+            "email",
+        ),
+        "uq_addressees_recommendation_id_component_id": (
+            sa.insert(Addressee).values(
+                recommendation_id=cpg.id, component_id=cpg.addressees[0].component_id
+            ),
+            None,
+        ),
+        "uq_addressees_one_lead": (
+            sa.update(Addressee).where(Addressee.recommendation_id == shared).values(is_lead=True),
+            None,
+        ),
+    }
+    known = db.session.scalar(sa.select(Acronym.acronym).limit(1))
+    if known is None:
+        known = "HSIN"
+        db.session.execute(
+            sa.insert(Acronym).values(acronym=known, expansion="Homeland Security Information Network")
+        )
+    cases["uq_acronyms_acronym"] = (sa.insert(Acronym).values(acronym=known, expansion="t"), "acronym")
+    for name, (statement, field) in cases.items():
+        error = refusal(_violate(statement))
+        assert (error.constraint, error.field, error.status) == (name, field, 422), name
+        assert error.message.endswith("Nothing was saved; change it and save again."), name
+
+
+def test_an_unknown_constraint_is_a_422_without_a_field() -> None:
+    from app.constraints import OTHER, refusal
+    from app.models import Recommendation
+
+    cpg = rec("OIG-12-15", 3)
+    error = refusal(_violate(sa.update(Recommendation).where(Recommendation.id == cpg.id).values(number=-1)))
+    assert (error.field, error.status, error.message) == (None, 422, OTHER)
+    assert "number_positive" in (error.constraint or "")
+
+
+def test_an_integrity_error_outside_a_form_is_the_422_page_not_the_409(database_url: str) -> None:
+    from app import create_app
+    from config import TestingConfig
+
+    other = create_app(TestingConfig(database_url))
+
+    @other.route("/race")
+    def race() -> str:
+        db.session.execute(sa.insert(Report).values(number="OIG-12-15", title="t"))
+        return "saved"
+
+    client = other.test_client()
+    with client.session_transaction() as sess:
+        sess["_user_id"] = user_by_email("oig@test.example").get_id()
+    response = client.get("/race")
+    assert response.status_code == 422
+    text = visible_text(response)
+    assert "Another report with this number was saved a moment ago." in text
+    assert "changed after you opened it" not in text
