@@ -12,24 +12,28 @@ import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+import time_machine
 from flask import Flask
 from sqlalchemy import event
 
+from app import clock
 from app.extensions import db
 from app.imports import uploads as import_uploads
+from app.imports.staging import Staged, StagedExpired, Staging
 from app.lifecycle import views as lifecycle_views
 from app.models import Attachment, Blob, PdfCacheEntry, RecommendationEvent, Report, StagedUpload
 from app.pdf import cache as pdf_cache
 from app.pdf import engine
 from app.pdf import options as pdf_options
-from app.storage import DatabaseBlobStore, FileBlobStore
-from tests.conftest import rec, report_by_number, submit, user_by_email, visible_text
+from app.storage import DatabaseBlobStore, FileBlobStore, expire_staged
+from app.storage.tasks import sweep_storage
+from tests.conftest import login, rec, report_by_number, submit, user_by_email, visible_text
 from tests.test_attachments import PDF
 from tests.test_imports_exports import _csv, _new_rows, _upload
 
@@ -39,7 +43,9 @@ def _files(root: Path) -> list[str]:
 
 
 @contextmanager
-def refused(table: str, verbs: tuple[str, ...] = ("INSERT",)) -> Iterator[list[str]]:
+def refused(
+    table: str, verbs: tuple[str, ...] = ("INSERT",), error: type[sa.exc.DBAPIError] = sa.exc.OperationalError
+) -> Iterator[list[str]]:
     """The database refuses statements of these kinds on this table (as a revoked grant
     or a full disk would); the statements refused, in order."""
     seen: list[str] = []
@@ -48,7 +54,7 @@ def refused(table: str, verbs: tuple[str, ...] = ("INSERT",)) -> Iterator[list[s
         words = statement.split()
         if words and words[0].upper() in verbs and table in statement:
             seen.append(words[0].upper())
-            raise sa.exc.OperationalError(statement, {}, Exception(f"permission denied for table {table}"))
+            raise error(statement, {}, Exception(f"permission denied for table {table}"))
 
     connection = db.session.get_bind()  # the test's connection, which every request shares
     event.listen(connection, "before_cursor_execute", refuse)
@@ -477,3 +483,124 @@ def test_an_integrity_error_outside_a_form_is_the_422_page_not_the_409(database_
     text = visible_text(response)
     assert "Another report with this number was saved a moment ago." in text
     assert "changed after you opened it" not in text
+
+
+def test_a_database_refusal_after_the_file_was_written_leaves_no_file(
+    app: Flask, as_role, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file store wrote the upload, then the database refused the attachment's row:
+    the rollback removes the file, and the form shows again (not the 409)."""
+    root = tmp_path / "attachments"
+    monkeypatch.setitem(app.config, "STORAGE_BACKEND", "filesystem")
+    monkeypatch.setitem(app.config, "ATTACHMENT_DIR", str(root))
+    client = as_role("fema")
+    before = _counts()
+    with refused("attachments", error=sa.exc.IntegrityError) as seen:
+        response = _respond(client)
+    assert seen == ["INSERT"]
+    assert response.status_code == 422
+    assert "changed after you opened it" not in response.get_data(as_text=True)
+    assert TYPED["response"] in html.unescape(response.get_data(as_text=True))
+    assert _counts() == before
+    assert _files(root) == []  # the upload's file went with the rollback
+    assert root.is_dir()  # it was written (the directory made for it), then removed
+
+
+# --- staged imports expire and are swept -----------------------------------------------------
+
+T0 = datetime(2026, 11, 16, 17, 0, tzinfo=UTC)
+SHEET = b"report_number,report_title\nOIG-1,A staged file\n"
+
+
+def _oig_id() -> int:
+    return user_by_email("oig@test.example").id
+
+
+@pytest.mark.parametrize(
+    ("waited", "waiting"),
+    [
+        (timedelta(hours=23, minutes=59, seconds=59), True),  # the second before
+        (timedelta(hours=24), False),  # on the TTL
+        (timedelta(days=1, hours=1), False),  # the hour after
+        (timedelta(days=2), False),  # the day after
+    ],
+)
+def test_a_staged_upload_expires_on_its_ttl(waited: timedelta, waiting: bool) -> None:
+    ttl = timedelta(hours=24)
+    with time_machine.travel(T0, tick=False):
+        token = Staging(db.session, DatabaseBlobStore(), _oig_id(), ttl).put(SHEET, "staged.csv")
+    with time_machine.travel(T0 + waited, tick=False):
+        staging = Staging(db.session, DatabaseBlobStore(), _oig_id(), ttl)
+        if waiting:
+            assert staging.get(token) == Staged(SHEET, "staged.csv")
+        else:
+            with pytest.raises(StagedExpired):
+                staging.get(token)
+        assert expire_staged(db.session, now=clock.now(), ttl=ttl) == (0 if waiting else 1)
+    remaining = db.session.scalar(sa.select(sa.func.count()).select_from(StagedUpload))
+    assert remaining == (1 if waiting else 0)
+
+
+@pytest.mark.parametrize(
+    ("waited", "kept"),
+    [
+        (timedelta(hours=1, minutes=59), True),  # the minute before a 2-hour TTL
+        (timedelta(hours=2), False),  # on it
+        (timedelta(hours=3), False),  # the hour after
+    ],
+)
+def test_the_scheduled_sweep_removes_expired_uploads_and_their_bytes(
+    app: Flask, monkeypatch: pytest.MonkeyPatch, waited: timedelta, kept: bool
+) -> None:
+    monkeypatch.setitem(app.config, "STAGED_IMPORT_TTL_HOURS", 2)
+    with time_machine.travel(T0, tick=False):
+        token = Staging(db.session, DatabaseBlobStore(), _oig_id()).put(SHEET, "staged.csv")
+        db.session.commit()
+    # .run: this app's context (the shared task's own would push the last app created)
+    with time_machine.travel(T0 + waited, tick=False), app.app_context():
+        assert sweep_storage.run() == ([0, 0] if kept else [1, 1])
+    assert (db.session.get(Blob, token) is not None) == kept
+    assert (
+        db.session.scalar(sa.select(StagedUpload.id).where(StagedUpload.token == token)) is not None
+    ) == kept
+
+
+def test_beat_runs_the_sweep(app: Flask) -> None:
+    celery = app.extensions["celery"]
+    entry = next(e for e in celery.conf.beat_schedule.values() if e["task"] == "rectrack.sweep_storage")
+    assert entry["schedule"] <= 3600  # often enough that an expired file goes within the hour
+    assert "app.storage.tasks" in celery.conf.include  # a worker registers the task at start
+    assert "rectrack.sweep_storage" in celery.tasks
+
+
+def test_storage_gc_honours_the_ttl_setting(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command for cron, where no beat runs."""
+    monkeypatch.setitem(app.config, "STAGED_IMPORT_TTL_HOURS", 2)
+    with time_machine.travel(T0, tick=False):
+        token = Staging(db.session, DatabaseBlobStore(), _oig_id()).put(SHEET, "staged.csv")
+        db.session.commit()
+    with time_machine.travel(T0 + timedelta(hours=1, minutes=59), tick=False):
+        assert app.test_cli_runner().invoke(args=["storage", "gc"]).exit_code == 0
+        assert db.session.get(Blob, token) is not None
+    with time_machine.travel(T0 + timedelta(hours=2), tick=False):
+        result = app.test_cli_runner().invoke(args=["storage", "gc"])
+    assert result.output == "Removed 1 stored file nothing refers to.\n"
+    assert db.session.get(Blob, token) is None
+
+
+@pytest.mark.parametrize(("waited", "status"), [(timedelta(hours=23), 302), (timedelta(hours=25), 409)])
+def test_a_commit_after_the_dry_run_expired_says_so(client: Any, waited: timedelta, status: int) -> None:
+    data = _csv(_new_rows())
+    with time_machine.travel(T0, tick=False):
+        login(client, "oig")
+        assert "new.csv can be imported" in visible_text(_upload(client, data, "new.csv"))
+    with time_machine.travel(T0 + waited, tick=False):
+        login(client, "oig")
+        response = client.post("/import/commit", data={"token": hashlib.sha256(data).hexdigest()})
+    assert response.status_code == status
+    imported = db.session.scalar(sa.select(Report).where(Report.number == "OIG-99-01")) is not None
+    assert imported == (status == 302)
+    if status == 409:
+        assert "This dry run expired; upload the file again. A checked file waits 24 hours" in visible_text(
+            response
+        )

@@ -14,13 +14,16 @@ from app.extensions import db
 from app.imports import services
 from app.imports.forms import UploadForm
 from app.imports.reader import FileProblem, Sheet, read_sheet
-from app.imports.staging import Staged, Staging
-from app.storage import STORE_ERRORS, blob_store
+from app.imports.staging import Staged, StagedExpired, Staging
+from app.storage import STORE_ERRORS, blob_store, staged_ttl
 from app.web import today
 
 log = logging.getLogger(__name__)
 
-NOT_WAITING = "That upload is no longer waiting; upload the file again."
+NOT_WAITING = (
+    "That upload is no longer waiting (it was imported, or its dry run expired); upload the file again."
+)
+EXPIRED = "This dry run expired; upload the file again. A checked file waits {hours} for its import."
 NOT_STORED = (
     "The file could not be stored; nothing was saved. Try again (choose the file again); "
     "if it fails again, tell the RecTrack administrators."
@@ -40,7 +43,8 @@ class DryRun:
 
 
 def staging() -> Staging:
-    return Staging(db.session, blob_store(current_app.config), current_user.id)
+    config = current_app.config
+    return Staging(db.session, blob_store(config), current_user.id, staged_ttl(config))
 
 
 def _run(sheet: Sheet, filename: str, data: bytes, *, commit: bool) -> services.ImportResult:
@@ -81,6 +85,12 @@ def dry_run(form: UploadForm) -> DryRun:
     return DryRun(result, token, filename)
 
 
+def expired_message() -> str:
+    """What a commit after the dry run's time says."""
+    hours = current_app.config["STAGED_IMPORT_TTL_HOURS"]
+    return EXPIRED.format(hours=f"{hours} hour{'s' if hours != 1 else ''}")
+
+
 def staged_file(token: str) -> Staged:
     """The file staged under this token: a 400 for a token the app did not make, a 409
     when it is no longer waiting."""
@@ -88,6 +98,8 @@ def staged_file(token: str) -> Staged:
         staged = staging().get(token)
     except ValueError:
         abort(400)
+    except StagedExpired:
+        abort(409, description=expired_message())
     except STORE_ERRORS as exc:
         db.session.rollback()
         log.error("staged import upload not read (%s): user %s", type(exc).__name__, current_user.id)
