@@ -604,3 +604,88 @@ def test_a_commit_after_the_dry_run_expired_says_so(client: Any, waited: timedel
         assert "This dry run expired; upload the file again. A checked file waits 24 hours" in visible_text(
             response
         )
+
+
+# --- a missing or corrupted document ---------------------------------------------------------
+
+
+def _uploaded(client: Any, content: bytes) -> Attachment:
+    login(client, "fema")
+    assert _respond(client, content).status_code == 302
+    return db.session.scalar(sa.select(Attachment).order_by(Attachment.id.desc()))
+
+
+def _assert_missing_page(response: Any) -> None:
+    assert response.status_code == 404
+    assert response.headers["Content-Type"].startswith("text/html")
+    text = visible_text(response)
+    assert "Document missing" in text
+    assert "This document is missing; the administrators have been told." in text
+
+
+def _failed_downloads(attachment_id: int) -> list[dict[str, Any]]:
+    from app.models import AuditEvent
+
+    events = db.session.scalars(
+        sa.select(AuditEvent).where(
+            AuditEvent.action == "download",
+            AuditEvent.object_id == attachment_id,
+            AuditEvent.outcome == "failure",
+        )
+    )
+    return [e.changes for e in events]
+
+
+@pytest.mark.parametrize("fault", ["deleted", "corrupted"])
+def test_a_missing_or_corrupted_document_is_told_and_logged(
+    client: Any, caplog: pytest.LogCaptureFixture, fault: str
+) -> None:
+    content = PDF + f"% {fault}\n".encode()
+    attachment = _uploaded(client, content)
+    if fault == "deleted":
+        db.session.execute(sa.delete(Blob).where(Blob.sha256 == attachment.sha256))
+    else:
+        db.session.execute(
+            sa.update(Blob)
+            .where(Blob.sha256 == attachment.sha256)
+            .values(data=content.replace(b"%", b"#", 1))
+        )
+    with caplog.at_level(logging.ERROR, logger="app.lifecycle.views"):
+        response = client.get(f"/attachments/{attachment.id}")
+    _assert_missing_page(response)
+    problem = "missing" if fault == "deleted" else "corrupted"
+    assert (
+        f"document {attachment.id} of recommendation {attachment.recommendation_id} is {problem}: "
+        f"sha256 {attachment.sha256}"
+    ) in caplog.text
+    assert TYPED["response"] not in caplog.text
+    [details] = _failed_downloads(attachment.id)
+    assert details["problem"] == problem
+    assert details["sha256"] == attachment.sha256
+
+
+def test_a_document_the_store_cannot_read_is_told_too(
+    client: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    attachment = _uploaded(client, PDF + b"% unreadable\n")
+    monkeypatch.setattr(lifecycle_views, "blob_store", lambda _config: BrokenStore())
+    with caplog.at_level(logging.ERROR, logger="app.lifecycle.views"):
+        response = client.get(f"/attachments/{attachment.id}")
+    _assert_missing_page(response)
+    assert "is unreadable (PermissionError)" in caplog.text
+    assert [d["problem"] for d in _failed_downloads(attachment.id)] == ["unreadable (PermissionError)"]
+
+
+def test_a_file_store_document_whose_file_was_removed_or_changed(
+    app: Flask, client: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "attachments"
+    monkeypatch.setitem(app.config, "STORAGE_BACKEND", "filesystem")
+    monkeypatch.setitem(app.config, "ATTACHMENT_DIR", str(root))
+    attachment = _uploaded(client, PDF + b"% on disk\n")
+    path = root / attachment.sha256[:2] / attachment.sha256
+    assert client.get(f"/attachments/{attachment.id}").status_code == 200
+    path.write_bytes(b"%PDF-1.7 not what was stored\n")
+    _assert_missing_page(client.get(f"/attachments/{attachment.id}"))
+    path.unlink()
+    _assert_missing_page(client.get(f"/attachments/{attachment.id}"))
