@@ -689,3 +689,15 @@ def test_a_file_store_document_whose_file_was_removed_or_changed(
     _assert_missing_page(client.get(f"/attachments/{attachment.id}"))
     path.unlink()
     _assert_missing_page(client.get(f"/attachments/{attachment.id}"))
+
+
+def test_storage_work_apart_that_fails_in_its_flush_leaves_the_transaction_usable() -> None:
+    """A row whose INSERT fails only when the savepoint flushes it."""
+    from app.storage import apart
+
+    before = db.session.scalar(sa.select(sa.func.count()).select_from(Blob))
+    with pytest.raises(sa.exc.IntegrityError), apart(db.session):
+        db.session.add(Blob(sha256="short", size_bytes=1, data=b"x"))  # breaks sha256_length
+    db.session.add(Blob(sha256="c" * 64, size_bytes=1, data=b"x"))
+    db.session.flush()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Blob)) == before + 1

@@ -177,15 +177,17 @@ def apart(session: Session) -> Iterator[None]:
     savepoint = session.begin_nested()
     try:
         yield
+        savepoint.commit()  # flushes what the block left pending: it may fail too
     except BaseException:
-        if savepoint.is_active:
-            savepoint.rollback()
+        try:
+            savepoint.rollback()  # also when a failed flush deactivated it
+        except sa.exc.InvalidRequestError:  # already ended
+            pass
         waiting = session.info.get(PENDING_KEY, [])
         for tmp, _target in waiting[mark:]:
             tmp.unlink(missing_ok=True)
         del waiting[mark:]
         raise
-    savepoint.commit()
 
 
 @event.listens_for(Session, "after_commit")
