@@ -22,7 +22,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
@@ -179,10 +179,8 @@ def apart(session: Session) -> Iterator[None]:
         yield
         savepoint.commit()  # flushes what the block left pending: it may fail too
     except BaseException:
-        try:
+        with suppress(sa.exc.InvalidRequestError):  # already ended
             savepoint.rollback()  # also when a failed flush deactivated it
-        except sa.exc.InvalidRequestError:  # already ended
-            pass
         waiting = session.info.get(PENDING_KEY, [])
         for tmp, _target in waiting[mark:]:
             tmp.unlink(missing_ok=True)
