@@ -74,6 +74,9 @@ class BaseConfig:
     # Documents' files when STORAGE_BACKEND is "filesystem" (never under static/); the
     # migration to the database copies existing files from here (0019_blob_storage).
     ATTACHMENT_DIR = os.environ.get("ATTACHMENT_DIR", str(INSTANCE_DIR / "attachments"))
+    # An import file that passed its dry run waits this long for its commit, then the
+    # scheduler (beat) or `flask storage gc` removes it.
+    STAGED_IMPORT_TTL_HOURS = _int_env("STAGED_IMPORT_TTL_HOURS", 24)
     # Liaisons report progress at least this often once a recommendation is resolved.
     UPDATE_INTERVAL_DAYS = _int_env("UPDATE_INTERVAL_DAYS", 90)
     # Days to revise a response the OIG returns (README, "Deadline policy").

@@ -4,6 +4,7 @@ after the rollback, in a transaction of its own (app.audit.commit_apart)."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Flask, make_response, render_template, request
@@ -13,10 +14,12 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
-from app import unavailable
+from app import constraints, unavailable
 from app.extensions import db
 from app.locking import MissingVersionError
-from app.web import note_access, pending_accesses
+from app.web import constraint_status, note_access, pending_accesses
+
+log = logging.getLogger(__name__)
 
 MESSAGES: dict[int, tuple[str, str]] = {
     400: (
@@ -35,6 +38,7 @@ MESSAGES: dict[int, tuple[str, str]] = {
         "Nothing was saved. Reload the page to see the current version.",
     ),
     413: ("File too large", "The upload is larger than RecTrack accepts. Nothing was saved."),
+    422: ("Not saved", "A value was refused because it breaks a rule of the records. Nothing was saved."),
     429: ("Too many attempts", "Too many requests in a short time. Wait a minute and try again."),
     500: (
         "Something went wrong",
@@ -70,7 +74,7 @@ def register(app: Flask) -> None:
         code = exc.code or 500
         if code not in MESSAGES:
             return exc
-        detail = exc.description if code in (400, 403, 409, 503) and _custom(exc) else None
+        detail = exc.description if code in (400, 403, 409, 422, 503) and _custom(exc) else None
         pending_accesses()  # a read or download noted before the error: nothing was delivered
         if code == 403:
             _note_refusal(detail)
@@ -105,9 +109,15 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(IntegrityError)
     def integrity(exc: IntegrityError) -> Any:
-        # Forms check uniqueness first; this is the race where two saves collide.
+        # Forms check uniqueness first; this is the race where two saves collide, outside
+        # `app.web.save` (which shows the form again): a rule broken, not a version
+        # conflict, so a 422 naming the field, not the 409 "changed after you opened it".
         db.session.rollback()
-        return render_error(409)
+        error = constraints.refusal(exc)
+        log.warning("constraint %s refused a write on %s", error.constraint or "(unknown)", request.endpoint)
+        return render_error(422, error.message)
+
+    app.after_request(constraint_status)
 
 
 def _with_retry_after(page: tuple[str, int]) -> Any:

@@ -4,6 +4,7 @@ string, keyset pages and access events for the audit trail."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any, TypeVar, overload
@@ -11,13 +12,14 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import abort, current_app, flash, g, redirect, request
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.routing import IntegerConverter
 from werkzeug.wrappers import Response
 from wtforms import Form
 
-from app import audit, clock, keyset
+from app import audit, clock, constraints, keyset
 from app.extensions import db
 from app.keyset import KeysetPage, SortKey
 from app.lifecycle.conflicts import render_conflict
@@ -26,6 +28,8 @@ from app.service_errors import ServiceError
 from app.text import CONTROL_CHARACTER_MESSAGE, has_control_characters
 
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
 
 # Ids are 32-bit INTEGER columns on PostgreSQL; a larger number is no row, not an error.
 MAX_ID = 2**31 - 1
@@ -134,6 +138,25 @@ def add_field_error(form: Form, field: str | None, message: str) -> None:
         form.form_errors.append(message)
 
 
+def refused_by_constraint(form: Form | None, exc: IntegrityError) -> None:
+    """Roll back, log which constraint refused, and show its message next to its field;
+    the page answers 422 (`constraint_status`). Without a form: the 422 page."""
+    db.session.rollback()
+    error = constraints.refusal(exc)
+    log.warning("constraint %s refused a save on %s", error.constraint or "(unknown)", request.endpoint)
+    if form is None:
+        abort(422, description=error.message)
+    add_field_error(form, error.field, error.message)
+    g.refused_by_constraint = True
+
+
+def constraint_status(response: Response) -> Response:
+    """After a request: a form shown again because a constraint refused it answers 422."""
+    if g.get("refused_by_constraint") and response.status_code == 200:
+        response.status_code = 422
+    return response
+
+
 def keyset_page(
     session: Session, stmt: sa.Select[Any], keys: Sequence[SortKey], values_of: Callable[[Any], Any]
 ) -> KeysetPage:
@@ -178,11 +201,17 @@ def save(
     - another ServiceError with a field, or with status 422: its message next to that field
       (or at the top of the form); None is returned and the view shows the form again;
     - any other ServiceError (a 403, a 409 with nothing to point at): that status's page.
+    - IntegrityError (two saves raced past the form's checks): the message next to the
+      field the constraint concerns, the form shown again with status 422
+      (`refused_by_constraint`).
     MissingVersionError is left to the 400 page. `then` runs after the commit."""
     try:
         result = action()
     except MissingVersionError:
         raise
+    except IntegrityError as exc:
+        refused_by_constraint(form, exc)
+        return None
     except (ConflictError, StaleDataError) as exc:
         db.session.rollback()
         if isinstance(exc, StaleDataError) and current is None:
@@ -197,7 +226,11 @@ def save(
             abort(exc.status, description=exc.message)
         add_field_error(form, exc.field, exc.message)
         return None
-    commit()
+    try:
+        commit()
+    except IntegrityError as exc:
+        refused_by_constraint(form, exc)
+        return None
     if then is not None:
         then(result)
     flash(success(result) if callable(success) else success, "success")

@@ -250,7 +250,10 @@ def test_a_staged_upload_is_the_users_own(client) -> None:
     login(client, "admin")
     response = client.post("/import/commit", data={"token": _sha(data)})
     assert response.status_code == 409
-    assert "That upload is no longer waiting; upload the file again." in response.get_data(as_text=True)
+    assert (
+        "That upload is no longer waiting (it was imported, or its dry run expired); upload the file again."
+        in (response.get_data(as_text=True))
+    )
 
 
 # --- garbage collection ------------------------------------------------------------------

@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 from app.audit import AuditActor
 from app.imports import services
 from app.imports.reader import read_sheet
-from app.imports.staging import Staging
-from app.imports.uploads import NO_LONGER_APPLIES, NOT_WAITING
+from app.imports.staging import StagedExpired, Staging
+from app.imports.uploads import NO_LONGER_APPLIES, NOT_WAITING, expired_message
 from app.jobs import registry
-from app.storage import blob_store
+from app.storage import blob_store, staged_ttl
 from app.web import today as app_today
 
 KIND = "import"
@@ -23,11 +23,14 @@ KIND = "import"
 
 def run(session: Session, user: Any, params: dict[str, Any], progress: registry.Progress) -> registry.Output:
     """Apply the staged file and use it up; the result is a short summary."""
-    staging = Staging(session, blob_store(current_app.config), user.id)
+    config = current_app.config
+    staging = Staging(session, blob_store(config), user.id, staged_ttl(config))
     try:
         staged = staging.get(params["token"])
     except ValueError:
         raise registry.JobRefused(NOT_WAITING) from None
+    except StagedExpired:
+        raise registry.JobRefused(expired_message()) from None
     if staged is None:
         raise registry.JobRefused(NOT_WAITING)
     sheet = read_sheet(staged.data)

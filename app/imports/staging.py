@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.database import utcnow
 from app.models import StagedUpload
-from app.storage import BlobStore
+from app.storage import STAGED_UPLOAD_LIFETIME, BlobStore, staged_expired
 
 TOKEN_RE = re.compile(r"^[0-9a-f]{64}$")
+
+
+class StagedExpired(LookupError):
+    """The file waited its time out (STAGED_IMPORT_TTL_HOURS): its dry run expired."""
 
 
 @dataclass(frozen=True)
@@ -25,10 +30,13 @@ class Staged:
 class Staging:
     """The uploads one user has waiting. Flushes, never commits."""
 
-    def __init__(self, session: Session, store: BlobStore, user_id: int) -> None:
+    def __init__(
+        self, session: Session, store: BlobStore, user_id: int, ttl: timedelta = STAGED_UPLOAD_LIFETIME
+    ) -> None:
         self.session = session
         self.store = store
         self.user_id = user_id
+        self.ttl = ttl
 
     def _row(self, token: str) -> StagedUpload | None:
         if not TOKEN_RE.match(token):
@@ -51,10 +59,13 @@ class Staging:
 
     def get(self, token: str) -> Staged | None:
         """The waiting file, or None when nothing waits under this token (ValueError
-        for a token this code did not make)."""
+        for a token this code did not make, StagedExpired when it waited `ttl` or longer
+        and the sweep has not removed it yet)."""
         row = self._row(token)
         if row is None:
             return None
+        if staged_expired(row.created_at, utcnow(), self.ttl):
+            raise StagedExpired(token)
         data = self.store.get(self.session, row.sha256)
         return None if data is None else Staged(data, row.filename)
 

@@ -3,6 +3,7 @@ the file staged for the signed-in user between that dry run and its commit."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from flask import abort, current_app
@@ -13,11 +14,21 @@ from app.extensions import db
 from app.imports import services
 from app.imports.forms import UploadForm
 from app.imports.reader import FileProblem, Sheet, read_sheet
-from app.imports.staging import Staged, Staging
-from app.storage import blob_store
+from app.imports.staging import Staged, StagedExpired, Staging
+from app.storage import STORE_ERRORS, blob_store, staged_ttl
 from app.web import today
 
-NOT_WAITING = "That upload is no longer waiting; upload the file again."
+log = logging.getLogger(__name__)
+
+NOT_WAITING = (
+    "That upload is no longer waiting (it was imported, or its dry run expired); upload the file again."
+)
+EXPIRED = "This dry run expired; upload the file again. A checked file waits {hours} for its import."
+NOT_STORED = (
+    "The file could not be stored; nothing was saved. Try again (choose the file again); "
+    "if it fails again, tell the RecTrack administrators."
+)
+NOT_READ = "The uploaded file could not be read back from storage; nothing was imported. Upload it again."
 NO_LONGER_APPLIES = "The data changed since the dry run and the file no longer applies. Upload it again."
 
 
@@ -32,7 +43,8 @@ class DryRun:
 
 
 def staging() -> Staging:
-    return Staging(db.session, blob_store(current_app.config), current_user.id)
+    config = current_app.config
+    return Staging(db.session, blob_store(config), current_user.id, staged_ttl(config))
 
 
 def _run(sheet: Sheet, filename: str, data: bytes, *, commit: bool) -> services.ImportResult:
@@ -59,7 +71,24 @@ def dry_run(form: UploadForm) -> DryRun:
         return DryRun(filename=filename)
     result = _run(sheet, filename, data, commit=False)
     db.session.rollback()  # a dry run leaves nothing behind
-    return DryRun(result, staging().put(data, filename) if result.ok else None, filename)
+    if not result.ok:
+        return DryRun(result, None, filename)
+    try:
+        token = staging().put(data, filename)
+    except STORE_ERRORS as exc:
+        db.session.rollback()
+        log.error(
+            "import upload not staged (%s): user %s, %s bytes", type(exc).__name__, current_user.id, len(data)
+        )
+        form.file.errors = [NOT_STORED]
+        return DryRun(filename=filename)
+    return DryRun(result, token, filename)
+
+
+def expired_message() -> str:
+    """What a commit after the dry run's time says."""
+    hours = current_app.config["STAGED_IMPORT_TTL_HOURS"]
+    return EXPIRED.format(hours=f"{hours} hour{'s' if hours != 1 else ''}")
 
 
 def staged_file(token: str) -> Staged:
@@ -69,6 +98,12 @@ def staged_file(token: str) -> Staged:
         staged = staging().get(token)
     except ValueError:
         abort(400)
+    except StagedExpired:
+        abort(409, description=expired_message())
+    except STORE_ERRORS as exc:
+        db.session.rollback()
+        log.error("staged import upload not read (%s): user %s", type(exc).__name__, current_user.id)
+        abort(409, description=NOT_READ)
     if staged is None:
         abort(409, description=NOT_WAITING)
     return staged

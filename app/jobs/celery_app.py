@@ -29,7 +29,7 @@ def celery_init_app(app: Flask) -> Celery:
 
     # include: a worker imports the tasks' module at start (nothing else in a worker does,
     # and a task never imported is "unregistered": its messages are thrown away).
-    celery = Celery(app.name, task_cls=FlaskTask, include=["app.jobs.tasks"])
+    celery = Celery(app.name, task_cls=FlaskTask, include=["app.jobs.tasks", "app.storage.tasks"])
     config = app.config
     celery.conf.update(
         broker_url=config["CELERY_BROKER_URL"],
@@ -46,6 +46,8 @@ def celery_init_app(app: Flask) -> Celery:
         beat_schedule={
             "expire-job-results": {"task": "rectrack.expire_results", "schedule": 300.0},
             "expire-pdf-cache": {"task": "rectrack.expire_pdf_cache", "schedule": 300.0},
+            # expired import uploads (STAGED_IMPORT_TTL_HOURS) and unreferenced blobs
+            "sweep-storage": {"task": "rectrack.sweep_storage", "schedule": 900.0},
         },
     )
     if config["CELERY_BROKER_URL"].startswith(("redis://", "rediss://")):

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import re
 import unicodedata
 import zipfile
@@ -13,7 +14,14 @@ from sqlalchemy.orm import Session
 
 from app.models import Addressee, Attachment, Recommendation, RecommendationEvent, User
 from app.service_errors import ServiceError
-from app.storage import BlobStore
+from app.storage import STORE_ERRORS, BlobStore
+
+log = logging.getLogger(__name__)
+
+NOT_STORED = (
+    "The file could not be stored; nothing was saved. Try again (choose the file again: "
+    "the browser does not keep it); if it fails again, tell the RecTrack administrators."
+)
 
 KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
     # kind: (content type, file name endings people use for it)
@@ -125,16 +133,29 @@ def attach(
     user: User,
     max_bytes: int,
 ) -> list[Attachment]:
-    """Check every upload first, then store them all: one bad file keeps all out."""
+    """Check every upload first, then store them all: one bad file keeps all out. A store
+    that fails is an AttachmentError too (logged): the caller rolls back, so nothing of
+    the change is half-saved, and the form shows again with what was typed."""
     checked = [(upload, *classify(upload, max_bytes)) for upload in uploads]
     out = []
     for upload, _kind, content_type in checked:
+        try:
+            sha256 = storage.put(session, upload.data)
+        except STORE_ERRORS as exc:
+            log.error(
+                "attachment not stored (%s): recommendation %s, user %s, %s bytes",
+                type(exc).__name__,
+                rec.id,
+                user.id,
+                len(upload.data),
+            )
+            raise AttachmentError(NOT_STORED) from exc
         attachment = Attachment(
             recommendation=rec,
             addressee=addressee,
             component_id=addressee.component_id if addressee is not None else None,
             event=event,
-            sha256=storage.put(session, upload.data),
+            sha256=sha256,
             size_bytes=len(upload.data),
             content_type=content_type,
             original_name=sanitize_name(upload.filename),

@@ -4,6 +4,7 @@ queues, and document downloads."""
 from __future__ import annotations
 
 import io
+import logging
 from typing import Any
 
 from flask import Blueprint, abort, current_app, render_template, request, send_file, url_for
@@ -18,10 +19,13 @@ from app.lifecycle.attachments import Upload
 from app.lifecycle.clocks import Clock
 from app.lifecycle.steps import Step, WorkflowError
 from app.models import Addressee, Recommendation, Sensitivity
-from app.storage import blob_store
+from app.storage import STORE_ERRORS, blob_store, digest
 from app.web import note_access, save, today
 
 bp = Blueprint("lifecycle", __name__)
+log = logging.getLogger(__name__)
+
+DOCUMENT_MISSING = "This document is missing; the administrators have been told."
 
 
 def _load(rec_id: int) -> Recommendation:
@@ -130,15 +134,20 @@ def work() -> str:
 
 
 @bp.route("/attachments/<int:attachment_id>")
-def download(attachment_id: int) -> Response:
+def download(attachment_id: int) -> Response | tuple[str, int]:
     """A supporting document, as a download, for those who may see it (recorded in the
     audit trail)."""
     attachment = db.first_or_404(queries.attachment_for_download(attachment_id))
     policy.require(policy.can_download_attachment(current_user, attachment))
-    data = blob_store(current_app.config).get(db.session, attachment.sha256)
-    if data is None:
-        abort(404)
     file = {"file": attachment.original_name, "sha256": attachment.sha256, "bytes": attachment.size_bytes}
+    try:
+        data = blob_store(current_app.config).get(db.session, attachment.sha256)
+    except STORE_ERRORS as exc:
+        data, problem = None, f"unreadable ({type(exc).__name__})"
+    else:
+        problem = "missing" if data is None else "corrupted"
+    if data is None or digest(data) != attachment.sha256:
+        return _document_missing(attachment.id, attachment.recommendation_id, problem, file)
     note_access("download", object_type="attachments", object_id=attachment.id, details=file)
     response = send_file(
         io.BytesIO(data),
@@ -149,3 +158,23 @@ def download(attachment_id: int) -> Response:
     )
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+def _document_missing(attachment_id: int, rec_id: int, problem: str, file: dict[str, Any]) -> tuple[str, int]:
+    """A document whose stored bytes are gone or are not what was stored (their hash
+    differs): an error in the log (ids, never the text), a failed download in the audit
+    trail, and a page that says so (404: there is no document to give)."""
+    log.error(
+        "document %s of recommendation %s is %s: sha256 %s", attachment_id, rec_id, problem, file["sha256"]
+    )
+    note_access(
+        "download",
+        object_type="attachments",
+        object_id=attachment_id,
+        details={**file, "problem": problem},
+        outcome="failure",
+    )
+    page = render_template(
+        "errors/error.html", code=404, title="Document missing", message=DOCUMENT_MISSING, detail=None
+    )
+    return page, 404

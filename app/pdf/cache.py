@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,6 +20,8 @@ from app import clock, storage
 from app.models import PdfCacheEntry
 from app.storage import BlobStore
 
+log = logging.getLogger(__name__)
+
 storage.register_reference(PdfCacheEntry.sha256)
 
 
@@ -27,20 +30,38 @@ def cache_key(parts: dict[str, Any]) -> str:
 
 
 class PdfCache:
-    """key → PDF bytes (a blob), for `ttl` after it was made."""
+    """key → PDF bytes (a blob), for `ttl` after it was made. A cache that fails (its
+    table or its store refusing) is a miss with a warning in the log, never a failed
+    request: the PDF is made again, and served."""
 
     def __init__(self, session: Session, store: BlobStore, ttl: timedelta) -> None:
         self.session, self.store, self.ttl = session, store, ttl
 
     def get(self, key: str) -> bytes | None:
+        try:
+            with storage.apart(self.session):
+                return self._get(key)
+        except storage.STORE_ERRORS as exc:
+            log.warning("PDF cache read failed (%s), treated as a miss: key %s", type(exc).__name__, key[:16])
+            return None
+
+    def put(self, key: str, pdf: bytes) -> None:
+        """Keep the PDF (in the caller's transaction, in a savepoint of its own: a cache
+        that cannot keep it logs a warning and the caller goes on)."""
+        try:
+            with storage.apart(self.session):
+                self._put(key, pdf)
+        except storage.STORE_ERRORS as exc:
+            log.warning("PDF cache write failed (%s), not cached: key %s", type(exc).__name__, key[:16])
+
+    def _get(self, key: str) -> bytes | None:
         entry = self.session.get(PdfCacheEntry, key)
         if entry is None or entry.expires_at <= clock.now():
             return None
         return self.store.get(self.session, entry.sha256)
 
-    def put(self, key: str, pdf: bytes) -> None:
-        """Keep the PDF (in the caller's transaction). Two workers making the same PDF
-        at once keep the first: the bytes are the same."""
+    def _put(self, key: str, pdf: bytes) -> None:
+        """Two workers making the same PDF at once keep the first: the bytes are the same."""
         now = clock.now()
         values = {"key": key, "sha256": self.store.put(self.session, pdf), "created_at": now}
         values["expires_at"] = now + self.ttl

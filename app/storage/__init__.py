@@ -10,8 +10,9 @@ SHA-256; `get(session, sha256)` gives them back. Two back ends (STORAGE_BACKEND)
   transaction commits, and removed when it rolls back.
 
 Rows refer to blobs by hash, not by foreign key. Every such column is registered in
-REFERENCES (`register_reference`); `collect_garbage` (`flask --app app storage gc`)
-removes the blobs none of them names, and import uploads left waiting over a day.
+REFERENCES (`register_reference`); `collect_garbage` (`flask --app app storage gc`, and the
+scheduler's `rectrack.sweep_storage`) removes import uploads left waiting past
+STAGED_IMPORT_TTL_HOURS, then the blobs none of them names.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ import hashlib
 import logging
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
@@ -28,6 +30,7 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import InstrumentedAttribute, Session, SessionTransaction
 
 from app.database import utcnow
@@ -38,8 +41,12 @@ log = logging.getLogger(__name__)
 BACKENDS = ("database", "filesystem")
 # A blob stored this recently is never collected: a transaction may be about to refer to it.
 GRACE = timedelta(hours=1)
-# An import upload waits this long for its commit.
+# An import upload waits this long for its commit (STAGED_IMPORT_TTL_HOURS's default).
 STAGED_UPLOAD_LIFETIME = timedelta(days=1)
+
+# What a failing store raises: a file system refusing (read-only, full, gone) or the
+# database refusing the blobs table.
+STORE_ERRORS: tuple[type[BaseException], ...] = (OSError, SQLAlchemyError)
 
 # The columns that hold the SHA-256 of a blob they need.
 REFERENCES: list[InstrumentedAttribute[str]] = [Attachment.sha256, StagedUpload.sha256]
@@ -161,10 +168,37 @@ def _pending(session: Session) -> list[tuple[Path, Path]]:
     return list(session.info.pop(PENDING_KEY, []))
 
 
+@contextmanager
+def apart(session: Session) -> Iterator[None]:
+    """Run storage work in a savepoint: when it raises, only its own writes are undone
+    (its rows, and its files waiting for the commit), the caller's transaction goes on,
+    and the error is raised again for the caller to decide (a cache: a miss)."""
+    mark = len(session.info.get(PENDING_KEY, []))
+    savepoint = session.begin_nested()
+    try:
+        yield
+        savepoint.commit()  # flushes what the block left pending: it may fail too
+    except BaseException:
+        with suppress(sa.exc.InvalidRequestError):  # already ended
+            savepoint.rollback()  # also when a failed flush deactivated it
+        waiting = session.info.get(PENDING_KEY, [])
+        for tmp, _target in waiting[mark:]:
+            tmp.unlink(missing_ok=True)
+        del waiting[mark:]
+        raise
+
+
 @event.listens_for(Session, "after_commit")
 def _move_files_into_place(session: Session) -> None:
     for tmp, target in _pending(session):
-        os.replace(tmp, target)
+        try:
+            os.replace(tmp, target)
+        except OSError as exc:
+            # The transaction has committed: raising here would turn a saved change into
+            # an error page. The row now names bytes that are not there; its download
+            # says so (app.lifecycle.views.download) and this line tells the operator.
+            log.error("stored file %s not moved into place: %s", target.name, type(exc).__name__)
+            tmp.unlink(missing_ok=True)
 
 
 def _remove_temporary_files(session: Session) -> None:
@@ -201,13 +235,37 @@ def referenced_hashes() -> sa.Select[Any]:
     return sa.select(sa.union(*selects).subquery().c.sha256)
 
 
-def collect_garbage(session: Session, store: BlobStore | None = None, *, now: datetime | None = None) -> int:
-    """Remove import uploads waiting over a day, then the blobs nothing refers to (stored
-    over GRACE ago); the number of blobs removed. Flushes, never commits."""
-    now = now or utcnow()
-    session.execute(
+def staged_ttl(config: Mapping[str, Any]) -> timedelta:
+    """How long an import file that passed its dry run waits (STAGED_IMPORT_TTL_HOURS)."""
+    hours = config.get("STAGED_IMPORT_TTL_HOURS")
+    return STAGED_UPLOAD_LIFETIME if hours is None else timedelta(hours=hours)
+
+
+def staged_expired(created_at: datetime, now: datetime, ttl: timedelta) -> bool:
+    """Whether an import upload staged at `created_at` has waited its time out (at
+    exactly `ttl` it has)."""
+    return now - created_at >= ttl
+
+
+def expire_staged(session: Session, *, now: datetime, ttl: timedelta = STAGED_UPLOAD_LIFETIME) -> int:
+    """Forget import uploads that waited `ttl` or longer; how many. Flushes, never commits."""
+    result = session.execute(
         sa.delete(StagedUpload)
-        .where(StagedUpload.created_at < now - STAGED_UPLOAD_LIFETIME)
+        .where(StagedUpload.created_at <= now - ttl)
         .execution_options(synchronize_session=False)
     )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def collect_garbage(
+    session: Session,
+    store: BlobStore | None = None,
+    *,
+    now: datetime | None = None,
+    staged_ttl: timedelta = STAGED_UPLOAD_LIFETIME,
+) -> int:
+    """Remove import uploads waiting `staged_ttl` or longer, then the blobs nothing refers
+    to (stored over GRACE ago); the number of blobs removed. Flushes, never commits."""
+    now = now or utcnow()
+    expire_staged(session, now=now, ttl=staged_ttl)
     return (store or DatabaseBlobStore()).remove_unreferenced(session, referenced_hashes(), now - GRACE)
