@@ -131,6 +131,11 @@ class BaseConfig:
     TRUSTED_PROXY_COUNT = _int_env("TRUSTED_PROXY_COUNT", 0)
 
     PAGE_SIZE = _int_env("PAGE_SIZE", 50)
+    # Atom feeds of status changes (app/feeds): the newest this many entries per feed, and
+    # the domain (or e-mail address) their permanent tag: URIs are minted under. Set the
+    # authority once to a name the OIG controls and never change it: readers key on the ids.
+    FEED_MAX_ENTRIES = _int_env("FEED_MAX_ENTRIES", 50)
+    FEED_TAG_AUTHORITY = os.environ.get("FEED_TAG_AUTHORITY", "rectrack.invalid")
     # Deadlines are counted in the OIG's calendar days.
     APP_TIMEZONE = os.environ.get("APP_TIMEZONE", "America/New_York")
     DEMO_ACCOUNTS = False

@@ -21,7 +21,18 @@ from app.web import IdConverter
 from config import BASE_DIR, INSTANCE_DIR, BaseConfig, config_from_env
 
 # Endpoints an anonymous visitor may reach; everything else needs a signed-in user.
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "health.healthz", "health.readyz"})
+PUBLIC_ENDPOINTS = frozenset(
+    {
+        "auth.login",
+        "static",
+        "health.healthz",
+        "health.readyz",
+        # Atom feeds list public items only (app/feeds)
+        "feeds.all_public",
+        "feeds.report_feed",
+        "feeds.component_feed",
+    }
+)
 
 
 def create_app(config: BaseConfig | None = None) -> Flask:
@@ -137,6 +148,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.components.views import bp as components_bp
     from app.dashboard.views import bp as dashboard_bp
     from app.exports.views import bp as exports_bp
+    from app.feeds.views import bp as feeds_bp
     from app.health import bp as health_bp
     from app.imports.views import bp as imports_bp
     from app.jobs.views import bp as jobs_bp
@@ -160,6 +172,7 @@ def _register_blueprints(app: Flask) -> None:
         search_bp,
         jobs_bp,
         health_bp,
+        feeds_bp,
     )
     for bp in blueprints:  # fmt: skip
         app.register_blueprint(bp)

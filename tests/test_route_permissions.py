@@ -70,6 +70,11 @@ def staff(code: int) -> dict[str, int]:
     return {ANON: 302, "admin": code, "oig": code, "liaison": 403, "fema": 403, "viewer": 403}
 
 
+def everyone(code: int) -> dict[str, int]:
+    """No sign-in needed: the same answer to anonymous visitors and every role."""
+    return dict.fromkeys(ALL_ROLES, code)
+
+
 def admin_only(code: int) -> dict[str, int]:
     return {ANON: 302, "admin": code, "oig": 403, "liaison": 403, "fema": 403, "viewer": 403}
 
@@ -197,7 +202,20 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
         "fema": 200,
         "viewer": 200,
     },
+    # Atom feeds of public items' status changes: no sign-in (tests/test_feeds.py)
+    ("feeds.all_public", "GET"): everyone(200),
+    ("feeds.report_feed", "GET"): everyone(200),
+    ("feeds.component_feed", "GET"): everyone(200),
 }
+# Endpoints an anonymous visitor reaches without being sent to the sign-in page.
+NO_SIGN_IN = (
+    "auth.login",
+    "health.healthz",
+    "health.readyz",
+    "feeds.all_public",
+    "feeds.report_feed",
+    "feeds.component_feed",
+)
 
 SKIPPED_ENDPOINTS = {"static"}
 IDS = (
@@ -318,7 +336,7 @@ def test_missing_ids_are_404(app: Flask, role: str) -> None:
 def test_anonymous_reaches_only_the_login_page(app: Flask) -> None:
     client = app.test_client()
     for endpoint, method, rule in _routes(app):
-        if endpoint in ("auth.login", "health.healthz", "health.readyz"):
+        if endpoint in NO_SIGN_IN:
             continue
         response = client.open(_url(rule, dict.fromkeys(IDS, 1)), method=method)
         assert response.status_code == 302, (method, rule)
