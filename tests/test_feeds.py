@@ -184,6 +184,17 @@ def test_restricted_items_never_appear(client: FlaskClient) -> None:
             assert marker not in body, (url, marker)
 
 
+def test_a_public_recommendation_of_a_restricted_report_is_left_out(client: FlaskClient) -> None:
+    """A restricted report hides all of its own, even a recommendation marked public."""
+    restricted = report_by_number("TEST-R-1")
+    restricted.recommendations[0].sensitivity = Sensitivity.PUBLIC
+    db.session.commit()
+    for url in _feed_urls():
+        body = _feed(client, url)[2]
+        for marker in _restricted_markers():
+            assert marker not in body, (url, marker)
+
+
 def test_a_restricted_recommendation_of_a_public_report_is_left_out(client: FlaskClient) -> None:
     report_id = _ids()[0]
     title = "OIG-12-15, Recommendation 2: Open–Unresolved"
