@@ -21,7 +21,7 @@ from app.web import IdConverter
 from config import BASE_DIR, INSTANCE_DIR, BaseConfig, config_from_env
 
 # Endpoints an anonymous visitor may reach; everything else needs a signed-in user.
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "health.healthz"})
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "health.healthz", "metrics"})
 
 
 def create_app(config: BaseConfig | None = None) -> Flask:
@@ -48,7 +48,9 @@ def create_app(config: BaseConfig | None = None) -> Flask:
     _register_blueprints(app)
     _register_request_hooks(app)
 
-    from app import cli, errors, templating
+    from app import cli, errors, observability, templating
+
+    observability.register(app)  # after the request hooks: it orders its own around them
 
     errors.register(app)
     cli.register(app)

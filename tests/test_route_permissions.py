@@ -189,6 +189,9 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
         "fema": 200,
         "viewer": 200,
     },
+    # for Prometheus: no sign-in, but only from METRICS_ALLOWED_ADDRESSES (the test
+    # client's 127.0.0.1) or with METRICS_TOKEN (tests/test_observability.py)
+    ("metrics", "GET"): {ANON: 200, "admin": 200, "oig": 200, "liaison": 200, "fema": 200, "viewer": 200},
 }
 
 SKIPPED_ENDPOINTS = {"static"}
@@ -310,7 +313,7 @@ def test_missing_ids_are_404(app: Flask, role: str) -> None:
 def test_anonymous_reaches_only_the_login_page(app: Flask) -> None:
     client = app.test_client()
     for endpoint, method, rule in _routes(app):
-        if endpoint in ("auth.login", "health.healthz"):
+        if endpoint in ("auth.login", "health.healthz", "metrics"):
             continue
         response = client.open(_url(rule, dict.fromkeys(IDS, 1)), method=method)
         assert response.status_code == 302, (method, rule)
