@@ -57,13 +57,17 @@ def configure(app: Flask) -> None:
     """Send RecTrack's log records ("app.*", Flask's app.logger among them, and
     "rectrack.*") to stderr as JSON, from LOG_LEVEL. The handler sits on those loggers, not
     the root, so libraries' logging and anything that configures the root (Alembic's
-    fileConfig, pytest's caplog) are left as they are; records still propagate to the root."""
+    fileConfig, pytest's caplog) are left as they are; "app.*" records still propagate
+    to the root."""
     level = str(app.config["LOG_LEVEL"]).upper()
     if level not in LEVELS:
         raise RuntimeError(f"LOG_LEVEL must be one of {', '.join(LEVELS)}, not {level!r}.")
     for name in ("rectrack", app.logger.name):
         logger = logging.getLogger(name)
         logger.setLevel(level)
+        # The request lines (one a request) go to this handler only: a handler on the root
+        # (Alembic's, left by migrations run in-process) must not write each of them again.
+        logger.propagate = name != "rectrack"
         if not any(isinstance(handler, StderrHandler) for handler in logger.handlers):
             handler = StderrHandler()
             handler.setFormatter(JsonFormatter())
