@@ -130,6 +130,17 @@ class BaseConfig:
     # Number of reverse proxies in front of the app whose X-Forwarded-For is trusted.
     TRUSTED_PROXY_COUNT = _int_env("TRUSTED_PROXY_COUNT", 0)
 
+    # Logs and metrics (app/observability). RecTrack's own log records from this level
+    # (DEBUG, INFO, WARNING, ERROR), one JSON object a line on stderr.
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    # Who may read /metrics without a token: addresses or networks, comma-separated.
+    METRICS_ALLOWED_ADDRESSES = os.environ.get("METRICS_ALLOWED_ADDRESSES", "127.0.0.1,::1")
+    # A bearer token that lets any address read /metrics (at least 32 characters); empty: none.
+    METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+    # Under gunicorn: an empty folder where each worker writes its metrics, so /metrics
+    # adds up all workers (prometheus-client's multiprocess mode; gunicorn.conf.py).
+    PROMETHEUS_MULTIPROC_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
+
     PAGE_SIZE = _int_env("PAGE_SIZE", 50)
     # Atom feeds of status changes (app/feeds): the newest this many entries per feed, and
     # the domain (or e-mail address) their permanent tag: URIs are minted under. Set the

@@ -27,6 +27,7 @@ PUBLIC_ENDPOINTS = frozenset(
         "static",
         "health.healthz",
         "health.readyz",
+        "metrics",
         # Atom feeds list public items only (app/feeds)
         "feeds.all_public",
         "feeds.report_feed",
@@ -65,7 +66,9 @@ def create_app(config: BaseConfig | None = None) -> Flask:
         install_schema_guard(app)  # first: before any hook that reads the user or the tables
     _register_request_hooks(app)
 
-    from app import cli, errors, templating
+    from app import cli, errors, observability, templating
+
+    observability.register(app)  # after the request hooks: it orders its own around them
 
     errors.register(app)
     if not app.testing:  # a server drains (/readyz 503) on SIGTERM; tests keep pytest's handler

@@ -17,6 +17,7 @@ from werkzeug.exceptions import HTTPException
 from app import constraints, unavailable
 from app.extensions import db
 from app.locking import MissingVersionError
+from app.observability import logs
 from app.web import constraint_status, note_access, pending_accesses
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,7 @@ def register(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError) -> Any:
         db.session.rollback()
+        logs.mark("refused", f"csrf: {exc.description}")  # Flask-WTF's fixed words
         return render_error(
             400, "The form expired or was sent from another site. Reload the page and send it again."
         )

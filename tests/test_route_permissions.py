@@ -206,12 +206,16 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("feeds.all_public", "GET"): everyone(200),
     ("feeds.report_feed", "GET"): everyone(200),
     ("feeds.component_feed", "GET"): everyone(200),
+    # for Prometheus: no sign-in, but only from METRICS_ALLOWED_ADDRESSES (the test
+    # client's 127.0.0.1) or with METRICS_TOKEN (tests/test_observability.py)
+    ("metrics", "GET"): {ANON: 200, "admin": 200, "oig": 200, "liaison": 200, "fema": 200, "viewer": 200},
 }
 # Endpoints an anonymous visitor reaches without being sent to the sign-in page.
 NO_SIGN_IN = (
     "auth.login",
     "health.healthz",
     "health.readyz",
+    "metrics",
     "feeds.all_public",
     "feeds.report_feed",
     "feeds.component_feed",

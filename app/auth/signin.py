@@ -14,6 +14,7 @@ from app.auth import devices, services, throttle
 from app.database import utcnow
 from app.extensions import db
 from app.models import User
+from app.observability import logs, metrics
 from app.web import client_ip
 
 GENERIC_FAILURE = "The e-mail address or password is not correct, or sign-in is paused."
@@ -48,7 +49,7 @@ def throttled_message(retry_after: int) -> str:
 
 def attempt(email: str, password: str) -> services.LoginAttempt:
     """Check a sign-in from this request (flushed; the view commits it whatever came of it)."""
-    return services.authenticate(
+    result = services.authenticate(
         db.session,
         email,
         password,
@@ -58,6 +59,12 @@ def attempt(email: str, password: str) -> services.LoginAttempt:
         policy=_login_policy(),
         device_user_ids=devices.known_user_ids(),
     )
+    if result.refusal is not None:
+        metrics.LOGIN_THROTTLED.inc()
+        logs.mark("refused", result.refusal.reason)  # the app's fixed words, no address or e-mail
+    elif result.user is None:
+        metrics.LOGIN_FAILURES.inc()
+    return result
 
 
 def start_session(user: User, target: str | None) -> Response:

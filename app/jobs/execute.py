@@ -25,6 +25,7 @@ from app.extensions import db
 from app.jobs import services
 from app.jobs.registry import WRITERS, JobRefused, Progress, runner_for
 from app.models import Job, User
+from app.observability.metrics import JOB_FAILURES
 
 log = logging.getLogger(__name__)
 
@@ -106,9 +107,11 @@ def execute(job_id: str, *, worker: str, inline: bool = False) -> str:
             commit()
         return "done" if finished else "skipped"
     except JobRefused as exc:
+        JOB_FAILURES.labels(job.kind).inc()
         return _failed(session, savepoint, inline, job_id, str(exc))
     except Exception:
         log.exception("job %s (%s) failed", job_id, job.kind)
+        JOB_FAILURES.labels(job.kind).inc()
         return _failed(session, savepoint, inline, job_id, FAILED_MESSAGE)
 
 
