@@ -54,14 +54,22 @@ def worker_int(worker: Any) -> None:
     _start_draining()
 
 
+def on_starting(server: Any) -> None:
+    """In the master, before any worker: empty PROMETHEUS_MULTIPROC_DIR, whose files from an
+    earlier run would otherwise be added to this run's counts."""
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder:
+        for name in os.listdir(folder):
+            if name.endswith(".db"):
+                os.remove(os.path.join(folder, name))
+
+
 def child_exit(server: Any, worker: Any) -> None:
-    """In the master, once a worker has gone. HOOK (issue 14, "obs"): Prometheus
-    multiprocess mode drops the dead worker's live gauges."""
+    """In the master, once a worker has gone: Prometheus multiprocess mode drops the dead
+    worker's live gauges."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        try:
-            from prometheus_client import multiprocess
-        except ImportError:  # the metrics are not installed on this branch
-            return
+        from prometheus_client import multiprocess
+
         multiprocess.mark_process_dead(worker.pid)
 
 
