@@ -141,6 +141,8 @@ class BaseConfig:
     MAIL_BASE_URL = os.environ.get("MAIL_BASE_URL", "http://localhost:5000")
     # The liaison digest lists items due within this many days from today (and overdue ones).
     MAIL_DIGEST_LOOKAHEAD_DAYS = _int_env("MAIL_DIGEST_LOOKAHEAD_DAYS", 14)
+    # The hour (0-23, APP_TIMEZONE) Celery beat queues the day's digests.
+    MAIL_DIGEST_HOUR = _int_env("MAIL_DIGEST_HOUR", 6)
     # A message that still fails temporarily after this many tries is given up (shown to admins).
     MAIL_MAX_ATTEMPTS = _int_env("MAIL_MAX_ATTEMPTS", 12)
 

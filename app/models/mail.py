@@ -4,14 +4,17 @@ through (app/mail)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.database import JSONType, UTCDateTime, enum_type, utcnow
 from app.extensions import Model
 from app.models.enums import LabeledEnum
+
+if TYPE_CHECKING:
+    from app.models.user import User
 
 
 class DigestFrequency(LabeledEnum):
@@ -82,6 +85,8 @@ class OutboxMessage(Model):
     last_error: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
 
     __table_args__ = (
         sa.Index("ix_mail_outbox_due", "state", "next_attempt_at"),
