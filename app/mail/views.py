@@ -53,7 +53,7 @@ def preferences() -> str | Response | tuple[str, int]:
         )
         if done is not None:
             return done
-    return render_template("mail/preferences.html", form=form), 400
+    return render_template("mail/preferences.html", form=form)
 
 
 def _folder_listing() -> list[dict[str, Any]]:
