@@ -511,3 +511,39 @@ def test_the_folder_backend_writes_files_the_outbox_page_lists(
     assert "Files in the outbox folder" in text
     assert files[0].name in text
     assert "RecTrack digest: 2 overdue" in text
+
+
+def test_a_new_recommendation_is_in_the_next_digest_only(app: Flask, smtp: MailServer) -> None:
+    """Entered (tracked since) Sunday: in Monday's daily digest, not in Tuesday's."""
+    new = rec("OIG-12-15", 3)
+    new.tracked_since = MONDAY - timedelta(days=1)
+    db.session.flush()
+    notify(app, MONDAY)
+    notify(app, MONDAY + timedelta(days=1))
+    monday, tuesday = (text_of(m) for m in smtp.to(FEMA))
+    assert (
+        "NEW RECOMMENDATIONS ADDRESSED TO YOU\r\n- OIG-12-15 #3 (FEMA): entered November 15, 2026" in monday
+    )
+    assert "NEW RECOMMENDATIONS" not in tuesday
+    # addressed to I&A too: its liaison hears of it, under I&A, once
+    ia_monday, ia_tuesday = (text_of(m) for m in smtp.to(IA))
+    assert (
+        "NEW RECOMMENDATIONS ADDRESSED TO YOU\r\n- OIG-12-15 #3 (I&A): entered November 15, 2026\r\n"
+        in ia_monday
+    )
+    assert "NEW RECOMMENDATIONS" not in ia_tuesday
+
+
+def test_the_beat_tasks_queue_and_send(app: Flask, smtp: MailServer) -> None:
+    """What beat runs: today's digests (the OIG's today), then the outbox."""
+    from app.mail import tasks
+
+    assert tasks.plan_digests() == 4
+    assert tasks.plan_digests() == 0  # again the same day: nothing new
+    assert tasks.deliver() == 0
+    assert sorted(m["To"] for m in smtp.received) == sorted(
+        ["admin@test.example", "oig@test.example", IA, FEMA]
+    )
+    with app.app_context():
+        keys = set(db.session.scalars(sa.select(OutboxMessage.key)))
+    assert f"digest:{user_by_email(FEMA).id}:{clock.today().isoformat()}" in keys

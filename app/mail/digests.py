@@ -68,6 +68,22 @@ class Returned:
         return f"{self.report_number} {self.rec_tag} ({self.component})"
 
 
+@dataclass(frozen=True)
+class NewRec:
+    """A recommendation addressed to one of the liaison's components, entered in the
+    digest's period."""
+
+    report_number: str
+    rec_tag: str
+    component: str
+    tracked_since: date
+    url: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.report_number} {self.rec_tag} ({self.component})"
+
+
 @dataclass
 class LiaisonDigest:
     today: date
@@ -75,10 +91,11 @@ class LiaisonDigest:
     overdue: list[Item] = field(default_factory=list)
     due_soon: list[Item] = field(default_factory=list)
     returned: list[Returned] = field(default_factory=list)
+    new: list[NewRec] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
-        return not (self.overdue or self.due_soon or self.returned)
+        return not (self.overdue or self.due_soon or self.returned or self.new)
 
     @property
     def horizon(self) -> date:
@@ -99,15 +116,18 @@ _LATE = deadlines.CLOCK_FILTERS_BY_NAME["response_overdue"]
 
 
 def liaison_digest(
-    session: Session, user: Any, today: date, lookahead_days: int, link: LinkFor
+    session: Session, user: Any, today: date, lookahead_days: int, link: LinkFor, period_days: int = 1
 ) -> LiaisonDigest:
     """The liaison's components' parts: clocks overdue or due by today + lookahead_days
-    (inclusive), and responses and closure requests the OIG returned."""
+    (inclusive), responses and closure requests the OIG returned, and recommendations
+    entered in the `period_days` days before today (a daily digest: yesterday's; every
+    day is in exactly one digest when they run each period)."""
     digest = LiaisonDigest(today=today, lookahead_days=lookahead_days)
     component_ids = user.component_ids
     if not component_ids:
         return digest
     horizon = digest.horizon
+    first_new = today - timedelta(days=period_days)
     parts = session.scalars(
         sa.select(Addressee)
         .join(Addressee.recommendation)
@@ -122,6 +142,7 @@ def liaison_digest(
                 Addressee.target_due <= horizon,
                 Addressee.response_state == ResponseState.RETURNED,
                 Addressee.closure_state == ClosureState.RETURNED,
+                Recommendation.tracked_since.between(first_new, today - timedelta(days=1)),
             ),
         )
         .options(
@@ -141,6 +162,8 @@ def liaison_digest(
                 digest.overdue.append(Item(*where, label, due, url))
             elif due <= horizon:
                 digest.due_soon.append(Item(*where, label, due, url))
+        if first_new <= rec.tracked_since < today:
+            digest.new.append(NewRec(*where, rec.tracked_since, url))
         public = rec.sensitivity == Sensitivity.PUBLIC
         if part.response_state == ResponseState.RETURNED and rec.status == RecStatus.OPEN_UNRESOLVED:
             reason = part.evaluation_note if public else None
@@ -228,15 +251,18 @@ def subject_of(digest: LiaisonDigest | StaffDigest) -> str:
         parts.append(f"{len(digest.due_soon)} due by {long_date(digest.horizon)}")
     if digest.returned:
         parts.append(f"{len(digest.returned)} returned")
+    if digest.new:
+        parts.append(f"{len(digest.new)} new")
     return f"RecTrack digest: {', '.join(parts)}"
 
 
 def digest_for(
-    session: Session, user: Any, today: date, config: Any, link: LinkFor
+    session: Session, user: Any, today: date, config: Any, link: LinkFor, period_days: int = 1
 ) -> LiaisonDigest | StaffDigest | None:
     """The digest of the user's role (None: read-only accounts get none)."""
     if user.role == Role.LIAISON:
-        return liaison_digest(session, user, today, int(config["MAIL_DIGEST_LOOKAHEAD_DAYS"]), link)
+        lookahead = int(config["MAIL_DIGEST_LOOKAHEAD_DAYS"])
+        return liaison_digest(session, user, today, lookahead, link, period_days)
     if policy.is_staff(user):
         return staff_digest(session, user, today, int(config["UPDATE_INTERVAL_DAYS"]), link)
     return None

@@ -113,7 +113,8 @@ def plan_digests(session: Session, day: date, config: Any | None = None) -> Plan
         if key in existing:
             planned.already += 1
             continue
-        digest = digests.digest_for(session, user, day, config, links)
+        period_days = 7 if frequency == DigestFrequency.WEEKLY else 1
+        digest = digests.digest_for(session, user, day, config, links, period_days)
         if digest is None or digest.empty:
             planned.nothing_due += 1
             continue
