@@ -547,3 +547,51 @@ def test_the_beat_tasks_queue_and_send(app: Flask, smtp: MailServer) -> None:
     with app.app_context():
         keys = set(db.session.scalars(sa.select(OutboxMessage.key)))
     assert f"digest:{user_by_email(FEMA).id}:{clock.today().isoformat()}" in keys
+
+
+# --- event notices ----------------------------------------------------------------------
+
+
+def _return_femas_response() -> None:
+    from app.lifecycle import steps, workflow
+    from tests.states import ctx, fema_responded, row
+
+    fema_responded()
+    cpg = rec("OIG-12-15", 3)
+    workflow.take(
+        db.session, ctx("oig"), "return_response", cpg, row(cpg, "FEMA"), steps.ReasonData("OIG-REASON-X")
+    )
+    db.session.commit()
+
+
+def test_a_returned_response_is_noticed_once_by_a_liaison_who_asked(app: Flask, smtp: MailServer) -> None:
+    db.session.add(
+        MailPreference(
+            user_id=user_by_email(FEMA).id, digest=DigestFrequency.OFF, notices=["response_returned"]
+        )
+    )
+    db.session.add(
+        MailPreference(
+            user_id=user_by_email(IA).id, digest=DigestFrequency.OFF, notices=["response_returned"]
+        )
+    )
+    db.session.commit()
+    _return_femas_response()
+    notify(app, MONDAY)
+    notify(app, MONDAY)  # a second run: nothing new
+    [notice] = smtp.to(FEMA)
+    assert notice["Subject"] == "RecTrack: OIG-12-15 #3 (FEMA): Response returned"
+    body = text_of(notice)
+    assert f"OIG-12-15 #3 (FEMA): Response returned on {clock.today():%B} {clock.today().day}" in body
+    assert "OIG-REASON-X" not in body + html_of(notice)  # the OIG's note stays on the page
+    assert "FEMA concurs." not in body  # the response text too
+    assert smtp.to(IA) == []  # not I&A's part
+    assert notice["List-Unsubscribe"] == f"<{PREFS_URL}>"
+
+
+def test_no_notice_without_asking(app: Flask, smtp: MailServer) -> None:
+    db.session.add(MailPreference(user_id=user_by_email(FEMA).id, digest=DigestFrequency.OFF, notices=[]))
+    db.session.commit()
+    _return_femas_response()
+    notify(app, MONDAY)
+    assert smtp.to(FEMA) == []

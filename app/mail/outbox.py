@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 from app import clock
 from app.mail import compose, digests
 from app.models import DigestFrequency, MailPreference, OutboxMessage, OutboxState, User
-from app.models.mail import preference_defaults
+from app.models.mail import default_notices, preference_defaults
 
 INVALID_ADDRESS = "The account's e-mail address is not a valid address; nothing was sent."
 
@@ -61,10 +61,9 @@ def enqueue(
         "created_at": now,
     }
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    result = session.execute(
-        insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["key"])
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    # RETURNING says whether a row went in (an ORM-enabled INSERT's rowcount may be -1).
+    stmt = insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["key"])
+    return session.execute(stmt.returning(OutboxMessage.id)).first() is not None
 
 
 def preference_of(session: Session, user: Any) -> DigestFrequency:
@@ -167,7 +166,7 @@ def everyone_settings(session: Session) -> list[tuple[User, DigestFrequency, lis
         (
             u,
             prefs[u.id].digest if u.id in prefs else preference_defaults(u.role),
-            list(prefs[u.id].notices) if u.id in prefs else [],
+            list(prefs[u.id].notices) if u.id in prefs else default_notices(u.role),
         )
         for u in users
     ]

@@ -10,14 +10,14 @@ from sqlalchemy.orm import Session
 
 from app.locking import UNCHECKED, ConflictError, Expected, check_version
 from app.models import DigestFrequency, MailPreference, NoticeKind
-from app.models.mail import preference_defaults
+from app.models.mail import default_notices, preference_defaults
 
 
 def current(session: Session, user: Any) -> tuple[DigestFrequency, list[str], int | None]:
     """(digest frequency, notices, version): the saved choice, or the defaults (version None)."""
     pref = session.get(MailPreference, user.id)
     if pref is None:
-        return preference_defaults(user.role), [], None
+        return preference_defaults(user.role), default_notices(user.role), None
     return pref.digest, list(pref.notices), pref.version
 
 

@@ -6,7 +6,7 @@ from celery import shared_task
 
 from app import audit, clock
 from app.extensions import db
-from app.mail import delivery, outbox
+from app.mail import delivery, notices, outbox
 
 
 @shared_task(name="rectrack.mail_plan_digests")
@@ -21,6 +21,9 @@ def plan_digests() -> int:
 
 @shared_task(name="rectrack.mail_deliver")
 def deliver() -> int:
-    """Send what is due in the outbox (new messages, and retries whose wait is over)."""
+    """Queue the notices of recent events, then send what is due in the outbox (new
+    messages, and retries whose wait is over)."""
     audit.set_actor(db.session, delivery.ACTOR)
+    notices.plan_notices(db.session)
+    db.session.commit()
     return delivery.deliver_due(db.session).sent

@@ -103,3 +103,9 @@ def preference_defaults(role: Any) -> DigestFrequency:
     from app.models.enums import Role
 
     return DigestFrequency.OFF if role == Role.VIEWER else DigestFrequency.DAILY
+
+
+def default_notices(role: Any) -> list[str]:
+    """The notices of a user who never chose: none. Each person turns on the ones they
+    want (a first import or seed would otherwise mail a notice per recommendation)."""
+    return []
