@@ -595,3 +595,19 @@ def test_no_notice_without_asking(app: Flask, smtp: MailServer) -> None:
     _return_femas_response()
     notify(app, MONDAY)
     assert smtp.to(FEMA) == []
+
+
+def test_development_keeps_mail_in_instance_outbox_and_unknown_backends_are_refused() -> None:
+    from pathlib import Path
+
+    from config import INSTANCE_DIR, BaseConfig, DevelopmentConfig, TestingConfig
+
+    assert DevelopmentConfig.MAIL_BACKEND == "folder"
+    assert Path(DevelopmentConfig.MAIL_FOLDER) == INSTANCE_DIR / "outbox"
+    assert BaseConfig.MAIL_BACKEND == "smtp"  # production sends
+    config = TestingConfig("sqlite://")
+    config.MAIL_BACKEND = "carrier-pigeon"
+    with pytest.raises(
+        RuntimeError, match=re.escape("Unknown MAIL_BACKEND 'carrier-pigeon'; use smtp or folder.")
+    ):
+        config.validate()
