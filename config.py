@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 from typing import ClassVar
@@ -141,6 +142,30 @@ class BaseConfig:
     # adds up all workers (prometheus-client's multiprocess mode; gunicorn.conf.py).
     PROMETHEUS_MULTIPROC_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
 
+    # E-mail (app/mail; issue 15). Sent only by background jobs, from the outbox table.
+    # "smtp": through SMTP_HOST; "folder": each message written as a .eml file to MAIL_FOLDER
+    # (development: nothing leaves the machine; the admin Outbox page lists the files).
+    MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "smtp")
+    MAIL_FOLDER = os.environ.get("MAIL_FOLDER", str(INSTANCE_DIR / "outbox"))
+    SMTP_HOST = os.environ.get("SMTP_HOST", "127.0.0.1")
+    SMTP_PORT = _int_env("SMTP_PORT", 25)
+    # Upgrade the connection with STARTTLS before sending credentials or mail.
+    SMTP_STARTTLS = os.environ.get("SMTP_STARTTLS", "").lower() in ("1", "true", "yes")
+    SMTP_USERNAME = os.environ.get("SMTP_USERNAME", "")  # empty: no AUTH
+    SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD", "")
+    # Seconds to wait for the SMTP server to answer before counting a temporary failure.
+    SMTP_TIMEOUT_SECONDS = _int_env("SMTP_TIMEOUT_SECONDS", 10)
+    MAIL_SENDER = os.environ.get("MAIL_SENDER", "RecTrack <rectrack@localhost>")
+    MAIL_REPLY_TO = os.environ.get("MAIL_REPLY_TO", "")  # empty: no Reply-To header
+    # The address links in messages start with (the site as people reach it).
+    MAIL_BASE_URL = os.environ.get("MAIL_BASE_URL", "http://localhost:5000")
+    # The liaison digest lists items due within this many days from today (and overdue ones).
+    MAIL_DIGEST_LOOKAHEAD_DAYS = _int_env("MAIL_DIGEST_LOOKAHEAD_DAYS", 14)
+    # The hour (0-23, APP_TIMEZONE) Celery beat queues the day's digests.
+    MAIL_DIGEST_HOUR = _int_env("MAIL_DIGEST_HOUR", 6)
+    # A message that still fails temporarily after this many tries is given up (shown to admins).
+    MAIL_MAX_ATTEMPTS = _int_env("MAIL_MAX_ATTEMPTS", 12)
+
     PAGE_SIZE = _int_env("PAGE_SIZE", 50)
     # Atom feeds of status changes (app/feeds): the newest this many entries per feed, and
     # the domain (or e-mail address) their permanent tag: URIs are minted under. Set the
@@ -165,6 +190,8 @@ class BaseConfig:
             raise RuntimeError(
                 f"APP_TIMEZONE {self.APP_TIMEZONE!r} is not a time zone; use a name such as America/New_York."
             ) from None
+        if self.MAIL_BACKEND not in ("smtp", "folder"):
+            raise RuntimeError(f"Unknown MAIL_BACKEND {self.MAIL_BACKEND!r}; use smtp or folder.")
         if self.STORAGE_BACKEND not in ("database", "filesystem"):
             raise RuntimeError(
                 f"Unknown STORAGE_BACKEND {self.STORAGE_BACKEND!r}; use database or filesystem."
@@ -174,6 +201,8 @@ class BaseConfig:
 class DevelopmentConfig(BaseConfig):
     ENV_NAME = "development"
     DEMO_ACCOUNTS = True
+    # Development keeps mail in instance/outbox/ unless told otherwise.
+    MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "folder")
 
     def __init__(self) -> None:
         self.SECRET_KEY = os.environ.get("SECRET_KEY") or _dev_secret_key()
@@ -192,10 +221,15 @@ class TestingConfig(BaseConfig):
     RATELIMIT_STORAGE_URI = "memory://"
     JOBS_BACKEND = "inline"
     SCHEMA_GUARD = False
+    # Tests point SMTP_PORT at their own aiosmtpd server (tests/mailserver.py); a test
+    # without one writes to a temporary folder.
+    MAIL_BACKEND = "folder"
+    MAIL_BASE_URL = "http://rectrack.test"
 
     def __init__(self, database_url: str | None = None) -> None:
         self.SECRET_KEY = secrets.token_urlsafe(32)
         self.SQLALCHEMY_DATABASE_URI = database_url or os.environ.get("TEST_DATABASE_URL") or "sqlite://"
+        self.MAIL_FOLDER = tempfile.mkdtemp(prefix="rectrack-outbox-")
 
 
 class ProductionConfig(BaseConfig):

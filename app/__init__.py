@@ -156,6 +156,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.imports.views import bp as imports_bp
     from app.jobs.views import bp as jobs_bp
     from app.lifecycle.views import bp as lifecycle_bp
+    from app.mail.views import bp as mail_bp
     from app.pdf.views import bp as pdf_bp
     from app.recommendations.views import bp as recommendations_bp
     from app.reports.views import bp as reports_bp
@@ -174,6 +175,7 @@ def _register_blueprints(app: Flask) -> None:
         imports_bp,
         search_bp,
         jobs_bp,
+        mail_bp,
         health_bp,
         feeds_bp,
     )

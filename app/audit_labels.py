@@ -16,7 +16,16 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
-from app.models import Addressee, Attachment, Component, Recommendation, RecommendationEvent, Report, User
+from app.models import (
+    Addressee,
+    Attachment,
+    Component,
+    MailPreference,
+    Recommendation,
+    RecommendationEvent,
+    Report,
+    User,
+)
 from app.models.recommendation import NUMBER_NOT_KNOWN
 
 MAX_LENGTH = 200
@@ -93,6 +102,10 @@ QUERIES: dict[str, tuple[Callable[[], sa.Select[*tuple[Any, ...]]], sa.SQLColumn
     "recommendation_events": (_recommendation_events, RecommendationEvent.id),
     "attachments": (_attachments, Attachment.id),
     "users": (lambda: sa.select(User.id, User.email), User.id),
+    "mail_preferences": (
+        lambda: sa.select(MailPreference.user_id, User.email).join(User, User.id == MailPreference.user_id),
+        MailPreference.user_id,
+    ),
     "components": (lambda: sa.select(Component.id, Component.abbreviation), Component.id),
 }
 

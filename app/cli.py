@@ -13,6 +13,7 @@ from app.backup import cli as backup_cli
 from app.demo import cli as demo_cli
 from app.imports import cli as imports_cli
 from app.lifecycle import cli as lifecycle_cli
+from app.mail import cli as mail_cli
 from app.pdf import cli as pdf_cli
 from app.seed import cli as seed_cli
 from app.storage import cli as storage_cli
@@ -28,6 +29,7 @@ def register(app: Flask) -> None:
         demo_cli,
         admin_cli,
         lifecycle_cli,
+        mail_cli,
         storage_cli,
         backup_cli,
     ):

@@ -35,12 +35,15 @@ from app.imports.forms import CommitForm, UploadForm
 from app.imports.staging import Staging
 from app.lifecycle import forms as lifecycle_forms
 from app.lifecycle.steps import STEPS
+from app.mail.forms import PreferencesForm
 from app.models import (
     Acronym,
     Addressee,
     Attachment,
     ClosureState,
     Component,
+    DigestFrequency,
+    MailPreference,
     Recommendation,
     RecStatus,
     Report,
@@ -184,6 +187,9 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("jobs.download", "GET"): own_job(200),
     ("jobs.retry", "POST"): own_job(303),  # the file is ready: back to its page
     ("jobs.background", "GET"): admin_only(200),
+    ("mail.preferences", "GET"): signed_in(200),
+    ("mail.preferences", "POST"): signed_in(200),  # no choice made: the form again, with a message
+    ("mail.outbox_log", "GET"): admin_only(200),
     ("search.reindex", "POST"): admin_only(303),  # a job rebuilds the index; its page follows
     # for load balancers and monitors: no sign-in (it says only "ok" or "unavailable")
     ("health.healthz", "GET"): {
@@ -494,6 +500,16 @@ SMOKE: dict[type[FlaskForm], tuple[Smoke, ...]] = {
             _get(lambda: "/login"),
             lambda: {"email": EMAILS["viewer"], "password": PASSWORD},
             _check(lambda: _user("viewer").last_login_at is not None),
+        ),
+    ),
+    PreferencesForm: (
+        Smoke(
+            "viewer",
+            _get(lambda: "/account/notifications"),
+            lambda: {"digest": "weekly", "notices": ["reopened"]},
+            _check(
+                lambda: db.session.get(MailPreference, _user("viewer").id).digest == DigestFrequency.WEEKLY
+            ),
         ),
     ),
     PasswordChangeForm: (

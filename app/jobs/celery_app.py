@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from celery import Celery, Task
+from celery.schedules import crontab
 from flask import Flask
 
 
@@ -29,7 +30,9 @@ def celery_init_app(app: Flask) -> Celery:
 
     # include: a worker imports the tasks' module at start (nothing else in a worker does,
     # and a task never imported is "unregistered": its messages are thrown away).
-    celery = Celery(app.name, task_cls=FlaskTask, include=["app.jobs.tasks", "app.storage.tasks"])
+    celery = Celery(
+        app.name, task_cls=FlaskTask, include=["app.jobs.tasks", "app.storage.tasks", "app.mail.tasks"]
+    )
     config = app.config
     celery.conf.update(
         broker_url=config["CELERY_BROKER_URL"],
@@ -48,7 +51,15 @@ def celery_init_app(app: Flask) -> Celery:
             "expire-pdf-cache": {"task": "rectrack.expire_pdf_cache", "schedule": 300.0},
             # expired import uploads (STAGED_IMPORT_TTL_HOURS) and unreferenced blobs
             "sweep-storage": {"task": "rectrack.sweep_storage", "schedule": 900.0},
+            # E-mail (app/mail): the day's digests at MAIL_DIGEST_HOUR in the OIG's time
+            # zone (`timezone` below); the outbox, new mail and retries, every minute.
+            "mail-digests": {
+                "task": "rectrack.mail_plan_digests",
+                "schedule": crontab(hour=config["MAIL_DIGEST_HOUR"], minute=0),
+            },
+            "mail-deliver": {"task": "rectrack.mail_deliver", "schedule": 60.0},
         },
+        timezone=config["APP_TIMEZONE"],
     )
     if config["CELERY_BROKER_URL"].startswith(("redis://", "rediss://")):
         # The SQLAlchemy transport of `make run` passes its options to create_engine: Redis only.

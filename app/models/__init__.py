@@ -17,6 +17,7 @@ from app.models.enums import (
 )
 from app.models.history import Attachment, RecommendationEvent
 from app.models.job import Job, JobState, PdfCacheEntry, WorkerHeartbeat
+from app.models.mail import DigestFrequency, MailPreference, NoticeKind, OutboxMessage, OutboxState
 from app.models.periods import AddresseePeriod, RecommendationPeriod
 from app.models.recommendation import Addressee, Recommendation
 from app.models.report import Report, report_components
@@ -36,11 +37,16 @@ __all__ = [
     "Component",
     "Concurrence",
     "DataVersion",
+    "DigestFrequency",
     "EventKind",
     "IssuePrecision",
     "Job",
     "JobState",
     "ListedStatus",
+    "MailPreference",
+    "NoticeKind",
+    "OutboxMessage",
+    "OutboxState",
     "PdfCacheEntry",
     "RecStatus",
     "Recommendation",

@@ -1,0 +1,29 @@
+"""The Celery tasks of e-mail: thin, they call the outbox and delivery services."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from app import audit, clock
+from app.extensions import db
+from app.mail import delivery, notices, outbox
+
+
+@shared_task(name="rectrack.mail_plan_digests")
+def plan_digests() -> int:
+    """Queue today's digests (the OIG's today), then send them."""
+    audit.set_actor(db.session, delivery.ACTOR)
+    planned = outbox.plan_digests(db.session, clock.today())
+    db.session.commit()
+    delivery.deliver_due(db.session)
+    return planned.queued
+
+
+@shared_task(name="rectrack.mail_deliver")
+def deliver() -> int:
+    """Queue the notices of recent events, then send what is due in the outbox (new
+    messages, and retries whose wait is over)."""
+    audit.set_actor(db.session, delivery.ACTOR)
+    notices.plan_notices(db.session)
+    db.session.commit()
+    return delivery.deliver_due(db.session).sent
