@@ -101,7 +101,8 @@ def test_liaison_responds_updates_requests_closure_and_oig_closes(sign_in: Any, 
     oig.locator("#decision").get_by_role("link", name="Close", exact=True).click()
     oig.select_option("#outcome", "implemented")
     oig.fill("#note", "The evidence shows the guidance reached local EOCs.")
-    oig.get_by_role("button", name="Close", exact=True).click()
+    # in the page's main part: the header's mobile menu has a "Close" button too
+    oig.locator("#main-content").get_by_role("button", name="Close", exact=True).click()
     _expect_flash(oig, "closed")
     history = oig.locator("section[aria-labelledby=history-heading]")
     for step in ("Response submitted", "Resolved", "Progress update", "Closure requested", "Closed"):
