@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from flask import Flask, current_app
+from prometheus_client import REGISTRY
 
 from app import clock
 from app.auth import services as accounts
@@ -220,13 +221,21 @@ def test_an_smtp_outage_mid_run_delivers_every_message_once(
     assert recipients == sorted(["admin@test.example", "oig@test.example", IA, FEMA])
 
 
+def _mail_counter(which: str) -> float:
+    value = REGISTRY.get_sample_value(f"rectrack_emails_{which}_total")
+    return value or 0.0
+
+
 def test_a_refused_recipient_is_a_permanent_failure_shown_to_admins(
     app: Flask, smtp: MailServer, client: Any
 ) -> None:
     smtp.handler.refuse[FEMA] = "550 5.1.1 No such mailbox"
     smtp.handler.refuse[IA] = "451 4.3.0 Try again later"
+    sent_before, failed_before = _mail_counter("sent"), _mail_counter("failed")
     output = notify(app, MONDAY)
     assert "Sent 2; to retry later 1; failed 1." in output
+    # /metrics counts what the server took and each try it refused, temporary or not
+    assert (_mail_counter("sent") - sent_before, _mail_counter("failed") - failed_before) == (2, 2)
     assert smtp.to(FEMA) == []
     assert smtp.to(IA) == []
     failed = db.session.scalar(sa.select(OutboxMessage).where(OutboxMessage.recipient == FEMA))

@@ -350,7 +350,7 @@ def test_a_failed_job_is_counted(as_role, app: Flask, monkeypatch) -> None:
     assert _sample(client, "rectrack_job_failures_total", kind="pdf") == before + 1
 
 
-def test_email_counters_exist_before_mail_does(client) -> None:
+def test_email_counters_are_exposed(client) -> None:
     text = client.get("/metrics").get_data(as_text=True)
     names = {family.name for family in text_string_to_metric_families(text)}
     assert {"rectrack_emails_sent", "rectrack_emails_failed"} <= names

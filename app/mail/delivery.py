@@ -30,6 +30,7 @@ from app import audit, clock
 from app.mail import compose
 from app.mail.transport import PermanentFailure, TemporaryFailure, transport_for
 from app.models import OutboxMessage, OutboxState
+from app.observability import metrics
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +137,7 @@ def deliver_due(session: Session, now: datetime | None = None, limit: int = BATC
             try:
                 transport.send(compose.build(row, config, links))
             except TemporaryFailure as exc:
+                metrics.EMAILS_FAILED.inc()
                 if _retry(session, row, str(exc), now, int(config["MAIL_MAX_ATTEMPTS"])):
                     done.retry_later += 1
                 else:
@@ -147,9 +149,11 @@ def deliver_due(session: Session, now: datetime | None = None, limit: int = BATC
                     session.commit()
                     break
             except PermanentFailure as exc:
+                metrics.EMAILS_FAILED.inc()
                 _fail(session, row, str(exc))
                 done.failed += 1
             else:
+                metrics.EMAILS_SENT.inc()  # the server took it
                 row.state = OutboxState.SENT
                 row.sent_at = clock.now()
                 row.last_error = ""
