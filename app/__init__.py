@@ -152,6 +152,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.dashboard.views import bp as dashboard_bp
     from app.exports.views import bp as exports_bp
     from app.feeds.views import bp as feeds_bp
+    from app.follows.views import bp as follows_bp
     from app.health import bp as health_bp
     from app.imports.views import bp as imports_bp
     from app.jobs.views import bp as jobs_bp
@@ -178,6 +179,7 @@ def _register_blueprints(app: Flask) -> None:
         mail_bp,
         health_bp,
         feeds_bp,
+        follows_bp,
     )
     for bp in blueprints:  # fmt: skip
         app.register_blueprint(bp)

@@ -20,6 +20,7 @@ from app.models import (
     Addressee,
     Attachment,
     Component,
+    Follow,
     MailPreference,
     Recommendation,
     RecommendationEvent,
@@ -105,6 +106,10 @@ QUERIES: dict[str, tuple[Callable[[], sa.Select[*tuple[Any, ...]]], sa.SQLColumn
     "mail_preferences": (
         lambda: sa.select(MailPreference.user_id, User.email).join(User, User.id == MailPreference.user_id),
         MailPreference.user_id,
+    ),
+    "follows": (
+        lambda: sa.select(Follow.id, User.email).join(User, User.id == Follow.user_id),
+        Follow.id,
     ),
     "components": (lambda: sa.select(Component.id, Component.abbreviation), Component.id),
 }

@@ -6,7 +6,7 @@ the app may call `datetime.now()`, `date.today()` or `time.time()` for a date it
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 DEFAULT_TIMEZONE = "America/New_York"
@@ -31,3 +31,9 @@ def _zone(tz: str | None) -> ZoneInfo:
 def today(tz: str | None = None) -> date:
     """Today's date where the OIG works (APP_TIMEZONE): the calendar deadlines count in."""
     return now().astimezone(_zone(tz)).date()
+
+
+def start_of_day(day: date, tz: str | None = None) -> datetime:
+    """The instant (UTC) a day begins where the OIG works: a week of status changes runs
+    from one Monday's start to the next's, whatever the daylight-saving offset."""
+    return datetime.combine(day, time(), tzinfo=_zone(tz)).astimezone(UTC)

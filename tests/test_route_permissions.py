@@ -190,6 +190,11 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("mail.preferences", "GET"): signed_in(200),
     ("mail.preferences", "POST"): signed_in(200),  # no choice made: the form again, with a message
     ("mail.outbox_log", "GET"): admin_only(200),
+    # anyone signed in follows what they may see (a restricted report: 404, tests/test_follow.py)
+    ("follows.follow_report", "POST"): signed_in(302),
+    ("follows.unfollow_report", "POST"): signed_in(302),
+    ("follows.follow_component", "POST"): signed_in(302),
+    ("follows.unfollow_component", "POST"): signed_in(302),
     ("search.reindex", "POST"): admin_only(303),  # a job rebuilds the index; its page follows
     # for load balancers and monitors: no sign-in (it says only "ok" or "unavailable")
     ("health.healthz", "GET"): {

@@ -14,6 +14,7 @@ from app.components.forms import ComponentEditForm, ComponentForm
 from app.dashboard.queries import component_summaries
 from app.extensions import db
 from app.filters import RecFilters
+from app.follows import services as follows
 from app.forms import select_choices
 from app.lifecycle import deadlines
 from app.models import Component
@@ -45,6 +46,7 @@ def detail(component_id: int) -> str:
     return render_template(
         "components/detail.html",
         component=component,
+        following=follows.is_following(db.session, current_user, follows.COMPONENT, component.id),
         summary=summary,
         page=page,
         addressee_clocks=lambda rec, a: deadlines.addressee_clocks(

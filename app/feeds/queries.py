@@ -54,12 +54,10 @@ def component(component_id: int) -> sa.Select[Component]:
     return sa.select(Component).where(Component.id == component_id)
 
 
-def status_changes(
-    limit: int, *, report_id: int | None = None, component_id: int | None = None
-) -> sa.Select[*tuple[Any, ...]]:
-    """The newest `limit` status changes of public items, newest first (one query, columns
-    only: nothing to load lazily)."""
-    stmt: sa.Select[*tuple[Any, ...]] = (
+def _changes(visible: sa.ColumnElement[bool]) -> sa.Select[*tuple[Any, ...]]:
+    """Status changes of the items `visible` admits, newest first (columns only: nothing
+    to load lazily)."""
+    return (
         sa.select(
             RecommendationEvent.id,
             RecommendationEvent.kind,
@@ -75,15 +73,41 @@ def status_changes(
         )
         .join(Recommendation, RecommendationEvent.recommendation_id == Recommendation.id)
         .join(Report, Recommendation.report_id == Report.id)
-        .where(RecommendationEvent.status_after.is_not(None), public_items())
+        .where(RecommendationEvent.status_after.is_not(None), visible)
         .order_by(RecommendationEvent.occurred_at.desc(), RecommendationEvent.id.desc())
-        .limit(limit)
     )
+
+
+def status_changes(
+    limit: int, *, report_id: int | None = None, component_id: int | None = None
+) -> sa.Select[*tuple[Any, ...]]:
+    """The newest `limit` status changes of public items, newest first (one query)."""
+    stmt = _changes(public_items()).limit(limit)
     if report_id is not None:
         stmt = stmt.where(Report.id == report_id)
     if component_id is not None:
         stmt = stmt.where(Recommendation.addressees.any(Addressee.component_id == component_id))
     return stmt
+
+
+def followed_status_changes(
+    visible: sa.ColumnElement[bool],
+    report_ids: list[int],
+    component_ids: list[int],
+    since: datetime,
+    before: datetime,
+) -> sa.Select[*tuple[Any, ...]]:
+    """The followers' weekly summary (app/follows): the same status changes, of the items
+    its reader may read (`visible`, from app.auth.policy, instead of public items only), in
+    the followed reports or addressed to the followed components, in [since, before)."""
+    return _changes(visible).where(
+        sa.or_(
+            Report.id.in_(report_ids),
+            Recommendation.addressees.any(Addressee.component_id.in_(component_ids)),
+        ),
+        RecommendationEvent.occurred_at >= since,
+        RecommendationEvent.occurred_at < before,
+    )
 
 
 def addressed_components(rec_ids: Iterable[int]) -> sa.Select[int, str]:

@@ -12,6 +12,7 @@ from flask.cli import AppGroup
 from app import clock, wording
 from app.cli_support import as_system
 from app.extensions import db
+from app.follows import summary as follow_summary
 from app.mail import delivery, notices, outbox
 
 notify_group = AppGroup("notify", help="E-mail digests and the outbox.")
@@ -27,18 +28,21 @@ notify_group = AppGroup("notify", help="E-mail digests and the outbox.")
 )
 @click.option("--no-send", is_flag=True, help="Queue the digests only; a worker sends them.")
 def run_command(day: object, no_send: bool) -> None:
-    """Queue the day's digests (once per person per day, however often this runs) and
-    the notices of recent events (once per person per event), and send every due
-    message in the outbox."""
+    """Queue the day's digests (once per person per day, however often this runs), on
+    Mondays the followers' weekly summaries (once per person per week), and the notices
+    of recent events (once per person per event), and send every due message in the outbox."""
     as_system("notify run")
     today: date = day.date() if day is not None else clock.today()  # type: ignore[attr-defined]
     planned = outbox.plan_digests(db.session, today)
+    summaries = follow_summary.plan_summaries(db.session, today)
     noticed = notices.plan_notices(db.session)
     db.session.commit()
     click.echo(
         f"{today.isoformat()}: {wording.count(planned.queued, 'digest')} queued, "
         f"{planned.already} already queued, {planned.nothing_due} with nothing due; "
-        f"{wording.count(noticed.queued, 'event notice')} queued."
+        f"{wording.count(noticed.queued, 'event notice')} queued; "
+        f"{wording.count(summaries.queued, 'follower summary', 'follower summaries')} queued, "
+        f"{summaries.already} already queued."
     )
     if no_send:
         return

@@ -21,20 +21,35 @@ def current(session: Session, user: Any) -> tuple[DigestFrequency, list[str], in
     return pref.digest, list(pref.notices), pref.version
 
 
+def follow_summary_on(session: Session, user: Any) -> bool:
+    """Whether the weekly summary of what the user follows is sent (default: yes)."""
+    pref = session.get(MailPreference, user.id)
+    return True if pref is None else pref.follow_summary
+
+
 def _describe(pref: MailPreference) -> dict[str, str]:
     notices = [NoticeKind(n).label for n in pref.notices if n in NoticeKind._value2member_map_]
-    return {"Digest": pref.digest.label, "Notices": "; ".join(notices) or "None"}
+    return {
+        "Digest": pref.digest.label,
+        "Notices": "; ".join(notices) or "None",
+        "Weekly summary of what I follow": "On" if pref.follow_summary else "Off",
+    }
 
 
 def save(
-    session: Session, user: Any, digest: DigestFrequency, notices: list[str], version: Expected = UNCHECKED
+    session: Session,
+    user: Any,
+    digest: DigestFrequency,
+    notices: list[str],
+    version: Expected = UNCHECKED,
+    follow_summary: bool = True,
 ) -> MailPreference:
     """Save a user's choice. `version` None: the form was opened before any choice was
     saved; if one was saved since, that is a conflict (409), as is a stale version."""
     chosen = sorted({NoticeKind(n).value for n in notices})
     pref = session.get(MailPreference, user.id)
     if pref is None:
-        pref = MailPreference(user_id=user.id, digest=digest, notices=chosen)
+        pref = MailPreference(user_id=user.id, digest=digest, notices=chosen, follow_summary=follow_summary)
         try:
             with session.begin_nested():  # two first saves at once: the second is a conflict
                 session.add(pref)
@@ -47,5 +62,6 @@ def save(
     check_version(pref, version, _describe)
     pref.digest = digest
     pref.notices = chosen
+    pref.follow_summary = follow_summary
     session.flush()
     return pref

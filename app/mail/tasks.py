@@ -6,14 +6,18 @@ from celery import shared_task
 
 from app import audit, clock
 from app.extensions import db
+from app.follows import summary as follow_summary
 from app.mail import delivery, notices, outbox
 
 
 @shared_task(name="rectrack.mail_plan_digests")
 def plan_digests() -> int:
-    """Queue today's digests (the OIG's today), then send them."""
+    """Queue today's digests (the OIG's today) and, on Mondays, the followers' weekly
+    summaries, then send them."""
     audit.set_actor(db.session, delivery.ACTOR)
-    planned = outbox.plan_digests(db.session, clock.today())
+    today = clock.today()
+    planned = outbox.plan_digests(db.session, today)
+    follow_summary.plan_summaries(db.session, today)
     db.session.commit()
     delivery.deliver_due(db.session)
     return planned.queued

@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 
 from app.auth import policy
 from app.extensions import db
+from app.follows import services as follows
 from app.mail import outbox, transport
 from app.mail import preferences as prefs
 from app.mail.forms import PreferencesForm
@@ -28,14 +29,16 @@ def _filled_form() -> PreferencesForm:
     form.digest.data = digest.value
     form.notices.data = notices
     form.version.data = version
+    form.follow_summary.data = prefs.follow_summary_on(db.session, current_user)
     return form
 
 
 @bp.route("/account/notifications", methods=["GET", "POST"])
 def preferences() -> str | Response | tuple[str, int]:
     """Choose the digest frequency and the event notices RecTrack e-mails you."""
+    followed = follows.followed_by(db.session, current_user)
     if request.method == "GET":
-        return render_template("mail/preferences.html", form=_filled_form())
+        return render_template("mail/preferences.html", form=_filled_form(), followed=followed)
     form = PreferencesForm()
     if form.validate_on_submit():
         done = save(
@@ -46,6 +49,7 @@ def preferences() -> str | Response | tuple[str, int]:
                 DigestFrequency(form.digest.data),
                 list(form.notices.data or []),
                 version=form.version.data,
+                follow_summary=bool(form.follow_summary.data),
             ),
             success="Your e-mail preferences were saved.",
             redirect_to=url_for("mail.preferences"),
@@ -53,7 +57,7 @@ def preferences() -> str | Response | tuple[str, int]:
         )
         if done is not None:
             return done
-    return render_template("mail/preferences.html", form=form)
+    return render_template("mail/preferences.html", form=form, followed=followed)
 
 
 def _folder_listing() -> list[dict[str, Any]]:

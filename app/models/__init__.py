@@ -15,6 +15,7 @@ from app.models.enums import (
     Sensitivity,
     TextSource,
 )
+from app.models.follow import Follow
 from app.models.history import Attachment, RecommendationEvent
 from app.models.job import Job, JobState, PdfCacheEntry, WorkerHeartbeat
 from app.models.mail import DigestFrequency, MailPreference, NoticeKind, OutboxMessage, OutboxState
@@ -39,6 +40,7 @@ __all__ = [
     "DataVersion",
     "DigestFrequency",
     "EventKind",
+    "Follow",
     "IssuePrecision",
     "Job",
     "JobState",

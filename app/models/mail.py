@@ -49,6 +49,10 @@ class MailPreference(Model):
         enum_type(DigestFrequency, "digest_frequency"), info={"derived": False}
     )
     notices: Mapped[list[str]] = mapped_column(JSONType, default=list, info={"derived": False})
+    # The weekly summary of status changes in what the user follows (app/follows).
+    follow_summary: Mapped[bool] = mapped_column(
+        default=True, server_default=sa.true(), info={"derived": False}
+    )
     version: Mapped[int] = mapped_column(default=1, server_default="1", info={"audit": False})
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012

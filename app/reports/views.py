@@ -8,6 +8,7 @@ from werkzeug.wrappers import Response
 
 from app.auth import policy
 from app.extensions import db
+from app.follows import services as follows
 from app.forms import ConfirmForm, select_choices
 from app.models import IssuePrecision, Report, ReportType, Sensitivity
 from app.models.component import all_components
@@ -65,7 +66,8 @@ def detail(report_id: int) -> str:
     if report.sensitivity == Sensitivity.RESTRICTED or shown:
         details = {"restricted_recommendations": shown} if shown else {}
         note_access("read", object_type="reports", object_id=report.id, details=details)
-    return render_template("reports/detail.html", report=report)
+    following = follows.is_following(db.session, current_user, follows.REPORT, report.id)
+    return render_template("reports/detail.html", report=report, following=following)
 
 
 def _form_choices(form: ReportForm) -> None:

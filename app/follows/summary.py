@@ -1,0 +1,139 @@
+"""The weekly summary for followers: the status changes of the past week (the OIG's
+Monday 00:00 to Monday 00:00) in the reports and components a user follows, only items
+they may read (app.auth.policy), with identifiers, statuses, dates and links only. Sent
+on Mondays, once per person per week (idempotency key), never when nothing changed, never
+to a deactivated account or one that turned it off. Functions flush, never commit."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import Session, selectinload
+
+from app import clock
+from app.auth import policy
+from app.feeds import queries as feed_queries
+from app.feeds.content import rec_heading, report_label
+from app.lifecycle.clocks import long_date
+from app.mail import compose, outbox
+from app.models import Follow, MailPreference, User
+
+KIND = "follow_summary"
+
+
+def week_of(monday: date) -> tuple[date, date]:
+    """The week a Monday's summary covers: the seven days before it, [first, monday)."""
+    return monday - timedelta(days=7), monday
+
+
+def summary_key(user_id: int, monday: date) -> str:
+    """One summary per person per week: the ISO week the summary covers."""
+    year, week, _ = week_of(monday)[0].isocalendar()
+    return f"follow-summary:{user_id}:{year}-W{week:02d}"
+
+
+@dataclass(frozen=True)
+class Change:
+    report: str
+    rec: str
+    status: str
+    effective_on: date
+    url: str
+
+
+def changes_for(
+    session: Session, user: Any, report_ids: list[int], component_ids: list[int], monday: date, link: Any
+) -> list[Change]:
+    """The week's status changes in what the user follows and may read, oldest first."""
+    first, last = week_of(monday)
+    visible = sa.and_(policy.recommendation_visibility(user), policy.report_visibility(user))
+    stmt = feed_queries.followed_status_changes(
+        visible, report_ids, component_ids, clock.start_of_day(first), clock.start_of_day(last)
+    )
+    rows = [feed_queries.StatusChange(*r) for r in session.execute(stmt)]
+    rows.reverse()
+    return [
+        Change(
+            report=report_label(c.report_number, c.report_title),
+            rec=rec_heading(c.rec_number),
+            status=c.status_after.label,
+            effective_on=c.effective_on,
+            url=link("recommendations.detail", rec_id=c.rec_id),
+        )
+        for c in rows
+    ]
+
+
+@dataclass
+class Planned:
+    queued: int = 0
+    already: int = 0
+    nothing_changed: int = 0
+
+
+def plan_summaries(session: Session, day: date) -> Planned:
+    """On a Monday (the OIG's calendar), queue each follower's summary of the week before."""
+    planned = Planned()
+    if day.weekday() != 0:
+        return planned
+    follows: dict[int, tuple[list[int], list[int]]] = defaultdict(lambda: ([], []))
+    for user_id, report_id, component_id in session.execute(
+        sa.select(Follow.user_id, Follow.report_id, Follow.component_id).order_by(Follow.id)
+    ):
+        reports, components = follows[user_id]
+        if report_id is not None:
+            reports.append(report_id)
+        if component_id is not None:
+            components.append(component_id)
+    if not follows:
+        return planned
+    turned_off = set(
+        session.scalars(sa.select(MailPreference.user_id).where(MailPreference.follow_summary.is_(False)))
+    )
+    users = session.scalars(
+        sa.select(User)
+        .where(User.id.in_(list(follows)), User.active.is_(True))
+        .options(selectinload(User.components))
+        .order_by(User.id)
+    ).all()
+    links = compose.Links(current_app)
+    env = current_app.jinja_env
+    first, last = week_of(day)
+    for user in users:
+        if user.id in turned_off:
+            continue
+        changes = changes_for(session, user, *follows[user.id], day, links)
+        if not changes:
+            planned.nothing_changed += 1
+            continue
+        n = len(changes)
+        # Short enough for one header line (the week is in the body).
+        subject = f"RecTrack: {n} status change{'s' if n != 1 else ''} in what you follow"
+        context = {
+            "changes": changes,
+            "subject": subject,
+            "first": first,
+            "last": last - timedelta(days=1),
+            "long_date": long_date,
+            "preferences_url": links.preferences(),
+        }
+        written = outbox.enqueue(
+            session,
+            key=summary_key(user.id, day),
+            user=user,
+            kind=KIND,
+            subject=subject,
+            body_text=env.get_template("follows/summary.txt").render(context),
+            body_html=env.get_template("follows/summary.html").render(context),
+        )
+        if written:
+            planned.queued += 1
+        else:
+            planned.already += 1
+    session.flush()
+    return planned
