@@ -114,7 +114,8 @@ def test_viewer_follows_oig_12_15_and_gets_the_weekly_summary(
     assert f"http://rectrack.test/recommendations/{hsin.id}" in body
     assert "OIG-12-15, Recommendation 1</a>: Open–Resolved (effective November 25, 2026)" in html_of(message)
     for word in restricted_words():
-        assert word not in body and word not in html_of(message), word
+        assert word not in body, word
+        assert word not in html_of(message), word
     [queued] = summaries()
     assert queued.key == f"follow-summary:{user_by_email(VIEWER).id}:2026-W48"
 
@@ -149,7 +150,9 @@ def test_only_mondays(app: Flask, client: FlaskClient, smtp: MailServer) -> None
     assert len(smtp.to(VIEWER)) == 1
 
 
-def test_the_week_boundary_is_midnight_in_washington(app: Flask, client: FlaskClient, smtp: MailServer) -> None:
+def test_the_week_boundary_is_midnight_in_washington(
+    app: Flask, client: FlaskClient, smtp: MailServer
+) -> None:
     """Resolved Sunday 23:59 (Nov 29, EST: 04:59Z on the 30th) belongs to the week of
     November 23; closed Monday 00:00 (05:00Z on the 30th) to the week of November 30."""
     login(client, "viewer")
@@ -222,9 +225,7 @@ def test_unfollow_stops_it(app: Flask, client: FlaskClient, smtp: MailServer) ->
     follow_page(client, report.id)
     prefs_page = visible_text(client.get("/account/notifications"))
     assert "Report: OIG-12-15" in prefs_page
-    response = client.post(
-        f"/follows/reports/{report.id}/unfollow", data={"next": "/account/notifications"}
-    )
+    response = client.post(f"/follows/reports/{report.id}/unfollow", data={"next": "/account/notifications"})
     assert response.headers["Location"] == "/account/notifications"
     assert "You follow nothing yet" in visible_text(client.get("/account/notifications"))
     resolve_hsin_by_page(app, WEDNESDAY_25)
@@ -258,7 +259,9 @@ def test_the_summary_can_be_turned_off(app: Flask, client: FlaskClient, smtp: Ma
     resolve_hsin_by_page(app, WEDNESDAY_25)
     notify(app, MON_30)
     assert smtp.to(VIEWER) == []
-    submit(client, "/account/notifications", data={"digest": DigestFrequency.OFF.value, "follow_summary": "y"})
+    submit(
+        client, "/account/notifications", data={"digest": DigestFrequency.OFF.value, "follow_summary": "y"}
+    )
     db.session.expire_all()
     assert prefs.follow_summary_on(db.session, user_by_email(VIEWER)) is True
 
