@@ -273,3 +273,29 @@ def test_following_twice_keeps_one_row(client: FlaskClient) -> None:
     client.post(f"/follows/reports/{report.id}")
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Follow)) == 1
     assert db.session.scalar(sa.select(Report.id).join(Follow, Follow.report_id == Report.id)) == report.id
+
+
+@pytest.mark.parametrize("role", ["liaison", "admin"])
+def test_a_restricted_report_its_readers_may_follow(app: Flask, client: FlaskClient, role: str) -> None:
+    """TEST-R-1 is addressed to I&A: the I&A liaison and staff may open it, so they may
+    follow it, and the preferences page lists it by its number."""
+    restricted = report_by_number("TEST-R-1")
+    login(client, role)
+    assert client.get(f"/reports/{restricted.id}").status_code == 200
+    assert client.post(f"/follows/reports/{restricted.id}").status_code == 302
+    assert "Report: TEST-R-1" in visible_text(client.get("/account/notifications"))
+
+
+def test_a_report_the_follower_can_no_longer_see_is_listed_without_its_number(client: FlaskClient) -> None:
+    """A public report followed, then made restricted: the list hides its number, and
+    Unfollow still works."""
+    report = report_by_number("OIG-12-15")
+    login(client, "viewer")
+    assert client.post(f"/follows/reports/{report.id}").status_code == 302
+    db.session.execute(sa.update(Report).where(Report.id == report.id).values(sensitivity="restricted"))
+    db.session.commit()
+    page = visible_text(client.get("/account/notifications"))
+    assert "Report: A report you can no longer see" in page
+    assert "OIG-12-15" not in page
+    assert client.post(f"/follows/reports/{report.id}/unfollow").status_code == 302
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Follow)) == 0
