@@ -3,6 +3,7 @@ queues, and document downloads."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import logging
 from typing import Any
@@ -70,9 +71,14 @@ def _target(
     return step, rec, addressee
 
 
+def _no_change(step: Step) -> bool:
+    """The step's short "no change since the last update" form is asked for."""
+    return bool(step.no_change_form) and request.args.get("no_change") == "1"
+
+
 def _open_form(step: Step, rec: Recommendation, addressee: Addressee | None) -> FlaskForm:
     """The step's form; on GET, loaded with the record's version (and what it prefills)."""
-    form: FlaskForm = getattr(forms, step.form)()
+    form: FlaskForm = getattr(forms, step.no_change_form if _no_change(step) else step.form)()
     if request.method == "GET":
         if rec.sensitivity == Sensitivity.RESTRICTED:  # the form shows the recommendation in full
             note_access("read", object_type="recommendations", object_id=rec.id, details={"step": step.name})
@@ -96,6 +102,8 @@ def step(rec_id: int, slug: str, addressee_id: int | None = None) -> Any:
     if form.validate_on_submit():
         anchor = f"addressee-{addressee.id}" if addressee else "decision"
         data = steps.from_form(found.data, form.data)
+        if _no_change(found):
+            data = dataclasses.replace(data, no_change=True)
         saved = save(
             form,
             lambda: workflow.take(
@@ -109,7 +117,15 @@ def step(rec_id: int, slug: str, addressee_id: int | None = None) -> Any:
         rec = _load(rec_id)  # the rollback expired what the page shows
         addressee = _addressee(rec, addressee_id) if addressee_id is not None else None
     extra = found.shows(rec, addressee)
-    return render_template(found.templates, form=form, rec=rec, addressee=addressee, step=found, **extra)
+    return render_template(
+        found.templates,
+        form=form,
+        rec=rec,
+        addressee=addressee,
+        step=found,
+        no_change=_no_change(found),
+        **extra,
+    )
 
 
 @bp.route("/work")
