@@ -88,6 +88,12 @@ def _open_form(step: Step, rec: Recommendation, addressee: Addressee | None) -> 
     return form
 
 
+def _step_data(step: Step, form: FlaskForm) -> Any:
+    """The step's data from its form (the short form's marked no_change)."""
+    data = steps.from_form(step.data, form.data)
+    return dataclasses.replace(data, no_change=True) if _no_change(step) else data
+
+
 ADDRESSEE_URL = "/recommendations/<int:rec_id>/components/<int:addressee_id>"
 ON_PART = ",".join(f"{s.slug!r}" for s in steps.STEPS.values() if s.on_addressee)
 ON_REC = ",".join(f"{s.slug!r}" for s in steps.STEPS.values() if not s.on_addressee)
@@ -101,9 +107,7 @@ def step(rec_id: int, slug: str, addressee_id: int | None = None) -> Any:
     form = _open_form(found, rec, addressee)
     if form.validate_on_submit():
         anchor = f"addressee-{addressee.id}" if addressee else "decision"
-        data = steps.from_form(found.data, form.data)
-        if _no_change(found):
-            data = dataclasses.replace(data, no_change=True)
+        data = _step_data(found, form)
         saved = save(
             form,
             lambda: workflow.take(
@@ -116,16 +120,8 @@ def step(rec_id: int, slug: str, addressee_id: int | None = None) -> Any:
             return saved
         rec = _load(rec_id)  # the rollback expired what the page shows
         addressee = _addressee(rec, addressee_id) if addressee_id is not None else None
-    extra = found.shows(rec, addressee)
-    return render_template(
-        found.templates,
-        form=form,
-        rec=rec,
-        addressee=addressee,
-        step=found,
-        no_change=_no_change(found),
-        **extra,
-    )
+    extra = {**found.shows(rec, addressee), "no_change": _no_change(found)}
+    return render_template(found.templates, form=form, rec=rec, addressee=addressee, step=found, **extra)
 
 
 @bp.route("/work")
