@@ -9,10 +9,12 @@ interval is 90 days."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 import sqlalchemy as sa
 import time_machine
 from flask import Flask
@@ -23,7 +25,16 @@ from tests.conftest import PASSWORD, hidden_fields, login, rec, submit, visible_
 
 PLAN = "Update the distribution list; send the guidance; survey EOCs."
 TARGET = date(2027, 6, 30)
-DEC_1 = datetime.fromisoformat("2026-12-01T17:00:00+00:00")  # noon in Washington
+NOV_16 = datetime.fromisoformat("2026-11-16T17:00:00+00:00")  # noon in Washington
+DEC_1 = datetime.fromisoformat("2026-12-01T17:00:00+00:00")
+
+
+@pytest.fixture(autouse=True)
+def _november_16() -> Iterator[None]:
+    """The dates below are written out from November 16, 2026, whatever RECTRACK_TEST_NOW
+    the run uses (make test-clock moves it)."""
+    with time_machine.travel(NOV_16, tick=True):
+        yield
 
 
 def _fema(recommendation: Any) -> Addressee:
