@@ -103,7 +103,10 @@ def test_fema_liaison_digest_lists_fema_due_items_and_nothing_restricted(
     assert "OIG-12-15 #3 (FEMA): Response was due March 5, 2012" in body
     assert "TEST-R-1 #2 (FEMA): Response was due April 10, 2023" in body
     fema_rec = rec("OIG-12-15", 3)
-    assert f"http://rectrack.test/recommendations/{fema_rec.id}" in body
+    fema_part = next(a for a in fema_rec.addressees if a.component.abbreviation == "FEMA")
+    # each item links straight to FEMA's form for it (here: the response)
+    respond = f"http://rectrack.test/recommendations/{fema_rec.id}/components/{fema_part.id}/respond"
+    assert respond in body
     assert message["Subject"] == "RecTrack digest: 2 overdue"
     # nothing about I&A's restricted recommendation, no text at all
     assert "TEST-R-1 #1" not in body + html
@@ -119,7 +122,7 @@ def test_fema_liaison_digest_lists_fema_due_items_and_nothing_restricted(
     assert "<h2>Overdue</h2>" in html
     assert 'lang="en"' in html
     assert "<img" not in html
-    assert f'<a href="http://rectrack.test/recommendations/{fema_rec.id}">OIG-12-15 #3 (FEMA)</a>' in html
+    assert f'<a href="{respond}">OIG-12-15 #3 (FEMA)</a>' in html
 
 
 def test_every_message_of_a_run_holds_no_text_and_only_what_its_reader_may_see(

@@ -723,6 +723,15 @@ SMOKE: dict[type[FlaskForm], tuple[Smoke, ...]] = {
             setup=hsin_resolved(),
         ),
     ),
+    lifecycle_forms.NoChangeForm: (
+        Smoke(
+            "liaison",
+            _get(lambda: step_url(1, "update", "I&A")() + "?no_change=1"),
+            lambda: {"no_change_note": "Smoke-test: no change."},
+            _check(lambda: row(rec("OIG-12-15", 1), "I&A").last_update_on == clock.today()),
+            setup=hsin_resolved(),
+        ),
+    ),
     lifecycle_forms.ClosureRequestForm: (
         Smoke(
             "liaison",

@@ -8,6 +8,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from app.forms import FriendlyDateField, StrictSelectField, VersionField, select_choices, strip
 from app.lifecycle.attachments import ACCEPTED_ENDINGS
+from app.lifecycle.steps import NO_CHANGE_NOTE_MAX
 from app.models import Concurrence
 
 DOCUMENTS_HINT = f"Optional. {ACCEPTED_ENDINGS} files; each checked by its content."
@@ -71,6 +72,17 @@ class UpdateForm(_Step):
         "Why the target date moves", filters=[strip], validators=[Length(max=5000)]
     )
     documents = MultipleFileField("Supporting documents", description=DOCUMENTS_HINT)
+
+
+class NoChangeForm(_Step):
+    """A progress update that keeps the plan and the target date: one short note."""
+
+    no_change_note = TextAreaField(
+        "Note",
+        description=f"Why nothing changed, in a sentence (at most {NO_CHANGE_NOTE_MAX} characters).",
+        filters=[strip],
+        validators=[DataRequired("Say in a few words why nothing changed."), Length(max=NO_CHANGE_NOTE_MAX)],
+    )
 
 
 class ClosureRequestForm(_Step):

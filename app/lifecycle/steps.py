@@ -236,14 +236,29 @@ def _apply_return(state: State, event: Event) -> None:
 # --- post_update --------------------------------------------------------------------
 
 
+NO_CHANGE_NOTE_MAX = 500  # "no change since the last update" asks for one short note
+
+
 @dataclass(frozen=True)
 class UpdateData:
     text: str = ""
     new_target_date: date | None = None
     target_change_reason: str = ""
+    # "No change since the last update": the plan and target date stay; one short note.
+    no_change: bool = False
+    no_change_note: str = ""
+
+
+def _prepare_no_change(data: UpdateData) -> Draft:
+    note = _require(data.no_change_note, "Say in a few words why nothing changed.", "no_change_note")
+    if len(note) > NO_CHANGE_NOTE_MAX:
+        raise WorkflowError(f"Keep the note to {NO_CHANGE_NOTE_MAX} characters.", field="no_change_note")
+    return Draft(EventKind.UPDATE_POSTED, note=note, details={"no_change": True})
 
 
 def _prepare_update(ctx: Context, rec: Recommendation, part: Addressee, data: UpdateData) -> Draft:
+    if data.no_change:
+        return _prepare_no_change(data)
     text = _require(data.text, "Describe the progress made.", "text")
     old, new = part.target_date, data.new_target_date
     reason = data.target_change_reason.strip()
@@ -433,6 +448,8 @@ class Step:
     revise_button: str = ""  # the button once a response is submitted, if it differs
     prefill: Callable[[Addressee], dict[str, Any]] | None = None  # the form's values on opening it
     shows: Callable[[Recommendation, Addressee | None], dict[str, Any]] = _nothing  # more for the page
+    # A shorter form of the same step (opened with ?no_change=1), its data marked no_change.
+    no_change_form: str = ""
 
     def apply(self, state: State, event: Event) -> None:
         """Change `state` as `event` says: live, and again in every replay."""
@@ -475,7 +492,7 @@ STEPS: dict[str, Step] = {s.name: s for s in (
     Step("post_update", "update", "Post a progress update",
          LIAISON_SIDE, frozenset({R}), _prepare_update, _apply_update,
          (EventKind.UPDATE_POSTED,), "UpdateForm", UpdateData,
-         "The progress update was posted.", on_addressee=True),
+         "The progress update was posted.", on_addressee=True, no_change_form="NoChangeForm"),
     Step("request_closure", "request-closure", "Request closure",
          LIAISON_SIDE, frozenset({R}), _prepare_request, _apply_request,
          (EventKind.CLOSURE_REQUESTED,), "ClosureRequestForm", ClosureRequestData,

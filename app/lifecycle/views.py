@@ -3,6 +3,7 @@ queues, and document downloads."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import logging
 from typing import Any
@@ -70,9 +71,14 @@ def _target(
     return step, rec, addressee
 
 
+def _no_change(step: Step) -> bool:
+    """The step's short "no change since the last update" form is asked for."""
+    return bool(step.no_change_form) and request.args.get("no_change") == "1"
+
+
 def _open_form(step: Step, rec: Recommendation, addressee: Addressee | None) -> FlaskForm:
     """The step's form; on GET, loaded with the record's version (and what it prefills)."""
-    form: FlaskForm = getattr(forms, step.form)()
+    form: FlaskForm = getattr(forms, step.no_change_form if _no_change(step) else step.form)()
     if request.method == "GET":
         if rec.sensitivity == Sensitivity.RESTRICTED:  # the form shows the recommendation in full
             note_access("read", object_type="recommendations", object_id=rec.id, details={"step": step.name})
@@ -80,6 +86,12 @@ def _open_form(step: Step, rec: Recommendation, addressee: Addressee | None) -> 
         for name, value in (step.prefill(addressee) if step.prefill and addressee else {}).items():
             form[name].data = value
     return form
+
+
+def _step_data(step: Step, form: FlaskForm) -> Any:
+    """The step's data from its form (the short form's marked no_change)."""
+    data = steps.from_form(step.data, form.data)
+    return dataclasses.replace(data, no_change=True) if _no_change(step) else data
 
 
 ADDRESSEE_URL = "/recommendations/<int:rec_id>/components/<int:addressee_id>"
@@ -95,7 +107,7 @@ def step(rec_id: int, slug: str, addressee_id: int | None = None) -> Any:
     form = _open_form(found, rec, addressee)
     if form.validate_on_submit():
         anchor = f"addressee-{addressee.id}" if addressee else "decision"
-        data = steps.from_form(found.data, form.data)
+        data = _step_data(found, form)
         saved = save(
             form,
             lambda: workflow.take(
@@ -108,7 +120,7 @@ def step(rec_id: int, slug: str, addressee_id: int | None = None) -> Any:
             return saved
         rec = _load(rec_id)  # the rollback expired what the page shows
         addressee = _addressee(rec, addressee_id) if addressee_id is not None else None
-    extra = found.shows(rec, addressee)
+    extra = {**found.shows(rec, addressee), "no_change": _no_change(found)}
     return render_template(found.templates, form=form, rec=rec, addressee=addressee, step=found, **extra)
 
 

@@ -102,13 +102,19 @@ class LiaisonDigest:
         return self.today + timedelta(days=self.lookahead_days)
 
 
-def _clocks(part: Addressee) -> list[tuple[str, date | None]]:
+def _clocks(part: Addressee) -> list[tuple[str, date | None, str]]:
+    """(label, due date, the slug of the step that answers it: its form is the link)."""
     response = "Revised response" if part.response_due_on is not None else "Response"
     return [
-        (response, part.response_due),
-        ("Update", part.update_due),
-        ("Target completion", part.target_due),
+        (response, part.response_due, "respond"),
+        ("Update", part.update_due, "update"),
+        ("Target completion", part.target_due, "update"),
     ]
+
+
+def _form_link(link: LinkFor, part: Addressee, slug: str) -> str:
+    """The addressee's form for the step (sign-in comes back to it: `next`)."""
+    return link("lifecycle.step", rec_id=part.recommendation_id, addressee_id=part.id, slug=slug)
 
 
 # Overdue: the pages' comparison (a due date before today), the same for each clock.
@@ -155,23 +161,30 @@ def liaison_digest(
         rec = part.recommendation
         url = link("recommendations.detail", rec_id=rec.id)
         where = (rec.report.display_number, rec.tag, part.component.abbreviation)
-        for label, due in _clocks(part):
+        for label, due, slug in _clocks(part):
             if due is None:
                 continue
             if _LATE.matches(due, today):
-                digest.overdue.append(Item(*where, label, due, url))
+                digest.overdue.append(Item(*where, label, due, _form_link(link, part, slug)))
             elif due <= horizon:
-                digest.due_soon.append(Item(*where, label, due, url))
+                digest.due_soon.append(Item(*where, label, due, _form_link(link, part, slug)))
         if first_new <= rec.tracked_since < today:
             digest.new.append(NewRec(*where, rec.tracked_since, url))
         public = rec.sensitivity == Sensitivity.PUBLIC
         if part.response_state == ResponseState.RETURNED and rec.status == RecStatus.OPEN_UNRESOLVED:
             reason = part.evaluation_note if public else None
-            digest.returned.append(Returned(*where, "Response returned", None, reason, url))
+            respond = _form_link(link, part, "respond")
+            digest.returned.append(Returned(*where, "Response returned", None, reason, respond))
         if part.closure_state == ClosureState.RETURNED:
             reason = part.closure_note if public else None
             digest.returned.append(
-                Returned(*where, "Closure request returned", part.closure_state_on, reason, url)
+                Returned(
+                    *where,
+                    "Closure request returned",
+                    part.closure_state_on,
+                    reason,
+                    _form_link(link, part, "request-closure"),
+                )
             )
     digest.overdue.sort(key=lambda i: (i.due, i.name))
     digest.due_soon.sort(key=lambda i: (i.due, i.name))

@@ -54,6 +54,7 @@ ACCOUNTS = {
     "ia": ("ia@browser.example", Role.LIAISON, ("I&A",)),
     "viewer": ("viewer@browser.example", Role.VIEWER, ()),
 }
+LIVE: dict[str, Any] = {}  # the live server's Flask app, for tests that set data or run commands
 
 
 def chromium() -> str | None:
@@ -111,6 +112,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     config.JOBS_BACKEND = "celery"
     config.CELERY_BROKER_URL = f"sqla+sqlite:///{tmp / 'broker.sqlite'}"
     application = create_app(config)
+    LIVE["app"] = application
     with application.app_context():
         upgrade()
         actor = audit.AuditActor.system("browser tests")
