@@ -102,7 +102,6 @@ def plan_summaries(session: Session, day: date) -> Planned:
         .order_by(User.id)
     ).all()
     links = compose.Links(current_app)
-    env = current_app.jinja_env
     first, last = week_of(day)
     for user in users:
         if user.id in turned_off:
@@ -122,14 +121,14 @@ def plan_summaries(session: Session, day: date) -> Planned:
             "long_date": long_date,
             "preferences_url": links.preferences(),
         }
-        written = outbox.enqueue(
+        written = outbox.enqueue_rendered(
             session,
             key=summary_key(user.id, day),
             user=user,
             kind=KIND,
             subject=subject,
-            body_text=env.get_template("follows/summary.txt").render(context),
-            body_html=env.get_template("follows/summary.html").render(context),
+            template="follows/summary",
+            context=context,
         )
         if written:
             planned.queued += 1

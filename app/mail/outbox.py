@@ -81,6 +81,22 @@ def wants_digest_on(frequency: DigestFrequency, day: date) -> bool:
 FREQUENCY_WORDS = {DigestFrequency.DAILY: "each day something is due", DigestFrequency.WEEKLY: "each Monday"}
 
 
+def enqueue_rendered(
+    session: Session, *, key: str, user: Any, kind: str, subject: str, template: str, context: dict[str, Any]
+) -> bool:
+    """`enqueue` with its plain and HTML bodies rendered from `template`.txt and .html."""
+    env = current_app.jinja_env
+    return enqueue(
+        session,
+        key=key,
+        user=user,
+        kind=kind,
+        subject=subject,
+        body_text=env.get_template(f"{template}.txt").render(context),
+        body_html=env.get_template(f"{template}.html").render(context),
+    )
+
+
 @dataclass
 class Planned:
     queued: int = 0
@@ -103,7 +119,6 @@ def plan_digests(session: Session, day: date, config: Any | None = None) -> Plan
             sa.select(OutboxMessage.key).where(OutboxMessage.key.in_([digest_key(u.id, day) for u in users]))
         )
     )
-    env = current_app.jinja_env
     for user in users:
         frequency = prefs.get(user.id) or preference_defaults(user.role)
         if not wants_digest_on(frequency, day):
@@ -126,14 +141,14 @@ def plan_digests(session: Session, day: date, config: Any | None = None) -> Plan
             "preferences_url": links.preferences(),
             "long_date": digests.long_date,
         }
-        written = enqueue(
+        written = enqueue_rendered(
             session,
             key=key,
             user=user,
             kind="digest",
             subject=subject,
-            body_text=env.get_template(f"mail/{name}.txt").render(context),
-            body_html=env.get_template(f"mail/{name}.html").render(context),
+            template=f"mail/{name}",
+            context=context,
         )
         if written:
             planned.queued += 1
