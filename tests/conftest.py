@@ -49,6 +49,7 @@ from app.models import (
 )
 from app.seed.services import load_seed
 from config import TestingConfig
+from tests import mailserver
 
 # A Monday afternoon in Washington; the same date in UTC and Eastern time.
 DEFAULT_TEST_NOW = "2026-11-16T17:00:00+00:00"
@@ -346,3 +347,17 @@ def submit(client: FlaskClient, url: str, data: dict[str, Any] | None = None, **
     as a person using the form does. What `data` sets wins."""
     page = client.get(url, **({"environ_base": kwargs["environ_base"]} if "environ_base" in kwargs else {}))
     return client.post(url, data={**hidden_fields(page.get_data(as_text=True)), **(data or {})}, **kwargs)
+
+
+@pytest.fixture
+def smtp(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[mailserver.MailServer]:
+    """A real SMTP server (tests/mailserver.py) the app (the suite's `app` fixture) sends its mail to."""
+    server = mailserver.MailServer()
+    server.start()
+    monkeypatch.setitem(app.config, "MAIL_BACKEND", "smtp")
+    monkeypatch.setitem(app.config, "SMTP_HOST", "127.0.0.1")
+    monkeypatch.setitem(app.config, "SMTP_PORT", server.port)
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -4,20 +4,17 @@ and started again on the same port (an outage)."""
 
 from __future__ import annotations
 
-import socket
 from dataclasses import dataclass, field
+from datetime import date
 from email import message_from_bytes
 from email import policy as email_policy
 from email.message import EmailMessage
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from flask import Flask
 
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.servers import free_port
 
 
 @dataclass
@@ -62,3 +59,19 @@ class MailServer:
 
     def to(self, address: str) -> list[EmailMessage]:
         return [m for m in self.received if m["To"] == address]
+
+
+def notify(app: Flask, day: date | None = None, *extra: str) -> str:
+    """`flask notify run [--today DAY] EXTRA...` in `app`; its output (the run must succeed)."""
+    args = ["notify", "run", *(("--today", day.isoformat()) if day else ()), *extra]
+    result = app.test_cli_runner().invoke(args=args)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def text_of(message: Any) -> str:
+    return str(message.get_body(preferencelist=("plain",)).get_content())
+
+
+def html_of(message: Any) -> str:
+    return str(message.get_body(preferencelist=("html",)).get_content())

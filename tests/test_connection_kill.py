@@ -30,6 +30,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+from tests.servers import flask_command, free_port
+
 # The servers marker: a real server on a database of its own, outside the suite's
 # per-test transaction (tests/conftest.py db_session).
 pytestmark = pytest.mark.servers
@@ -84,27 +86,6 @@ class Browser:
         assert status in (302, 303), f"sign-in of {email}: {status}"
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _flask(env: dict[str, str], *args: str, stdin: str = "") -> None:
-    done = subprocess.run(
-        [str(BIN / "flask"), "--app", "app", *args],
-        env=env,
-        cwd=ROOT,
-        input=stdin.encode(),
-        capture_output=True,
-        timeout=180,
-        check=False,
-    )
-    assert done.returncode == 0, f"flask {' '.join(args)}: {done.stderr.decode()[-2000:]}"
-
-
 @dataclass
 class Server:
     base: str
@@ -136,11 +117,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     log = tmp / "gunicorn.log"
     process: subprocess.Popen[bytes] | None = None
     try:
-        _flask(env, "db", "upgrade")
-        _flask(env, "seed")
+        flask_command(env, "db", "upgrade")
+        flask_command(env, "seed")
         for email, role in zip(EMAILS, ("admin", "oig", "viewer"), strict=True):
-            _flask(env, "users", "create", email, "--name", role, "--role", role, stdin=PASSWORD)
-        port = _free_port()
+            flask_command(env, "users", "create", email, "--name", role, "--role", role, stdin=PASSWORD)
+        port = free_port()
         process = subprocess.Popen(
             [str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "app:create_app()"],
             env=env,

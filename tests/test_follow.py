@@ -10,7 +10,6 @@ UTC-5, in these weeks): Monday 2026-11-30 00:00 there is 2026-11-30T05:00Z."""
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from datetime import date
 
 import pytest
@@ -24,40 +23,13 @@ from app.lifecycle import workflow
 from app.mail import preferences as prefs
 from app.models import AuditEvent, DigestFrequency, Follow, OutboxMessage, Recommendation, Report
 from tests.conftest import login, rec, report_by_number, submit, user_by_email, visible_text
-from tests.mailserver import MailServer
+from tests.mailserver import MailServer, html_of, notify, text_of
 from tests.states import ctx, row
 
 VIEWER = "viewer@test.example"
 MON_23, MON_30, MON_DEC_7 = date(2026, 11, 23), date(2026, 11, 30), date(2026, 12, 7)
 WEDNESDAY_25 = "2026-11-25T15:00:00+00:00"  # 10:00 in Washington
 A = "{http://www.w3.org/2005/Atom}"
-
-
-@pytest.fixture
-def smtp(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[MailServer]:
-    server = MailServer()
-    server.start()
-    monkeypatch.setitem(app.config, "MAIL_BACKEND", "smtp")
-    monkeypatch.setitem(app.config, "SMTP_HOST", "127.0.0.1")
-    monkeypatch.setitem(app.config, "SMTP_PORT", server.port)
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-def notify(app: Flask, day: date) -> str:
-    result = app.test_cli_runner().invoke(args=["notify", "run", "--today", day.isoformat()])
-    assert result.exit_code == 0, result.output
-    return result.output
-
-
-def text_of(message: object) -> str:
-    return message.get_body(preferencelist=("plain",)).get_content()  # type: ignore[attr-defined]
-
-
-def html_of(message: object) -> str:
-    return message.get_body(preferencelist=("html",)).get_content()  # type: ignore[attr-defined]
 
 
 def follow_page(client: FlaskClient, report_id: int) -> None:

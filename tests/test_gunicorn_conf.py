@@ -8,7 +8,6 @@ import http.client
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -16,6 +15,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = Path(sys.executable).parent / "gunicorn"
@@ -60,12 +61,6 @@ def test_settings_from_the_environment() -> None:
     assert _settings(PORT="5001", RECTRACK_BIND="127.0.0.1:9000")["bind"] == "127.0.0.1:9000"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _get(port: int, path: str) -> http.client.HTTPResponse:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     conn.request("GET", path)
@@ -78,7 +73,7 @@ def _get(port: int, path: str) -> http.client.HTTPResponse:
 def server(tmp_path: Path):
     if not GUNICORN.exists():
         pytest.skip("gunicorn is not installed beside this Python")
-    port = _free_port()
+    port = free_port()
     log = (tmp_path / "gunicorn.log").open("wb")
     process = subprocess.Popen(
         [

@@ -38,7 +38,7 @@ from app.models import (
     Role,
 )
 from tests.conftest import PASSWORD, hidden_fields, login, rec, user_by_email, visible_text
-from tests.mailserver import MailServer
+from tests.mailserver import MailServer, html_of, notify, text_of
 
 FEMA = "fema@test.example"
 IA = "liaison@test.example"
@@ -50,34 +50,6 @@ MONDAY = date(2026, 11, 16)
 def ctx(app: Flask) -> Iterator[None]:
     with app.app_context():
         yield
-
-
-@pytest.fixture
-def smtp(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[MailServer]:
-    server = MailServer()
-    server.start()
-    monkeypatch.setitem(app.config, "MAIL_BACKEND", "smtp")
-    monkeypatch.setitem(app.config, "SMTP_HOST", "127.0.0.1")
-    monkeypatch.setitem(app.config, "SMTP_PORT", server.port)
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-def notify(app: Flask, day: date | None = None, *extra: str) -> str:
-    args = ["notify", "run", *(("--today", day.isoformat()) if day else ()), *extra]
-    result = app.test_cli_runner().invoke(args=args)
-    assert result.exit_code == 0, result.output
-    return result.output
-
-
-def text_of(message: Any) -> str:
-    return message.get_body(preferencelist=("plain",)).get_content()
-
-
-def html_of(message: Any) -> str:
-    return message.get_body(preferencelist=("html",)).get_content()
 
 
 def all_texts() -> list[str]:

@@ -21,7 +21,6 @@ import os
 import re
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -34,6 +33,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
+
+from tests.servers import flask_command, free_port
 
 pytestmark = pytest.mark.servers
 
@@ -197,25 +198,6 @@ class Cluster:
         return int(self.scalar("SELECT count(*) FROM jobs"))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _flask(env: dict[str, str], *args: str, stdin: str = "") -> None:
-    done = subprocess.run(
-        [str(BIN / "flask"), "--app", "app", *args],
-        env=env,
-        cwd=ROOT,
-        input=stdin.encode(),
-        capture_output=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, f"flask {' '.join(args)}: {done.stderr.decode()[-2000:]}"
-
-
 def _stop(process: subprocess.Popen[bytes]) -> None:
     """End the process and its children (each runs in a process group of its own):
     politely, then for good after ten seconds."""
@@ -265,11 +247,20 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         "RATELIMIT_STORAGE_URI": "memory://",
     }
     try:
-        _flask(env, "db", "upgrade")
-        _flask(env, "seed")
+        flask_command(env, "db", "upgrade", timeout=120)
+        flask_command(env, "seed", timeout=120)
         for email, role in ACCOUNTS.values():
-            _flask(
-                env, "users", "create", email, "--name", email.split("@")[0], "--role", role, stdin=PASSWORD
+            flask_command(
+                env,
+                "users",
+                "create",
+                email,
+                "--name",
+                email.split("@")[0],
+                "--role",
+                role,
+                stdin=PASSWORD,
+                timeout=120,
             )
         print(f"\n[servers] database {name} migrated, seeded, accounts made: {_elapsed(started)}")
 
@@ -288,7 +279,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
 
         web = {}
         for label in ("A", "B"):
-            port = _free_port()
+            port = free_port()
             start(
                 f"web-{label}",
                 # the deployed gunicorn settings; the app's factory, since wsgi.py serves
