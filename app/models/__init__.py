@@ -24,12 +24,14 @@ from app.models.recommendation import Addressee, Recommendation
 from app.models.report import Report, report_components
 from app.models.search import Acronym, SearchDocument
 from app.models.storage import Blob, StagedUpload
+from app.models.token import ApiToken, TokenScope
 from app.models.user import User, user_components
 from app.models.version import DataVersion
 
 __all__ = [
     "Acronym",
     "Addressee",
+    "ApiToken",
     "AddresseePeriod",
     "Attachment",
     "AuditEvent",
@@ -62,6 +64,7 @@ __all__ = [
     "Sensitivity",
     "StagedUpload",
     "TextSource",
+    "TokenScope",
     "User",
     "WorkerHeartbeat",
     "report_components",
