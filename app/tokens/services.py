@@ -116,4 +116,3 @@ def tokens_of(user: Any) -> sa.Select[Any]:
 def all_tokens() -> sa.Select[Any]:
     """Every token with its owner, newest first (administrators)."""
     return sa.select(ApiToken).options(joinedload(ApiToken.user)).order_by(ApiToken.id.desc())
-
