@@ -1,0 +1,127 @@
+"""Building and reading the open-data files. `build` writes both files, stores their
+bytes as blobs (every web server then serves the same file) and replaces the previous
+set: one set at a time, so building again the same day replaces that day's files.
+Flushes, never commits."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from app import audit, storage
+from app.models import OpenDataFile
+from app.opendata import records
+from app.opendata.fields import NAMES
+from app.storage import BlobStore
+
+storage.register_reference(OpenDataFile.sha256)
+
+CSV_NAME = "recommendations.csv"
+JSON_NAME = "recommendations.json"
+CONTENT_TYPES = {CSV_NAME: "text/csv; charset=utf-8", JSON_NAME: "application/json"}
+BUILD_ACTION = "open data build"
+DOWNLOAD_ACTION = "open data download"
+
+
+def render_csv(rows: list[records.Row]) -> bytes:
+    """The header (the dictionary's names), then one line per recommendation; UTF-8
+    with a byte-order mark, as the spreadsheet export writes it, so Excel reads it."""
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(NAMES)
+    for row in rows:
+        writer.writerow(records.csv_cells(row, NAMES))
+    return buffer.getvalue().encode("utf-8")
+
+
+def render_json(rows: list[records.Row], *, generated_at: datetime, as_of: date, withheld: int) -> bytes:
+    document = {
+        "generated_at": generated_at.isoformat(timespec="seconds"),
+        "as_of": as_of.isoformat(),
+        "count": len(rows),
+        "withheld": withheld,
+        "withheld_note": "Recommendations in RecTrack left out of this file because they are "
+        "restricted or belong to a restricted report.",
+        "fields": list(NAMES),
+        "recommendations": [{name: records.json_value(row.get(name)) for name in NAMES} for row in rows],
+    }
+    return json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")
+
+
+@dataclass(frozen=True)
+class Built:
+    as_of: date
+    rows: int
+    withheld: int
+    files: dict[str, int]  # name -> bytes
+
+
+def build(session: Session, store: BlobStore, *, now: datetime, today: date) -> Built:
+    """Write both files as of `today` and make them the published set (replacing any
+    earlier set), with a "open data build" audit event by the session's actor."""
+    rows = records.public_rows(session)
+    withheld = records.withheld_count(session, len(rows))
+    contents = {
+        CSV_NAME: render_csv(rows),
+        JSON_NAME: render_json(rows, generated_at=now, as_of=today, withheld=withheld),
+    }
+    for name, data in contents.items():
+        values = {
+            "as_of": today,
+            "generated_at": now,
+            "content_type": CONTENT_TYPES[name],
+            "sha256": store.put(session, data),
+            "size_bytes": len(data),
+            "rows": len(rows),
+            "withheld": withheld,
+        }
+        entry = session.get(OpenDataFile, name)
+        if entry is None:
+            session.add(OpenDataFile(name=name, **values))
+        else:
+            for key, value in values.items():
+                setattr(entry, key, value)
+    session.execute(sa.delete(OpenDataFile).where(OpenDataFile.name.not_in(list(contents))))
+    sizes = {name: len(data) for name, data in contents.items()}
+    audit.record(
+        session,
+        BUILD_ACTION,
+        changes={"as_of": today.isoformat(), "rows": len(rows), "withheld": withheld, "bytes": sizes},
+    )
+    session.flush()
+    return Built(today, len(rows), withheld, sizes)
+
+
+def published(session: Session) -> list[OpenDataFile]:
+    """The files of the newest set, CSV first."""
+    files = session.scalars(sa.select(OpenDataFile).order_by(OpenDataFile.name)).all()
+    return list(files)
+
+
+def published_file(session: Session, name: str) -> OpenDataFile | None:
+    return session.get(OpenDataFile, name)
+
+
+def human_size(size: int) -> str:
+    """1,234 bytes; 12.3 KB; 4.5 MB (powers of 1,000, as file sizes on the web)."""
+    if size < 1000:
+        return f"{size:,} bytes"
+    value: float = size
+    for unit in ("KB", "MB", "GB"):
+        value /= 1000
+        if value < 1000 or unit == "GB":
+            return f"{value:,.1f} {unit}"
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def details(entry: OpenDataFile) -> dict[str, Any]:
+    """What a download's audit event records."""
+    return {"file": entry.name, "as_of": entry.as_of.isoformat(), "bytes": entry.size_bytes}
