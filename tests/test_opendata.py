@@ -391,6 +391,7 @@ def test_the_beat_task_builds_daily(app: Flask) -> None:
     celery = app.extensions["celery"]
     entry = celery.conf.beat_schedule["opendata-build"]
     assert entry["task"] == "rectrack.opendata_build"
+    assert "app.opendata.tasks" in celery.conf.include  # a worker registers the task at start
     assert entry["schedule"].hour == {5}
     assert entry["schedule"].minute == {15}
     assert celery.tasks["rectrack.opendata_build"]() == 7
