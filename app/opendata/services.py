@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app import audit, storage
@@ -83,12 +84,13 @@ def build(session: Session, store: BlobStore, *, now: datetime, today: date) -> 
             "rows": len(rows),
             "withheld": withheld,
         }
-        entry = session.get(OpenDataFile, name)
-        if entry is None:
-            session.add(OpenDataFile(name=name, **values))
-        else:
-            for key, value in values.items():
-                setattr(entry, key, value)
+        # An upsert: two builds at once (beat and a cron job) both succeed, the last wins.
+        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        session.execute(
+            insert(OpenDataFile)
+            .values(name=name, **values)
+            .on_conflict_do_update(index_elements=["name"], set_=values)
+        )
     session.execute(sa.delete(OpenDataFile).where(OpenDataFile.name.not_in(list(contents))))
     sizes = {name: len(data) for name, data in contents.items()}
     audit.record(
@@ -102,12 +104,12 @@ def build(session: Session, store: BlobStore, *, now: datetime, today: date) -> 
 
 def published(session: Session) -> list[OpenDataFile]:
     """The files of the newest set, CSV first."""
-    files = session.scalars(sa.select(OpenDataFile).order_by(OpenDataFile.name)).all()
-    return list(files)
+    stmt = sa.select(OpenDataFile).order_by(OpenDataFile.name).execution_options(populate_existing=True)
+    return list(session.scalars(stmt).all())
 
 
 def published_file(session: Session, name: str) -> OpenDataFile | None:
-    return session.get(OpenDataFile, name)
+    return session.get(OpenDataFile, name, populate_existing=True)
 
 
 def human_size(size: int) -> str:
