@@ -340,13 +340,14 @@ def test_anonymous_download_is_served_and_audited(app: Flask, client: Any) -> No
         assert response.headers["Last-Modified"]
         again = client.get(f"/open-data/{name}", headers={"If-None-Match": etag})
         assert again.status_code == 304
+        assert client.head(f"/open-data/{name}").status_code == 200
     events = db.session.scalars(
         sa.select(AuditEvent).where(AuditEvent.action == "open data download").order_by(AuditEvent.id)
     ).all()
     assert [e.changes["file"] for e in events] == [
         "recommendations.csv",
         "recommendations.json",
-    ]  # not the 304s
+    ]  # not the 304s or HEADs
     assert all(e.actor_role == "anonymous" and e.actor_id is None for e in events)
     assert events[0].changes["as_of"] == today
 

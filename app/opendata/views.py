@@ -1,6 +1,6 @@
 """The open-data pages, readable without signing in (app.PUBLIC_ENDPOINTS): the list of
 files, the data dictionary and the two downloads. Every download that sends the file is
-an audit event (a 304 answer to a client that already holds it sends nothing)."""
+an audit event (a 304 answer to a client that already holds it, or a HEAD, sends none)."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ def _send(name: str) -> Response:
     response.set_etag(entry.sha256)
     response.last_modified = entry.generated_at
     response = response.make_conditional(request)
-    if response.status_code == 200:
+    if response.status_code == 200 and request.method == "GET":  # a HEAD sends no file
         note_access(services.DOWNLOAD_ACTION, details=services.details(entry))
     return response
 
