@@ -399,3 +399,12 @@ def test_the_beat_task_builds_daily(app: Flask) -> None:
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "open data build"))
     assert event is not None
     assert event.actor_role == "system"
+
+
+def test_files_with_no_recommendation_are_still_valid() -> None:
+    files = services.Writer()
+    document = json.loads(files.json_bytes(generated_at=clock.now(), as_of=date(2026, 11, 16), withheld=3))
+    assert (document["count"], document["withheld"], document["recommendations"]) == (0, 3, [])
+    assert document["as_of"] == "2026-11-16"
+    header, rows = _csv_rows(files.csv_bytes())
+    assert (header, rows) == (HEADER, [])

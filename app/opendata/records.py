@@ -9,7 +9,7 @@ guard)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -29,6 +29,7 @@ from app.models import (
 )
 
 Row = dict[str, Any]
+BATCH = 2000
 
 
 def report_date(on: date | None, precision: IssuePrecision | None) -> str | None:
@@ -114,15 +115,16 @@ def _last_status_changes(session: Session) -> dict[int, date]:
     return {row[0]: row[1] for row in session.execute(stmt)}
 
 
-def public_rows(session: Session) -> list[Row]:
+def public_rows(session: Session) -> Iterator[Row]:
     """Every public recommendation of a public report, newest report first, typed: dates,
-    Decimals, booleans, lists and dicts (the JSON's values; `csv_cells` flattens them)."""
+    Decimals, booleans, lists and dicts (the JSON's values; `csv_cells` flattens them).
+    Read in batches and given one at a time, so the rows never sit in memory together."""
     parts = _addressees(session)
     changes = _last_status_changes(session)
-    rows = []
-    for r in session.execute(_public_recommendations()):
-        addressed = parts.get(r.id, [])
-        rows.append(
+    stmt = _public_recommendations().execution_options(yield_per=BATCH)
+    for r in session.execute(stmt):
+        addressed = parts.pop(r.id, [])
+        yield (
             {
                 "report_number": r.report_number,
                 "report_title": r.report_title,
@@ -148,7 +150,6 @@ def public_rows(session: Session) -> list[Row]:
                 "last_status_change": changes.get(r.id),
             }
         )
-    return rows
 
 
 def withheld_count(session: Session, published: int) -> int:

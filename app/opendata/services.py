@@ -31,30 +31,47 @@ BUILD_ACTION = "open data build"
 DOWNLOAD_ACTION = "open data download"
 
 
-def render_csv(rows: list[records.Row]) -> bytes:
-    """The header (the dictionary's names), then one line per recommendation; UTF-8
-    with a byte-order mark, as the spreadsheet export writes it, so Excel reads it."""
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(NAMES)
-    for row in rows:
-        writer.writerow(records.csv_cells(row, NAMES))
-    return buffer.getvalue().encode("utf-8")
+class Writer:
+    """Both files, written in one pass over the rows, as UTF-8 bytes from the start (text
+    buffers would hold every character in up to four bytes): the CSV, with the
+    dictionary's names as its header and a byte-order mark as the spreadsheet export
+    writes it, so Excel reads it; and the JSON's recommendations, one compact object per
+    line, for the document `json_bytes` assembles around them."""
 
+    def __init__(self) -> None:
+        self.csv = io.BytesIO()
+        self.text = io.TextIOWrapper(self.csv, encoding="utf-8", newline="", write_through=True)
+        self.text.write("\ufeff")
+        self.writer = csv.writer(self.text, lineterminator="\r\n")
+        self.writer.writerow(NAMES)
+        self.objects = io.BytesIO()
+        self.count = 0
 
-def render_json(rows: list[records.Row], *, generated_at: datetime, as_of: date, withheld: int) -> bytes:
-    document = {
-        "generated_at": generated_at.isoformat(timespec="seconds"),
-        "as_of": as_of.isoformat(),
-        "count": len(rows),
-        "withheld": withheld,
-        "withheld_note": "Recommendations in RecTrack left out of this file because they are "
-        "restricted or belong to a restricted report.",
-        "fields": list(NAMES),
-        "recommendations": [{name: records.json_value(row.get(name)) for name in NAMES} for row in rows],
-    }
-    return json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")
+    def add(self, row: records.Row) -> None:
+        self.writer.writerow(records.csv_cells(row, NAMES))
+        values = {name: records.json_value(row.get(name)) for name in NAMES}
+        if self.count:
+            self.objects.write(b",\n")
+        self.objects.write(json.dumps(values, ensure_ascii=False, separators=(",", ":")).encode())
+        self.count += 1
+
+    def csv_bytes(self) -> bytes:
+        return self.csv.getvalue()
+
+    def json_bytes(self, *, generated_at: datetime, as_of: date, withheld: int) -> bytes:
+        head = {
+            "generated_at": generated_at.isoformat(timespec="seconds"),
+            "as_of": as_of.isoformat(),
+            "count": self.count,
+            "withheld": withheld,
+            "withheld_note": "Recommendations in RecTrack left out of this file because they are "
+            "restricted or belong to a restricted report.",
+            "fields": list(NAMES),
+        }
+        opening = json.dumps(head, ensure_ascii=False, indent=1)[:-2]  # without the closing "\n}"
+        self.objects.write(b"\n]}\n")
+        self.objects.seek(0)
+        return f'{opening},\n "recommendations": [\n'.encode() + self.objects.read()
 
 
 @dataclass(frozen=True)
@@ -68,12 +85,16 @@ class Built:
 def build(session: Session, store: BlobStore, *, now: datetime, today: date) -> Built:
     """Write both files as of `today` and make them the published set (replacing any
     earlier set), with a "open data build" audit event by the session's actor."""
-    rows = records.public_rows(session)
-    withheld = records.withheld_count(session, len(rows))
+    files = Writer()
+    for row in records.public_rows(session):
+        files.add(row)
+    rows = files.count
+    withheld = records.withheld_count(session, rows)
     contents = {
-        CSV_NAME: render_csv(rows),
-        JSON_NAME: render_json(rows, generated_at=now, as_of=today, withheld=withheld),
+        CSV_NAME: files.csv_bytes(),
+        JSON_NAME: files.json_bytes(generated_at=now, as_of=today, withheld=withheld),
     }
+    del files
     for name, data in contents.items():
         values = {
             "as_of": today,
@@ -81,7 +102,7 @@ def build(session: Session, store: BlobStore, *, now: datetime, today: date) -> 
             "content_type": CONTENT_TYPES[name],
             "sha256": store.put(session, data),
             "size_bytes": len(data),
-            "rows": len(rows),
+            "rows": rows,
             "withheld": withheld,
         }
         # An upsert: two builds at once (beat and a cron job) both succeed, the last wins.
@@ -96,10 +117,10 @@ def build(session: Session, store: BlobStore, *, now: datetime, today: date) -> 
     audit.record(
         session,
         BUILD_ACTION,
-        changes={"as_of": today.isoformat(), "rows": len(rows), "withheld": withheld, "bytes": sizes},
+        changes={"as_of": today.isoformat(), "rows": rows, "withheld": withheld, "bytes": sizes},
     )
     session.flush()
-    return Built(today, len(rows), withheld, sizes)
+    return Built(today, rows, withheld, sizes)
 
 
 def published(session: Session) -> list[OpenDataFile]:
