@@ -217,6 +217,12 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("feeds.all_public", "GET"): everyone(200),
     ("feeds.report_feed", "GET"): everyone(200),
     ("feeds.component_feed", "GET"): everyone(200),
+    # Open data, public recommendations only: no sign-in (tests/test_opendata.py). No file
+    # is built in this table's database, so the downloads answer 404 to everyone.
+    ("opendata.index", "GET"): everyone(200),
+    ("opendata.dictionary", "GET"): everyone(200),
+    ("opendata.csv_file", "GET"): everyone(404),
+    ("opendata.json_file", "GET"): everyone(404),
     # for Prometheus: no sign-in, but only from METRICS_ALLOWED_ADDRESSES (the test
     # client's 127.0.0.1) or with METRICS_TOKEN (tests/test_observability.py)
     ("metrics", "GET"): {ANON: 200, "admin": 200, "oig": 200, "liaison": 200, "fema": 200, "viewer": 200},
@@ -230,6 +236,10 @@ NO_SIGN_IN = (
     "feeds.all_public",
     "feeds.report_feed",
     "feeds.component_feed",
+    "opendata.index",
+    "opendata.dictionary",
+    "opendata.csv_file",
+    "opendata.json_file",
 )
 
 SKIPPED_ENDPOINTS = {"static"}
