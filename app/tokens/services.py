@@ -11,10 +11,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from app import clock
-from app.models import ApiToken, Role, TokenScope, User
+from app.models import ApiToken, Role, TokenScope
 from app.service_errors import ServiceError
 
 PREFIX = "rt_"
@@ -125,12 +125,14 @@ def token_to_revoke(session: Session, token_id: int, *, lock: bool) -> ApiToken 
     """A token with its owner and who revoked it. With `lock`, its row is locked until the
     transaction ends (PostgreSQL; SQLite takes the write lock when a POST begins), so of
     two revocations at once the second waits, reads the first's and changes nothing."""
-    token = session.get(ApiToken, token_id, with_for_update=lock, populate_existing=True)
-    if token is not None:
-        session.get(User, token.user_id)  # the owner, for the page (no lazy load)
-        if token.revoked_by_id is not None:
-            session.get(User, token.revoked_by_id)
-    return token
+    stmt = (
+        sa.select(ApiToken)
+        .where(ApiToken.id == token_id)
+        .options(joinedload(ApiToken.user, innerjoin=True), selectinload(ApiToken.revoked_by))
+    )
+    if lock:
+        stmt = stmt.with_for_update(of=ApiToken)
+    return session.scalar(stmt)
 
 
 def state_of(token: ApiToken, now: datetime) -> str:
