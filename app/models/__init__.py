@@ -31,8 +31,8 @@ from app.models.version import DataVersion
 __all__ = [
     "Acronym",
     "Addressee",
-    "ApiToken",
     "AddresseePeriod",
+    "ApiToken",
     "Attachment",
     "AuditEvent",
     "Blob",

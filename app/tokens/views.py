@@ -66,12 +66,13 @@ def _account(form: TokenForm, new: services.NewToken | None = None) -> Response:
 
 def _create(form: TokenForm) -> services.NewToken:
     now = clock.now()
-    expires_at = services.expiry_at_end_of(
-        form.expires_on.data, today=today(), now=now, tz=current_app.config["APP_TIMEZONE"]
-    )
+    day = form.expires_on.data
+    if day is None:  # InputRequired and the date's parse saw to it; for the type checker
+        raise services.TokenError("Choose the day the token expires.", "expires_on")
+    expires_at = services.expiry_at_end_of(day, today=today(), now=now, tz=current_app.config["APP_TIMEZONE"])
     scope = TokenScope(form.scope.data)
     return services.create(
-        db.session, current_user, name=form.name.data, scope=scope, expires_at=expires_at, now=now
+        db.session, current_user, name=form.name.data or "", scope=scope, expires_at=expires_at, now=now
     )
 
 
