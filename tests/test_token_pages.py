@@ -131,12 +131,25 @@ def test_the_form_proposes_read_and_ninety_days(client: FlaskClient) -> None:
     assert "November 16, 2027 at the latest" in page
 
 
-def test_a_summer_expiry_ends_at_midnight_daylight_time(client: FlaskClient) -> None:
-    with signed_in_at(client, "oig", NOON):
-        status, _text, _page = _make_page(client, expires_on="2027-07-01")
+@pytest.mark.parametrize(
+    ("now", "day", "expires_at"),
+    [
+        (NOON, "2027-07-01", datetime(2027, 7, 2, 4, 0, tzinfo=UTC)),  # summer: EDT, UTC-4
+        (NOON, "2027-01-01", datetime(2027, 1, 2, 5, 0, tzinfo=UTC)),  # winter: EST, UTC-5
+        # 21:30 on November 30 in Washington: "today" is still the 30th there
+        ("2026-12-01T02:30:00+00:00", "2026-11-30", datetime(2026, 12, 1, 5, 0, tzinfo=UTC)),
+        # 01:45 EDT on the day the clocks go back: that day ends at midnight EST
+        ("2026-11-01T05:45:00+00:00", "2026-11-01", datetime(2026, 11, 2, 5, 0, tzinfo=UTC)),
+    ],
+)
+def test_the_expiry_is_the_end_of_the_day_in_washington(
+    client: FlaskClient, now: str, day: str, expires_at: datetime
+) -> None:
+    with signed_in_at(client, "oig", now):
+        status, text, _page = _make_page(client, expires_on=day)
     assert status == 200
     [row] = _tokens_of("oig")
-    assert row.expires_at == datetime(2027, 7, 2, 4, 0, tzinfo=UTC)  # EDT, UTC-4
+    assert row.expires_at == expires_at, text[-600:]
 
 
 def test_a_viewer_is_offered_read_only_and_a_forged_write_is_refused(client: FlaskClient) -> None:
