@@ -10,7 +10,7 @@ import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import NamedTuple
 
 import pytest
@@ -230,6 +230,26 @@ def test_bad_input_gets_a_message_next_to_its_field(
     assert error is not None, page[-3000:]
     assert error.group(1).replace("&#39;", "'") == message
     assert _tokens_of("oig") == []
+
+
+def test_every_field_gets_its_message_at_once(client: FlaskClient) -> None:
+    with signed_in_at(client, "liaison", NOON):
+        status, _text, page = _make_page(client, name="", expires_on="2026-11-15")
+    assert status == 200
+    assert 'id="name-error">Give the token a name' in page
+    assert 'id="expires_on-error">The expiry date is in the past.' in page
+
+
+def test_the_service_checks_the_day_as_well() -> None:
+    """A caller other than the form (the form's check aside) cannot pass a day out of range."""
+    now, today, zone = datetime(2026, 11, 16, 17, 0, tzinfo=UTC), date(2026, 11, 16), "America/New_York"
+    for day in (date(2026, 11, 15), date(2027, 11, 17)):
+        with pytest.raises(tokens.TokenError) as refused:
+            tokens.expiry_at_end_of(day, today=today, now=now, tz=zone)
+        assert refused.value.field == "expires_on"
+    assert tokens.expiry_at_end_of(date(2027, 11, 16), today=today, now=now, tz=zone) == datetime(
+        2027, 11, 17, 5, 0, tzinfo=UTC
+    )
 
 
 # --- the lists ------------------------------------------------------------------------------

@@ -6,10 +6,12 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import RadioField, StringField
-from wtforms.validators import InputRequired
+from wtforms.validators import InputRequired, ValidationError
 
+from app import clock
 from app.forms import FriendlyDateField, TamperedInput, select_choices, text_field
 from app.models import Role, TokenScope
+from app.tokens import services
 from app.tokens.services import NAME_LENGTH
 
 
@@ -39,6 +41,14 @@ class TokenForm(FlaskForm):
     expires_on = FriendlyDateField(
         "Expires on", validators=[InputRequired("Choose the day the token expires.")]
     )
+
+    def validate_expires_on(self, field: FriendlyDateField) -> None:
+        """The date's range, beside the other fields' messages (the service checks it again)."""
+        if field.data is not None:
+            try:
+                services.check_expiry_day(field.data, clock.today())
+            except services.TokenError as exc:
+                raise ValidationError(exc.message) from None
 
     def offer_scopes(self, user: Any) -> None:
         """Read for everyone; read and write except for a read-only account (viewer)."""

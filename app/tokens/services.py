@@ -155,12 +155,8 @@ def default_expiry_day(today: date) -> date:
     return today + timedelta(days=DEFAULT_LIFETIME_DAYS)
 
 
-def expiry_at_end_of(day: date, *, today: date, now: datetime, tz: str | None = None) -> datetime:
-    """The instant a token chosen to expire on `day` stops working: the end of that day
-    where the OIG works (APP_TIMEZONE), that is the start of the next. `day` may be today,
-    and at most a year later (`last_expiry_day`). Should the end of that day come more than
-    MAX_LIFETIME after `now` (a year that spans 29 February, a daylight-saving shift),
-    the token ends MAX_LIFETIME after `now`, on that same day."""
+def check_expiry_day(day: date, today: date) -> None:
+    """TokenError unless `day` is from today to a year later (`last_expiry_day`)."""
     if day < today:
         raise TokenError("The expiry date is in the past. Choose today or a later day.", "expires_on")
     last = last_expiry_day(today)
@@ -169,6 +165,15 @@ def expiry_at_end_of(day: date, *, today: date, now: datetime, tz: str | None = 
             f"A token lasts at most a year: choose {last:%B} {last.day}, {last.year}, or an earlier day.",
             "expires_on",
         )
+
+
+def expiry_at_end_of(day: date, *, today: date, now: datetime, tz: str | None = None) -> datetime:
+    """The instant a token chosen to expire on `day` stops working: the end of that day
+    where the OIG works (APP_TIMEZONE), that is the start of the next. `day` may be today,
+    and at most a year later (`last_expiry_day`). Should the end of that day come more than
+    MAX_LIFETIME after `now` (a year that spans 29 February, a daylight-saving shift),
+    the token ends MAX_LIFETIME after `now`, on that same day."""
+    check_expiry_day(day, today)
     return min(clock.start_of_day(day + timedelta(days=1), tz), now + MAX_LIFETIME)
 
 
