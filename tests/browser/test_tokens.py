@@ -34,7 +34,7 @@ def test_make_see_once_and_revoke_a_token(sign_in: Any, live_server: str) -> Non
     page.wait_for_selector("#expires_on-error")
     page.goto(f"{live_server}/account/tokens")  # the form again, as proposed
     page.fill("#name", "Browser sync")
-    page.check("#scope-1")  # read and write
+    page.click("label[for=scope-1]")  # read and write (USWDS styles the label, the input is hidden)
     page.click("button:has-text('Make the token')")
     page.wait_for_selector("#new-token-secret")
     secret = page.input_value("#new-token-secret")
