@@ -168,6 +168,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.recommendations.views import bp as recommendations_bp
     from app.reports.views import bp as reports_bp
     from app.search.views import bp as search_bp
+    from app.tokens.views import bp as tokens_bp
 
     blueprints = (
         dashboard_bp,
@@ -187,6 +188,7 @@ def _register_blueprints(app: Flask) -> None:
         feeds_bp,
         follows_bp,
         opendata_bp,
+        tokens_bp,
     )
     for bp in blueprints:  # fmt: skip
         app.register_blueprint(bp)
