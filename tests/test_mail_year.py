@@ -849,7 +849,7 @@ def test_a_simulated_year_sends_every_expected_message_exactly_once(year_app: Fl
         smtp.stop()
 
     # The outage: nothing arrived while the server was down; the backlog arrived at once.
-    if DAYS > OUTAGE[1] + 1:
+    if OUTAGE[1] + 1 < DAYS:
         assert during_outage == 0
         assert queued > 0
 
@@ -857,7 +857,7 @@ def test_a_simulated_year_sends_every_expected_message_exactly_once(year_app: Fl
     want = Counter(sim.expected)
     missing = want - got
     unexpected = got - want
-    assert not missing and not unexpected, (
+    assert (sum(missing.values()), sum(unexpected.values())) == (0, 0), (
         f"{sum(missing.values())} missed, {sum(unexpected.values())} unexpected:\n"
         + explain(list(missing.elements()), list(unexpected.elements()))
     )
@@ -884,9 +884,10 @@ def explain(missing: list[Expected], unexpected: list[Expected], at_most: int = 
         if twin is None:
             out.append(f"missed: {want[:3]}")
             continue
+        only_wanted, only_got = sorted(set(want[3]) - set(twin[3])), sorted(set(twin[3]) - set(want[3]))
         out.append(
             f"{want[0]} {want[2]}: subject {want[1]!r} / got {twin[1]!r}; "
-            f"expected only {sorted(set(want[3]) - set(twin[3]))}; got only {sorted(set(twin[3]) - set(want[3]))}"
+            f"expected only {only_wanted}; got only {only_got}"
         )
     out += [
         f"unexpected: {u[:3]}"

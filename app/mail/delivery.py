@@ -12,8 +12,9 @@ Message-ID, so a receiver can tell.
 
 A server that cannot be reached is tried again a minute later, however long it stays
 away (no try of the message was made); a 4xx answer to a message is tried again later with
-exponential backoff, up to MAIL_MAX_ATTEMPTS tries; a 5xx refusal of the recipient or message is permanent, shown on the admin
-Outbox page. Like a job runner, this commits its own work."""
+exponential backoff, up to MAIL_MAX_ATTEMPTS tries; a 5xx refusal of the recipient or
+message is permanent, shown on the admin Outbox page. Like a job runner, this commits its
+own work."""
 
 from __future__ import annotations
 
