@@ -772,7 +772,7 @@ def test_a_simulated_year_sends_every_expected_message_exactly_once(year_app: Fl
                 world.person("tsa", Role.LIAISON, ("TSA",), "off", ("new_recommendation", "reopened"))
                 world.person("oig", Role.OIG, (), "daily", ("target_moved",))
                 world.person("oig2", Role.OIG, (), "weekly", ("decision_made",))  # a liaison kind: never sent
-                world.person("admin", Role.ADMIN, (), "daily", ())
+                world.person("admin", Role.ADMIN, (), "weekly", ())
                 viewer = world.person("viewer", Role.VIEWER, (), "daily", all_notices)  # viewers: no digest
                 db.session.commit()
                 # 100 recommendations at the start, issued up to 80 days before tracking began
