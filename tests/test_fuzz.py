@@ -45,8 +45,9 @@ from app.cache import derived
 from app.extensions import db
 from app.lifecycle.steps import STEPS
 from app.models import Acronym, Attachment, Component, TokenScope, User
+from app.opendata import services as opendata
 from app.pdf import engine
-from app.storage import DatabaseBlobStore
+from app.storage import DatabaseBlobStore, blob_store
 from app.tokens import services as tokens
 from tests.conftest import EMAILS, PASSWORD, login, rec, user_by_email
 from tests.factories import make_done_job
@@ -512,6 +513,8 @@ def _states(app: Flask) -> list[dict[str, int]]:
         original_name="evidence.csv",
     )
     db.session.add(attachment)
+    # the open-data files, so that their downloads answer
+    opendata.build(db.session, blob_store(app.config), now=clock.now(), today=clock.today())
     db.session.commit()
     common = {
         "attachment_id": attachment.id,
