@@ -385,22 +385,23 @@ def test_an_unreachable_server_keeps_every_message_until_it_is_back(
     app: Flask, smtp: MailServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     """No server listening at all: the run says so, logs it, keeps every message pending
-    (the first with the reason), and stops trying the others; once the server is back
-    and the wait is over, each goes exactly once."""
+    (the first with the reason, to try again in a minute), and stops trying the others;
+    once the server is back and the wait is over, each goes exactly once."""
     smtp.stop()
     with caplog.at_level("INFO", logger="app.mail.delivery"):
         output = notify(app, MONDAY)
     assert "Sent 0; to retry later 1; failed 0." in output
     rows = db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id)).all()
     assert [r.state for r in rows] == [OutboxState.PENDING] * 4
-    assert [r.attempts for r in rows] == [1, 0, 0, 0]  # the others were not tried in vain
+    assert [r.attempts for r in rows] == [0, 0, 0, 0]  # no try of a message was made
     assert rows[0].last_error == "the mail server could not be reached (ConnectionRefusedError)"
+    assert [r.last_error for r in rows[1:]] == ["", "", ""]  # the others were not tried in vain
     assert any("could not be reached" in r.getMessage() for r in caplog.records)
     assert smtp.received == []
     smtp.start()
-    notify(app, MONDAY)  # the same day again: nothing new is queued
+    assert "Sent 3;" in notify(app, MONDAY)  # the same day again: nothing new is queued
     with app.app_context():
-        later = clock.now() + delivery.backoff(1) + timedelta(seconds=1)
+        later = clock.now() + delivery.FIRST_RETRY + timedelta(seconds=1)
         assert delivery.deliver_due(db.session, now=later).sent == 1  # the one that waited
         assert delivery.deliver_due(db.session, now=later).sent == 0
     assert sorted(m["To"] for m in smtp.received) == sorted(
