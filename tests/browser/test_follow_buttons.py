@@ -29,7 +29,9 @@ def _ids() -> tuple[int, int, int]:
         fema = db.session.scalar(sa.select(Component.id).where(Component.abbreviation == "FEMA"))
         viewer = db.session.scalar(sa.select(User.id).where(User.email == ACCOUNTS["viewer"][0]))
         db.session.remove()
-    assert report and fema and viewer
+    assert report is not None
+    assert fema is not None
+    assert viewer is not None
     return report, fema, viewer
 
 
