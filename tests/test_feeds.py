@@ -7,6 +7,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import sqlalchemy as sa
 import time_machine
 from flask import Flask
@@ -221,6 +222,43 @@ def test_bad_feed_addresses_are_404(client: FlaskClient) -> None:
         response = client.get(url)
         assert response.status_code == 404, url
         assert "Page not found" in visible_text(response)
+
+
+def test_malformed_feed_requests_are_answered_never_a_500(
+    client: FlaskClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Bad feed addresses are the friendly 404 page and are logged (the request log, and
+    for a missing item its id); query strings a feed does not use are ignored (a NUL byte
+    is the friendly 400 page, as anywhere); malformed
+    conditional headers are ignored (the whole feed), a future date is "not modified"."""
+    report_id = _ids()[0]
+    with caplog.at_level("INFO"):
+        for url in (
+            "/feeds/reports/-1.atom",
+            "/feeds/reports/%00.atom",
+            "/feeds/reports/1.atom.atom",
+            "/feeds/all.ATOM",
+            "/feeds/all.atom/",
+            "/feeds/reports/99999999999999999999999999.atom",
+        ):
+            response = client.get(url)
+            assert response.status_code == 404, url
+            assert "Page not found" in visible_text(response), url
+        assert client.get("/feeds/reports/987654.atom").status_code == 404
+    logged = [r.getMessage() for r in caplog.records]
+    assert "feed not found: report 987654" in logged
+    # the request log names no path it has no route for (they are whatever was typed)
+    assert sum(m.startswith("GET (no route) 404 ") for m in logged) == 6, logged
+    whole = client.get(f"/feeds/reports/{report_id}.atom").get_data()
+    assert client.get(f"/feeds/reports/{report_id}.atom?page=-1&limit=abc").get_data() == whole
+    nul = client.get(f"/feeds/reports/{report_id}.atom?x=%00")  # a NUL byte is refused anywhere
+    assert nul.status_code == 400
+    assert "Bad request" in visible_text(nul)
+    for headers in ({"If-None-Match": "garbage\x01"}, {"If-Modified-Since": "not a date"}):
+        response = client.get(f"/feeds/reports/{report_id}.atom", headers=headers)
+        assert (response.status_code, response.get_data()) == (200, whole), headers
+    future = {"If-Modified-Since": "Mon, 01 Jan 9999 00:00:00 GMT"}
+    assert client.get(f"/feeds/reports/{report_id}.atom", headers=future).status_code == 304
 
 
 def test_a_restricted_reports_feed_looks_like_a_missing_one(client: FlaskClient) -> None:

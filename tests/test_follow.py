@@ -111,15 +111,76 @@ def test_a_week_with_no_change_sends_nothing(app: Flask, client: FlaskClient, sm
     assert summaries() == []
 
 
-def test_only_mondays(app: Flask, client: FlaskClient, smtp: MailServer) -> None:
-    """The summary is planned on Mondays only; a Tuesday run of the same week queues none."""
+def test_a_missed_monday_is_caught_up_once_that_week(
+    app: Flask, client: FlaskClient, smtp: MailServer
+) -> None:
+    """The scheduler was down on Monday November 30: Tuesday's run sends the summary of
+    November 23-29 (key: that ISO week, 2026-W48), Wednesday's sends nothing more, and
+    Monday December 7 sends the next week's (a closure on Thursday December 3)."""
     login(client, "viewer")
     follow_page(client, report_by_number("OIG-12-15").id)
     resolve_hsin_by_page(app, WEDNESDAY_25)
-    notify(app, date(2026, 12, 1))
-    assert smtp.to(VIEWER) == []
-    notify(app, MON_30)
+    hsin = rec("OIG-12-15", 1)
+    with time_machine.travel("2026-12-03T15:00:00+00:00", tick=False):
+        workflow.request_closure(db.session, ctx("liaison"), hsin, row(hsin, "I&A"), "Done.")
+        workflow.close(db.session, ctx("oig"), hsin, implemented=True, note="Verified.")
+        db.session.commit()
+
+    assert "1 follower summary queued" in notify(app, date(2026, 12, 1))  # Tuesday
+    [tuesday] = smtp.to(VIEWER)
+    body = text_of(tuesday)
+    assert "November 23, 2026 to November 29, 2026" in body
+    assert "OIG-12-15, Recommendation 1: Open–Resolved (effective November 25, 2026)" in body
+    assert "Closed" not in body  # Thursday's closure is next week's
+    assert [s.key for s in summaries()] == [f"follow-summary:{user_by_email(VIEWER).id}:2026-W48"]
+
+    output = notify(app, date(2026, 12, 2))  # Wednesday: the week's summary is out already
+    assert "0 follower summaries queued, 1 already queued" in output
     assert len(smtp.to(VIEWER)) == 1
+
+    notify(app, MON_DEC_7)
+    _, monday = smtp.to(VIEWER)
+    body = text_of(monday)
+    assert "November 30, 2026 to December 6, 2026" in body
+    assert "OIG-12-15, Recommendation 1: Closed–Implemented (effective December 3, 2026)" in body
+    assert "Open–Resolved" not in body
+    assert len(summaries()) == 2
+
+
+def test_after_a_long_outage_only_the_latest_week_is_sent(
+    app: Flask, client: FlaskClient, smtp: MailServer
+) -> None:
+    """No run from Monday November 30 to Tuesday December 8: the December 8 run sends the
+    week of November 30 (the latest) only, not the older week of November 23, though both
+    had a change."""
+    login(client, "viewer")
+    follow_page(client, report_by_number("OIG-12-15").id)
+    resolve_hsin_by_page(app, WEDNESDAY_25)
+    hsin = rec("OIG-12-15", 1)
+    with time_machine.travel("2026-12-03T15:00:00+00:00", tick=False):
+        workflow.request_closure(db.session, ctx("liaison"), hsin, row(hsin, "I&A"), "Done.")
+        workflow.close(db.session, ctx("oig"), hsin, implemented=True, note="Verified.")
+        db.session.commit()
+    notify(app, date(2026, 12, 8))
+    [message] = smtp.to(VIEWER)
+    body = text_of(message)
+    assert "November 30, 2026 to December 6, 2026" in body
+    assert "Closed–Implemented (effective December 3, 2026)" in body
+    assert "Open–Resolved" not in body
+    assert [s.key for s in summaries()] == [f"follow-summary:{user_by_email(VIEWER).id}:2026-W49"]
+
+
+def test_a_sunday_run_plans_the_week_before_last_monday_not_the_running_week(
+    app: Flask, client: FlaskClient, smtp: MailServer
+) -> None:
+    """Sunday December 6 belongs to the week whose summary goes on December 7: a run on
+    that Sunday (Monday November 30 skipped) sends November 23-29, never the running week."""
+    login(client, "viewer")
+    follow_page(client, report_by_number("OIG-12-15").id)
+    resolve_hsin_by_page(app, WEDNESDAY_25)
+    notify(app, date(2026, 12, 6))
+    [message] = smtp.to(VIEWER)
+    assert "November 23, 2026 to November 29, 2026" in text_of(message)
 
 
 def test_the_week_boundary_is_midnight_in_washington(

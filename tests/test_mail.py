@@ -315,18 +315,124 @@ def test_an_account_deactivated_after_queueing_is_not_sent_to(app: Flask, smtp: 
     assert row.last_error == delivery.DEACTIVATED
 
 
-def test_an_invalid_address_fails_at_once_and_sends_nothing(app: Flask, smtp: MailServer) -> None:
+def test_an_invalid_address_fails_at_once_and_sends_nothing(
+    app: Flask, smtp: MailServer, client: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An address that slipped in before addresses were checked (here: written by SQL):
+    the message is kept, failed at once with a clear reason, logged, audited and shown to
+    admins; the others go; a second run neither queues nor sends it again."""
     db.session.execute(
         sa.update(sa.table("users", sa.column("email")))
         .where(sa.column("email") == FEMA)
         .values(email="fema@")
     )
     db.session.expire_all()
-    notify(app, MONDAY)
+    with caplog.at_level("WARNING", logger="app.mail.outbox"):
+        notify(app, MONDAY)
     row = db.session.scalar(sa.select(OutboxMessage).where(OutboxMessage.recipient == "fema@"))
     assert row.state == OutboxState.FAILED_PERMANENT
     assert row.last_error == outbox.INVALID_ADDRESS
+    assert row.attempts == 0
     assert len(smtp.received) == 3
+    assert [r.getMessage() for r in caplog.records if r.name == "app.mail.outbox"] == [
+        f"mail {row.id} to user {row.user_id} failed permanently: {outbox.INVALID_ADDRESS}"
+    ]
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "mail failed"))
+    assert (event.object_id, event.outcome, event.actor_label) == (row.user_id, "failure", "mail")
+    notify(app, MONDAY)
+    assert db.session.scalar(sa.select(sa.func.count()).where(OutboxMessage.recipient == "fema@")) == 1
+    assert len(smtp.received) == 3
+    login(client, "admin")
+    text = visible_text(client.get("/admin/outbox?state=failed_permanent"))
+    assert "fema@" in text
+    assert outbox.INVALID_ADDRESS in text
+
+
+def test_an_account_cannot_be_given_an_invalid_address(client: Any) -> None:
+    """Where an address comes in (the admin's form, the command line's service), an
+    address RecTrack could not mail is refused with a clear message."""
+    from app.auth.services import INVALID_EMAIL, AccountError
+
+    for bad in ("fema@", "fema@agency", "two@at@agency.gov", "fema agency@dhs.gov"):
+        with pytest.raises(AccountError) as refused:
+            accounts.create_user(db.session, email=bad, display_name="F", role=Role.VIEWER, password=PASSWORD)
+        assert (str(refused.value), refused.value.field) == (INVALID_EMAIL, "email"), bad
+    login(client, "admin")
+    page = client.get("/admin/users/new")
+    response = client.post(
+        "/admin/users/new",
+        data={
+            **hidden_fields(page.get_data(as_text=True)),
+            "email": "fema@agency",
+            "display_name": "F",
+            "role": "viewer",
+            "password": PASSWORD,
+        },
+    )
+    assert response.status_code == 200
+    assert "Enter an e-mail address such as name@agency.gov." in visible_text(response)
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .where(sa.column("email") == "fema@agency")
+            .select_from(sa.table("users"))
+        )
+        == 0
+    )
+
+
+def test_an_unreachable_server_keeps_every_message_until_it_is_back(
+    app: Flask, smtp: MailServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """No server listening at all: the run says so, logs it, keeps every message pending
+    (the first with the reason, to try again in a minute), and stops trying the others;
+    once the server is back and the wait is over, each goes exactly once."""
+    smtp.stop()
+    with caplog.at_level("INFO", logger="app.mail.delivery"):
+        output = notify(app, MONDAY)
+    assert "Sent 0; to retry later 1; failed 0." in output
+    rows = db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    assert [r.state for r in rows] == [OutboxState.PENDING] * 4
+    assert [r.attempts for r in rows] == [0, 0, 0, 0]  # no try of a message was made
+    assert rows[0].last_error == "the mail server could not be reached (ConnectionRefusedError)"
+    assert [r.last_error for r in rows[1:]] == ["", "", ""]  # the others were not tried in vain
+    assert any("could not be reached" in r.getMessage() for r in caplog.records)
+    assert smtp.received == []
+    smtp.start()
+    assert "Sent 3;" in notify(app, MONDAY)  # the same day again: nothing new is queued
+    with app.app_context():
+        later = clock.now() + delivery.FIRST_RETRY + timedelta(seconds=1)
+        assert delivery.deliver_due(db.session, now=later).sent == 1  # the one that waited
+        assert delivery.deliver_due(db.session, now=later).sent == 0
+    assert sorted(m["To"] for m in smtp.received) == sorted(
+        ["admin@test.example", "oig@test.example", IA, FEMA]
+    )
+    sent = db.session.scalar(sa.select(sa.func.count()).where(AuditEvent.action == "mail sent"))
+    assert sent == 4
+
+
+def test_a_refused_recipient_is_logged_and_never_tried_again(
+    app: Flask, smtp: MailServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """550: failed for good, logged, not sent by any later run; 451 (try later): sent
+    once when the server takes it."""
+    smtp.handler.refuse[FEMA] = "550 5.1.1 No such mailbox"
+    smtp.handler.refuse[IA] = "451 4.3.0 Try again later"
+    with caplog.at_level("INFO", logger="app.mail.delivery"):
+        notify(app, MONDAY)
+    messages = [r.getMessage() for r in caplog.records if r.name == "app.mail.delivery"]
+    assert any("failed permanently: refused by the mail server (550)" in m for m in messages), messages
+    assert any("the mail server asked to try later (451)" in m for m in messages), messages
+    del smtp.handler.refuse[FEMA], smtp.handler.refuse[IA]  # the server would take both now
+    with app.app_context():
+        later = clock.now() + timedelta(hours=7)
+        assert delivery.deliver_due(db.session, now=later).sent == 1
+        assert delivery.deliver_due(db.session, now=later).sent == 0
+    assert smtp.to(FEMA) == []
+    assert len(smtp.to(IA)) == 1
+    states = dict(db.session.execute(sa.select(OutboxMessage.recipient, OutboxMessage.state)).all())
+    assert states[FEMA] == OutboxState.FAILED_PERMANENT
+    assert states[IA] == OutboxState.SENT
 
 
 def test_weekly_digest_goes_on_mondays_only(app: Flask, smtp: MailServer) -> None:

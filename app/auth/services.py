@@ -43,6 +43,9 @@ class LoginAttempt:
 NOT_AN_EMAIL = "(not an e-mail address)"
 
 
+INVALID_EMAIL = "Enter an e-mail address such as name@agency.gov (RecTrack e-mails it)."
+
+
 def normalize_email(email: str) -> str:
     return email.strip().lower()
 
@@ -285,8 +288,12 @@ def create_user(
 ) -> User:
     """Create an account; the e-mail must be new and the password must follow the rules."""
     email = normalize_email(email)
-    if not email or "@" not in email:
+    if not email:
         raise AccountError("Enter an e-mail address.", field="email")
+    try:  # the form checks the same; the command line and imports come here directly
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError:
+        raise AccountError(INVALID_EMAIL, field="email") from None
     if user_by_email(session, email) is not None:
         raise AccountError("An account with this e-mail address already exists.", field="email")
     if not display_name.strip():

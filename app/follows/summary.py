@@ -2,7 +2,9 @@
 Monday 00:00 to Monday 00:00) in the reports and components a user follows, only items
 they may read (app.auth.policy), with identifiers, statuses, dates and links only. Sent
 on Mondays, once per person per week (idempotency key), never when nothing changed, never
-to a deactivated account or one that turned it off. Functions flush, never commit."""
+to a deactivated account or one that turned it off. A scheduler that was down on Monday
+catches up on its next run that week (the latest week only: no flood of old summaries
+after a long outage). Functions flush, never commit."""
 
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from app.feeds import queries as feed_queries
 from app.feeds.content import rec_heading, report_label
 from app.lifecycle.clocks import long_date
 from app.mail import compose, outbox
-from app.models import Follow, MailPreference, User
+from app.models import Follow, MailPreference, OutboxMessage, User
 
 KIND = "follow_summary"
 
@@ -29,6 +31,11 @@ KIND = "follow_summary"
 def week_of(monday: date) -> tuple[date, date]:
     """The week a Monday's summary covers: the seven days before it, [first, monday)."""
     return monday - timedelta(days=7), monday
+
+
+def last_monday(day: date) -> date:
+    """The most recent Monday on or before `day`: the summary a run on `day` plans."""
+    return day - timedelta(days=day.weekday())
 
 
 def summary_key(user_id: int, monday: date) -> str:
@@ -77,10 +84,12 @@ class Planned:
 
 
 def plan_summaries(session: Session, day: date) -> Planned:
-    """On a Monday (the OIG's calendar), queue each follower's summary of the week before."""
+    """Queue each follower's summary of the week before the most recent Monday on or
+    before `day` (the OIG's calendar): normally on Monday; if no run happened on Monday,
+    on the first run after it that week. Once per person per week (its key); a week
+    older than the latest is never planned."""
     planned = Planned()
-    if day.weekday() != 0:
-        return planned
+    monday = last_monday(day)
     follows: dict[int, tuple[list[int], list[int]]] = defaultdict(lambda: ([], []))
     for user_id, report_id, component_id in session.execute(
         sa.select(Follow.user_id, Follow.report_id, Follow.component_id).order_by(Follow.id)
@@ -101,12 +110,23 @@ def plan_summaries(session: Session, day: date) -> Planned:
         .options(selectinload(User.components))
         .order_by(User.id)
     ).all()
+    # Runs later in the week skip, without a query each, those whose summary is written.
+    existing = set(
+        session.scalars(
+            sa.select(OutboxMessage.key).where(
+                OutboxMessage.key.in_([summary_key(u.id, monday) for u in users])
+            )
+        )
+    )
     links = compose.Links(current_app)
-    first, last = week_of(day)
+    first, last = week_of(monday)
     for user in users:
         if user.id in turned_off:
             continue
-        changes = changes_for(session, user, *follows[user.id], day, links)
+        if summary_key(user.id, monday) in existing:
+            planned.already += 1
+            continue
+        changes = changes_for(session, user, *follows[user.id], monday, links)
         if not changes:
             planned.nothing_changed += 1
             continue
@@ -123,7 +143,7 @@ def plan_summaries(session: Session, day: date) -> Planned:
         }
         written = outbox.enqueue_rendered(
             session,
-            key=summary_key(user.id, day),
+            key=summary_key(user.id, monday),
             user=user,
             kind=KIND,
             subject=subject,

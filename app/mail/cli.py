@@ -28,9 +28,10 @@ notify_group = AppGroup("notify", help="E-mail digests and the outbox.")
 )
 @click.option("--no-send", is_flag=True, help="Queue the digests only; a worker sends them.")
 def run_command(day: object, no_send: bool) -> None:
-    """Queue the day's digests (once per person per day, however often this runs), on
-    Mondays the followers' weekly summaries (once per person per week), and the notices
-    of recent events (once per person per event), and send every due message in the outbox."""
+    """Queue the day's digests (once per person per day, however often this runs), the
+    followers' weekly summaries (on Mondays, or the first run after a missed Monday; once
+    per person per week), and the notices of recent events (once per person per event),
+    and send every due message in the outbox."""
     as_system("notify run")
     today: date = day.date() if day is not None else clock.today()  # type: ignore[attr-defined]
     planned = outbox.plan_digests(db.session, today)

@@ -7,6 +7,7 @@ worker or two schedulers at once add nothing. These functions flush, never commi
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -17,12 +18,15 @@ from flask import current_app
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
-from app import clock
+from app import audit, clock
 from app.mail import compose, digests
 from app.models import DigestFrequency, MailPreference, OutboxMessage, OutboxState, User
 from app.models.mail import default_notices, preference_defaults
 
+log = logging.getLogger(__name__)
+
 INVALID_ADDRESS = "The account's e-mail address is not a valid address; nothing was sent."
+MAIL_ACTOR = audit.AuditActor.system("mail")  # as app.mail.delivery.ACTOR
 
 
 def digest_key(user_id: int, day: date) -> str:
@@ -63,7 +67,20 @@ def enqueue(
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     # RETURNING says whether a row went in (an ORM-enabled INSERT's rowcount may be -1).
     stmt = insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["key"])
-    return session.execute(stmt.returning(OutboxMessage.id)).first() is not None
+    written = session.execute(stmt.returning(OutboxMessage.id)).scalar()
+    if written is not None and problem:
+        # As a refused recipient: in the log, the audit trail and the admins' Outbox page.
+        log.warning("mail %s to user %s failed permanently: %s", written, user.id, problem)
+        audit.record(
+            session,
+            "mail failed",
+            actor=MAIL_ACTOR,
+            object_type="users",
+            object_id=user.id,
+            changes={"outbox_id": written, "kind": kind, "key": key, "attempts": 0},
+            outcome="failure",
+        )
+    return written is not None
 
 
 def preference_of(session: Session, user: Any) -> DigestFrequency:

@@ -12,8 +12,8 @@ from app.mail import delivery, notices, outbox
 
 @shared_task(name="rectrack.mail_plan_digests")
 def plan_digests() -> int:
-    """Queue today's digests (the OIG's today) and, on Mondays, the followers' weekly
-    summaries, then send them."""
+    """Queue today's digests (the OIG's today) and the followers' weekly summaries (on
+    Mondays, or the first run after a missed Monday), then send them."""
     audit.set_actor(db.session, delivery.ACTOR)
     today = clock.today()
     planned = outbox.plan_digests(db.session, today)
