@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import IO, Any
 
-from flask import Blueprint, Response, current_app, stream_with_context
+from flask import Blueprint, Response, abort, current_app, stream_with_context
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -70,6 +70,13 @@ def _large(filters: RecFilters) -> bool:
 
 def _as_job(kind: str, filters: RecFilters) -> WerkzeugResponse:
     """A large export: a background job writes the file; its page follows the progress."""
+    if not current_user.is_authenticated:  # the portal's visitor has no "My downloads"
+        limit = current_app.config["EXPORT_JOB_THRESHOLD"]
+        abort(
+            403,
+            description=f"This list holds more than {limit:,} recommendations, too many to download "
+            "without signing in. Narrow it with the filters, or sign in to have the file made.",
+        )
     key = job_services.job_key(
         export_jobs.KIND,
         {"format": kind, "filters": filters.to_json(), "day": today(), "data": data_version(db.session)},

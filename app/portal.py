@@ -1,0 +1,74 @@
+"""The public portal's rate limit: anonymous visitors' requests to the portal pages
+(app/__init__.py PORTAL_ENDPOINTS), counted per address in a moving window of
+PORTAL_RATE_LIMIT, in the sign-in throttle's store (Redis in production; in memory
+while it cannot be reached, app/auth/throttle.py). Signed-in users are never counted.
+Over the limit: the 429 page, with Retry-After."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from flask import Flask, current_app, make_response
+from limits import RateLimitItem, parse
+
+from app import clock
+from app.auth import throttle
+from app.errors import render_error
+from app.observability import logs
+from app.web import client_ip
+
+EXTENSION_KEY = "rectrack_portal_limit"
+
+
+class PortalLimit:
+    """One moving window per address (an IPv6 /64 counts as one)."""
+
+    def __init__(self, store: throttle.FallbackStore, rate: RateLimitItem) -> None:
+        self.store, self.rate = store, rate
+
+    def hit(self, ip: str | None) -> int | None:
+        """Count one request; None if allowed, else the seconds until one is allowed again."""
+        ids = ("portal-address", throttle.source_key(ip))
+        if self.store.run(lambda limiter: limiter.hit(self.rate, *ids)):
+            return None
+        stats = self.store.run(lambda limiter: limiter.get_window_stats(self.rate, *ids))
+        wait = math.ceil(stats.reset_time - clock.now().timestamp())
+        return min(max(1, wait), self.rate.get_expiry())
+
+    def reset(self) -> None:
+        """Forget every count (tests): the store is the throttle's."""
+        self.store.reset()
+
+
+def init_app(app: Flask) -> None:
+    """The app's portal limit, in the sign-in throttle's store (throttle.init_app first)."""
+    try:
+        rate = parse(app.config["PORTAL_RATE_LIMIT"])
+    except ValueError:
+        raise RuntimeError(
+            f"PORTAL_RATE_LIMIT must be a rate such as '120 per minute', not {app.config['PORTAL_RATE_LIMIT']!r}."
+        ) from None
+    app.extensions[EXTENSION_KEY] = PortalLimit(app.extensions[throttle.EXTENSION_KEY].store, rate)
+
+
+def limit_anonymous() -> Any:
+    """Count an anonymous portal request: None to go on, or the 429 page."""
+    limit: PortalLimit = current_app.extensions[EXTENSION_KEY]
+    wait = limit.hit(client_ip())
+    if wait is None:
+        return None
+    logs.mark("refused", "portal rate limit")
+    detail = (
+        f"This address sent more than {limit.rate.amount} requests in "
+        f"{_window(limit.rate)}. Try again in {wait} second{'s' if wait != 1 else ''}. "
+        "Signed-in users are not limited."
+    )
+    response = make_response(render_error(429, detail))
+    response.headers["Retry-After"] = str(wait)
+    return response
+
+
+def _window(rate: RateLimitItem) -> str:
+    unit = rate.GRANULARITY.name
+    return f"{rate.multiples} {unit}s" if rate.multiples != 1 else f"a {unit}"
