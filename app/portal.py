@@ -43,11 +43,12 @@ class PortalLimit:
 
 def init_app(app: Flask) -> None:
     """The app's portal limit, in the sign-in throttle's store (throttle.init_app first)."""
+    value = app.config["PORTAL_RATE_LIMIT"]
     try:
-        rate = parse(app.config["PORTAL_RATE_LIMIT"])
+        rate = parse(value)
     except ValueError:
         raise RuntimeError(
-            f"PORTAL_RATE_LIMIT must be a rate such as '120 per minute', not {app.config['PORTAL_RATE_LIMIT']!r}."
+            f"PORTAL_RATE_LIMIT must be a rate such as '120 per minute', not {value!r}."
         ) from None
     app.extensions[EXTENSION_KEY] = PortalLimit(app.extensions[throttle.EXTENSION_KEY].store, rate)
 
