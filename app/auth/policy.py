@@ -104,7 +104,10 @@ def can_download_attachment(user: Any, attachment: Attachment) -> bool:
     gets only the documents of their own components (or the OIG's own). A document is
     its component's for good (attachment.component_id), even after OIG staff remove that
     component from the recommendation; its liaisons then no longer read the restricted
-    recommendation, so they lose its documents with it, and only staff keep them."""
+    recommendation, so they lose its documents with it, and only staff keep them.
+    Anonymous visitors of the public portal get no documents at all."""
+    if _role(user) is None:
+        return False
     rec = attachment.recommendation
     if not can_view_recommendation(user, rec):
         return False
