@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
@@ -220,8 +220,11 @@ def _register_request_hooks(app: Flask) -> None:
             return None
         if current_user.is_authenticated:
             return None
-        if request.endpoint in PORTAL_ENDPOINTS and app.config["PUBLIC_PORTAL"]:
-            return portal.limit_anonymous()  # None, or the 429 page
+        if app.config["PUBLIC_PORTAL"]:
+            if request.endpoint in PORTAL_ENDPOINTS:
+                return portal.limit_anonymous()  # None, or the 429 page
+            if request.endpoint == "dashboard.index":  # the site's address: the portal's front page
+                return redirect(url_for("reports.index"))
         return login_manager.unauthorized()
 
     @app.before_request

@@ -378,7 +378,6 @@ def test_a_large_csv_is_refused_to_visitors_only(
 @pytest.mark.parametrize(
     "url",
     [
-        "/",
         "/work",
         "/reports/new",
         "/account/password",
@@ -393,6 +392,12 @@ def test_private_pages_send_visitors_to_sign_in(anon: FlaskClient, url: str) -> 
     response = anon.get(url)
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login?next=")
+
+
+def test_the_site_address_opens_the_portal(anon: FlaskClient) -> None:
+    response = anon.get("/")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/reports"
 
 
 def test_component_pdf_needs_an_account(anon: FlaskClient) -> None:
@@ -476,6 +481,7 @@ def test_with_the_portal_off_the_header_offers_nothing(
 ) -> None:
     monkeypatch.setitem(app.config, "PUBLIC_PORTAL", False)
     for url in (
+        "/",
         "/reports",
         "/recommendations",
         "/search?q=CPG-502",
