@@ -49,6 +49,11 @@ PORTAL_ENDPOINTS = frozenset(
         "feeds.all_public",
         "feeds.report_feed",
         "feeds.component_feed",
+        # open data (app/opendata): public recommendations only
+        "opendata.index",
+        "opendata.dictionary",
+        "opendata.csv_file",
+        "opendata.json_file",
     }
 )
 
@@ -178,10 +183,12 @@ def _register_blueprints(app: Flask) -> None:
     from app.jobs.views import bp as jobs_bp
     from app.lifecycle.views import bp as lifecycle_bp
     from app.mail.views import bp as mail_bp
+    from app.opendata.views import bp as opendata_bp
     from app.pdf.views import bp as pdf_bp
     from app.recommendations.views import bp as recommendations_bp
     from app.reports.views import bp as reports_bp
     from app.search.views import bp as search_bp
+    from app.tokens.views import bp as tokens_bp
 
     blueprints = (
         dashboard_bp,
@@ -200,6 +207,8 @@ def _register_blueprints(app: Flask) -> None:
         health_bp,
         feeds_bp,
         follows_bp,
+        opendata_bp,
+        tokens_bp,
     )
     for bp in blueprints:  # fmt: skip
         app.register_blueprint(bp)
