@@ -1,5 +1,5 @@
 """The public portal in Chromium, signed out: a new visitor finds OIG-12-15, filters,
-searches "CPG-502", downloads the report's PDF and the list's CSV; a restricted
+searches "CPG-502", downloads the report's PDF, the list's CSV and the open-data CSV; a restricted
 recommendation shows as a placeholder; axe finds nothing on the public pages.
 
 Ids come from the seed loaded into the live server's fresh database: OIG-12-15 is report
@@ -18,9 +18,10 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
-from app import audit
+from app import audit, clock, storage
 from app.extensions import db
 from app.models import Recommendation, Report, Sensitivity
+from app.opendata import services as opendata
 from tests.browser.conftest import LIVE, axe_violations, describe
 
 REC_4 = "Provide training for Fusion Center staff"  # OIG-12-15 recommendation 4's text
@@ -127,6 +128,27 @@ def test_a_signed_out_visitor_finds_filters_searches_and_downloads(visitor: Any,
     assert {r["report_number"] for r in rows} == {"OIG-12-15"}
     assert any("CPG-502" in r["rec_text"] for r in rows)
     assert not any(REC_4 in "".join(r.values()) for r in rows)
+
+    # the open-data file, from the footer (built now: the live server's first build)
+    _build_open_data()
+    page.click("footer a[href='/open-data']")
+    _axe(page)
+    with page.expect_download() as download:
+        page.click("a[href='/open-data/recommendations.csv']")
+    open_data = Path(download.value.path()).read_text(encoding="utf-8-sig")
+    assert "CPG-502" in open_data
+    assert REC_4 not in open_data  # withheld while restricted
+
+
+def _build_open_data() -> None:
+    application = LIVE["app"]
+    with application.app_context():
+        audit.set_actor(db.session, audit.AuditActor.system("browser tests"))
+        opendata.build(
+            db.session, storage.blob_store(application.config), now=clock.now(), today=clock.today()
+        )
+        db.session.commit()
+        db.session.remove()
 
 
 def test_public_pages_have_no_axe_violations(visitor: Any, live_server: str) -> None:
