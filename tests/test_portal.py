@@ -166,6 +166,9 @@ def test_the_header_offers_sign_in_and_no_account_links(anon: FlaskClient) -> No
         assert private not in page, private
     for public in (">Reports<", ">Recommendations<", ">Components<", ">Search<"):
         assert public in page, public
+    # from the sign-in page or an error page, no way back is carried
+    for url in ("/login?next=/reports", "/no/such/page"):
+        assert '<a href="/login">Sign in</a>' in anon.get(url).get_data(as_text=True), url
 
 
 def test_anonymous_visitor_filters_the_list(anon: FlaskClient) -> None:
