@@ -2,21 +2,23 @@
 (app/__init__.py PORTAL_ENDPOINTS), counted per address in a moving window of
 PORTAL_RATE_LIMIT, in the sign-in throttle's store (Redis in production; in memory
 while it cannot be reached, app/auth/throttle.py). Signed-in users are never counted.
-Over the limit: the 429 page, with Retry-After."""
+Over the limit: the 429 page, with Retry-After. The first refusal of an address in each
+window is an audit event; the rest are only logged, so a flood cannot fill the trail."""
 
 from __future__ import annotations
 
 import math
 from typing import Any
 
-from flask import Flask, current_app, make_response
+from flask import Flask, current_app, make_response, request
 from limits import RateLimitItem, parse
 
-from app import clock
+from app import audit, clock
 from app.auth import throttle
 from app.errors import render_error
+from app.extensions import db
 from app.observability import logs
-from app.web import client_ip
+from app.web import client_ip, note_access
 
 EXTENSION_KEY = "rectrack_portal_limit"
 
@@ -26,6 +28,12 @@ class PortalLimit:
 
     def __init__(self, store: throttle.FallbackStore, rate: RateLimitItem) -> None:
         self.store, self.rate = store, rate
+        self.first = parse(f"1 per {rate.multiples} {rate.GRANULARITY.name}")  # one audit event
+
+    def first_refusal(self, ip: str | None) -> bool:
+        """Whether this is the address's first refusal in the window."""
+        ids = ("portal-refused", throttle.source_key(ip))
+        return bool(self.store.run(lambda limiter: limiter.hit(self.first, *ids)))
 
     def hit(self, ip: str | None) -> int | None:
         """Count one request; None if allowed, else the seconds until one is allowed again."""
@@ -60,6 +68,10 @@ def limit_anonymous() -> Any:
     if wait is None:
         return None
     logs.mark("refused", "portal rate limit")
+    if limit.first_refusal(client_ip()):
+        details = {"endpoint": request.endpoint, "path": request.path, "reason": "portal rate limit"}
+        audit.set_actor(db.session, audit.AuditActor.anonymous(client_ip()))  # its hook has not run
+        note_access("request", details=details, outcome="denied")
     detail = (
         f"This address sent more than {limit.rate.amount} requests in "
         f"{_window(limit.rate)}. Try again in {wait} second{'s' if wait != 1 else ''}. "

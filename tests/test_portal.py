@@ -464,6 +464,21 @@ def test_the_rate_limit_answers_429_with_retry_after(app: Flask, anon: FlaskClie
     login(anon, "viewer")
     for _ in range(5):
         assert anon.get("/reports").status_code == 200
+    # the first refusal in the window is in the audit trail; the next ones only in the log
+    assert anon.get("/reports", environ_base={"REMOTE_ADDR": "127.0.0.1"}).status_code == 200  # signed in
+    visitor = app.test_client()
+    assert visitor.get("/reports").status_code == 429
+    denied = [
+        e
+        for e in db.session.scalars(sa.select(AuditEvent).where(AuditEvent.outcome == "denied"))
+        if e.changes.get("reason") == "portal rate limit"
+    ]
+    assert len(denied) == 1
+    assert (denied[0].actor_role, denied[0].source_ip, denied[0].changes["path"]) == (
+        "anonymous",
+        "127.0.0.1",
+        "/recommendations",
+    )
 
 
 def test_the_rate_setting_is_checked_at_start() -> None:
