@@ -109,6 +109,14 @@ class BaseConfig:
     # Exports of more rows than this run as a job; smaller ones stream at once.
     EXPORT_JOB_THRESHOLD = _int_env("EXPORT_JOB_THRESHOLD", 5000)
 
+    # The public portal (README, "Public portal"): anonymous visitors browse, filter and
+    # search public items, download their report PDFs and CSV lists. Off: every page but
+    # sign-in, health and metrics needs a signed-in user, the Atom feeds included.
+    PUBLIC_PORTAL = os.environ.get("PUBLIC_PORTAL", "1").strip().lower() not in ("0", "false", "no", "off")
+    # Anonymous portal requests from one address (an IPv6 /64), in a moving window, counted
+    # in RATELIMIT_STORAGE_URI; signed-in users are not counted.
+    PORTAL_RATE_LIMIT = os.environ.get("PORTAL_RATE_LIMIT", "120 per minute")
+
     # Sign-in throttling (app/auth/throttle.py; README, "Security notes"). Counters live in
     # RATELIMIT_STORAGE_URI, and in memory while that store cannot be reached.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")

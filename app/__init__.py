@@ -5,14 +5,14 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import audit, cache, unavailable
-from app.auth import throttle
+from app import audit, cache, portal, unavailable
+from app.auth import policy, throttle
 from app.database import AppSession, configure_engine, install_raiseload
 from app.extensions import csrf, db, login_manager, migrate
 from app.lifecycle import due_dates, periods
@@ -28,6 +28,23 @@ PUBLIC_ENDPOINTS = frozenset(
         "health.healthz",
         "health.readyz",
         "metrics",
+    }
+)
+# The public portal: endpoints an anonymous visitor may also reach when PUBLIC_PORTAL is on
+# (README, "Public portal"). They read as app.auth.policy.PublicReader, the most restricted
+# reader, and are rate-limited per address (app/portal); with PUBLIC_PORTAL off they need
+# a signed-in user like every other page.
+PORTAL_ENDPOINTS = frozenset(
+    {
+        "reports.index",
+        "reports.detail",
+        "recommendations.index",
+        "recommendations.detail",  # with its status history
+        "components.index",
+        "components.detail",
+        "search.search",
+        "pdf.report_pdf",  # made in the request (app/pdf/views.py)
+        "exports.csv_export",  # small lists only (app/exports/views.py)
         # Atom feeds list public items only (app/feeds)
         "feeds.all_public",
         "feeds.report_feed",
@@ -111,12 +128,15 @@ def _init_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), compare_type=True)
     csrf.init_app(app)
     throttle.init_app(app)
+    portal.init_app(app)  # after the throttle: it counts in the same store
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Sign in to continue."
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
     login_manager.user_loader(_load_user)
+    # Who reads when no one is signed in; the pages it may open at all: require_login below.
+    login_manager.anonymous_user = policy.PublicReader
 
     with app.app_context():
         configure_engine(
@@ -207,9 +227,14 @@ def _register_request_hooks(app: Flask) -> None:
     def require_login() -> Any:
         if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
             return None
-        if not current_user.is_authenticated:
-            return login_manager.unauthorized()
-        return None
+        if current_user.is_authenticated:
+            return None
+        if app.config["PUBLIC_PORTAL"]:
+            if request.endpoint in PORTAL_ENDPOINTS:
+                return portal.limit_anonymous()  # None, or the 429 page
+            if request.endpoint == "dashboard.index":  # the site's address: the portal's front page
+                return redirect(url_for("reports.index"))
+        return login_manager.unauthorized()
 
     @app.before_request
     def set_audit_actor() -> None:

@@ -99,9 +99,22 @@ def test_every_feed_is_valid_atom_without_signing_in(client: FlaskClient) -> Non
         assert self_link.get("href", "").endswith(url)
 
 
-def test_other_pages_still_need_sign_in(client: FlaskClient) -> None:
+def test_with_the_portal_off_feeds_and_pages_need_sign_in(
+    app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The feeds are public portal pages (app/__init__.py PORTAL_ENDPOINTS): with
+    PUBLIC_PORTAL off they need a sign-in like every page (tests/test_portal.py: with it on)."""
+    monkeypatch.setitem(app.config, "PUBLIC_PORTAL", False)
     report_id, ia, _fema, _restricted = _ids()
-    for url in ("/reports", f"/reports/{report_id}", f"/components/{ia}", "/recommendations"):
+    for url in (
+        "/feeds/all.atom",
+        f"/feeds/reports/{report_id}.atom",
+        f"/feeds/components/{ia}.atom",
+        "/reports",
+        f"/reports/{report_id}",
+        f"/components/{ia}",
+        "/recommendations",
+    ):
         response = client.get(url)
         assert response.status_code == 302, url
         assert response.headers["Location"].startswith("/login")

@@ -417,7 +417,9 @@ def test_a_write_schedules_rendering_ahead_of_its_report_and_components(
     )
 
 
-def test_rendered_ahead_the_next_download_needs_no_job(as_role, app: Flask) -> None:
+def test_rendered_ahead_the_next_download_needs_no_job(
+    as_role, app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from app.cache import data_version
     from app.pdf import prerender
 
@@ -427,10 +429,18 @@ def test_rendered_ahead_the_next_download_needs_no_job(as_role, app: Flask) -> N
     with app.app_context():
         assert prerender.prerender.run([], [report_id], [], version - 1) == "superseded"
         made = prerender.prerender.run([], [report_id], [], version)
-    assert made == 2  # the report for congressional staff and for OIG staff
+    assert made == 3  # the report for congressional staff, OIG staff and the portal's visitors
     response = as_role("viewer").get(f"/reports/{report_id}/status.pdf")
     assert (response.status_code, response.mimetype) == (200, PDF)
     assert _jobs() == []  # served from the cache: no job
+    from app.pdf import services as pdf_services
+
+    def not_again(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("made again: not rendered ahead for the portal's visitors")
+
+    monkeypatch.setattr(pdf_services, "make_pdf", not_again)
+    anonymous = app.test_client().get(f"/reports/{report_id}/status.pdf")
+    assert (anonymous.status_code, anonymous.mimetype) == (200, PDF)
 
 
 # --- import commits and search reindexing -------------------------------------------------

@@ -73,6 +73,12 @@ def signed_in(code: int) -> dict[str, int]:
     return {ANON: 302, "admin": code, "oig": code, "liaison": code, "fema": code, "viewer": code}
 
 
+def portal(code: int) -> dict[str, int]:
+    """A public portal page (app/__init__.py PORTAL_ENDPOINTS; PUBLIC_PORTAL is on in
+    tests): anonymous visitors read it as the most restricted reader, like everyone signed in."""
+    return {**signed_in(code), ANON: code}
+
+
 def staff(code: int) -> dict[str, int]:
     return {ANON: 302, "admin": code, "oig": code, "liaison": 403, "fema": 403, "viewer": 403}
 
@@ -117,8 +123,8 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("auth.logout", "POST"): signed_in(302),
     ("auth.change_password", "GET"): signed_in(200),
     ("auth.change_password", "POST"): signed_in(200),
-    ("reports.index", "GET"): signed_in(200),
-    ("reports.detail", "GET"): signed_in(200),
+    ("reports.index", "GET"): portal(200),
+    ("reports.detail", "GET"): portal(200),
     ("reports.create", "GET"): staff(200),
     ("reports.create", "POST"): staff(200),
     ("reports.edit", "GET"): staff(200),
@@ -127,7 +133,7 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("reports.delete", "POST"): staff(302),
     ("recommendations.create", "GET"): staff(200),
     ("recommendations.create", "POST"): staff(200),
-    ("recommendations.detail", "GET"): signed_in(200),
+    ("recommendations.detail", "GET"): portal(200),
     ("recommendations.edit", "GET"): staff(200),
     ("recommendations.edit", "POST"): staff(400),
     ("recommendations.delete", "GET"): staff(200),
@@ -136,8 +142,8 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("recommendations.priority_flag", "POST"): staff(400),  # no version: refused
     ("recommendations.repeat_link", "GET"): staff(200),
     ("recommendations.repeat_link", "POST"): staff(400),  # no version: refused
-    ("components.index", "GET"): signed_in(200),
-    ("components.detail", "GET"): signed_in(200),
+    ("components.index", "GET"): portal(200),
+    ("components.detail", "GET"): portal(200),
     ("components.create", "GET"): admin_only(200),
     ("components.create", "POST"): admin_only(200),
     ("components.edit", "GET"): admin_only(200),
@@ -150,7 +156,7 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("admin.reset_password", "GET"): admin_only(200),
     ("admin.reset_password", "POST"): admin_only(200),
     ("admin.audit_log", "GET"): admin_only(200),
-    ("recommendations.index", "GET"): signed_in(200),
+    ("recommendations.index", "GET"): portal(200),
     ("lifecycle.work", "GET"): signed_in(200),
     ("lifecycle.download", "GET"): signed_in(200),
     # The test recommendation is Open-Unresolved and I&A has not responded yet, so a
@@ -174,17 +180,17 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("lifecycle.step:close", "POST"): oig_step(400),
     ("lifecycle.step:reopen", "GET"): oig_step(409),
     ("lifecycle.step:reopen", "POST"): oig_step(409),
-    ("pdf.report_pdf", "GET"): signed_in(200),
+    ("pdf.report_pdf", "GET"): portal(200),
     ("pdf.component_pdf", "GET"): signed_in(200),
     ("pdf.portfolio_pdf", "GET"): signed_in(200),
-    ("exports.csv_export", "GET"): signed_in(200),
+    ("exports.csv_export", "GET"): portal(200),
     ("exports.xlsx_export", "GET"): signed_in(200),
     ("imports.upload", "GET"): staff(200),
     ("imports.upload", "POST"): staff(200),  # no file: a message next to the field
     ("imports.commit", "POST"): staff(400),  # no token
     ("imports.template_csv", "GET"): staff(200),
     ("imports.template_xlsx", "GET"): staff(200),
-    ("search.search", "GET"): signed_in(200),
+    ("search.search", "GET"): portal(200),
     ("search.acronym_list", "GET"): admin_only(200),
     ("search.acronym_list", "POST"): admin_only(200),
     ("search.acronym_edit", "GET"): admin_only(200),
@@ -230,25 +236,33 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
         "viewer": 200,
     },
     # Atom feeds of public items' status changes: no sign-in (tests/test_feeds.py)
-    ("feeds.all_public", "GET"): everyone(200),
-    ("feeds.report_feed", "GET"): everyone(200),
-    ("feeds.component_feed", "GET"): everyone(200),
-    # Open data, public recommendations only: no sign-in (tests/test_opendata.py). No file
+    ("feeds.all_public", "GET"): portal(200),
+    ("feeds.report_feed", "GET"): portal(200),
+    ("feeds.component_feed", "GET"): portal(200),
+    # Open data, public recommendations only: portal pages (tests/test_opendata.py). No file
     # is built in this table's database, so the downloads answer 404 to everyone.
-    ("opendata.index", "GET"): everyone(200),
-    ("opendata.dictionary", "GET"): everyone(200),
-    ("opendata.csv_file", "GET"): everyone(404),
-    ("opendata.json_file", "GET"): everyone(404),
+    ("opendata.index", "GET"): portal(200),
+    ("opendata.dictionary", "GET"): portal(200),
+    ("opendata.csv_file", "GET"): portal(404),
+    ("opendata.json_file", "GET"): portal(404),
     # for Prometheus: no sign-in, but only from METRICS_ALLOWED_ADDRESSES (the test
     # client's 127.0.0.1) or with METRICS_TOKEN (tests/test_observability.py)
     ("metrics", "GET"): {ANON: 200, "admin": 200, "oig": 200, "liaison": 200, "fema": 200, "viewer": 200},
 }
-# Endpoints an anonymous visitor reaches without being sent to the sign-in page.
-NO_SIGN_IN = (
-    "auth.login",
-    "health.healthz",
-    "health.readyz",
-    "metrics",
+# Endpoints an anonymous visitor reaches without being sent to the sign-in page, whatever
+# PUBLIC_PORTAL says.
+ALWAYS_OPEN = ("auth.login", "health.healthz", "health.readyz", "metrics")
+# ... and those of the public portal, with PUBLIC_PORTAL on (the tests' setting).
+PORTAL = (
+    "reports.index",
+    "reports.detail",
+    "recommendations.index",
+    "recommendations.detail",
+    "components.index",
+    "components.detail",
+    "search.search",
+    "pdf.report_pdf",
+    "exports.csv_export",
     "feeds.all_public",
     "feeds.report_feed",
     "feeds.component_feed",
@@ -257,6 +271,10 @@ NO_SIGN_IN = (
     "opendata.csv_file",
     "opendata.json_file",
 )
+NO_SIGN_IN = ALWAYS_OPEN + PORTAL
+# Where an anonymous visitor is sent instead of the sign-in page: the site's address is
+# the portal's front page.
+ANON_REDIRECTS = {"dashboard.index": "/reports"}
 
 SKIPPED_ENDPOINTS = {"static"}
 IDS = (
@@ -380,7 +398,7 @@ def test_route_outcome(app: Flask, endpoint: str, method: str, role: str) -> Non
         response = client.open(url, method=method, data={"probe": "1"})
         assert response.status_code == expected, f"{method} {url} as {role}"
         if response.status_code == 302 and role == ANON:
-            assert response.headers["Location"].startswith("/login")
+            assert response.headers["Location"].startswith(ANON_REDIRECTS.get(endpoint, "/login"))
 
 
 @pytest.mark.parametrize("role", ["admin", "oig", "liaison", "fema", "viewer"])
@@ -394,14 +412,41 @@ def test_missing_ids_are_404(app: Flask, role: str) -> None:
         assert client.get(url).status_code == 404, url
 
 
-def test_anonymous_reaches_only_the_login_page(app: Flask) -> None:
+def test_anonymous_reaches_only_the_login_and_portal_pages(app: Flask) -> None:
     client = app.test_client()
     for endpoint, method, rule in _routes(app):
         if endpoint in NO_SIGN_IN:
             continue
         response = client.open(_url(rule, dict.fromkeys(IDS, 1)), method=method)
         assert response.status_code == 302, (method, rule)
-        assert response.headers["Location"].startswith("/login")
+        assert response.headers["Location"].startswith(ANON_REDIRECTS.get(endpoint, "/login"))
+
+
+def test_the_portal_table_matches_the_app() -> None:
+    from app import PORTAL_ENDPOINTS, PUBLIC_ENDPOINTS
+
+    assert set(PORTAL) == PORTAL_ENDPOINTS
+    assert set(ALWAYS_OPEN) == PUBLIC_ENDPOINTS - {"static"}
+
+
+def test_with_the_portal_off_anonymous_reaches_only_the_login_page(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PUBLIC_PORTAL off: every page but sign-in, health and metrics needs a sign-in, the
+    Atom feeds included, with `next` back to the page asked for."""
+    monkeypatch.setitem(app.config, "PUBLIC_PORTAL", False)
+    client = app.test_client()
+    params = _params(app)
+    for endpoint, method, rule in _routes(app):
+        if endpoint in ALWAYS_OPEN:
+            continue
+        url = _url(rule, params)
+        response = client.open(url, method=method)
+        assert response.status_code == 302, (method, rule)
+        location = response.headers["Location"]
+        assert location.startswith("/login"), (method, rule)
+        if method == "GET":
+            assert "next=" in location, (method, rule)
 
 
 # --- form smoke table ----------------------------------------------------------------------

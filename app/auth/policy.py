@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import abort
+from flask_login import AnonymousUserMixin
 
 from app.models import Addressee, Attachment, Recommendation, Report, Role, Sensitivity, report_components
 from app.models.component import Component
@@ -17,6 +18,12 @@ STAFF = (Role.ADMIN, Role.OIG)
 
 def _role(user: Any) -> Role | None:
     return getattr(user, "role", None) if getattr(user, "is_authenticated", False) else None
+
+
+def _reads_public(user: Any) -> bool:
+    """Signed in with a role, or the public portal's anonymous visitor (PublicReader):
+    whoever may read public items."""
+    return _role(user) is not None or bool(getattr(user, "reads_public", False))
 
 
 def require(allowed: bool) -> None:
@@ -71,7 +78,7 @@ def can_view_recommendation(user: Any, rec: Recommendation) -> bool:
     if role in STAFF:
         return True
     if rec.sensitivity == Sensitivity.PUBLIC:
-        return role is not None
+        return _reads_public(user)
     if role == Role.LIAISON:
         return any(a.component_id in user.component_ids for a in rec.addressees)
     return False
@@ -83,7 +90,7 @@ def can_view_report(user: Any, report: Report) -> bool:
     if role in STAFF:
         return True
     if report.sensitivity == Sensitivity.PUBLIC:
-        return role is not None
+        return _reads_public(user)
     if role == Role.LIAISON:
         mine = user.component_ids
         return any(c.id in mine for c in report.components) or any(
@@ -97,7 +104,10 @@ def can_download_attachment(user: Any, attachment: Attachment) -> bool:
     gets only the documents of their own components (or the OIG's own). A document is
     its component's for good (attachment.component_id), even after OIG staff remove that
     component from the recommendation; its liaisons then no longer read the restricted
-    recommendation, so they lose its documents with it, and only staff keep them."""
+    recommendation, so they lose its documents with it, and only staff keep them.
+    Anonymous visitors of the public portal get no documents at all."""
+    if _role(user) is None:
+        return False
     rec = attachment.recommendation
     if not can_view_recommendation(user, rec):
         return False
@@ -117,7 +127,7 @@ def recommendation_visibility(user: Any) -> sa.ColumnElement[bool]:
             public,
             Recommendation.addressees.any(Addressee.component_id.in_(user.component_ids)),
         )
-    return public if role is not None else sa.false()
+    return public if _reads_public(user) else sa.false()
 
 
 def _reports_of(component_ids: Any) -> sa.CompoundSelect[*tuple[Any, ...]]:
@@ -146,7 +156,7 @@ def report_visibility(user: Any) -> sa.ColumnElement[bool]:
     public = Report.sensitivity == Sensitivity.PUBLIC
     if role == Role.LIAISON and user.component_ids:
         return sa.or_(public, Report.id.in_(_reports_of(user.component_ids)))
-    return public if role is not None else sa.false()
+    return public if _reads_public(user) else sa.false()
 
 
 @dataclass(frozen=True)
@@ -162,3 +172,16 @@ class Reader:
     @property
     def component_ids(self) -> frozenset[int]:
         return frozenset(c.id for c in self.components)
+
+
+class PublicReader(AnonymousUserMixin):
+    """The anonymous visitor of the public portal (Flask-Login's anonymous user): the
+    most restricted reader. No role, no components, no name: reads public items only, as
+    congressional staff do, never a restricted one or a document. Which pages it may open
+    at all is decided in app/__init__.py (PORTAL_ENDPOINTS, with PUBLIC_PORTAL on)."""
+
+    role = None
+    reads_public = True
+    display_name = "Public"
+    components: tuple[Component, ...] = ()
+    component_ids: frozenset[int] = frozenset()

@@ -9,9 +9,9 @@ away mid-file leaves an event saying so)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import IO, Any
+from typing import IO, Any, NoReturn
 
-from flask import Blueprint, Response, current_app, stream_with_context
+from flask import Blueprint, Response, abort, current_app, stream_with_context
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -68,8 +68,20 @@ def _large(filters: RecFilters) -> bool:
     return (db.session.scalar(count_of(stmt)) or 0) > current_app.config["EXPORT_JOB_THRESHOLD"]
 
 
+def _refuse_visitor() -> NoReturn:
+    """403: a job's file is for a signed-in user, who finds it on "My downloads"."""
+    limit = current_app.config["EXPORT_JOB_THRESHOLD"]
+    abort(
+        403,
+        description=f"This list holds more than {limit:,} recommendations, too many to download "
+        "without signing in. Narrow it with the filters, or sign in to have the file made.",
+    )
+
+
 def _as_job(kind: str, filters: RecFilters) -> WerkzeugResponse:
     """A large export: a background job writes the file; its page follows the progress."""
+    if not current_user.is_authenticated:  # the portal's visitor has no "My downloads"
+        _refuse_visitor()
     key = job_services.job_key(
         export_jobs.KIND,
         {"format": kind, "filters": filters.to_json(), "day": today(), "data": data_version(db.session)},

@@ -6,7 +6,8 @@ PRERENDER_DELAY_SECONDS later with the data version of that moment. A burst of w
 sends several; each one that finds the data version moved on since it was sent stands
 down, so only the last write's task renders (debounced). The PDFs are made for the
 readers most downloads come from: congressional staff (the public view) and OIG staff,
-and for a component's PDF its own liaisons."""
+and for a component's PDF its own liaisons; a report's PDF also for the public portal's
+anonymous visitors when PUBLIC_PORTAL is on (they wait for it in the request otherwise)."""
 
 from __future__ import annotations
 
@@ -132,8 +133,9 @@ def prerender(rec_ids: list[int], report_ids: list[int], component_ids: list[int
     if len(reports) + len(components) > MAX_SUBJECTS:
         return "bulk change: not rendered ahead"  # a seed or an import: the next download renders
     made = 0
+    report_readers = (*READERS, policy.PublicReader()) if current_app.config["PUBLIC_PORTAL"] else READERS
     for report in reports:
-        for reader in (r for r in READERS if policy.can_view_report(r, report)):
+        for reader in (r for r in report_readers if policy.can_view_report(r, report)):
             made += warm(session, reader, services.PdfRequest("report", conf.today, report=report), conf)
     for component in components:
         for reader in (*READERS, Reader(Role.LIAISON, frozenset({component.id}))):

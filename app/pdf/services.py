@@ -178,7 +178,7 @@ def build_html(
         "as_of": as_of,
         "historical": as_of < settings.today,
         "generated_at": utcnow(),
-        "audience": reader.role.label,
+        "audience": reader.role.label if reader.role is not None else "Public",
     }
     if request.kind == "report":
         assert request.report is not None

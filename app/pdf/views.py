@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, make_response, request
+from flask import Blueprint, abort, make_response, request
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -15,8 +15,9 @@ from app.extensions import db
 from app.filters import as_of_arg, filters_from_args
 from app.jobs import downloads
 from app.models import Component
+from app.pdf import engine, services
 from app.pdf import jobs as pdf_jobs
-from app.pdf import services
+from app.pdf.data import TooManyRecommendations
 from app.pdf.options import settings
 from app.reports import queries as report_queries
 from app.web import commit, note_access
@@ -27,7 +28,9 @@ WRITING_GETS.update({"pdf.report_pdf", "pdf.component_pdf", "pdf.portfolio_pdf"}
 
 def _send(pdf_request: services.PdfRequest, conf: services.Settings) -> Response:
     """304 when the browser has this exact version; the PDF when it is made already (here,
-    or by a job on any server); else a job that makes it, and its page (303)."""
+    or by a job on any server); else a job that makes it, and its page (303). An anonymous
+    visitor of the portal has no "My downloads" to follow a job on: the report PDF (the
+    only one the portal offers, a few pages) is made in the request and cached."""
     reader = current_user._get_current_object()
     etag = services.etag_for(db.session, reader, pdf_request)
     response: Response
@@ -35,6 +38,8 @@ def _send(pdf_request: services.PdfRequest, conf: services.Settings) -> Response
         response = make_response("", 304)
     elif (ready := _ready(etag, conf)) is not None:
         response = _pdf_response(ready, pdf_request)
+    elif not reader.is_authenticated:
+        response = _pdf_response(_made_now(reader, pdf_request, conf, etag), pdf_request)
     else:
         params = {**pdf_jobs.params_for(pdf_request), "audit": _audit(pdf_request)}
         title = pdf_jobs.title_for(pdf_request)
@@ -52,6 +57,16 @@ def _ready(etag: str, conf: services.Settings) -> bytes | None:
     """The PDF for this key, if made already (by any server's job: a job keeps its PDF in
     the shared cache as it finishes)."""
     return conf.cache.get(etag) if conf.cache is not None else None
+
+
+def _made_now(reader: Any, pdf_request: services.PdfRequest, conf: services.Settings, etag: str) -> bytes:
+    """The PDF made in this request, kept in the shared cache for the next visitor."""
+    try:
+        result = services.make_pdf(db.session, reader, pdf_request, conf, etag)
+    except (TooManyRecommendations, engine.PdfError):
+        abort(503, description="The PDF could not be made just now. Try again in a minute.")
+    commit()  # the cache entry
+    return result.pdf
 
 
 def _pdf_response(pdf: bytes, pdf_request: services.PdfRequest) -> Response:

@@ -109,6 +109,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     config.WTF_CSRF_ENABLED = True
     config.ATTACHMENT_DIR = str(tmp / "attachments")
     config.LOGIN_LIMIT_PER_ADDRESS = "1000 per minute"  # every browser test comes from 127.0.0.1
+    config.PORTAL_RATE_LIMIT = "1000 per minute"  # signed-out pages, all from 127.0.0.1 too
     config.JOBS_BACKEND = "celery"
     config.CELERY_BROKER_URL = f"sqla+sqlite:///{tmp / 'broker.sqlite'}"
     application = create_app(config)
