@@ -39,8 +39,9 @@ def _choice(enum: Any, **kw: Any) -> f.String:
     return f.String(validate=OneOf(_values(enum)), **kw)
 
 
-def _id(**kw: Any) -> f.Integer:
-    return f.Integer(strict=True, validate=Range(1, MAX_ID), **kw)
+def _id(*, strict: bool = True, **kw: Any) -> f.Integer:
+    """An id: a JSON integer in a body; in a query string, digits."""
+    return f.Integer(strict=strict, validate=Range(1, MAX_ID), **kw)
 
 
 class StrictBoolean(f.Boolean):
@@ -338,7 +339,7 @@ class CursorArgs(ma.Schema):
 
 class ReportListArgs(CursorArgs):
     q = f.String(validate=Length(max=200))
-    component = _id()
+    component = _id(strict=False)
     status = f.String(validate=OneOf(["open", "closed", "none"]))
     year = f.Integer(validate=Range(1, 9999))
 
@@ -348,8 +349,8 @@ class RecommendationListArgs(CursorArgs):
 
     q = f.String(validate=Length(max=200))
     status = f.String(validate=OneOf(list(STATUS_FILTERS)))
-    component = _id()
-    report = _id()
+    component = _id(strict=False)
+    report = _id(strict=False)
     year = f.Integer(validate=Range(1, 9999))
     significant = f.String(validate=OneOf(["yes", "no"]))
     clock = f.String(validate=OneOf(list(deadlines.CLOCK_FILTERS)))
