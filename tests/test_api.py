@@ -33,7 +33,9 @@ def problem_of(response: Any, status: int) -> dict[str, Any]:
     assert response.mimetype == PROBLEM
     body = json.loads(response.get_data(as_text=True))
     assert body["status"] == status
-    assert body["title"] and body["detail"] and body["type"]
+    assert body["title"]
+    assert body["detail"]
+    assert body["type"]
     assert "<html" not in response.get_data(as_text=True).lower()
     return body
 
@@ -73,7 +75,8 @@ def test_a_good_token_reads_and_its_use_is_recorded(client: FlaskClient) -> None
     assert response.mimetype == "application/json"
     db.session.expire_all()
     token = db.session.get(ApiToken, new.token.id)
-    assert token is not None and token.last_used_at is not None
+    assert token is not None
+    assert token.last_used_at is not None
     assert token.last_used_address == "127.0.0.1"
 
 
@@ -307,7 +310,8 @@ def test_search_finds_only_what_the_caller_may_read(client: FlaskClient) -> None
         return sorted(hit["snippet"] for hit in body["hits"] if hit["kind"] == "recommendation")
 
     assert len(found("oig")) == 2
-    assert len(found("liaison")) == 1 and "SYNTHETIC-RESTRICTED-IA" in found("liaison")[0]
+    assert len(found("liaison")) == 1
+    assert "SYNTHETIC-RESTRICTED-IA" in found("liaison")[0]
     assert found("viewer") == []
 
 
@@ -324,7 +328,7 @@ def test_a_recommendation_with_its_addressees_clocks_and_events(client: FlaskCli
     assert fema["steps"] == ["respond"]  # what FEMA's liaison may do now
     assert part_of(body, "I&A")["steps"] == []  # not FEMA's liaison's
     assert body["steps"] == []  # resolving is the OIG's
-    assert [e["kind"] for e in body["events"]][0] == "created"
+    assert next(e["kind"] for e in body["events"]) == "created"
     assert body["version"] == version
 
 
@@ -545,7 +549,8 @@ def test_oig_staff_create_and_edit_a_report_and_a_recommendation(client: FlaskCl
     )
     db.session.expire_all()
     saved = db.session.scalar(sa.select(Report).where(Report.number == "OIG-API-1"))
-    assert saved is not None and saved.summary == "Summed up."
+    assert saved is not None
+    assert saved.summary == "Summed up."
     labels = set(
         db.session.scalars(
             sa.select(AuditEvent.actor_label).where(
