@@ -7,41 +7,35 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import date
-from typing import Any, TypeVar
+from typing import Any
 
 from flask import current_app, g, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_smorest import Blueprint, abort
-from sqlalchemy.orm.exc import StaleDataError
+from flask_smorest import Blueprint
 from werkzeug.wrappers import Response
 
 from app import cache
-from app.api import auth, render
+from app.api import auth, render, support
 from app.api import schemas as s
+from app.api import steps as api_steps
 from app.audit import AuditActor
 from app.auth import policy
 from app.cache import reader_scope
 from app.components import queries as component_queries
 from app.dashboard import queries as dashboard_queries
 from app.extensions import csrf, db
-from app.filters import AsOfError, filters_from_args, parse_as_of, past_day
+from app.filters import filters_from_args
 from app.lifecycle import queries as lifecycle_queries
-from app.lifecycle import steps, workflow
-from app.lifecycle.steps import Step, WorkflowError
-from app.locking import ConflictError, MissingVersionError
-from app.models import Concurrence, IssuePrecision, Recommendation, ReportType, Sensitivity, TextSource
+from app.lifecycle import steps
+from app.lifecycle.steps import Step
+from app.models import Concurrence, IssuePrecision, ReportType, Sensitivity, TextSource
 from app.models.recommendation import recommendation_detail
 from app.recommendations import queries as rec_queries
 from app.recommendations import services as rec_services
 from app.reports import queries as report_queries
 from app.reports import services as report_services
 from app.search import queries as search_queries
-from app.service_errors import ServiceError
-from app.storage import blob_store
-from app.web import commit, keyset_page, note_access, today
-
-T = TypeVar("T")
+from app.web import keyset_page, note_access, today
 
 bp = Blueprint(
     "api",
@@ -51,8 +45,6 @@ bp = Blueprint(
 )
 csrf.exempt(bp)  # the session cookie never authenticates /api, so there is no CSRF to stop
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-# A service's form field, where the API's body calls it something else.
-FIELD_NAMES = {"components": "component_ids"}
 
 
 @bp.before_request
@@ -75,63 +67,6 @@ def conditional(response: Response) -> Response:
     return response
 
 
-def _user() -> Any:
-    return g.api_caller.user
-
-
-def _require(allowed: bool, message: str | None = None) -> None:
-    if not allowed:
-        abort(403, message=message or "The token's user may not see or do this.")
-
-
-def staff_only(view: Callable[..., T]) -> Callable[..., T]:
-    """OIG staff and administrators only: checked before the body is read."""
-
-    @functools.wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> T:
-        _require(policy.can_manage_reports(_user()), "Only OIG staff can change reports and recommendations.")
-        return view(*args, **kwargs)
-
-    return wrapper
-
-
-def _refuse(status: int, message: str, field: str | None = None) -> None:
-    errors = (
-        [{"pointer": "/" + "/".join(FIELD_NAMES.get(field, field).split(".")), "detail": message}]
-        if field
-        else None
-    )
-    abort(status, message=message, problem_errors=errors)
-
-
-def _write(action: Callable[[], T]) -> T:
-    """Run a service and commit once; a refusal rolls back and answers the status the
-    page would: 409 for a stale version or a step not possible now, 403/404 for a step
-    not yours, 422 naming the field for a value a rule refuses."""
-    try:
-        result = action()
-        commit()
-    except MissingVersionError:
-        db.session.rollback()
-        raise
-    except (ConflictError, StaleDataError):
-        db.session.rollback()
-        abort(409, message="The record changed since the version you sent. Read it again and retry.")
-    except ServiceError as exc:
-        db.session.rollback()
-        if exc.field and exc.status not in (403, 404):
-            _refuse(422, exc.message, exc.field)
-        abort(exc.status, message=exc.message)
-    return result
-
-
-def _page_links(page: Any) -> dict[str, Any]:
-    values: dict[str, Any] = {k: v for k, v in request.args.items() if k not in ("after", "before")}
-    values |= request.view_args or {}
-    next_url = url_for(request.endpoint or "", **values, after=page.next_cursor) if page.next_cursor else None
-    return {"next": next_url, "next_cursor": page.next_cursor, "prev_cursor": page.prev_cursor}
-
-
 # --- reads --------------------------------------------------------------------------------
 
 
@@ -149,10 +84,10 @@ def reports(**args: Any) -> dict[str, Any]:
         status=args.get("status", ""),
         year=args.get("year"),
     )
-    stmt = report_queries.report_list(_user(), filters)
+    stmt = report_queries.report_list(support.user(), filters)
     page = keyset_page(db.session, stmt, REPORT_KEYS, lambda r: (r.issued_on, r.id))
     counts = render.report_counts(db.session, [r.id for r in page.items])
-    return {"items": [render.report_summary(r, counts) for r in page.items], "page": _page_links(page)}
+    return {"items": [render.report_summary(r, counts) for r in page.items], "page": support.page_links(page)}
 
 
 @bp.route("/reports/<int:report_id>")
@@ -161,8 +96,8 @@ def report(report_id: int) -> dict[str, Any]:
     """One report and its recommendations (a restricted one the caller may not read is a
     placeholder, as on the page). Reading restricted content is in the audit trail."""
     found = db.first_or_404(report_queries.report_detail(report_id))
-    user = _user()
-    _require(policy.can_view_report(user, found))
+    user = support.user()
+    support.require(policy.can_view_report(user, found))
     shown = [
         r.number
         for r in found.recommendations
@@ -174,14 +109,6 @@ def report(report_id: int) -> dict[str, Any]:
     return render.report_detail(found, user)
 
 
-def _as_of(value: date | None) -> date | None:
-    try:
-        return past_day(parse_as_of(value.isoformat() if value else None, today()), today())
-    except AsOfError as exc:
-        _refuse(422, str(exc), "as_of")
-        raise  # unreachable
-
-
 @bp.route("/recommendations")
 @bp.arguments(s.RecommendationListArgs, location="query", as_kwargs=True)
 @bp.response(200, s.RecommendationListSchema)
@@ -189,11 +116,11 @@ def recommendations(**args: Any) -> dict[str, Any]:
     """The recommendation list: the page's filters and sorts, "as of" a past day, a page
     at a time (follow `page.next`). Restricted ones the caller may not read are
     placeholders, and never match a filter on what they hide."""
-    _as_of(args.get("as_of"))  # a future or too early date: 422 naming the field
+    support.as_of(args.get("as_of"))  # a future or too early date: 422 naming the field
     filters = filters_from_args()  # the list page's own reading of the query string
     sort = rec_queries.SORTS[rec_queries.sort_for(args.get("sort", "newest"), filters)]
     interval = current_app.config["UPDATE_INTERVAL_DAYS"]
-    user = _user()
+    user = support.user()
     now = filters.day(today())
     stmt = rec_queries.recommendation_list(user, filters, now, interval)
     page = keyset_page(db.session, stmt, sort.keys, sort.values)
@@ -204,7 +131,7 @@ def recommendations(**args: Any) -> dict[str, Any]:
         "total": total,
         "as_of": filters.as_of,
         "items": [render.rec_item(r, user, states.get(r.id, r)) for r in page.items],
-        "page": _page_links(page),
+        "page": support.page_links(page),
     }
 
 
@@ -213,16 +140,8 @@ def recommendations(**args: Any) -> dict[str, Any]:
 def recommendation(rec_id: int) -> dict[str, Any]:
     """One recommendation: each component's part with its clocks and due dates, the
     OIG's decision, the whole history, and the steps the caller may take now."""
-    rec = _load_rec(rec_id)
-    return render.rec_detail(rec, _user(), today(), current_app.config["UPDATE_INTERVAL_DAYS"])
-
-
-def _load_rec(rec_id: int) -> Recommendation:
-    rec = db.first_or_404(lifecycle_queries.lifecycle_detail(rec_id))
-    _require(policy.can_view_recommendation(_user(), rec))
-    if rec.sensitivity == Sensitivity.RESTRICTED:
-        note_access("read", object_type="recommendations", object_id=rec.id, details={"via": "api"})
-    return rec
+    rec = support.load_rec(rec_id)
+    return render.rec_detail(rec, support.user(), today(), current_app.config["UPDATE_INTERVAL_DAYS"])
 
 
 @bp.route("/components")
@@ -230,7 +149,7 @@ def _load_rec(rec_id: int) -> Recommendation:
 def components() -> list[dict[str, Any]]:
     """Agencies and components, with the recommendations addressed to each that the
     caller may read."""
-    rows = db.session.execute(component_queries.components_with_counts(_user())).all()
+    rows = db.session.execute(component_queries.components_with_counts(support.user())).all()
     return [render.component(row) for row in rows]
 
 
@@ -239,8 +158,8 @@ def components() -> list[dict[str, Any]]:
 @bp.response(200, s.DashboardSchema)
 def dashboard(**args: Any) -> dict[str, Any]:
     """The dashboard's counts, as of today or the end of a past day."""
-    as_of, interval = _as_of(args.get("as_of")), current_app.config["UPDATE_INTERVAL_DAYS"]
-    now, user = as_of or today(), _user()
+    as_of, interval = support.as_of(args.get("as_of")), current_app.config["UPDATE_INTERVAL_DAYS"]
+    now, user = as_of or today(), support.user()
     data = cache.current(
         db.session,
         ("api-dashboard", reader_scope(user), now, interval, as_of),
@@ -255,7 +174,7 @@ def dashboard(**args: Any) -> dict[str, Any]:
 def search(q: str) -> dict[str, Any]:
     """Full-text search over what the caller may read, as the search page."""
     query = q.strip()[:200]
-    hits = search_queries.search(db.session, _user(), query) if query else []
+    hits = search_queries.search(db.session, support.user(), query) if query else []
     return {"q": query, "hits": [render.hit(h) for h in hits]}
 
 
@@ -275,19 +194,23 @@ def _report_data(body: dict[str, Any], base: report_services.ReportData) -> repo
 
 
 @bp.route("/reports", methods=["POST"])
-@staff_only
+@support.staff_only
 @bp.arguments(s.ReportCreateSchema)
 @bp.response(201, s.ReportSchema)
 def create_report(body: dict[str, Any]) -> ResponseReturnValue:
     """Log a new report (OIG staff)."""
     data = _report_data(body, report_services.ReportData(title="", issued_on=None))
-    made = _write(lambda: report_services.create_report(db.session, data, today=today()))
+    made = support.write(lambda: report_services.create_report(db.session, data, today=today()))
     found = db.first_or_404(report_queries.report_detail(made.id))
-    return render.report_detail(found, _user()), 201, {"Location": url_for("api.report", report_id=made.id)}
+    return (
+        render.report_detail(found, support.user()),
+        201,
+        {"Location": url_for("api.report", report_id=made.id)},
+    )
 
 
 @bp.route("/reports/<int:report_id>", methods=["PATCH"])
-@staff_only
+@support.staff_only
 @bp.arguments(s.ReportEditSchema)
 @bp.response(200, s.ReportSchema)
 def edit_report(body: dict[str, Any], report_id: int) -> dict[str, Any]:
@@ -295,11 +218,11 @@ def edit_report(body: dict[str, Any], report_id: int) -> dict[str, Any]:
     one last read (409 when it changed since)."""
     found = db.first_or_404(report_queries.report_for_edit(report_id))
     data = _report_data(body, report_services.ReportData.of(found))
-    _write(
+    support.write(
         lambda: report_services.update_report(db.session, found, data, today=today(), version=body["version"])
     )
     db.session.expire_all()
-    return render.report_detail(db.first_or_404(report_queries.report_detail(report_id)), _user())
+    return render.report_detail(db.first_or_404(report_queries.report_detail(report_id)), support.user())
 
 
 def _addressee_rows(rows: list[dict[str, Any]]) -> list[rec_services.AddresseeData]:
@@ -326,7 +249,7 @@ def _rec_data(body: dict[str, Any], base: rec_services.RecommendationData) -> re
 
 
 @bp.route("/reports/<int:report_id>/recommendations", methods=["POST"])
-@staff_only
+@support.staff_only
 @bp.arguments(s.RecommendationCreateSchema)
 @bp.response(201, s.RecommendationSchema)
 def create_recommendation(body: dict[str, Any], report_id: int) -> ResponseReturnValue:
@@ -338,16 +261,18 @@ def create_recommendation(body: dict[str, Any], report_id: int) -> ResponseRetur
         body,
         rec_services.RecommendationData(number=None, text="", sensitivity=default_sensitivity),
     )
-    actor = AuditActor.for_user(_user())
-    made = _write(lambda: rec_services.create_recommendation(db.session, actor, found, data, today=today()))
+    actor = AuditActor.for_user(support.user())
+    made = support.write(
+        lambda: rec_services.create_recommendation(db.session, actor, found, data, today=today())
+    )
     db.session.expire_all()
-    rec = _load_rec(made.id)
-    body_out = render.rec_detail(rec, _user(), today(), current_app.config["UPDATE_INTERVAL_DAYS"])
+    rec = support.load_rec(made.id)
+    body_out = render.rec_detail(rec, support.user(), today(), current_app.config["UPDATE_INTERVAL_DAYS"])
     return body_out, 201, {"Location": url_for("api.recommendation", rec_id=made.id)}
 
 
 @bp.route("/recommendations/<int:rec_id>", methods=["PATCH"])
-@staff_only
+@support.staff_only
 @bp.arguments(s.RecommendationEditSchema)
 @bp.response(200, s.RecommendationSchema)
 def edit_recommendation(body: dict[str, Any], rec_id: int) -> dict[str, Any]:
@@ -361,10 +286,12 @@ def edit_recommendation(body: dict[str, Any], rec_id: int) -> dict[str, Any]:
         replace(row, version=a.version) for row, a in zip(base.addressees, rec.addressees, strict=True)
     ]
     data = _rec_data(body, base)
-    actor = AuditActor.for_user(_user())
-    _write(lambda: rec_services.update_recommendation(db.session, actor, rec, data, today=today()))
+    actor = AuditActor.for_user(support.user())
+    support.write(lambda: rec_services.update_recommendation(db.session, actor, rec, data, today=today()))
     db.session.expire_all()
-    return render.rec_detail(_load_rec(rec_id), _user(), today(), current_app.config["UPDATE_INTERVAL_DAYS"])
+    return render.rec_detail(
+        support.load_rec(rec_id), support.user(), today(), current_app.config["UPDATE_INTERVAL_DAYS"]
+    )
 
 
 # --- writes: the lifecycle steps ----------------------------------------------------------
@@ -377,42 +304,11 @@ def _step_view(step: Step) -> Callable[..., Any]:
     @bp.arguments(s.step_schema(step))
     @bp.response(200, s.StepDoneSchema)
     def take(body: dict[str, Any], rec_id: int, addressee_id: int | None = None) -> dict[str, Any]:
-        rec, addressee = g.api_step_target
-        values = {k: v for k, v in body.items() if k != "version"}
-        data = step.data(**values)
-        ctx = workflow.Context(
-            user=_user(),
-            today=today(),
-            storage=blob_store(current_app.config),
-            max_attachment_bytes=current_app.config["ATTACHMENT_MAX_BYTES"],
-            revised_response_days=current_app.config["REVISED_RESPONSE_DAYS"],
-        )
-        event = _write(
-            lambda: workflow.take(db.session, ctx, step, rec, addressee, data, version=body["version"])
-        )
-        event_id = event.id
-        db.session.expire_all()
-        fresh = _load_rec(rec_id)
-        interval = current_app.config["UPDATE_INTERVAL_DAYS"]
-        return {
-            "event_id": event_id,
-            "message": step.done,
-            "recommendation": render.rec_detail(fresh, _user(), today(), interval),
-        }
+        return api_steps.take(step, body, *g.api_step_target)
 
     @functools.wraps(take)
     def view(rec_id: int, addressee_id: int | None = None) -> Any:
-        rec = _load_rec(rec_id)
-        addressee = None
-        if step.on_addressee:
-            addressee = next((a for a in rec.addressees if a.id == addressee_id), None)
-            if addressee is None:
-                abort(404, message="That component is not addressed by this recommendation.")
-        try:
-            workflow.check(step, _user(), rec, addressee)
-        except WorkflowError as exc:
-            abort(exc.status, message=exc.message)
-        g.api_step_target = (rec, addressee)
+        g.api_step_target = api_steps.target(step, rec_id, addressee_id)
         return take(rec_id=rec_id, addressee_id=addressee_id)
 
     view.__doc__ = (
