@@ -185,6 +185,7 @@ def test_malformed_json_is_400(client: FlaskClient) -> None:
         ({"version": 1, "surprise": "x"}, "/surprise"),  # unknown field
         ({"note": "No version."}, "/version"),  # the version is required
         ({"version": 1.5}, "/version"),
+        ({"version": 1, "note": "nul\x00byte"}, "/note"),  # PostgreSQL would refuse it with a 500
     ],
 )
 def test_bad_bodies_are_422_with_a_pointer(
@@ -613,3 +614,14 @@ def test_the_whole_lifecycle_through_the_api(client: FlaskClient) -> None:
 def part_of(body: dict[str, Any], abbreviation: str) -> dict[str, Any]:
     """A component's part (addressee) in a recommendation's body."""
     return next(a for a in body["addressees"] if a["component"]["abbreviation"] == abbreviation)
+
+
+def test_money_is_a_decimal_string(client: FlaskClient) -> None:
+    report = report_by_number("OIG-12-15")
+    url, fema = f"/api/v1/reports/{report.id}/recommendations", component("FEMA").id
+    body = {"text": "Recover the funds (test).", "addressees": [{"component_id": fema}]}
+    refused = client.post(url, json=body | {"questioned_costs": 12.5}, headers=headers_for("oig"))
+    assert problem_of(refused, 422)["errors"][0]["pointer"] == "/questioned_costs"
+    made = client.post(url, json=body | {"questioned_costs": "1250.5"}, headers=headers_for("oig"))
+    assert made.status_code == 201, made.get_data(as_text=True)
+    assert made.get_json()["questioned_costs"] == "1250.50"

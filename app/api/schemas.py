@@ -12,7 +12,7 @@ from typing import Any
 
 import marshmallow as ma
 from marshmallow import fields as f
-from marshmallow.validate import Length, OneOf, Range
+from marshmallow.validate import Length, OneOf, Range, Regexp
 
 from app.filters import AGE_FILTERS, STATUS_FILTERS
 from app.lifecycle import deadlines
@@ -28,6 +28,7 @@ from app.models import (
     Sensitivity,
     TextSource,
 )
+from app.text import CONTROL_CHARACTER_MESSAGE, has_control_characters
 from app.web import MAX_ID
 
 
@@ -53,19 +54,53 @@ class StrictBoolean(f.Boolean):
         return value
 
 
+MONEY_PATTERN = r"^[0-9]{1,13}(\.[0-9]{1,2})?$"
+# What a text may hold: no control characters but tab and line breaks (app/text.py).
+TEXT_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+
+
 class Money(f.Decimal):
     """An amount of dollars, written as a decimal string ("1250000.00"): exact, unlike a
     JSON number. Documented as a string of format "decimal" (app/api/__init__.py)."""
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(places=2, as_string=True, **kwargs)
+        metadata = {"pattern": MONEY_PATTERN, **kwargs.pop("metadata", {})}
+        super().__init__(places=2, as_string=True, metadata=metadata, **kwargs)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(value, str):  # a JSON number would be rounded by some clients
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
 
 
 class Strict(ma.Schema):
-    """Request bodies: a field the schema does not know is refused (422)."""
+    """Request bodies: a field the schema does not know is refused (422), and so is a
+    control character in any text (PostgreSQL refuses NUL; the pages refuse them all)."""
 
     class Meta:
         unknown = ma.RAISE
+
+    @ma.pre_load
+    def refuse_control_characters(self, data: Any, **_kwargs: Any) -> Any:
+        if isinstance(data, dict):
+            bad = {k: [CONTROL_CHARACTER_MESSAGE] for k, v in data.items() if _holds_control(v)}
+            if bad:
+                raise ma.ValidationError(bad)
+        return data
+
+
+def _holds_control(value: Any) -> bool:
+    if isinstance(value, str):
+        return has_control_characters(value)
+    if isinstance(value, list):
+        return any(isinstance(v, str) and has_control_characters(v) for v in value)
+    return False
+
+
+def _plain_text(**kw: Any) -> f.String:
+    """A query string's free text: no control characters (the pages refuse them too)."""
+    validators = [Regexp(TEXT_PATTERN, error=CONTROL_CHARACTER_MESSAGE), *kw.pop("validate", [])]
+    return f.String(validate=validators, **kw)
 
 
 # --- problem documents ----------------------------------------------------------------------
@@ -332,13 +367,16 @@ def _query_date(**kw: Any) -> f.Date:
     return f.Date(**kw)
 
 
+CURSOR = Regexp(r"^[A-Za-z0-9_-]*$")  # base64url, as app/keyset.py writes them
+
+
 class CursorArgs(ma.Schema):
-    after = f.String(validate=Length(max=500), metadata={"description": "a next_cursor"})
-    before = f.String(validate=Length(max=500), metadata={"description": "a prev_cursor"})
+    after = f.String(validate=[Length(max=500), CURSOR], metadata={"description": "a next_cursor"})
+    before = f.String(validate=[Length(max=500), CURSOR], metadata={"description": "a prev_cursor"})
 
 
 class ReportListArgs(CursorArgs):
-    q = f.String(validate=Length(max=200))
+    q = _plain_text(validate=[Length(max=200)])
     component = _id(strict=False)
     status = f.String(validate=OneOf(["open", "closed", "none"]))
     year = f.Integer(validate=Range(1, 9999))
@@ -347,7 +385,7 @@ class ReportListArgs(CursorArgs):
 class RecommendationListArgs(CursorArgs):
     """The recommendation list page's filters, by the same names."""
 
-    q = f.String(validate=Length(max=200))
+    q = _plain_text(validate=[Length(max=200)])
     status = f.String(validate=OneOf(list(STATUS_FILTERS)))
     component = _id(strict=False)
     report = _id(strict=False)
@@ -369,7 +407,7 @@ class AsOfArgs(ma.Schema):
 
 
 class SearchArgs(ma.Schema):
-    q = f.String(required=True, validate=Length(min=1, max=200))
+    q = _plain_text(required=True, validate=[Length(min=1, max=200)])
 
 
 # --- request bodies -------------------------------------------------------------------------
