@@ -168,6 +168,8 @@ class BaseConfig:
     MAIL_DIGEST_HOUR = _int_env("MAIL_DIGEST_HOUR", 6)
     # A message that still fails temporarily after this many tries is given up (shown to admins).
     MAIL_MAX_ATTEMPTS = _int_env("MAIL_MAX_ATTEMPTS", 12)
+    # The hour (0-23, APP_TIMEZONE) Celery beat rebuilds the open-data files (app/opendata).
+    OPEN_DATA_HOUR = _int_env("OPEN_DATA_HOUR", 5)
 
     PAGE_SIZE = _int_env("PAGE_SIZE", 50)
     # Atom feeds of status changes (app/feeds): the newest this many entries per feed, and

@@ -36,6 +36,11 @@ PUBLIC_ENDPOINTS = frozenset(
         # operations never redirect to the sign-in page: they answer 401 (app/api/auth.py).
         "api-docs.openapi_json",
         "api_docs.docs",
+        # open data (app/opendata): public recommendations only
+        "opendata.index",
+        "opendata.dictionary",
+        "opendata.csv_file",
+        "opendata.json_file",
     }
 )
 
@@ -162,10 +167,12 @@ def _register_blueprints(app: Flask) -> None:
     from app.jobs.views import bp as jobs_bp
     from app.lifecycle.views import bp as lifecycle_bp
     from app.mail.views import bp as mail_bp
+    from app.opendata.views import bp as opendata_bp
     from app.pdf.views import bp as pdf_bp
     from app.recommendations.views import bp as recommendations_bp
     from app.reports.views import bp as reports_bp
     from app.search.views import bp as search_bp
+    from app.tokens.views import bp as tokens_bp
 
     blueprints = (
         dashboard_bp,
@@ -184,6 +191,8 @@ def _register_blueprints(app: Flask) -> None:
         health_bp,
         feeds_bp,
         follows_bp,
+        opendata_bp,
+        tokens_bp,
     )
     for bp in blueprints:  # fmt: skip
         app.register_blueprint(bp)

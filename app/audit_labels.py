@@ -18,6 +18,7 @@ from sqlalchemy.orm import aliased
 
 from app.models import (
     Addressee,
+    ApiToken,
     Attachment,
     Component,
     Follow,
@@ -112,6 +113,13 @@ QUERIES: dict[str, tuple[Callable[[], sa.Select[*tuple[Any, ...]]], sa.SQLColumn
         Follow.id,
     ),
     "components": (lambda: sa.select(Component.id, Component.abbreviation), Component.id),
+    # "owner@example.gov: token rt_AbCdEfG": the owner and the prefix, never the secret
+    "api_tokens": (
+        lambda: sa.select(ApiToken.id, User.email + ": token " + ApiToken.prefix).join(
+            User, User.id == ApiToken.user_id
+        ),
+        ApiToken.id,
+    ),
 }
 
 

@@ -1,6 +1,6 @@
 """Command-line tools: `flask --app app seed | demo-users | users create | import | pdf |
 demo-data | db-roles | deadlines | storage gc |
-backup create | backup verify`. Each command lives in its feature package;
+backup create | backup verify | opendata build`. Each command lives in its feature package;
 this module only wires them."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from app.demo import cli as demo_cli
 from app.imports import cli as imports_cli
 from app.lifecycle import cli as lifecycle_cli
 from app.mail import cli as mail_cli
+from app.opendata import cli as opendata_cli
 from app.pdf import cli as pdf_cli
 from app.seed import cli as seed_cli
 from app.storage import cli as storage_cli
@@ -32,5 +33,6 @@ def register(app: Flask) -> None:
         mail_cli,
         storage_cli,
         backup_cli,
+        opendata_cli,
     ):
         feature.register(app)

@@ -177,6 +177,7 @@ _OBJECT_ARGS = (
     ("report_id", "reports"),
     ("component_id", "components"),
     ("user_id", "users"),
+    ("token_id", "api_tokens"),
 )
 
 

@@ -44,9 +44,10 @@ from app.auth import throttle
 from app.cache import derived
 from app.extensions import db
 from app.lifecycle.steps import STEPS
-from app.models import Acronym, Attachment, Component, User
+from app.models import Acronym, Attachment, Component, TokenScope, User
 from app.pdf import engine
 from app.storage import DatabaseBlobStore
+from app.tokens import services as tokens
 from tests.conftest import EMAILS, PASSWORD, login, rec, user_by_email
 from tests.factories import make_done_job
 
@@ -518,11 +519,27 @@ def _states(app: Flask) -> list[dict[str, int]]:
         "user_id": db.session.scalar(sa.select(User.id).where(User.email == EMAILS["viewer"])),
         "acronym_id": db.session.scalar(sa.select(Acronym.id).where(Acronym.acronym == "HSIN")),
         "job_id": make_done_job(user_by_email(EMAILS["viewer"])),
+        "token_id": _api_token(),
     }
     return [
         {**common, "report_id": r.report_id, "rec_id": r.id, "addressee_id": r.addressees[0].id}
         for r in (fresh, answered, resolved, asked, closed)
     ]
+
+
+def _api_token() -> int:
+    """An API token of the viewer's."""
+    now = clock.now()
+    made = tokens.create(
+        db.session,
+        user_by_email(EMAILS["viewer"]),
+        name="Fuzz",
+        scope=TokenScope.READ,
+        expires_at=now + timedelta(days=30),
+        now=now,
+    )
+    db.session.commit()
+    return made.token.id
 
 
 def _path(rule: str, params: dict[str, int]) -> str:

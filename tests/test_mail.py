@@ -177,11 +177,12 @@ def test_an_smtp_outage_mid_run_delivers_every_message_once(
         assert sorted(states.values()).count(OutboxState.PENDING) == 2
         failed_try = db.session.scalar(
             sa.select(OutboxMessage).where(
-                OutboxMessage.attempts == 1, OutboxMessage.state == OutboxState.PENDING
+                OutboxMessage.last_error != "", OutboxMessage.state == OutboxState.PENDING
             )
         )
         assert failed_try is not None
         assert "could not be reached" in failed_try.last_error
+        assert failed_try.attempts == 0  # the server was away: not a try of this message
         # nothing is due again before the backoff is over, even with the server back
         smtp.start()
         assert delivery.deliver_due(db.session).sent == 1  # the one never tried
@@ -194,6 +195,27 @@ def test_an_smtp_outage_mid_run_delivers_every_message_once(
         assert audited == 4
     recipients = sorted(m["To"] for m in smtp.received)
     assert recipients == sorted(["admin@test.example", "oig@test.example", IA, FEMA])
+
+
+def test_a_long_outage_never_gives_up_on_a_message(
+    app: Flask, smtp: MailServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(app.config, "MAIL_MAX_ATTEMPTS", 3)
+    notify(app, MONDAY, "--no-send")
+    smtp.stop()
+    with app.app_context():
+        now = clock.now()
+        for minute in range(10):  # ten runs, a minute apart, more than MAIL_MAX_ATTEMPTS
+            done = delivery.deliver_due(db.session, now=now + timedelta(minutes=minute))
+            assert (done.sent, done.failed) == (0, 0)
+        states = set(db.session.scalars(sa.select(OutboxMessage.state)))
+        assert states == {OutboxState.PENDING}
+        smtp.start()
+        assert delivery.deliver_due(db.session, now=now + timedelta(minutes=11)).sent == 4
+        assert delivery.deliver_due(db.session, now=now + timedelta(minutes=12)).sent == 0
+    assert sorted(m["To"] for m in smtp.received) == sorted(
+        ["admin@test.example", "oig@test.example", IA, FEMA]
+    )
 
 
 def _mail_counter(which: str) -> float:

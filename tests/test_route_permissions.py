@@ -39,6 +39,7 @@ from app.mail.forms import PreferencesForm
 from app.models import (
     Acronym,
     Addressee,
+    ApiToken,
     Attachment,
     ClosureState,
     Component,
@@ -49,6 +50,7 @@ from app.models import (
     Report,
     ResponseState,
     Role,
+    TokenScope,
     User,
 )
 from app.recommendations import services as rec_services
@@ -56,6 +58,8 @@ from app.recommendations.forms import PriorityForm, RecommendationEditForm, Reco
 from app.reports.forms import ReportEditForm, ReportForm
 from app.search.forms import AcronymDeleteForm, AcronymEditForm, AcronymForm
 from app.storage import DatabaseBlobStore, blob_store
+from app.tokens import services as tokens
+from app.tokens.forms import TokenForm
 from tests.api_support import headers_for
 from tests.conftest import EMAILS, PASSWORD, login, rec, report_by_number, user_by_email, visible_text
 from tests.html_forms import filled, form_values
@@ -87,6 +91,11 @@ def own_job(code: int) -> dict[str, int]:
     """A job of the viewer's (the probe's job): only its owner reaches it; to anyone else
     it does not exist."""
     return {ANON: 302, "admin": 404, "oig": 404, "liaison": 404, "fema": 404, "viewer": code}
+
+
+def owner_or_admin(code: int) -> dict[str, int]:
+    """A record of the viewer's (the probe's API token): its owner and administrators."""
+    return {ANON: 302, "admin": code, "oig": 403, "liaison": 403, "fema": 403, "viewer": code}
 
 
 def liaison_step(admin: int, liaison: int) -> dict[str, int]:
@@ -213,7 +222,14 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("follows.unfollow_report", "POST"): signed_in(302),
     ("follows.follow_component", "POST"): signed_in(302),
     ("follows.unfollow_component", "POST"): signed_in(302),
-    ("search.reindex", "POST"): admin_only(303),  # a job rebuilds the index; its page follows
+    ("search.reindex", "POST"): admin_only(303),
+    # API tokens: one's own (every role), a confirmation page before revoking (the
+    # probe's token is the viewer's), every token for administrators (tests/test_token_pages.py)
+    ("tokens.account", "GET"): signed_in(200),
+    ("tokens.account", "POST"): signed_in(200),  # no name or date: the form again, with messages
+    ("tokens.revoke", "GET"): owner_or_admin(200),
+    ("tokens.revoke", "POST"): owner_or_admin(302),
+    ("tokens.admin_tokens", "GET"): admin_only(200),  # a job rebuilds the index; its page follows
     # for load balancers and monitors: no sign-in (it says only "ok" or "unavailable")
     ("health.healthz", "GET"): {
         ANON: 200,
@@ -235,6 +251,12 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("feeds.all_public", "GET"): everyone(200),
     ("feeds.report_feed", "GET"): everyone(200),
     ("feeds.component_feed", "GET"): everyone(200),
+    # Open data, public recommendations only: no sign-in (tests/test_opendata.py). No file
+    # is built in this table's database, so the downloads answer 404 to everyone.
+    ("opendata.index", "GET"): everyone(200),
+    ("opendata.dictionary", "GET"): everyone(200),
+    ("opendata.csv_file", "GET"): everyone(404),
+    ("opendata.json_file", "GET"): everyone(404),
     # for Prometheus: no sign-in, but only from METRICS_ALLOWED_ADDRESSES (the test
     # client's 127.0.0.1) or with METRICS_TOKEN (tests/test_observability.py)
     ("metrics", "GET"): {ANON: 200, "admin": 200, "oig": 200, "liaison": 200, "fema": 200, "viewer": 200},
@@ -279,6 +301,10 @@ NO_SIGN_IN = (
     "feeds.component_feed",
     "api-docs.openapi_json",
     "api_docs.docs",
+    "opendata.index",
+    "opendata.dictionary",
+    "opendata.csv_file",
+    "opendata.json_file",
 )
 
 SKIPPED_ENDPOINTS = {"static"}
@@ -291,6 +317,7 @@ IDS = (
     "user_id",
     "acronym_id",
     "job_id",
+    "token_id",
 )
 
 
@@ -327,6 +354,7 @@ def _params(app: Flask) -> dict[str, Any]:
         "user_id": viewer.id,
         "acronym_id": db.session.scalar(sa.select(Acronym.id).where(Acronym.acronym == "HSIN")),
         "job_id": _job(viewer),
+        "token_id": _api_token(viewer),
     }
 
 
@@ -337,6 +365,24 @@ def _job(viewer: User) -> str:
 
     found = db.session.scalar(sa.select(Job.id).where(Job.user_id == viewer.id))
     return found if found is not None else make_done_job(viewer)
+
+
+def _api_token(viewer: User) -> int:
+    """An API token of the viewer's."""
+    found = db.session.scalar(sa.select(ApiToken.id).where(ApiToken.user_id == viewer.id))
+    if found is None:
+        now = clock.now()
+        made = tokens.create(
+            db.session,
+            viewer,
+            name="Probe",
+            scope=TokenScope.READ,
+            expires_at=now + timedelta(days=30),
+            now=now,
+        )
+        db.session.commit()
+        found = made.token.id
+    return found
 
 
 def _attachment(app: Flask, recommendation: Any) -> Attachment:
@@ -521,6 +567,11 @@ def _attachment_names(recommendation: Recommendation) -> list[str]:
     )
 
 
+def _api_tokens(role: str) -> list[ApiToken]:
+    db.session.expire_all()
+    return list(db.session.scalars(sa.select(ApiToken).where(ApiToken.user_id == _user(role).id)))
+
+
 def _check(condition: Callable[[], object]) -> Callable[[], None]:
     def saved() -> None:
         db.session.expire_all()
@@ -575,6 +626,15 @@ SMOKE: dict[type[FlaskForm], tuple[Smoke, ...]] = {
             _check(
                 lambda: db.session.get(MailPreference, _user("viewer").id).digest == DigestFrequency.WEEKLY
             ),
+        ),
+    ),
+    TokenForm: (
+        Smoke(
+            "viewer",
+            _get(lambda: "/account/tokens"),
+            lambda: {"name": "Smoke-test token"},  # read and 90 days, as the form proposes
+            _check(lambda: [t.name for t in _api_tokens("viewer")] == ["Smoke-test token"]),
+            status=200,  # the answer shows the new token's secret, once: no redirect
         ),
     ),
     PasswordChangeForm: (

@@ -31,7 +31,9 @@ def celery_init_app(app: Flask) -> Celery:
     # include: a worker imports the tasks' module at start (nothing else in a worker does,
     # and a task never imported is "unregistered": its messages are thrown away).
     celery = Celery(
-        app.name, task_cls=FlaskTask, include=["app.jobs.tasks", "app.storage.tasks", "app.mail.tasks"]
+        app.name,
+        task_cls=FlaskTask,
+        include=["app.jobs.tasks", "app.storage.tasks", "app.mail.tasks", "app.opendata.tasks"],
     )
     config = app.config
     celery.conf.update(
@@ -58,6 +60,11 @@ def celery_init_app(app: Flask) -> Celery:
                 "schedule": crontab(hour=config["MAIL_DIGEST_HOUR"], minute=0),
             },
             "mail-deliver": {"task": "rectrack.mail_deliver", "schedule": 60.0},
+            # Open data (app/opendata): the day's files of public recommendations.
+            "opendata-build": {
+                "task": "rectrack.opendata_build",
+                "schedule": crontab(hour=config["OPEN_DATA_HOUR"], minute=15),
+            },
         },
         timezone=config["APP_TIMEZONE"],
     )

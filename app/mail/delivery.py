@@ -10,9 +10,11 @@ accepts it. The only window for a repeat is a worker dying between the server's 
 and that commit; the claim then runs out and the message goes again with the same
 Message-ID, so a receiver can tell.
 
-Temporary failures (no connection, a 4xx answer) are tried again later with exponential
-backoff; a 5xx refusal of the recipient or message is permanent, shown on the admin
-Outbox page. Like a job runner, this commits its own work."""
+A server that cannot be reached is tried again a minute later, however long it stays
+away (no try of the message was made); a 4xx answer to a message is tried again later with
+exponential backoff, up to MAIL_MAX_ATTEMPTS tries; a 5xx refusal of the recipient or
+message is permanent, shown on the admin Outbox page. Like a job runner, this commits its
+own work."""
 
 from __future__ import annotations
 
@@ -99,6 +101,14 @@ def _fail(session: Session, row: OutboxMessage, reason: str) -> None:
     log.warning("mail %s to user %s failed permanently: %s", row.id, row.user_id, reason)
 
 
+def _wait_for_server(row: OutboxMessage, reason: str, now: datetime) -> None:
+    row.attempts -= 1  # not a try of this message
+    row.last_error = reason
+    row.next_attempt_at = now + FIRST_RETRY
+    _release(row)
+    log.info("mail %s to user %s: %s; next try at %s", row.id, row.user_id, reason, row.next_attempt_at)
+
+
 def _retry(session: Session, row: OutboxMessage, reason: str, now: datetime, max_attempts: int) -> bool:
     """Count a temporary failure; give up after max_attempts. True if it will be retried."""
     if row.attempts >= max_attempts:
@@ -138,16 +148,21 @@ def deliver_due(session: Session, now: datetime | None = None, limit: int = BATC
                 transport.send(compose.build(row, config, links))
             except TemporaryFailure as exc:
                 metrics.EMAILS_FAILED.inc()
-                if _retry(session, row, str(exc), now, int(config["MAIL_MAX_ATTEMPTS"])):
-                    done.retry_later += 1
-                else:
-                    done.failed += 1
                 if exc.connection:
-                    # The server is unreachable: leave the rest for the next run, unclaimed.
+                    # The server is unreachable: that says nothing about this message, so
+                    # it is not a try that counts towards giving up (an outage of a day
+                    # must not fail the messages at the head of the queue); try again in
+                    # a minute, and leave the rest for the next run, unclaimed.
+                    _wait_for_server(row, str(exc), now)
+                    done.retry_later += 1
                     for rest in rows[index + 1 :]:
                         _release(rest)
                     session.commit()
                     break
+                if _retry(session, row, str(exc), now, int(config["MAIL_MAX_ATTEMPTS"])):
+                    done.retry_later += 1
+                else:
+                    done.failed += 1
             except PermanentFailure as exc:
                 metrics.EMAILS_FAILED.inc()
                 _fail(session, row, str(exc))

@@ -117,6 +117,8 @@ def plan_notices(session: Session) -> NoticePlan:
         for user in users:
             if user.id == event.actor_id or kind.value not in _wanted(user, prefs):
                 continue
+            if user.created_at > event.occurred_at:
+                continue  # an account made after the event: it happened before their time
             if kind == NoticeKind.TARGET_MOVED:
                 if not policy.is_staff(user):
                     continue

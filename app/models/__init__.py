@@ -19,6 +19,7 @@ from app.models.follow import Follow
 from app.models.history import Attachment, RecommendationEvent
 from app.models.job import Job, JobState, PdfCacheEntry, WorkerHeartbeat
 from app.models.mail import DigestFrequency, MailPreference, NoticeKind, OutboxMessage, OutboxState
+from app.models.opendata import OpenDataFile
 from app.models.periods import AddresseePeriod, RecommendationPeriod
 from app.models.recommendation import Addressee, Recommendation
 from app.models.report import Report, report_components
@@ -31,8 +32,8 @@ from app.models.version import DataVersion
 __all__ = [
     "Acronym",
     "Addressee",
-    "ApiToken",
     "AddresseePeriod",
+    "ApiToken",
     "Attachment",
     "AuditEvent",
     "Blob",
@@ -49,6 +50,7 @@ __all__ = [
     "ListedStatus",
     "MailPreference",
     "NoticeKind",
+    "OpenDataFile",
     "OutboxMessage",
     "OutboxState",
     "PdfCacheEntry",

@@ -49,6 +49,7 @@ class ApiToken(Model):
     )
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
+    revoked_by: Mapped[User | None] = relationship(foreign_keys=[revoked_by_id])
 
     __table_args__ = (
         sa.CheckConstraint("name <> ''", name="name_not_empty"),

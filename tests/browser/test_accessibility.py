@@ -12,7 +12,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import axe_violations, describe
+from app import audit, clock, storage
+from app.extensions import db
+from app.opendata import services
+from tests.browser.conftest import LIVE, axe_violations, describe
 
 PAGES = {
     "oig": [
@@ -133,3 +136,31 @@ def test_a_jobs_page_while_it_works_and_once_done(sign_in: Any, live_server: str
     _check(page, page.url)
     expect(page.locator("[data-job-download]")).to_be_visible(timeout=60000)
     _check(page, page.url)
+
+
+def test_open_data_pages_signed_out(browser: Any, live_server: str) -> None:
+    """The open-data pages need no sign-in: reached from the login page's footer, before
+    the first build (the note) and after it (the files), with no violation."""
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    page.goto(f"{live_server}/login")
+    page.click("footer a[href='/open-data']")
+    expect(page.locator("h1")).to_have_text("Open data")
+    _check(page, "/open-data (no file yet)")
+    page.goto(f"{live_server}/open-data/dictionary")
+    _check(page, "/open-data/dictionary")
+    application = LIVE["app"]
+    with application.app_context():
+        audit.set_actor(db.session, audit.AuditActor.system("browser tests"))
+        services.build(
+            db.session, storage.blob_store(application.config), now=clock.now(), today=clock.today()
+        )
+        db.session.commit()
+        db.session.remove()
+    page.goto(f"{live_server}/open-data")
+    expect(page.locator("table caption")).to_contain_text("7 public recommendations")
+    _check(page, "/open-data")
+    with page.expect_download() as download:
+        page.click("a[href='/open-data/recommendations.csv']")
+    assert download.value.suggested_filename.startswith("rectrack-recommendations-")
+    context.close()
