@@ -128,6 +128,9 @@ class BaseConfig:
     )
     # Failed sign-ins to one account from addresses and browsers it has not signed in from.
     LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "10 per 15 minutes")
+    # Requests one API token may make (app/api/auth.py), a moving window counted in
+    # RATELIMIT_STORAGE_URI; past it the API answers 429 with Retry-After.
+    API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600 per minute")
     # After this many failures in a row (NIST SP 800-63B: at most 100), only known
     # browsers and addresses may sign in to the account until one of them succeeds.
     LOGIN_MAX_CONSECUTIVE_FAILURES = _int_env("LOGIN_MAX_CONSECUTIVE_FAILURES", 100)

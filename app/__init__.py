@@ -49,6 +49,10 @@ PORTAL_ENDPOINTS = frozenset(
         "feeds.all_public",
         "feeds.report_feed",
         "feeds.component_feed",
+        # The API's description and docs page (they hold no records). The API's own
+        # operations never redirect to the sign-in page: they answer 401 (app/api/auth.py).
+        "api-docs.openapi_json",
+        "api_docs.docs",
         # open data (app/opendata): public recommendations only
         "opendata.index",
         "opendata.dictionary",
@@ -212,6 +216,9 @@ def _register_blueprints(app: Flask) -> None:
     )
     for bp in blueprints:  # fmt: skip
         app.register_blueprint(bp)
+    from app import api
+
+    api.init_app(app)  # the JSON API's blueprint, under /api/v1
     if os.environ.get("BENCH_ROUTES") == "1":  # bench/run.py only; never in normal use
         from app.bench_routes import bp as bench_bp
 
@@ -219,7 +226,7 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_request_hooks(app: Flask) -> None:
-    from app.web import reject_control_characters
+    from app.web import is_api_request, reject_control_characters
 
     app.before_request(reject_control_characters)
 
@@ -227,6 +234,8 @@ def _register_request_hooks(app: Flask) -> None:
     def require_login() -> Any:
         if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
             return None
+        if is_api_request():
+            return None  # the API authenticates by token, never by the session (app/api/auth.py)
         if current_user.is_authenticated:
             return None
         if app.config["PUBLIC_PORTAL"]:
@@ -240,7 +249,9 @@ def _register_request_hooks(app: Flask) -> None:
     def set_audit_actor() -> None:
         from app.web import client_ip
 
-        if current_user.is_authenticated:
+        if is_api_request():  # the cookie's user is never read here; the token names the actor
+            actor = audit.AuditActor.anonymous(client_ip())
+        elif current_user.is_authenticated:
             actor = audit.AuditActor.for_user(current_user, client_ip())
         else:
             actor = audit.AuditActor.anonymous(client_ip())

@@ -57,6 +57,12 @@ class AuditActor:
         return cls(user.id, user.email, str(user.role), source_ip)
 
     @classmethod
+    def for_token(cls, user: Any, token: Any, source_ip: str | None = None) -> AuditActor:
+        """A request of the JSON API: the token's user, and the token by id and prefix."""
+        label = f"API token #{token.id} {token.prefix}… of {user.email}"[:254]
+        return cls(user.id, label, str(user.role), source_ip)
+
+    @classmethod
     def system(cls, label: str) -> AuditActor:
         return cls(None, label, "system", None)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, make_response, render_template, request
+from flask import Flask, g, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -15,10 +15,11 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from app import constraints, unavailable
+from app.api import problems
 from app.extensions import db
 from app.locking import MissingVersionError
 from app.observability import logs
-from app.web import constraint_status, note_access, pending_accesses
+from app.web import constraint_status, is_api_request, note_access, pending_accesses
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,8 @@ def register(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError) -> Any:
         db.session.rollback()
+        if is_api_request():  # never: /api is exempt (cookies do not count there)
+            return problems.problem(400)
         logs.mark("refused", f"csrf: {exc.description}")  # Flask-WTF's fixed words
         return render_error(
             400, "The form expired or was sent from another site. Reload the page and send it again."
@@ -74,6 +77,8 @@ def register(app: Flask) -> None:
             return database_unavailable(original)
         unavailable.rollback_quietly()
         code = exc.code or 500
+        if is_api_request():
+            return _api_problem(exc, code)
         if code not in MESSAGES:
             return exc
         detail = exc.description if code in (400, 403, 409, 422, 503) and _custom(exc) else None
@@ -97,16 +102,22 @@ def register(app: Flask) -> None:
             raise exc  # a refused statement or a bug: the 500 path, logged as such
         unavailable.prepare_unavailable_page(exc)
         pending_accesses()  # nothing was delivered
+        if is_api_request():
+            return problems.problem(503, headers={"Retry-After": str(unavailable.RETRY_AFTER_SECONDS)})
         return _with_retry_after(render_error(503))
 
     @app.errorhandler(MissingVersionError)
     def missing_version(exc: MissingVersionError) -> Any:
         db.session.rollback()
+        if is_api_request():
+            return problems.problem(400, str(exc))
         return render_error(400, str(exc))
 
     @app.errorhandler(StaleDataError)
     def stale(exc: StaleDataError) -> Any:
         db.session.rollback()
+        if is_api_request():
+            return problems.problem(409, slug="conflict")
         return render_error(409)
 
     @app.errorhandler(IntegrityError)
@@ -117,9 +128,39 @@ def register(app: Flask) -> None:
         db.session.rollback()
         error = constraints.refusal(exc)
         log.warning("constraint %s refused a write on %s", error.constraint or "(unknown)", request.endpoint)
+        if is_api_request():
+            errors = (
+                [{"pointer": problems.field_pointer(error.field), "detail": error.message}]
+                if error.field
+                else None
+            )
+            return problems.problem(422, error.message, errors=errors)
         return render_error(422, error.message)
 
     app.after_request(constraint_status)
+
+
+def _api_problem(exc: HTTPException, code: int) -> Any:
+    """The problem document for an error of a request under /api. A refusal (401, 403,
+    429) is recorded in the audit trail like a page's 403."""
+    pending_accesses()  # nothing was delivered
+    data = getattr(exc, "data", None) or {}  # webargs' abort: the fields marshmallow refused
+    errors = data.get("problem_errors")  # app/api/views.py: a service's refusal, by field
+    if errors is not None or data.get("message"):
+        detail = data.get("message")
+    elif data.get("messages") or data.get("errors"):
+        detail, errors = problems.from_webargs(code, data)
+    elif code == 500 or not _custom(exc):
+        detail = None  # never a traceback or Werkzeug's words
+    else:
+        detail = exc.description
+    if code in (401, 403, 429):
+        _note_refusal(detail or problems.DETAILS[code])
+    # Allow (405), Retry-After (429, 503): the exception's own headers, not its HTML type.
+    headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
+    if code == 503:
+        headers.setdefault("Retry-After", str(unavailable.RETRY_AFTER_SECONDS))
+    return problems.problem(code, detail, errors=errors, headers=headers, slug=getattr(exc, "slug", None))
 
 
 def _with_retry_after(page: tuple[str, int]) -> Any:
@@ -148,6 +189,7 @@ def _note_refusal(reason: str | None) -> None:
     details = {"endpoint": request.endpoint, "method": request.method, "path": request.path}
     if reason:
         details["reason"] = reason
+    details.update(g.get("api_refusal", {}))  # which token, when an API token was refused
     note_access("request", object_type=object_type, object_id=object_id, details=details, outcome="denied")
 
 

@@ -95,6 +95,16 @@ def reject_control_characters() -> None:
         abort(400, description=CONTROL_CHARACTER_MESSAGE)
 
 
+API_PREFIX = "/api"
+
+
+def is_api_request() -> bool:
+    """A request under /api: answered in JSON, authenticated by a bearer token only
+    (app/api), never by the session cookie, and never sent to the sign-in page."""
+    path = request.path
+    return path == API_PREFIX or path.startswith(API_PREFIX + "/")
+
+
 def client_ip() -> str | None:
     """The client's address (ProxyFix rewrites remote_addr when proxies are trusted)."""
     return request.remote_addr

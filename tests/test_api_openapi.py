@@ -5,6 +5,7 @@ authentication and problem documents for errors."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -14,7 +15,7 @@ from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 from app.lifecycle.steps import STEPS
 
 
-def _spec(client: FlaskClient) -> dict:
+def _spec(client: FlaskClient) -> dict[str, Any]:
     response = client.get("/api/v1/openapi.json")
     assert response.status_code == 200
     assert response.mimetype == "application/json"
@@ -57,15 +58,9 @@ def test_every_api_route_is_documented(app: Flask, client: FlaskClient) -> None:
 def test_bearer_auth_and_problem_documents_are_declared(client: FlaskClient) -> None:
     spec = _spec(client)
     assert spec["security"] == [{"bearerAuth": []}]
-    assert spec["components"]["securitySchemes"]["bearerAuth"] == {
-        "type": "http",
-        "scheme": "bearer",
-        "description": "A personal access token",
-    }
+    assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
     default = spec["components"]["responses"]["DEFAULT_ERROR"]
     assert list(default["content"]) == ["application/problem+json"]
-    body = spec["components"]["schemas"][
-        "RespondStep" if "RespondStep" in spec["components"]["schemas"] else "SubmitResponseStep"
-    ]
+    body = spec["components"]["schemas"]["SubmitResponseStep"]
     assert "version" in body["required"]
     assert body["additionalProperties"] is False

@@ -60,6 +60,7 @@ from app.search.forms import AcronymDeleteForm, AcronymEditForm, AcronymForm
 from app.storage import DatabaseBlobStore, blob_store
 from app.tokens import services as tokens
 from app.tokens.forms import TokenForm
+from tests.api_support import headers_for
 from tests.conftest import EMAILS, PASSWORD, login, rec, report_by_number, user_by_email, visible_text
 from tests.html_forms import filled, form_values
 from tests.states import component, fema_responded, hsin_resolved, row, step_url
@@ -111,6 +112,23 @@ def liaison_step(admin: int, liaison: int) -> dict[str, int]:
 
 def oig_step(code: int) -> dict[str, int]:
     return {ANON: 302, "admin": code, "oig": code, "liaison": 403, "fema": 403, "viewer": 403}
+
+
+# The JSON API (app/api): a role is a token of that role's account (a write token; the
+# viewer's is read-only), never the session cookie; without a token, 401. The probe body
+# {"probe": 1} is refused (422: an unknown field, no version) once who and when pass.
+def api_read(code: int) -> dict[str, int]:
+    return {**dict.fromkeys(ALL_ROLES, code), ANON: 401}
+
+
+def api(rule: dict[str, int]) -> dict[str, int]:
+    """A page's rule for the same action, as the API answers it: 401 for no token, 422
+    for the probe where the page's form refused it with 400."""
+    return {role: 401 if role == ANON else 422 if code == 400 else code for role, code in rule.items()}
+
+
+def is_api(endpoint: str) -> bool:
+    return endpoint.startswith("api.")
 
 
 # (endpoint, method) -> expected status per role, for a request with an invalid form. The
@@ -248,6 +266,35 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     # for Prometheus: no sign-in, but only from METRICS_ALLOWED_ADDRESSES (the test
     # client's 127.0.0.1) or with METRICS_TOKEN (tests/test_observability.py)
     ("metrics", "GET"): {ANON: 200, "admin": 200, "oig": 200, "liaison": 200, "fema": 200, "viewer": 200},
+    # The JSON API (tests/test_api.py): its description and docs page need no token.
+    ("api-docs.openapi_json", "GET"): everyone(200),
+    ("api_docs.docs", "GET"): everyone(200),
+    ("api.reports", "GET"): api_read(200),
+    ("api.report", "GET"): api_read(200),
+    ("api.recommendations", "GET"): api_read(200),
+    ("api.recommendation", "GET"): api_read(200),
+    ("api.components", "GET"): api_read(200),
+    ("api.dashboard", "GET"): api_read(200),
+    ("api.search", "GET"): api_read(422),  # the probe sends no `q`
+    ("api.create_report", "POST"): api(staff(422)),
+    ("api.edit_report", "PATCH"): api(staff(422)),
+    ("api.create_recommendation", "POST"): api(staff(422)),
+    ("api.edit_recommendation", "PATCH"): api(staff(422)),
+    # Each step as on its page (above): the same 403 and 409 on the same I&A row.
+    **{
+        (f"api.step_{name}", "POST"): api(page_rule)
+        for name, page_rule in (
+            ("submit_response", liaison_step(400, 400)),
+            ("post_update", liaison_step(409, 409)),
+            ("request_closure", liaison_step(409, 409)),
+            ("accept_response", oig_step(409)),
+            ("return_response", oig_step(409)),
+            ("return_closure", oig_step(409)),
+            ("resolve", oig_step(400)),
+            ("close", oig_step(400)),
+            ("reopen", oig_step(409)),
+        )
+    },
 }
 # Endpoints an anonymous visitor reaches without being sent to the sign-in page, whatever
 # PUBLIC_PORTAL says.
@@ -266,6 +313,8 @@ PORTAL = (
     "feeds.all_public",
     "feeds.report_feed",
     "feeds.component_feed",
+    "api-docs.openapi_json",
+    "api_docs.docs",
     "opendata.index",
     "opendata.dictionary",
     "opendata.csv_file",
@@ -390,12 +439,19 @@ CASES = [(endpoint, method, role) for (endpoint, method) in EXPECTED for role in
 @pytest.mark.parametrize(("endpoint", "method", "role"), CASES)
 def test_route_outcome(app: Flask, endpoint: str, method: str, role: str) -> None:
     client = app.test_client()
-    if role != ANON:
+    headers = {}
+    if role != ANON and is_api(endpoint):
+        headers = headers_for(role)  # a token, not a session
+    elif role != ANON:
         login(client, role)
     expected = EXPECTED[(endpoint, method)][role]
     for rule in sorted({rule for key, _method, rule in _routes(app) if key == endpoint}):
         url = _url(rule, _params(app))
-        response = client.open(url, method=method, data={"probe": "1"})
+        if is_api(endpoint):
+            response = client.open(url, method=method, json={"probe": 1}, headers=headers)
+            assert response.mimetype == ("application/json" if expected < 400 else "application/problem+json")
+        else:
+            response = client.open(url, method=method, data={"probe": "1"})
         assert response.status_code == expected, f"{method} {url} as {role}"
         if response.status_code == 302 and role == ANON:
             assert response.headers["Location"].startswith(ANON_REDIRECTS.get(endpoint, "/login"))
@@ -405,11 +461,12 @@ def test_route_outcome(app: Flask, endpoint: str, method: str, role: str) -> Non
 def test_missing_ids_are_404(app: Flask, role: str) -> None:
     client = app.test_client()
     login(client, role)
-    for _endpoint, method, rule in _routes(app):
+    token = headers_for(role)
+    for endpoint, method, rule in _routes(app):
         if "<int:" not in rule or method != "GET":
             continue
         url = _url(rule, dict.fromkeys(IDS, 987654))
-        assert client.get(url).status_code == 404, url
+        assert client.get(url, headers=token if is_api(endpoint) else {}).status_code == 404, url
 
 
 def test_anonymous_reaches_only_the_login_and_portal_pages(app: Flask) -> None:
@@ -418,6 +475,9 @@ def test_anonymous_reaches_only_the_login_and_portal_pages(app: Flask) -> None:
         if endpoint in NO_SIGN_IN:
             continue
         response = client.open(_url(rule, dict.fromkeys(IDS, 1)), method=method)
+        if is_api(endpoint):  # the API never sends anyone to the sign-in page
+            assert response.status_code == 401, (method, rule)
+            continue
         assert response.status_code == 302, (method, rule)
         assert response.headers["Location"].startswith(ANON_REDIRECTS.get(endpoint, "/login"))
 
