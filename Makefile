@@ -82,6 +82,14 @@ test-sqlite: install-dev assets
 test-pg: install-dev assets  ## the whole suite on PostgreSQL
 	TEST_DATABASE_URL=$(PG_TEST_URL) $(PY) -m pytest $(PYTEST_ARGS)
 
+# The JSON API against a live server: docs/api_cpg502.py, then schemathesis with each
+# role's token (tests/api_contract.py), on SQLite and on PostgreSQL.
+test-api: install-dev  ## the API's contract check (schemathesis) on SQLite
+	env -u DATABASE_URL -u TEST_DATABASE_URL $(PY) tests/api_contract.py
+
+test-api-pg: install-dev  ## the same on PostgreSQL
+	env -u DATABASE_URL TEST_DATABASE_URL=$(PG_TEST_URL) $(PY) tests/api_contract.py
+
 # The date-sensitive tests again, with the clock frozen where the UTC and Eastern dates
 # differ (21:30 on 30 November in Washington) and across the autumn daylight-saving change.
 CLOCK_TESTS := tests/test_clock_seam.py tests/test_clocks.py tests/test_concurrency_and_queues.py \

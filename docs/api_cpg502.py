@@ -58,10 +58,10 @@ def main() -> None:
         f"{steps}/respond",
         {
             "concurrence": "concur",
-            "response": "FEMA concurs and will disseminate CPG-502 to all state, local and tribal EOCs.",
-            "corrective_action_plan": "Send CPG-502 with a cover letter to every EOC; track receipt.",
+            "response": "FEMA concurs.",
+            "corrective_action_plan": "The corrective action plan, as FEMA wrote it.",
             "target_date": target,
-            "responsible_official": "FEMA National Preparedness Directorate",
+            "responsible_official": "The responsible official FEMA named",
             "version": fema_part()["version"],
         },
     )
@@ -75,14 +75,14 @@ def main() -> None:
         fema,
         "POST",
         f"{steps}/update",
-        {"text": "CPG-502 sent to 40 of 56 EOCs.", "version": fema_part()["version"]},
+        {"text": "The progress FEMA reports.", "version": fema_part()["version"]},
     )
     call(
         fema,
         "POST",
         f"{steps}/request-closure",
         {
-            "justification": "CPG-502 reached every EOC; receipts attached to the file.",
+            "justification": "Why FEMA considers the recommendation implemented.",
             "version": fema_part()["version"],
         },
     )
