@@ -625,3 +625,94 @@ def test_money_is_a_decimal_string(client: FlaskClient) -> None:
     made = client.post(url, json=body | {"questioned_costs": "1250.5"}, headers=headers_for("oig"))
     assert made.status_code == 201, made.get_data(as_text=True)
     assert made.get_json()["questioned_costs"] == "1250.50"
+
+
+# The same five steps, with the same words, through the API on CPG-502 and through the
+# step pages on FEMA's other open part (TEST-R-1 #2): the two recommendations' pages show
+# the same new history, entry for entry (who, role, kind, date, notes, plan, target).
+STEP_WORDS = {
+    "respond": {
+        "concurrence": "concur",
+        "response": "FEMA concurs (same words both ways).",
+        "corrective_action_plan": "The same plan both ways.",
+        "responsible_official": "The same official both ways",
+    },
+    "resolve": {"note": "Responsive (same words both ways)."},
+    "update": {"text": "The same progress both ways."},
+    "request-closure": {"justification": "The same justification both ways."},
+    "close": {"outcome": "implemented", "note": "Closed (same words both ways)."},
+}
+
+
+def _timeline(client: FlaskClient, target: Recommendation) -> list[str]:
+    """The page's history entries, each as its words, without the recording instant."""
+    import re
+
+    page = client.get(f"/recommendations/{target.id}").get_data(as_text=True)
+    section = page.split('id="history-heading"', 1)[1].split("</section>", 1)[0]
+    entries = []
+    for item in section.split("<li>")[1:]:
+        words = " ".join(re.sub(r"<[^>]+>", " ", item).split())
+        entries.append(re.sub(r"recorded .*?(?=$| Target| Plan)", "recorded", words))
+    return entries
+
+
+def _by_api(client: FlaskClient, target: Recommendation) -> None:
+    fema, oig = headers_for("fema"), headers_for("oig")
+    base = f"/api/v1/recommendations/{target.id}"
+    steps = f"{base}/addressees/{row(target, 'FEMA').id}/steps"
+    due = (clock.today() + timedelta(days=120)).isoformat()
+
+    def version(part: bool) -> int:
+        body = client.get(base, headers=oig).get_json()
+        return int(part_of(body, "FEMA")["version"] if part else body["version"])
+
+    for url, slug, headers, part in (
+        (f"{steps}/respond", "respond", fema, True),
+        (f"{base}/steps/resolve", "resolve", oig, False),
+        (f"{steps}/update", "update", fema, True),
+        (f"{steps}/request-closure", "request-closure", fema, True),
+        (f"{base}/steps/close", "close", oig, False),
+    ):
+        body = {**STEP_WORDS[slug], "version": version(part)}
+        if slug == "respond":
+            body["target_date"] = due
+        response = client.post(url, json=body, headers=headers)
+        assert response.status_code == 200, response.get_data(as_text=True)
+
+
+def _by_pages(client: FlaskClient, target: Recommendation) -> None:
+    from tests.conftest import hidden_fields
+
+    base = f"/recommendations/{target.id}"
+    part = f"{base}/components/{row(target, 'FEMA').id}"
+    due = (clock.today() + timedelta(days=120)).isoformat()
+    for url, slug, role in (
+        (f"{part}/respond", "respond", "fema"),
+        (f"{base}/resolve", "resolve", "oig"),
+        (f"{part}/update", "update", "fema"),
+        (f"{part}/request-closure", "request-closure", "fema"),
+        (f"{base}/close", "close", "oig"),
+    ):
+        login(client, role)
+        form = {**hidden_fields(client.get(url).get_data(as_text=True)), **STEP_WORDS[slug]}
+        if slug == "respond":
+            form["target_date"] = due
+        response = client.post(url, data=form)
+        assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+
+
+def test_the_api_leaves_the_same_history_as_the_pages(client: FlaskClient) -> None:
+    cpg, other = rec("OIG-12-15", 3), rec("TEST-R-1", 2)
+    login(client, "oig")
+    before = (len(_timeline(client, cpg)), len(_timeline(client, other)))
+    _by_api(client, cpg)
+    _by_pages(client, other)
+    login(client, "oig")
+    by_api = _timeline(client, cpg)[before[0] :]
+    by_pages = _timeline(client, other)[before[1] :]
+    kinds = ["Response submitted", "Resolved", "Progress update", "Closure requested", "Closed"]
+    assert len(by_api) == len(kinds)
+    for entry, kind in zip(by_api, kinds, strict=True):
+        assert f"· {kind}" in entry, entry
+    assert by_api == by_pages
