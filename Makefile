@@ -47,7 +47,7 @@ install-dev: .stamp-install-dev
 # USWDS comes from npm (pinned in package-lock.json); its built files are copied into
 # static/uswds and never committed.
 static/uswds/.stamp: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	PUPPETEER_SKIP_DOWNLOAD=1 npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	rm -rf static/uswds && mkdir -p static/uswds
 	cp -r $(USWDS)/css $(USWDS)/fonts $(USWDS)/img $(USWDS)/js static/uswds/
 	@touch $@

@@ -163,3 +163,44 @@ def test_private_pages_ask_the_visitor_to_sign_in(visitor: Any, live_server: str
     visitor.goto(f"{live_server}/reports/2")
     visitor.click("header.usa-header >> text=Sign in")
     assert visitor.url == f"{live_server}/login?next=/reports/2"
+
+
+PA11Y = Path(__file__).resolve().parents[2] / "node_modules" / ".bin" / "pa11y"
+
+
+def test_public_pages_have_no_pa11y_errors(live_server: str, tmp_path: Path) -> None:
+    """pa11y (HTML_CodeSniffer, WCAG 2 AA) in Debian's Chromium finds no error on the
+    pages a signed-out visitor reads. Installed by `make assets` from package.json."""
+    import json
+    import subprocess
+
+    from tests.browser.conftest import chromium
+
+    assert PA11Y.exists(), "pa11y is missing: run `make assets`"
+    config = tmp_path / "pa11y.json"
+    config.write_text(
+        json.dumps(
+            {
+                "chromeLaunchConfig": {
+                    "executablePath": chromium(),
+                    "args": ["--no-sandbox", "--headless", "--disable-gpu"],
+                },
+                "standard": "WCAG2AA",
+                "timeout": 60000,
+            }
+        )
+    )
+    found = {}
+    for url in [*PUBLIC_PAGES, "/open-data", "/open-data/dictionary"]:
+        run = subprocess.run(
+            [str(PA11Y), "--config", str(config), "--reporter", "json", f"{live_server}{url}"],
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+        assert run.returncode in (0, 2), f"pa11y could not check {url}: {run.stderr[-2000:]}"
+        issues = json.loads(run.stdout or "[]")
+        errors = [f"{i['code']}: {i['message']} ({i['selector']})" for i in issues if i["type"] == "error"]
+        if errors:
+            found[url] = errors
+    assert found == {}
