@@ -134,12 +134,23 @@ def test_the_session_cookie_never_authenticates_the_api(client: FlaskClient) -> 
     assert rec("OIG-12-15", 1).status.value == "open_unresolved"
 
 
-def test_a_token_never_signs_in_to_the_pages(client: FlaskClient) -> None:
+def test_a_token_never_signs_in_to_the_pages(client: FlaskClient, app: Flask) -> None:
     headers = headers_for("admin")
-    response = client.get("/", headers=headers)
-    assert response.status_code == 302
-    assert response.headers["Location"].startswith("/login")
-    assert client.get("/reports", headers=headers).status_code == 302
+    # pages that need an account send the bearer of an administrator's token to sign in
+    for page in ("/work", "/admin/users", "/account/tokens"):
+        response = client.get(page, headers=headers)
+        assert response.status_code == 302, page
+        assert response.headers["Location"].startswith("/login"), page
+    # a portal page reads as for any visitor: no administrator's menu
+    text = client.get("/reports", headers=headers).get_data(as_text=True)
+    assert "Sign in" in text
+    assert "/admin/users" not in text
+    # with the portal off, every page does
+    app.config["PUBLIC_PORTAL"] = False
+    try:
+        assert client.get("/reports", headers=headers).headers["Location"].startswith("/login")
+    finally:
+        app.config["PUBLIC_PORTAL"] = True
 
 
 def test_the_spec_and_docs_need_no_token(client: FlaskClient) -> None:
