@@ -7,13 +7,12 @@ window is an audit event; the rest are only logged, so a flood cannot fill the t
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from flask import Flask, current_app, make_response, request
 from limits import RateLimitItem, parse
 
-from app import audit, clock
+from app import audit
 from app.auth import throttle
 from app.errors import render_error
 from app.extensions import db
@@ -37,12 +36,7 @@ class PortalLimit:
 
     def hit(self, ip: str | None) -> int | None:
         """Count one request; None if allowed, else the seconds until one is allowed again."""
-        ids = ("portal-address", throttle.source_key(ip))
-        if self.store.run(lambda limiter: limiter.hit(self.rate, *ids)):
-            return None
-        stats = self.store.run(lambda limiter: limiter.get_window_stats(self.rate, *ids))
-        wait = math.ceil(stats.reset_time - clock.now().timestamp())
-        return min(max(1, wait), self.rate.get_expiry())
+        return throttle.hit_or_wait(self.store, self.rate, "portal-address", throttle.source_key(ip))
 
     def reset(self) -> None:
         """Forget every count (tests): the store is the throttle's."""
@@ -51,13 +45,7 @@ class PortalLimit:
 
 def init_app(app: Flask) -> None:
     """The app's portal limit, in the sign-in throttle's store (throttle.init_app first)."""
-    value = app.config["PORTAL_RATE_LIMIT"]
-    try:
-        rate = parse(value)
-    except ValueError:
-        raise RuntimeError(
-            f"PORTAL_RATE_LIMIT must be a rate such as '120 per minute', not {value!r}."
-        ) from None
+    rate = throttle.parse_rate(app.config["PORTAL_RATE_LIMIT"], "PORTAL_RATE_LIMIT", "120 per minute")
     app.extensions[EXTENSION_KEY] = PortalLimit(app.extensions[throttle.EXTENSION_KEY].store, rate)
 
 

@@ -6,15 +6,15 @@ store the sign-in throttle uses (RATELIMIT_STORAGE_URI)."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, abort, current_app, g, request
-from limits import RateLimitItem, parse
+from limits import RateLimitItem
 from werkzeug.exceptions import TooManyRequests, Unauthorized
 
 from app import audit, clock
+from app.auth import throttle
 from app.auth.throttle import FallbackStore
 from app.extensions import db
 from app.models import ApiToken, TokenScope
@@ -46,33 +46,24 @@ class Caller:
 
 
 class ApiLimiter:
-    """One moving window per token."""
+    """One moving window per token, in the sign-in throttle's store."""
 
     def __init__(self, store: FallbackStore, rate: str) -> None:
         self.store = store
-        try:
-            self.item: RateLimitItem = parse(rate)
-        except ValueError:
-            raise RuntimeError(
-                f"API_RATE_LIMIT must be a rate such as '600 per minute', not {rate!r}."
-            ) from None
+        self.item: RateLimitItem = throttle.parse_rate(rate, "API_RATE_LIMIT", "600 per minute")
 
     def hit(self, token: ApiToken) -> int | None:
         """Count one request; the seconds to wait when the token has none left."""
-        ids = ("api-token", str(token.id), token.prefix)
-        if self.store.run(lambda limiter: limiter.hit(self.item, *ids)):
-            return None
-        stats = self.store.run(lambda limiter: limiter.get_window_stats(self.item, *ids))
-        return max(1, math.ceil(stats.reset_time - clock.now().timestamp()))
+        return throttle.hit_or_wait(self.store, self.item, "api-token", str(token.id), token.prefix)
 
     def reset(self) -> None:
         self.store.reset()
 
 
 def init_app(app: Flask) -> None:
-    app.extensions[LIMITER_KEY] = ApiLimiter(
-        FallbackStore(app.config["RATELIMIT_STORAGE_URI"]), app.config["API_RATE_LIMIT"]
-    )
+    """The API's limiter (after throttle.init_app: it counts in the same store)."""
+    store = app.extensions[throttle.EXTENSION_KEY].store
+    app.extensions[LIMITER_KEY] = ApiLimiter(store, app.config["API_RATE_LIMIT"])
 
 
 def limiter() -> ApiLimiter:

@@ -147,9 +147,9 @@ class LoginThrottle:
     ) -> None:
         self.store = store
         self._secret = secret.encode() if isinstance(secret, str) else secret
-        self.per_address = _parse(per_address, "LOGIN_LIMIT_PER_ADDRESS")
-        self.per_address_account = _parse(per_address_account, "LOGIN_LIMIT_PER_ADDRESS_AND_ACCOUNT")
-        self.per_account = _parse(per_account, "LOGIN_LIMIT_PER_ACCOUNT")
+        self.per_address = parse_rate(per_address, "LOGIN_LIMIT_PER_ADDRESS")
+        self.per_address_account = parse_rate(per_address_account, "LOGIN_LIMIT_PER_ADDRESS_AND_ACCOUNT")
+        self.per_account = parse_rate(per_account, "LOGIN_LIMIT_PER_ACCOUNT")
 
     def _account(self, email: str) -> str:
         return hmac.new(self._secret, email.encode(), hashlib.sha256).hexdigest()[:32]
@@ -191,11 +191,22 @@ class LoginThrottle:
         self.store.reset()
 
 
-def _parse(value: str, name: str) -> RateLimitItem:
+def parse_rate(value: str, name: str, example: str = "10 per 15 minutes") -> RateLimitItem:
+    """A rate setting, or a start-up refusal naming the setting."""
     try:
         return parse(value)
     except ValueError:
-        raise RuntimeError(f"{name} must be a rate such as '10 per 15 minutes', not {value!r}.") from None
+        raise RuntimeError(f"{name} must be a rate such as '{example}', not {value!r}.") from None
+
+
+def hit_or_wait(store: FallbackStore, rate: RateLimitItem, *ids: str) -> int | None:
+    """Count one request in `rate`'s moving window for `ids`: None if allowed, else the
+    seconds until one is allowed again (1 to the window's length)."""
+    if store.run(lambda limiter: limiter.hit(rate, *ids)):
+        return None
+    stats = store.run(lambda limiter: limiter.get_window_stats(rate, *ids))
+    wait = math.ceil(stats.reset_time - clock.now().timestamp())
+    return min(max(1, wait), rate.get_expiry())
 
 
 def init_app(app: Flask) -> None:

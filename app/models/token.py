@@ -56,8 +56,5 @@ class ApiToken(Model):
         sa.CheckConstraint("expires_at > created_at", name="expires_after_creation"),
     )
 
-    def is_usable(self, now: datetime) -> bool:
-        return self.revoked_at is None and now < self.expires_at
-
     def __repr__(self) -> str:
         return f"<ApiToken {self.prefix} user={self.user_id} {self.scope}>"

@@ -89,10 +89,9 @@ def authenticate(session: Session, secret: str, *, now: datetime, address: str |
     )
     if token is None or not hmac.compare_digest(token.secret_hash, digest):
         raise TokenRefused("unknown")
-    if token.revoked_at is not None:
-        raise TokenRefused("revoked", token)
-    if now >= token.expires_at:
-        raise TokenRefused("expired", token)
+    state = state_of(token, now)
+    if state != ACTIVE:
+        raise TokenRefused(state, token)  # "revoked" or "expired"
     if not token.user.active:
         raise TokenRefused("inactive", token)
     token.last_used_at = now
