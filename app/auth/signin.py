@@ -4,6 +4,7 @@ request's address, clock, throttle and device cookie, and the session a success 
 from __future__ import annotations
 
 import math
+from datetime import datetime
 
 import sqlalchemy as sa
 from flask import current_app, flash, redirect, session, url_for
@@ -67,12 +68,35 @@ def attempt(email: str, password: str) -> services.LoginAttempt:
     return result
 
 
+# When this session last proved who its user is (password, and a second factor when the
+# account has one): the absolute session limit and "fresh sign-in required" read it.
+AUTHENTICATED_AT = "auth_at"
+
+
+def mark_authenticated() -> None:
+    """Record in the session cookie that its user proved who they are just now."""
+    session[AUTHENTICATED_AT] = utcnow().isoformat()
+
+
+def authenticated_at() -> datetime | None:
+    """When this session's user last proved who they are, or None (an older cookie)."""
+    raw = session.get(AUTHENTICATED_AT)
+    if not isinstance(raw, str):
+        return None
+    try:
+        when = datetime.fromisoformat(raw)
+    except ValueError:
+        return None
+    return when if when.tzinfo is not None else None
+
+
 def start_session(user: User, target: str | None) -> Response:
     """Sign `user` in on a fresh session, and send them on to `target` (a safe path) or
     the dashboard; this browser remembers the account (app/auth/devices.py)."""
     session.clear()
     login_user(user)
     session.permanent = True
+    mark_authenticated()
     flash(f"Signed in as {user.display_name} ({user.role.label}).", "success")
     response = redirect(target or url_for("dashboard.index"))
     devices.remember(response, user.id)
