@@ -80,6 +80,15 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 @pytest.fixture
+def on_november_16() -> Iterator[None]:
+    """For a test whose expected dates are written out from the suite's default instant
+    (Monday, November 16, 2026): it runs there whatever RECTRACK_TEST_NOW says (CI runs
+    the PostgreSQL suite at 02:30 UTC on December 1)."""
+    with time_machine.travel(datetime.fromisoformat(DEFAULT_TEST_NOW), tick=True):
+        yield
+
+
+@pytest.fixture
 def today() -> date:
     """The app's today (APP_TIMEZONE) on the frozen clock."""
     return clock.today()

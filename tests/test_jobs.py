@@ -42,6 +42,7 @@ def queued(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 # --- from the page to the file ----------------------------------------------------------
 
 
+@pytest.mark.usefixtures("on_november_16")
 def test_a_pdf_asked_for_is_a_job_listed_on_my_downloads(as_role) -> None:
     client = as_role("viewer")
     report_id = report_by_number("OIG-12-15").id

@@ -270,6 +270,7 @@ def _pdf_text(data: bytes) -> str:
     return " ".join(" ".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages).split())
 
 
+@pytest.mark.usefixtures("on_november_16")
 def test_portfolio_pdf_has_the_priority_section_and_the_unique_count(app, reports) -> None:
     _flag(("TEST-PR-2", 1))
     _link(("TEST-PR-2", 1), ("TEST-PR-1", 1))

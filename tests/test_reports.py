@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import calendar
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+import time_machine
 
 from app.extensions import db
 from app.models import Component, IssuePrecision, Report, Sensitivity
@@ -117,16 +119,30 @@ def test_fiscal_year_page_says_which_days_it_covers(as_role) -> None:
     assert report.issued_first_day == date(2023, 10, 1)
 
 
-def test_a_month_is_accepted_once_it_has_ended(as_role, today: date) -> None:
-    """Boundary: the month before today's is accepted; today's month (not over) is not."""
-    client = as_role("oig")
-    this_month = f"{today:%Y-%m}"
-    last_month = f"{today.replace(day=1) - timedelta(days=1):%Y-%m}"
-    page = client.post("/reports/new", data=_form(issued_on=this_month)).get_data(as_text=True)
-    assert f"{this_month} has not ended yet" in page
-    assert _count_numbered("OIG-24-99") == 0
-    assert client.post("/reports/new", data=_form(issued_on=last_month)).status_code == 302
-    assert report_by_number("OIG-24-99").issued_on == today.replace(day=1) - timedelta(days=1)
+@pytest.mark.parametrize(
+    ("instant", "refused", "accepted"),
+    [
+        # Sunday, November 29 in Washington: November is not over.
+        ("2026-11-29T17:00:00+00:00", "2026-11", "2026-10"),
+        # November 30, its last day: every day of November is today or earlier.
+        ("2026-11-30T17:00:00+00:00", "2026-12", "2026-11"),
+        # 21:30 on November 30 in Washington, already December 1 in UTC: still November's last day.
+        ("2026-12-01T02:30:00+00:00", "2026-12", "2026-11"),
+    ],
+)
+def test_a_month_is_accepted_once_its_last_day_has_come(
+    as_role, instant: str, refused: str, accepted: str
+) -> None:
+    """Boundary: a month is an issue date once its last day is today or earlier (its
+    representative date, the last day, is then not in the future)."""
+    with time_machine.travel(datetime.fromisoformat(instant), tick=False):
+        client = as_role("oig")
+        page = client.post("/reports/new", data=_form(issued_on=refused)).get_data(as_text=True)
+        assert f"{refused} has not ended yet" in page
+        assert _count_numbered("OIG-24-99") == 0
+        assert client.post("/reports/new", data=_form(issued_on=accepted)).status_code == 302
+    year, month = (int(part) for part in accepted.split("-"))
+    assert report_by_number("OIG-24-99").issued_on == date(year, month, calendar.monthrange(year, month)[1])
 
 
 def _count_numbered(number: str) -> int:

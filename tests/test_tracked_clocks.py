@@ -31,6 +31,7 @@ from app.recommendations.queries import RecFilters, recommendation_list
 from tests.conftest import EMAILS, user_by_email, visible_text
 from tests.factories import make_recommendation, make_report
 
+pytestmark = pytest.mark.usefixtures("on_november_16")
 TODAY = date(2026, 11, 16)
 INTERVAL = 90
 ISSUED = date(2024, 1, 15)  # response due April 14, 2024; six months on July 15, 2024
