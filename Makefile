@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run not-production worker install install-dev assets db seed test test-sqlite test-pg test-clock lint format bench bench-jobs clean mutation
+.PHONY: run not-production worker install install-dev assets db seed test test-sqlite test-sqlite-core test-browser test-pg test-pg-core test-pg-servers test-api test-api-pg test-clock lint format bench bench-jobs clean mutation
 
 # One background worker starts beside the web server, on a broker that needs no server (a
 # SQLite file in instance/, CELERY_BROKER_URL's default), and stops with it.
@@ -71,35 +71,58 @@ format: install-dev
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-test: install-dev assets lint test-sqlite  ## lint, then the whole suite on SQLite
+# `make test`: lint, then the whole suite on SQLite in two phases: everything but the
+# browser tests, then the browser tests alone (Chromium and a live server want the machine
+# to themselves), with coverage added up over both. The whole suite must cover at least 90%
+# of the lines of app/ (not in pyproject's addopts, so that running one test file stays
+# quiet). ALSO_PG=1 (.ci/run) runs the PostgreSQL suite (test-pg-core) beside the first
+# phase: each suite is one process and the machine has two cores.
+test: install-dev assets lint
+	$(MAKE) --no-print-directory $(if $(ALSO_PG),-j2 --output-sync=target test-pg-core) test-sqlite-core
+	$(MAKE) --no-print-directory test-browser
 
-# The whole suite must cover at least 90% of the lines of app/ (not in pyproject's addopts,
-# so that running one test file stays quiet).
+SQLITE := env -u DATABASE_URL -u TEST_DATABASE_URL
+PG := env TEST_DATABASE_URL=$(PG_TEST_URL)
 COVERAGE_ARGS ?= --cov=app --cov-report=term:skip-covered --cov-fail-under=90
-test-sqlite: install-dev assets
-	env -u DATABASE_URL -u TEST_DATABASE_URL $(PY) -m pytest $(COVERAGE_ARGS) $(PYTEST_ARGS)
+test-sqlite-core: install-dev assets
+	$(SQLITE) $(PY) -m pytest --ignore=tests/browser --cov=app --cov-report= $(PYTEST_ARGS)
+
+test-browser: install-dev assets
+	$(SQLITE) $(PY) -m pytest tests/browser --cov=app --cov-append $(COVERAGE_ARGS) $(PYTEST_ARGS)
+
+test-sqlite: test-sqlite-core test-browser  ## the whole suite on SQLite, without lint
 
 test-pg: install-dev assets  ## the whole suite on PostgreSQL
-	TEST_DATABASE_URL=$(PG_TEST_URL) $(PY) -m pytest $(PYTEST_ARGS)
+	$(PG) $(PY) -m pytest $(PYTEST_ARGS)
+
+# The PostgreSQL suite as CI runs it beside the SQLite one: without the browser tests (the
+# SQLite run has them) and the real-server tests (test-pg-servers, after), with the clock
+# frozen at an instant when the UTC and Eastern dates differ (21:30 on 30 November in
+# Washington), so the whole suite on PostgreSQL is also a date-boundary run.
+test-pg-core: install-dev assets
+	$(PG) RECTRACK_TEST_NOW=2026-12-01T02:30:00+00:00 $(PY) -m pytest --ignore=tests/browser -m "not servers" $(PYTEST_ARGS)
+
+test-pg-servers: install-dev assets  ## gunicorn servers on PostgreSQL (two servers, a killed connection)
+	$(PG) $(PY) -m pytest -m servers tests/test_two_servers.py tests/test_connection_kill.py $(PYTEST_ARGS)
 
 # The JSON API against a live server: docs/api_cpg502.py, then schemathesis with each
 # role's token (tests/api_contract.py), on SQLite and on PostgreSQL.
 test-api: install-dev  ## the API's contract check (schemathesis) on SQLite
-	env -u DATABASE_URL -u TEST_DATABASE_URL $(PY) tests/api_contract.py
+	$(SQLITE) $(PY) tests/api_contract.py
 
 test-api-pg: install-dev  ## the same on PostgreSQL
 	env -u DATABASE_URL TEST_DATABASE_URL=$(PG_TEST_URL) $(PY) tests/api_contract.py
 
-# The date-sensitive tests again, with the clock frozen where the UTC and Eastern dates
-# differ (21:30 on 30 November in Washington) and across the autumn daylight-saving change.
+# The date-sensitive tests again on SQLite, with the clock frozen where the UTC and Eastern
+# dates differ and across the autumn daylight-saving change (test-pg-core runs the whole
+# PostgreSQL suite at the first instant).
 CLOCK_TESTS := tests/test_clock_seam.py tests/test_clocks.py tests/test_concurrency_and_queues.py \
 	tests/test_keyset.py tests/test_dashboard.py tests/test_pdf.py tests/test_history.py \
 	tests/test_lifecycle.py tests/test_restricted_filters.py tests/test_as_of.py tests/test_stored_due_dates.py \
 	tests/test_deadline_registry.py
-test-clock: install-dev assets  ## date-sensitive tests at awkward instants, SQLite and PostgreSQL
-	env -u DATABASE_URL -u TEST_DATABASE_URL RECTRACK_TEST_NOW=2026-12-01T02:30:00+00:00 $(PY) -m pytest $(CLOCK_TESTS)
-	env -u DATABASE_URL -u TEST_DATABASE_URL RECTRACK_TEST_NOW=2026-11-01T05:45:00+00:00 $(PY) -m pytest $(CLOCK_TESTS)
-	TEST_DATABASE_URL=$(PG_TEST_URL) RECTRACK_TEST_NOW=2026-12-01T02:30:00+00:00 $(PY) -m pytest $(CLOCK_TESTS)
+test-clock: install-dev assets  ## date-sensitive tests at awkward instants (SQLite)
+	$(SQLITE) RECTRACK_TEST_NOW=2026-12-01T02:30:00+00:00 $(PY) -m pytest $(CLOCK_TESTS)
+	$(SQLITE) RECTRACK_TEST_NOW=2026-11-01T05:45:00+00:00 $(PY) -m pytest $(CLOCK_TESTS)
 
 # Mutation testing of the domain core (minutes, so not part of `make test` or CI). mutmut 3
 # copies the project into mutants/, mutates MUTATE_FILES there, and runs for each mutant
