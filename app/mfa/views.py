@@ -178,9 +178,8 @@ def key_options() -> Response:
     if purpose == "register":
         if not current_user.is_authenticated:
             return _json_error("Sign in first.", 401)
-        if (stale := require_fresh()) is not None:
+        if require_fresh() is not None:
             return _json_error("Sign in again first: your sign-in is more than a few minutes old.", 403)
-        del stale
         user = current_user._get_current_object()
         handle = keys.user_handle(current_app.config["SECRET_KEY"], user)
         options, challenge = keys.registration_options(
@@ -416,13 +415,14 @@ def recovery_codes() -> Response:
 
 
 @bp.route("/account/security/factors/<int:factor_id>/remove", methods=["GET", "POST"])
-@fresh_signin_required
 def remove_factor(factor_id: int) -> str | Response:
-    """Remove one of one's factors (a confirmation first)."""
+    """Remove one of one's factors (a confirmation first, and a fresh sign-in)."""
     user: User = current_user._get_current_object()
     factor = db.session.get(MfaFactor, factor_id)
     if factor is None or factor.user_id != user.id:
         abort(404)
+    if (stale := require_fresh()) is not None:
+        return stale
     form = ConfirmForm()
     if form.validate_on_submit():
         name = factor.name
