@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+import pyotp
 import pytest
 import sqlalchemy as sa
 from flask import Flask, current_app
@@ -36,11 +37,13 @@ from app.imports.staging import Staging
 from app.lifecycle import forms as lifecycle_forms
 from app.lifecycle.steps import STEPS
 from app.mail.forms import PreferencesForm
+from app.mfa.forms import CodeForm, ReauthForm, TotpForm
 from app.models import (
     Acronym,
     Addressee,
     ApiToken,
     Attachment,
+    AuditEvent,
     ClosureState,
     Component,
     DigestFrequency,
@@ -634,7 +637,7 @@ def test_mfa_required_not_enrolled_reaches_only_enrolment(
 @pytest.mark.parametrize("role", SIGNED_IN_ROLES)
 def test_fresh_sign_in_required(app: Flask, role: str) -> None:
     params = _params(app)
-    assert FRESH_REQUIRED <= set(EXPECTED)
+    assert set(EXPECTED) >= FRESH_REQUIRED
     client = app.test_client()
     for endpoint, method, rule in _routes(app):
         if rule.startswith("/api/") or (method != "GET" and (endpoint, method) not in FRESH_REQUIRED):
@@ -795,7 +798,88 @@ def _imported() -> None:
     ]
 
 
+_TOTP_PAGE: dict[str, str] = {}
+
+
+def _totp_page(client: FlaskClient) -> tuple[str, str]:
+    """The page adding an authenticator app, its secret noted for the code the app would show."""
+    url, page = _get(lambda: "/account/security/totp")(client)
+    found = re.search(r"<code[^>]*data-totp-secret>([A-Z2-7 ]+)</code>", page)
+    assert found is not None
+    _TOTP_PAGE["secret"] = found.group(1).replace(" ", "")
+    return url, page
+
+
+def _totp_code(secret: str) -> str:
+    return pyotp.TOTP(secret).at(clock.now())
+
+
+def _viewer_has_an_app() -> None:
+    viewer = _user("viewer")
+    db.session.add(
+        MfaFactor(user_id=viewer.id, kind=FactorKind.TOTP, name="Phone", totp_secret=PROBE_TOTP_SECRET)
+    )
+    db.session.commit()
+
+
+def _password_then_second_step(client: FlaskClient) -> tuple[str, str]:
+    response = client.post("/login", data={"email": EMAILS["viewer"], "password": PASSWORD})
+    assert response.headers["Location"] == "/login/second-factor"
+    return _get(lambda: "/login/second-factor")(client)
+
+
+def _audited(action: str, role: str) -> Callable[[], None]:
+    def saved() -> None:
+        db.session.expire_all()
+        assert db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(AuditEvent)
+            .where(
+                AuditEvent.action == action,
+                AuditEvent.actor_id == _user(role).id,
+                AuditEvent.outcome == "success",
+            )
+        )
+
+    return saved
+
+
 SMOKE: dict[type[FlaskForm], tuple[Smoke, ...]] = {
+    TotpForm: (
+        Smoke(
+            "oig",
+            _totp_page,
+            lambda: {"name": "Smoke phone", "code": _totp_code(_TOTP_PAGE["secret"])},
+            _check(
+                lambda: (
+                    [
+                        f.name
+                        for f in db.session.scalars(
+                            sa.select(MfaFactor).where(MfaFactor.user_id == _user("oig").id)
+                        )
+                    ]
+                    == ["Smoke phone"]
+                )
+            ),
+        ),
+    ),
+    CodeForm: (
+        Smoke(
+            ANON,
+            _password_then_second_step,
+            lambda: {"code": _totp_code(PROBE_TOTP_SECRET)},
+            _audited("login_second_factor", "viewer"),
+            setup=_viewer_has_an_app,
+        ),
+    ),
+    ReauthForm: (
+        Smoke(
+            "viewer",
+            _get(lambda: "/account/reauth"),
+            lambda: {"password": PASSWORD},
+            _audited("reauth", "viewer"),
+        ),
+    ),
     LoginForm: (
         Smoke(
             ANON,
