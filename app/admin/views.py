@@ -141,21 +141,18 @@ def _acting() -> AuditActor:
 
 @bp.route("/users/<int:user_id>/factors", methods=["GET", "POST"])
 def reset_factors(user_id: int) -> str | Response | tuple[str, int]:
-    """An account's second factors, and resetting them all (a lost key): its sessions
-    end and it enrols again at its next sign-in. A fresh sign-in first."""
+    """An account's factors; resetting them all (a lost key) ends its sessions. Fresh sign-in first."""
     user = db.first_or_404(queries.user(user_id))
     policy.require(policy.can_manage_users(current_user))
     if (stale := require_fresh()) is not None:
         return stale
     form = ConfirmForm()
     if form.validate_on_submit():
-        email = user.email
+        acting = AuditActor.for_user(current_user, client_ip())
         done = save(
             None,
-            lambda: mfa_services.reset_factors(
-                db.session, AuditActor.for_user(current_user, client_ip()), user
-            ),
-            success=lambda n: f"The second factors of {email} were reset ({n} removed, recovery codes too).",
+            lambda: mfa_services.reset_factors(db.session, acting, user),
+            success=f"The second factors of {user.email} were reset (recovery codes too).",
             redirect_to=url_for("admin.users"),
         )
         if done is not None:

@@ -128,3 +128,10 @@ def gate() -> Response | None:
         return None
     flash("Your role requires a second factor. Add a security key or an authenticator app to go on.", "info")
     return redirect(url_for("mfa.security"))
+
+
+def enrolled(method: str) -> None:
+    """A factor was just added in this session, which proves possession of it (a key's
+    registration with user verification, an app's current code): the gate is satisfied."""
+    session.pop(NEW_TOTP, None)
+    session[SECOND_FACTOR] = session.get(SECOND_FACTOR) or method
