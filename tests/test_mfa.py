@@ -386,6 +386,23 @@ def test_a_replayed_code_and_a_reused_recovery_code_are_refused_and_audited(clie
     assert len(_events("mfa_recovery_code_used")) == 1
 
 
+def test_wrong_codes_end_the_pending_sign_in_and_slow_the_password(client: FlaskClient) -> None:
+    oig = user_by_email(EMAILS["oig"])
+    _totp_factor(oig)
+    db.session.commit()
+    right = _code(clock.now())
+    wrong = "000000" if right != "000000" else "111111"
+    _password(client)
+    for _ in range(4):
+        assert client.post("/login/second-factor", data={"code": wrong}).status_code == 422
+    fifth = client.post("/login/second-factor", data={"code": wrong})
+    assert fifth.headers["Location"] == "/login"
+    assert client.post("/login/second-factor", data={"code": right}).headers["Location"].startswith("/login")
+    # five failures from this address on this account: the password is refused for a while
+    assert _password(client).status_code == 429
+    assert len([e for e in _events("login_second_factor") if e.outcome == "failure"]) == 5
+
+
 def test_the_second_step_waits_ten_minutes(client: FlaskClient) -> None:
     oig = user_by_email(EMAILS["oig"])
     _totp_factor(oig)

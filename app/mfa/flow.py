@@ -31,6 +31,8 @@ CHALLENGE = "webauthn_challenge"  # {"purpose": ..., "challenge": base64url}
 NEW_TOTP = "mfa_new_totp"  # the secret shown on the TOTP page until its first code is typed
 # The second step must follow the password within this many minutes.
 PENDING_MINUTES = 10
+# Wrong codes or keys in one pending sign-in before it ends (the password again, throttled).
+MAX_PENDING_FAILURES = 5
 
 # Reachable, signed in, by an account whose role requires a second factor and that has none:
 # enrolment, and the way out. (Public endpoints, static files and health need no account.)
@@ -135,3 +137,16 @@ def enrolled(method: str) -> None:
     registration with user verification, an app's current code): the gate is satisfied."""
     session.pop(NEW_TOTP, None)
     session[SECOND_FACTOR] = session.get(SECOND_FACTOR) or method
+
+
+def count_pending_failure() -> int:
+    """One more refused factor in the pending sign-in; the count so far. At the limit the
+    pending sign-in ends (app/mfa/steps.py)."""
+    pending = session.get(PENDING)
+    if not isinstance(pending, dict):
+        return 0
+    failures = int(pending.get("failures", 0)) + 1
+    session[PENDING] = {**pending, "failures": failures}
+    if failures >= MAX_PENDING_FAILURES:
+        session.pop(PENDING, None)
+    return failures

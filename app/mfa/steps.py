@@ -25,7 +25,7 @@ from werkzeug.wrappers import Response
 from app import audit
 from app.audit import AuditActor
 from app.auth import services as accounts
-from app.auth import signin
+from app.auth import signin, throttle
 from app.auth.fresh import require_fresh
 from app.database import utcnow
 from app.extensions import db
@@ -102,12 +102,24 @@ def finish(state: tuple[str, User, str | None], method: str) -> Response:
     return finish_sign_in(user, method, target)
 
 
-def failed(kind: str, user: User, method: str, error: services.MfaError) -> None:
-    """Audit a refused factor (the service's changes rolled back first)."""
+def failed(kind: str, user: User, method: str, error: services.MfaError) -> bool:
+    """Audit a refused factor (the service's changes rolled back first). At sign-in it
+    also counts as a failed sign-in from this address (app/auth/throttle.py), and after
+    flow.MAX_PENDING_FAILURES the pending sign-in ends: a guesser must give the password
+    again, which the throttle slows. True when it ended."""
     db.session.rollback()
     action = "reauth" if kind == "reauth" else "login_second_factor"
     services.record_failure(db.session, actor(user), user, action, method, error.reason)
     commit()
+    if kind == "reauth":
+        return False
+    throttle.current().record_failure(client_ip(), user.email, count_for_account=False)
+    return flow.count_pending_failure() >= flow.MAX_PENDING_FAILURES
+
+
+def start_again() -> Response:
+    flash("Too many wrong answers. Sign in again with your password.", "error")
+    return redirect(url_for("auth.login"))
 
 
 # --- a typed code -----------------------------------------------------------------------
@@ -126,7 +138,8 @@ def check_code(state: tuple[str, User, str | None], form: CodeForm) -> Response 
         else:
             services.check_totp(db.session, user, form.code.data or "", now)
     except services.MfaError as error:
-        failed(kind, user, method, error)
+        if failed(kind, user, method, error):
+            return start_again()
         add_field_error(form, "code", error.message)
         return None
     return finish(state, method)
@@ -268,7 +281,8 @@ def key_step(purpose: str, answer: dict[str, Any], challenge: bytes) -> Response
             db.session, flow.relying_party(), answer, challenge, user=state[1], now=utcnow()
         )
     except services.MfaError as error:
-        failed(state[0], state[1], "webauthn", error)
+        if failed(state[0], state[1], "webauthn", error):
+            return redirect_json(start_again())
         return json_error(error.message, 422)
     return redirect_json(finish(state, "webauthn"))
 
