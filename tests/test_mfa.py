@@ -694,5 +694,6 @@ def test_no_code_or_secret_reaches_the_audit_trail(client: FlaskClient) -> None:
         assert secret_text not in trail
     assert keys.challenge_to_text(key.cose_public_key()) not in trail
     created = [e for e in _events("create") if e.object_type == "mfa_factors"]
+    assert [e.object_label for e in created] == ["oig@test.example: Phone", "oig@test.example: YubiKey"]
     assert [e.changes.get("totp_secret", [None, None])[1] for e in created] == [REDACTED, None]
     assert [e.changes.get("public_key", [None, None])[1] for e in created] == [None, REDACTED]
