@@ -287,7 +287,6 @@ def test_the_policy_names_roles() -> None:
 def test_production_requires_every_role_that_can_change_anything(monkeypatch: pytest.MonkeyPatch) -> None:
     from config import BaseConfig, DevelopmentConfig, ProductionConfig, TestingConfig
 
-    assert BaseConfig.MFA_REQUIRED_ROLES == "admin,oig,liaison" or "MFA_REQUIRED_ROLES" in os.environ
     assert ProductionConfig.MFA_REQUIRED_ROLES == BaseConfig.MFA_REQUIRED_ROLES
     assert TestingConfig.MFA_REQUIRED_ROLES == ""
     assert ProductionConfig.WEBAUTHN_FROM_REQUEST_HOST is False
@@ -697,3 +696,38 @@ def test_no_code_or_secret_reaches_the_audit_trail(client: FlaskClient) -> None:
     assert [e.object_label for e in created] == ["oig@test.example: Phone", "oig@test.example: YubiKey"]
     assert [e.changes.get("totp_secret", [None, None])[1] for e in created] == [REDACTED, None]
     assert [e.changes.get("public_key", [None, None])[1] for e in created] == [None, REDACTED]
+
+
+@pytest.mark.skipif("MFA_REQUIRED_ROLES" in os.environ, reason="the defaults are read at import")
+def test_make_run_asks_no_one() -> None:
+    """The development server (`make run`, the demo accounts) requires no second factor;
+    production requires administrators, OIG staff and liaisons."""
+    from config import DevelopmentConfig, ProductionConfig
+
+    assert DevelopmentConfig.MFA_REQUIRED_ROLES == ""
+    assert services.parse_roles(ProductionConfig.MFA_REQUIRED_ROLES) == {Role.ADMIN, Role.OIG, Role.LIAISON}
+
+
+def test_a_key_from_another_site_is_not_registered(client: FlaskClient) -> None:
+    oig_id = user_by_email(EMAILS["oig"]).id
+    login(client, "oig")
+    key = SoftKey()
+    challenge = _options(client, "register")
+    refused = client.post(
+        "/account/security/key",
+        json={
+            "name": "Phishing",
+            "credential": key.registration(challenge, origin="https://evil.example", rp_id=RP.id),
+        },
+    )
+    assert refused.status_code == 422
+    assert services.factors_of(db.session, oig_id) == []
+    event = _events("mfa_enrol")[-1]
+    assert (event.outcome, event.changes["method"]) == ("failure", "webauthn")
+    challenge = _options(client, "register")
+    unnamed = client.post(
+        "/account/security/key",
+        json={"name": " ", "credential": key.registration(challenge, origin=RP.origin, rp_id=RP.id)},
+    )
+    assert unnamed.status_code == 422
+    assert "Give the factor a name" in unnamed.get_json()["error"]
