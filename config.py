@@ -139,6 +139,22 @@ class BaseConfig:
     # A browser that signed in to the account keeps a signed cookie saying so this long.
     LOGIN_DEVICE_COOKIE_DAYS = _int_env("LOGIN_DEVICE_COOKIE_DAYS", 180)
 
+    # Second factor (app/mfa; README, "Second factor"). Roles that must use one, comma-
+    # separated (admin, oig, liaison, viewer): in production every role that can change
+    # anything; development and tests default to none.
+    MFA_REQUIRED_ROLES = os.environ.get("MFA_REQUIRED_ROLES", "admin,oig,liaison")
+    # Adding or removing a factor, changing a password, making an API token, changing an
+    # account's role or resetting its factors needs a sign-in no older than this.
+    FRESH_SIGNIN_MINUTES = _int_env("FRESH_SIGNIN_MINUTES", 15)
+    # WebAuthn's relying party: its id (the site's domain, e.g. rectrack.oig.gov) and the
+    # origin browsers report (https://rectrack.oig.gov). Empty: in production both come
+    # from MAIL_BASE_URL (the site's address); in development from the request's host.
+    WEBAUTHN_RP_ID = os.environ.get("WEBAUTHN_RP_ID", "")
+    WEBAUTHN_ORIGIN = os.environ.get("WEBAUTHN_ORIGIN", "")
+    # Whether an unset WEBAUTHN_RP_ID / WEBAUTHN_ORIGIN may come from the request's host
+    # (never in production: a Host header is the client's to choose).
+    WEBAUTHN_FROM_REQUEST_HOST = True
+
     # Number of reverse proxies in front of the app whose X-Forwarded-For is trusted.
     TRUSTED_PROXY_COUNT = _int_env("TRUSTED_PROXY_COUNT", 0)
 
@@ -205,6 +221,17 @@ class BaseConfig:
             ) from None
         if self.MAIL_BACKEND not in ("smtp", "folder"):
             raise RuntimeError(f"Unknown MAIL_BACKEND {self.MAIL_BACKEND!r}; use smtp or folder.")
+        unknown = {r.strip() for r in self.MFA_REQUIRED_ROLES.split(",") if r.strip()} - {
+            "admin",
+            "oig",
+            "liaison",
+            "viewer",
+        }
+        if unknown:
+            raise RuntimeError(
+                f"MFA_REQUIRED_ROLES names unknown roles {', '.join(sorted(unknown))}; "
+                "use admin, oig, liaison, viewer."
+            )
         if self.STORAGE_BACKEND not in ("database", "filesystem"):
             raise RuntimeError(
                 f"Unknown STORAGE_BACKEND {self.STORAGE_BACKEND!r}; use database or filesystem."
@@ -214,6 +241,8 @@ class BaseConfig:
 class DevelopmentConfig(BaseConfig):
     ENV_NAME = "development"
     DEMO_ACCOUNTS = True
+    # `make run` asks no one for a second factor (the sign-in page says so).
+    MFA_REQUIRED_ROLES = os.environ.get("MFA_REQUIRED_ROLES", "")
     # Development keeps mail in instance/outbox/ unless told otherwise.
     MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "folder")
 
@@ -238,6 +267,7 @@ class TestingConfig(BaseConfig):
     # without one writes to a temporary folder.
     MAIL_BACKEND = "folder"
     MAIL_BASE_URL = "http://rectrack.test"
+    MFA_REQUIRED_ROLES = ""  # tests that need the policy set it
 
     def __init__(self, database_url: str | None = None) -> None:
         self.SECRET_KEY = secrets.token_urlsafe(32)
@@ -251,6 +281,7 @@ class ProductionConfig(BaseConfig):
     DEBUG = False
     # Browsers that once reached RecTrack over HTTPS refuse plain HTTP to it for a year.
     STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
+    WEBAUTHN_FROM_REQUEST_HOST = False
 
     def __init__(self) -> None:
         self.SECRET_KEY = os.environ.get("SECRET_KEY", "")

@@ -24,6 +24,11 @@ from config import BASE_DIR, INSTANCE_DIR, BaseConfig, config_from_env
 PUBLIC_ENDPOINTS = frozenset(
     {
         "auth.login",
+        # the second step of signing in, and a passkey's sign-in (app/mfa): they check
+        # the session's pending sign-in themselves
+        "mfa.second_factor",
+        "mfa.key_options",
+        "mfa.key_assert",
         "static",
         "health.healthz",
         "health.readyz",
@@ -187,6 +192,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.jobs.views import bp as jobs_bp
     from app.lifecycle.views import bp as lifecycle_bp
     from app.mail.views import bp as mail_bp
+    from app.mfa.views import bp as mfa_bp
     from app.opendata.views import bp as opendata_bp
     from app.pdf.views import bp as pdf_bp
     from app.recommendations.views import bp as recommendations_bp
@@ -213,6 +219,7 @@ def _register_blueprints(app: Flask) -> None:
         follows_bp,
         opendata_bp,
         tokens_bp,
+        mfa_bp,
     )
     for bp in blueprints:  # fmt: skip
         app.register_blueprint(bp)
@@ -244,6 +251,16 @@ def _register_request_hooks(app: Flask) -> None:
             if request.endpoint == "dashboard.index":  # the site's address: the portal's front page
                 return redirect(url_for("reports.index"))
         return login_manager.unauthorized()
+
+    @app.before_request
+    def require_second_factor() -> Any:
+        """An account whose role requires a second factor (MFA_REQUIRED_ROLES) reaches
+        only enrolment until it has one (app/mfa/flow.py); the API is token-based."""
+        if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None or is_api_request():
+            return None
+        from app.mfa import flow
+
+        return flow.gate()
 
     @app.before_request
     def set_audit_actor() -> None:

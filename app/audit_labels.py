@@ -23,6 +23,7 @@ from app.models import (
     Component,
     Follow,
     MailPreference,
+    MfaFactor,
     Recommendation,
     RecommendationEvent,
     Report,
@@ -119,6 +120,13 @@ QUERIES: dict[str, tuple[Callable[[], sa.Select[*tuple[Any, ...]]], sa.SQLColumn
             User, User.id == ApiToken.user_id
         ),
         ApiToken.id,
+    ),
+    # "owner@example.gov: Blue YubiKey": the owner and the factor's name, never its secret
+    "mfa_factors": (
+        lambda: sa.select(MfaFactor.id, User.email + ": " + MfaFactor.name).join(
+            User, User.id == MfaFactor.user_id
+        ),
+        MfaFactor.id,
     ),
 }
 

@@ -270,11 +270,13 @@ EMAILS = {
 
 
 def login(client: FlaskClient, role: str) -> User:
-    """Sign the client in as a role's test account without the password round trip."""
+    """Sign the client in as a role's test account without the password round trip,
+    just now (a fresh sign-in: app/auth/fresh.py)."""
     user = user_by_email(EMAILS[role])
     with client.session_transaction() as sess:
         sess["_user_id"] = user.get_id()
         sess["_fresh"] = True
+        sess["auth_at"] = clock.now().isoformat()
     return user
 
 

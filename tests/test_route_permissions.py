@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+import pyotp
 import pytest
 import sqlalchemy as sa
 from flask import Flask, current_app
@@ -36,15 +37,19 @@ from app.imports.staging import Staging
 from app.lifecycle import forms as lifecycle_forms
 from app.lifecycle.steps import STEPS
 from app.mail.forms import PreferencesForm
+from app.mfa.forms import CodeForm, ReauthForm, TotpForm
 from app.models import (
     Acronym,
     Addressee,
     ApiToken,
     Attachment,
+    AuditEvent,
     ClosureState,
     Component,
     DigestFrequency,
+    FactorKind,
     MailPreference,
+    MfaFactor,
     Recommendation,
     RecStatus,
     Report,
@@ -235,7 +240,29 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("tokens.account", "POST"): signed_in(200),  # no name or date: the form again, with messages
     ("tokens.revoke", "GET"): owner_or_admin(200),
     ("tokens.revoke", "POST"): owner_or_admin(302),
-    ("tokens.admin_tokens", "GET"): admin_only(200),  # a job rebuilds the index; its page follows
+    ("tokens.admin_tokens", "GET"): admin_only(200),
+    # Second factors (app/mfa; tests/test_mfa.py). The second step and the WebAuthn
+    # ceremonies need no account (they read the session's pending sign-in): with none,
+    # the second step sends everyone away, and a probe that is not JSON is a 400.
+    ("mfa.second_factor", "GET"): everyone(302),
+    ("mfa.second_factor", "POST"): everyone(302),
+    ("mfa.key_options", "POST"): everyone(400),
+    ("mfa.key_assert", "POST"): everyone(400),
+    ("mfa.reauth", "GET"): signed_in(200),
+    ("mfa.reauth", "POST"): signed_in(200),  # no password: the form again, with a message
+    ("mfa.security", "GET"): signed_in(200),
+    ("mfa.add_key", "GET"): signed_in(200),
+    ("mfa.add_key", "POST"): signed_in(400),  # the browser's answer is JSON; a form post is not
+    ("mfa.add_totp", "GET"): signed_in(200),
+    ("mfa.add_totp", "POST"): signed_in(200),
+    ("mfa.recovery_codes", "GET"): signed_in(200),
+    # no factor yet: back to the security page; the viewer has the probe's factor: the codes, once
+    ("mfa.recovery_codes", "POST"): {**signed_in(302), "viewer": 200},
+    # the probe's factor is the viewer's: to anyone else it does not exist
+    ("mfa.remove_factor", "GET"): own_job(200),
+    ("mfa.remove_factor", "POST"): own_job(302),
+    ("admin.reset_factors", "GET"): admin_only(200),
+    ("admin.reset_factors", "POST"): admin_only(302),  # a job rebuilds the index; its page follows
     # for load balancers and monitors: no sign-in (it says only "ok" or "unavailable")
     ("health.healthz", "GET"): {
         ANON: 200,
@@ -298,7 +325,15 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
 }
 # Endpoints an anonymous visitor reaches without being sent to the sign-in page, whatever
 # PUBLIC_PORTAL says.
-ALWAYS_OPEN = ("auth.login", "health.healthz", "health.readyz", "metrics")
+ALWAYS_OPEN = (
+    "auth.login",
+    "mfa.second_factor",
+    "mfa.key_options",
+    "mfa.key_assert",
+    "health.healthz",
+    "health.readyz",
+    "metrics",
+)
 # ... and those of the public portal, with PUBLIC_PORTAL on (the tests' setting).
 PORTAL = (
     "reports.index",
@@ -336,6 +371,7 @@ IDS = (
     "acronym_id",
     "job_id",
     "token_id",
+    "factor_id",
 )
 
 
@@ -373,6 +409,7 @@ def _params(app: Flask) -> dict[str, Any]:
         "acronym_id": db.session.scalar(sa.select(Acronym.id).where(Acronym.acronym == "HSIN")),
         "job_id": _job(viewer),
         "token_id": _api_token(viewer),
+        "factor_id": _factor(viewer),
     }
 
 
@@ -383,6 +420,22 @@ def _job(viewer: User) -> str:
 
     found = db.session.scalar(sa.select(Job.id).where(Job.user_id == viewer.id))
     return found if found is not None else make_done_job(viewer)
+
+
+PROBE_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def _factor(viewer: User) -> int:
+    """A second factor of the viewer's (an authenticator app)."""
+    found = db.session.scalar(sa.select(MfaFactor.id).where(MfaFactor.user_id == viewer.id))
+    if found is None:
+        factor = MfaFactor(
+            user_id=viewer.id, kind=FactorKind.TOTP, name="Probe app", totp_secret=PROBE_TOTP_SECRET
+        )
+        db.session.add(factor)
+        db.session.commit()
+        found = factor.id
+    return found
 
 
 def _api_token(viewer: User) -> int:
@@ -513,6 +566,91 @@ def test_with_the_portal_off_anonymous_reaches_only_the_login_page(
         assert location.startswith("/login"), (method, rule)
         if method == "GET":
             assert "next=" in location, (method, rule)
+
+
+# --- the second factor's states -------------------------------------------------------------
+#
+# Two more states of a signed-in person, each checked against the same table: every route
+# answers as EXPECTED says, except where the state itself answers first.
+# - "signed in, MFA required, not enrolled" (MFA_REQUIRED_ROLES names the role, the account
+#   has no factor): only the enrolment pages, the public ones and the API (tokens) answer;
+#   everything else sends to the security page. The viewer holds the probe's factor, so it
+#   is "required, enrolled, not given in this session": only reauthentication and sign-out.
+# - "fresh sign-in required" (signed in 16 minutes ago, FRESH_SIGNIN_MINUTES 15): the rows
+#   of FRESH_REQUIRED send whoever may use them to reauthenticate, then come back; every
+#   page (GET) and every row of FRESH_REQUIRED is tried, in one test per role.
+
+SIGNED_IN_ROLES = ALL_ROLES[1:]
+FRESH_REQUIRED = frozenset(
+    {
+        ("auth.change_password", "GET"),
+        ("auth.change_password", "POST"),
+        ("tokens.account", "POST"),  # making a token; the list needs no fresh sign-in
+        ("admin.edit_user", "GET"),  # it changes roles
+        ("admin.edit_user", "POST"),
+        ("admin.reset_factors", "GET"),
+        ("admin.reset_factors", "POST"),
+        ("mfa.add_key", "GET"),
+        ("mfa.add_key", "POST"),
+        ("mfa.add_totp", "GET"),
+        ("mfa.add_totp", "POST"),
+        ("mfa.recovery_codes", "GET"),
+        ("mfa.recovery_codes", "POST"),
+        ("mfa.remove_factor", "GET"),
+        ("mfa.remove_factor", "POST"),
+    }
+)
+
+
+def _signed_in_at(client: FlaskClient, role: str, minutes_ago: int) -> None:
+    login(client, role)
+    with client.session_transaction() as sess:
+        sess["auth_at"] = (clock.now() - timedelta(minutes=minutes_ago)).isoformat()
+
+
+@pytest.mark.parametrize("role", SIGNED_IN_ROLES)
+def test_mfa_required_not_enrolled_reaches_only_enrolment(
+    app: Flask, monkeypatch: pytest.MonkeyPatch, role: str
+) -> None:
+    from app import PUBLIC_ENDPOINTS
+    from app.mfa.flow import ENROLMENT_ENDPOINTS, UNPROVEN_ENDPOINTS
+
+    monkeypatch.setitem(app.config, "MFA_REQUIRED_ROLES", "admin,oig,liaison,viewer")
+    params = _params(app)
+    enrolled = role == "viewer"
+    reachable = UNPROVEN_ENDPOINTS if enrolled else ENROLMENT_ENDPOINTS
+    landing = "/account/reauth" if enrolled else "/account/security"
+    client = app.test_client()
+    for endpoint, method, rule in _routes(app):
+        if rule.startswith("/api/"):
+            continue  # tokens, not sessions: the table's own test
+        login(client, role)  # again each time: the probe may have signed out
+        url = _url(rule, params)
+        response = client.open(url, method=method, data={"probe": "1"})
+        if endpoint in PUBLIC_ENDPOINTS or endpoint in reachable:
+            assert response.status_code == EXPECTED[(endpoint, method)][role], f"{method} {url} as {role}"
+        else:
+            assert response.status_code == 302, f"{method} {url} as {role}"
+            assert response.headers["Location"].startswith(landing), f"{method} {url} as {role}"
+
+
+@pytest.mark.parametrize("role", SIGNED_IN_ROLES)
+def test_fresh_sign_in_required(app: Flask, role: str) -> None:
+    params = _params(app)
+    assert set(EXPECTED) >= FRESH_REQUIRED
+    client = app.test_client()
+    for endpoint, method, rule in _routes(app):
+        if rule.startswith("/api/") or (method != "GET" and (endpoint, method) not in FRESH_REQUIRED):
+            continue  # other writes are not in one transaction here; the state cannot reach them
+        _signed_in_at(client, role, 16)
+        url = _url(rule, params)
+        response = client.open(url, method=method, data={"probe": "1"})
+        expected = EXPECTED[(endpoint, method)][role]
+        if (endpoint, method) in FRESH_REQUIRED and expected not in (403, 404):  # those who may
+            assert response.status_code == 302, f"{method} {url} as {role}"
+            assert response.headers["Location"].startswith("/account/reauth?next="), f"{method} {url}"
+        else:
+            assert response.status_code == expected, f"{method} {url} as {role}"
 
 
 # --- form smoke table ----------------------------------------------------------------------
@@ -660,7 +798,88 @@ def _imported() -> None:
     ]
 
 
+_TOTP_PAGE: dict[str, str] = {}
+
+
+def _totp_page(client: FlaskClient) -> tuple[str, str]:
+    """The page adding an authenticator app, its secret noted for the code the app would show."""
+    url, page = _get(lambda: "/account/security/totp")(client)
+    found = re.search(r"<code[^>]*data-totp-secret>([A-Z2-7 ]+)</code>", page)
+    assert found is not None
+    _TOTP_PAGE["secret"] = found.group(1).replace(" ", "")
+    return url, page
+
+
+def _totp_code(secret: str) -> str:
+    return pyotp.TOTP(secret).at(clock.now())
+
+
+def _viewer_has_an_app() -> None:
+    viewer = _user("viewer")
+    db.session.add(
+        MfaFactor(user_id=viewer.id, kind=FactorKind.TOTP, name="Phone", totp_secret=PROBE_TOTP_SECRET)
+    )
+    db.session.commit()
+
+
+def _password_then_second_step(client: FlaskClient) -> tuple[str, str]:
+    response = client.post("/login", data={"email": EMAILS["viewer"], "password": PASSWORD})
+    assert response.headers["Location"] == "/login/second-factor"
+    return _get(lambda: "/login/second-factor")(client)
+
+
+def _audited(action: str, role: str) -> Callable[[], None]:
+    def saved() -> None:
+        db.session.expire_all()
+        assert db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(AuditEvent)
+            .where(
+                AuditEvent.action == action,
+                AuditEvent.actor_id == _user(role).id,
+                AuditEvent.outcome == "success",
+            )
+        )
+
+    return saved
+
+
 SMOKE: dict[type[FlaskForm], tuple[Smoke, ...]] = {
+    TotpForm: (
+        Smoke(
+            "oig",
+            _totp_page,
+            lambda: {"name": "Smoke phone", "code": _totp_code(_TOTP_PAGE["secret"])},
+            _check(
+                lambda: (
+                    [
+                        f.name
+                        for f in db.session.scalars(
+                            sa.select(MfaFactor).where(MfaFactor.user_id == _user("oig").id)
+                        )
+                    ]
+                    == ["Smoke phone"]
+                )
+            ),
+        ),
+    ),
+    CodeForm: (
+        Smoke(
+            ANON,
+            _password_then_second_step,
+            lambda: {"code": _totp_code(PROBE_TOTP_SECRET)},
+            _audited("login_second_factor", "viewer"),
+            setup=_viewer_has_an_app,
+        ),
+    ),
+    ReauthForm: (
+        Smoke(
+            "viewer",
+            _get(lambda: "/account/reauth"),
+            lambda: {"password": PASSWORD},
+            _audited("reauth", "viewer"),
+        ),
+    ),
     LoginForm: (
         Smoke(
             ANON,

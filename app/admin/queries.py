@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from app.models import AuditEvent, User
+from app.models import AuditEvent, MfaFactor, User
 
 
 def users() -> sa.Select[User]:
@@ -14,6 +14,11 @@ def users() -> sa.Select[User]:
 
 def user(user_id: int) -> sa.Select[User]:
     return sa.select(User).options(selectinload(User.components)).where(User.id == user_id)
+
+
+def factors() -> sa.Select[MfaFactor]:
+    """Every account's second factors (names, kinds, last use), for the accounts page."""
+    return sa.select(MfaFactor).order_by(MfaFactor.user_id, MfaFactor.created_at, MfaFactor.id)
 
 
 def audit_events(

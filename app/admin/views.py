@@ -10,14 +10,17 @@ from werkzeug.wrappers import Response
 
 from app.admin import queries
 from app.admin.forms import NewUserForm, PasswordResetForm, UserForm
+from app.audit import AuditActor
 from app.auth import policy
 from app.auth import services as accounts
+from app.auth.fresh import require_fresh
 from app.extensions import db
-from app.forms import select_choices
-from app.models import Component, Role, User
+from app.forms import ConfirmForm, select_choices
+from app.mfa import services as mfa_services
+from app.models import Component, MfaFactor, Role, User
 from app.models.component import all_components
 from app.pagination import paginate
-from app.web import int_arg, save
+from app.web import client_ip, int_arg, save
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -44,7 +47,12 @@ def _account(form: UserForm, components: list[Component]) -> dict[str, Any]:
 def users() -> str:
     """Every account, with its role and components."""
     policy.require(policy.can_manage_users(current_user))
-    return render_template("admin/users.html", users=db.session.scalars(queries.users()).all())
+    factors: dict[int, list[MfaFactor]] = {}
+    for factor in db.session.scalars(queries.factors()):
+        factors.setdefault(factor.user_id, []).append(factor)
+    return render_template(
+        "admin/users.html", users=db.session.scalars(queries.users()).all(), factors=factors
+    )
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -82,9 +90,11 @@ def _edit_form(user: User) -> UserForm:
 @bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
 def edit_user(user_id: int) -> str | Response | tuple[str, int]:
     """Change an account's name, role, components or active flag; refused (409) if the
-    account was changed since the form was loaded."""
+    account was changed since the form was loaded. It changes roles: a fresh sign-in first."""
     user = db.first_or_404(queries.user(user_id))
     policy.require(policy.can_manage_users(current_user))
+    if (stale := require_fresh()) is not None:
+        return stale
     if request.method == "GET":
         return render_template("admin/user_form.html", form=_edit_form(user), user=user)
     form = UserForm()
@@ -123,6 +133,37 @@ def reset_password(user_id: int) -> str | Response | tuple[str, int]:
         if done is not None:
             return done
     return render_template("admin/password.html", form=form, user=user)
+
+
+def _acting() -> AuditActor:
+    return AuditActor.for_user(current_user, client_ip())
+
+
+@bp.route("/users/<int:user_id>/factors", methods=["GET", "POST"])
+def reset_factors(user_id: int) -> str | Response | tuple[str, int]:
+    """An account's factors; resetting them all (a lost key) ends its sessions. Fresh sign-in first."""
+    user = db.first_or_404(queries.user(user_id))
+    policy.require(policy.can_manage_users(current_user))
+    if (stale := require_fresh()) is not None:
+        return stale
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        acting = AuditActor.for_user(current_user, client_ip())
+        done = save(
+            None,
+            lambda: mfa_services.reset_factors(db.session, acting, user),
+            success=f"The second factors of {user.email} were reset (recovery codes too).",
+            redirect_to=url_for("admin.users"),
+        )
+        if done is not None:
+            return done
+    return render_template(
+        "admin/factors.html",
+        form=form,
+        user=user,
+        factors=mfa_services.factors_of(db.session, user.id),
+        recovery_left=mfa_services.unused_recovery_codes(db.session, user.id),
+    )
 
 
 @bp.route("/audit")

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from app.auth import services, signin
 from app.auth.forms import LoginForm, PasswordChangeForm
+from app.auth.fresh import fresh_signin_required
 from app.extensions import db
+from app.mfa import flow as mfa_flow
+from app.mfa import services as mfa_services
 from app.web import add_field_error, client_ip, commit, safe_next, save
 
 bp = Blueprint("auth", __name__)
@@ -27,14 +30,27 @@ def login() -> str | Response | tuple[str, int, dict[str, str]]:
         attempt = signin.attempt(form.email.data or "", form.password.data or "")
         commit()  # the attempt is recorded whatever its outcome
         if attempt.user is not None:
+            if mfa_services.has_factor(db.session, attempt.user.id):
+                # password only: the session waits for the second factor (app/mfa/views.py)
+                mfa_flow.begin_pending(attempt.user, safe_next(form.next.data))
+                return redirect(url_for("mfa.second_factor"))
             return signin.start_session(attempt.user, safe_next(form.next.data))
         if attempt.refusal is not None:
             seconds = attempt.refusal.retry_after
             add_field_error(form, None, signin.throttled_message(seconds))
-            page = render_template("auth/login.html", form=form)
+            page = _login_page(form)
             return page, 429, {"Retry-After": str(seconds)}
         add_field_error(form, None, signin.GENERIC_FAILURE)
-    return render_template("auth/login.html", form=form)
+    return _login_page(form)
+
+
+def _login_page(form: LoginForm) -> str:
+    return render_template(
+        "auth/login.html",
+        form=form,
+        mfa_roles=sorted(mfa_flow.required_roles()),
+        development=current_app.config["WEBAUTHN_FROM_REQUEST_HOST"],
+    )
 
 
 @bp.route("/logout", methods=["POST"])
@@ -49,6 +65,7 @@ def logout() -> Response:
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
+@fresh_signin_required
 def change_password() -> str | Response | tuple[str, int]:
     """Change one's own password."""
     form = PasswordChangeForm()

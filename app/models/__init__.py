@@ -19,6 +19,7 @@ from app.models.follow import Follow
 from app.models.history import Attachment, RecommendationEvent
 from app.models.job import Job, JobState, PdfCacheEntry, WorkerHeartbeat
 from app.models.mail import DigestFrequency, MailPreference, NoticeKind, OutboxMessage, OutboxState
+from app.models.mfa import FactorKind, MfaFactor, RecoveryCode
 from app.models.opendata import OpenDataFile
 from app.models.periods import AddresseePeriod, RecommendationPeriod
 from app.models.recommendation import Addressee, Recommendation
@@ -43,12 +44,14 @@ __all__ = [
     "DataVersion",
     "DigestFrequency",
     "EventKind",
+    "FactorKind",
     "Follow",
     "IssuePrecision",
     "Job",
     "JobState",
     "ListedStatus",
     "MailPreference",
+    "MfaFactor",
     "NoticeKind",
     "OpenDataFile",
     "OutboxMessage",
@@ -58,6 +61,7 @@ __all__ = [
     "Recommendation",
     "RecommendationEvent",
     "RecommendationPeriod",
+    "RecoveryCode",
     "Report",
     "ReportType",
     "ResponseState",

@@ -22,6 +22,7 @@ from werkzeug.wrappers import Response
 
 from app import clock
 from app.auth import policy
+from app.auth.fresh import require_fresh
 from app.extensions import db
 from app.forms import ConfirmForm
 from app.models import ApiToken, TokenScope
@@ -81,6 +82,8 @@ def account() -> Response:
     """Your API tokens: the list, and a form to make one; its secret is shown once."""
     if request.method == "GET":
         return _account(_new_form())
+    if (stale := require_fresh()) is not None:  # making a token needs a fresh sign-in
+        return stale
     form = TokenForm()
     form.offer_scopes(current_user)
     if form.validate_on_submit():
