@@ -139,6 +139,14 @@ class BaseConfig:
     # A browser that signed in to the account keeps a signed cookie saying so this long.
     LOGIN_DEVICE_COOKIE_DAYS = _int_env("LOGIN_DEVICE_COOKIE_DAYS", 180)
 
+    # Single sign-on over OpenID Connect (app/auth/oidc.py; README, "Single sign-on"): a JSON
+    # list of providers, or the path of a JSON file holding one. Empty: no SSO buttons, and
+    # the SSO routes answer 404.
+    OIDC_PROVIDERS = os.environ.get("OIDC_PROVIDERS", "")
+    # Seconds to wait for a provider (discovery, token endpoint, keys, userinfo) before the
+    # sign-in is refused with a message.
+    OIDC_HTTP_TIMEOUT_SECONDS = _int_env("OIDC_HTTP_TIMEOUT_SECONDS", 10)
+
     # Number of reverse proxies in front of the app whose X-Forwarded-For is trusted.
     TRUSTED_PROXY_COUNT = _int_env("TRUSTED_PROXY_COUNT", 0)
 
