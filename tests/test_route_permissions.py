@@ -139,6 +139,10 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("auth.login", "GET"): {**signed_in(302), ANON: 200},
     ("auth.login", "POST"): {**signed_in(302), ANON: 200},
     ("auth.logout", "POST"): signed_in(302),
+    # Single sign-on (tests/test_sso.py): no provider is configured in this table's app, so
+    # both answer 404 to everyone; with one, anyone may start and finish a sign-in.
+    ("sso.start", "GET"): everyone(404),
+    ("sso.callback", "GET"): everyone(404),
     ("auth.change_password", "GET"): signed_in(200),
     ("auth.change_password", "POST"): signed_in(200),
     ("reports.index", "GET"): portal(200),
@@ -298,7 +302,7 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
 }
 # Endpoints an anonymous visitor reaches without being sent to the sign-in page, whatever
 # PUBLIC_PORTAL says.
-ALWAYS_OPEN = ("auth.login", "health.healthz", "health.readyz", "metrics")
+ALWAYS_OPEN = ("auth.login", "sso.start", "sso.callback", "health.healthz", "health.readyz", "metrics")
 # ... and those of the public portal, with PUBLIC_PORTAL on (the tests' setting).
 PORTAL = (
     "reports.index",
@@ -373,6 +377,7 @@ def _params(app: Flask) -> dict[str, Any]:
         "acronym_id": db.session.scalar(sa.select(Acronym.id).where(Acronym.acronym == "HSIN")),
         "job_id": _job(viewer),
         "token_id": _api_token(viewer),
+        "name": "logingov",  # an SSO provider's name (none is configured here)
     }
 
 
