@@ -347,6 +347,33 @@ def test_an_account_linked_to_another_subject_is_refused(sso: LocalProvider, cli
     ]
 
 
+def test_a_code_the_provider_did_not_issue_is_refused(sso: LocalProvider, client: FlaskClient) -> None:
+    location = sso_support.sign_in_at_provider(_start(client), "viewer-sub")
+    forged = location.replace(f"code={sso_support.query(location)['code']}", "code=made-up")
+    _assert_refused(
+        client,
+        client.get(sso_support.callback_path(forged)),
+        "Test IdP could not be reached, or answered in a way RecTrack does not accept.",
+        "token endpoint refused the code: invalid_grant",
+    )
+
+
+def test_the_token_endpoint_checks_the_client_key(
+    app: Flask, provider: LocalProvider, client: FlaskClient, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """private_key_jwt is what authenticates RecTrack: a key the provider does not know
+    gets no tokens, though the person signed in at the provider."""
+    stranger_key = write_pem(new_rsa_key(), tmp_path / "not-registered.pem")
+    monkeypatch.setitem(app.config, "OIDC_PROVIDERS", provider.setting(private_key_path=str(stranger_key)))
+    location = sso_support.sign_in_at_provider(_start(client), "viewer-sub")
+    _assert_refused(
+        client,
+        client.get(sso_support.callback_path(location)),
+        "Test IdP could not be reached",
+        "token endpoint refused the code: invalid_client",
+    )
+
+
 # --- forged ID tokens, handed to the callback in place of the token endpoint's answer ---
 
 
@@ -587,3 +614,36 @@ def test_the_setting_may_name_a_file(tmp_path: Path) -> None:
     assert (agency.label, agency.counts_as_mfa, agency.scopes) == ("DHS PIV", True, ("openid", "email"))
     with pytest.raises(oidc.ProviderConfigError, match="neither a JSON list nor a readable file"):
         oidc.load_providers(str(tmp_path / "missing.json"))
+
+
+HOSTILE = ["", "x" * 5000, "ünïcødé", "' OR 1=1 --", "%00", "<script>", "[]", "{}", "../../etc/passwd"]
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_hostile_callback_arguments_are_refused_never_an_error(
+    value: str, sso: LocalProvider, client: FlaskClient
+) -> None:
+    """Whatever comes back to the callback (with the right state or not, as each argument
+    or all at once, repeated), the answer is the sign-in page, never a 500 or a session."""
+    for arguments in (
+        {"code": value, "state": value},
+        {"error": value, "state": value},
+        {"code": value, "state": "right"},
+        {"code": [value, value], "state": ["right", value], "iss": value, "error_description": value},
+    ):
+        start = _start(client, "/reports")
+        state = sso_support.query(start)["state"]
+        query = {
+            k: (
+                [state if x == "right" else x for x in v]
+                if isinstance(v, list)
+                else (state if v == "right" else v)
+            )
+            for k, v in arguments.items()
+        }
+        response = client.get(CALLBACK, query_string=query)
+        assert response.status_code == 302, arguments
+        assert response.headers["Location"] == "/login?next=/reports"
+        assert _signed_in_user_id(client) is None
+    assert _links() == []
+    assert _sso_events("success") == []

@@ -30,6 +30,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+from authlib.common.errors import AuthlibBaseError
 from authlib.common.security import generate_token
 from authlib.integrations.requests_client import OAuth2Session
 from authlib.oauth2.rfc7523 import PrivateKeyJWT
@@ -392,11 +393,18 @@ def exchange_code(
             code_verifier=code_verifier,
             timeout=timeout,
         )
-    except Exception as error:  # requests' errors, Authlib's OAuthError, a body that is not JSON
-        reason = "token endpoint refused the code"
-        if isinstance(error, requests.RequestException):
-            reason = "provider unreachable: token endpoint"
-        raise SsoRefused(reason, UNREACHABLE.format(label=provider.label)) from None
+    except requests.RequestException:
+        raise SsoRefused(
+            "provider unreachable: token endpoint", UNREACHABLE.format(label=provider.label)
+        ) from None
+    except (AuthlibBaseError, ValueError) as error:  # an OAuth error answer, a body that is not JSON
+        code = getattr(error, "error", None)
+        reason = (
+            f"token endpoint refused the code: {code}"
+            if isinstance(code, str)
+            else "token endpoint answer unreadable"
+        )
+        raise SsoRefused(reason[:120], UNREACHABLE.format(label=provider.label)) from None
     finally:
         client.close()
     if not isinstance(token, Mapping) or not isinstance(token.get("id_token"), str):
@@ -481,7 +489,9 @@ def validate_id_token(
         raise _refuse(provider, "ID token: wrong audience", "it is addressed to another application")
     if (len(audiences) > 1 or "azp" in claims) and claims.get("azp") != provider.client_id:
         raise _refuse(provider, "ID token: wrong authorized party", "it was issued to another application")
-    if not isinstance(claims.get("nonce"), str) or not hmac.compare_digest(claims["nonce"], nonce):
+    if not isinstance(claims.get("nonce"), str) or not hmac.compare_digest(
+        claims["nonce"].encode(), nonce.encode()
+    ):
         raise _refuse(provider, "ID token: wrong nonce", "it does not belong to this sign-in")
     if not claims["sub"] or len(claims["sub"]) > 255:
         raise _refuse(provider, "ID token: bad subject", "it names nobody RecTrack can record")

@@ -79,7 +79,7 @@ def _check_pending(provider: oidc.Provider, pending: oidc.Pending | None) -> oid
     state = request.args.get("state", "")
     if pending is None:
         raise oidc.SsoRefused("no sign-in started in this browser", sso_services.STATE_MISMATCH)
-    if pending.provider != provider.name or not hmac.compare_digest(pending.state, state):
+    if pending.provider != provider.name or not hmac.compare_digest(pending.state.encode(), state.encode()):
         raise oidc.SsoRefused("wrong state", sso_services.STATE_MISMATCH)
     if clock.now() - pending.started_at > oidc.FLOW_TIMEOUT:
         raise oidc.SsoRefused("sign-in started too long ago", sso_services.STATE_MISMATCH)
