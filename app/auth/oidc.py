@@ -398,10 +398,10 @@ def exchange_code(
             "provider unreachable: token endpoint", UNREACHABLE.format(label=provider.label)
         ) from None
     except (AuthlibBaseError, ValueError) as error:  # an OAuth error answer, a body that is not JSON
-        code = getattr(error, "error", None)
+        answer = getattr(error, "error", None)
         reason = (
-            f"token endpoint refused the code: {code}"
-            if isinstance(code, str)
+            f"token endpoint refused the code: {answer}"
+            if isinstance(answer, str)
             else "token endpoint answer unreadable"
         )
         raise SsoRefused(reason[:120], UNREACHABLE.format(label=provider.label)) from None
