@@ -647,3 +647,30 @@ def test_hostile_callback_arguments_are_refused_never_an_error(
         assert _signed_in_user_id(client) is None
     assert _links() == []
     assert _sso_events("success") == []
+
+
+def test_an_administrator_unlinks_an_identity_from_the_command_line(sso: LocalProvider, app: Flask) -> None:
+    """After `users sso-unlink`, the next sign-in matches by verified e-mail again."""
+    _full_sign_in(app.test_client(), "viewer-sub")
+    assert _links() == [(sso.issuer, "viewer-sub", "viewer@test.example")]
+    runner = app.test_cli_runner()
+    other_issuer = runner.invoke(
+        args=["users", "sso-unlink", "Viewer@test.example", "--issuer", "https://elsewhere.example/"]
+    )
+    assert other_issuer.exit_code == 0, other_issuer.output
+    assert "Removed 0 single sign-on identities of viewer@test.example." in other_issuer.output
+    assert len(_links()) == 1
+    done = runner.invoke(args=["users", "sso-unlink", "viewer@test.example"])
+    assert done.exit_code == 0, done.output
+    assert "Removed 1 single sign-on identity of viewer@test.example." in done.output
+    assert _links() == []
+    (event,) = _events("sso_unlink")
+    assert event.actor_label == "cli: users sso-unlink"
+    assert event.object_label == "viewer@test.example"
+    unknown = runner.invoke(args=["users", "sso-unlink", "nobody@test.example"])
+    assert unknown.exit_code != 0
+    assert "No account has the e-mail address nobody@test.example." in unknown.output
+    client = app.test_client()
+    assert _full_sign_in(client, "viewer-sub").status_code == 302
+    assert _signed_in_user_id(client) == user_by_email("viewer@test.example").get_id()
+    assert len(_events("sso_link")) == 2

@@ -224,3 +224,26 @@ def sign_in(session: Session, identity: Identity, *, source_ip: str | None, now:
     )
     session.flush()
     return user
+
+
+def unlink(session: Session, actor: AuditActor, user: User, *, issuer: str | None = None) -> int:
+    """Forget the account's SSO identities (all, or the one at `issuer`), so that its next
+    sign-in through the provider matches by verified e-mail again; each removal is audited.
+    Returns how many were removed."""
+    query = sa.select(SsoIdentity).where(SsoIdentity.user_id == user.id)
+    if issuer is not None:
+        query = query.where(SsoIdentity.issuer == issuer)
+    removed = 0
+    for link in session.scalars(query.order_by(SsoIdentity.id)):
+        audit.record(
+            session,
+            "sso_unlink",
+            actor=actor,
+            object_type="users",
+            object_id=user.id,
+            changes={"provider": link.provider, "issuer": link.issuer, "subject": link.subject},
+        )
+        session.delete(link)
+        removed += 1
+    session.flush()
+    return removed
