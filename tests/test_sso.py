@@ -1,4 +1,4 @@
-"""Single sign-on over OpenID Connect (app/auth/oidc.py, sso_services.py, sso_views.py),
+"""Single sign-on over OpenID Connect (app/auth/oidc.py, sso_flow.py, sso_services.py, sso_views.py),
 against a real OpenID provider on loopback (oidc-provider, tests/oidc/provider.mjs).
 
 The success path runs the whole flow through the real provider: RecTrack's start link,
@@ -26,7 +26,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import selectinload
 
 from app import clock
-from app.auth import oidc, sso_views
+from app.auth import oidc
 from app.extensions import db
 from app.models import AuditEvent, SsoIdentity, User
 from tests import sso_support
@@ -401,7 +401,7 @@ def _forged_callback(
     start = _start(client)
     params = sso_support.query(start)
     token = make_token(params["nonce"])
-    monkeypatch.setattr(sso_views.oidc, "exchange_code", lambda *a, **k: {"id_token": token})
+    monkeypatch.setattr(oidc, "exchange_code", lambda *a, **k: {"id_token": token})
     return client.get(CALLBACK, query_string={"code": "a-code", "state": params["state"]})
 
 
