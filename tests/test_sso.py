@@ -674,3 +674,13 @@ def test_an_administrator_unlinks_an_identity_from_the_command_line(sso: LocalPr
     assert _full_sign_in(client, "viewer-sub").status_code == 302
     assert _signed_in_user_id(client) == user_by_email("viewer@test.example").get_id()
     assert len(_events("sso_link")) == 2
+
+
+def test_a_provider_setting_that_cannot_work_stops_create_app() -> None:
+    from app import create_app
+    from config import TestingConfig
+
+    config = TestingConfig("sqlite://")
+    config.OIDC_PROVIDERS = '[{"name": "logingov"}]'
+    with pytest.raises(oidc.ProviderConfigError, match="label \\(the button's text\\) is missing"):
+        create_app(config)
