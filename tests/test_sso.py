@@ -261,6 +261,21 @@ def test_a_wrong_state_is_refused(sso: LocalProvider, client: FlaskClient) -> No
     )
 
 
+def test_an_answer_naming_another_issuer_is_refused(sso: LocalProvider, client: FlaskClient) -> None:
+    """RFC 9207: the provider names itself in its answer (oidc-provider does); an answer
+    naming another provider is a mix-up, refused before any code is traded."""
+    location = sso_support.sign_in_at_provider(_start(client), "viewer-sub")
+    assert sso_support.query(location)["iss"] == sso.issuer
+    forged = location.replace("iss=http%3A%2F%2F127.0.0.1", "iss=https%3A%2F%2Fevil.example%2Fx")
+    assert forged != location
+    _assert_refused(
+        client,
+        client.get(sso_support.callback_path(forged)),
+        "This sign-in did not start here",
+        "authorization response from another issuer",
+    )
+
+
 def test_a_callback_with_no_sign_in_started_is_refused(
     sso: LocalProvider, app: Flask, client: FlaskClient
 ) -> None:

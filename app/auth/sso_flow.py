@@ -74,6 +74,8 @@ def finish(
     e-mail address (from the userinfo endpoint when the token has none): the identity
     the provider vouches for, or SsoRefused with the first thing wrong (not yet audited)."""
     pending = _check_pending(provider, pending, args.get("state", ""))
+    if "iss" in args and args.get("iss") != provider.issuer:  # RFC 9207: a mix-up of providers
+        raise oidc.SsoRefused("authorization response from another issuer", sso_services.STATE_MISMATCH)
     if "error" in args:  # the person cancelled, or the provider refused
         error = args.get("error", "")[:60]
         raise oidc.SsoRefused(
