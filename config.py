@@ -154,6 +154,13 @@ class BaseConfig:
     # Whether an unset WEBAUTHN_RP_ID / WEBAUTHN_ORIGIN may come from the request's host
     # (never in production: a Host header is the client's to choose).
     WEBAUTHN_FROM_REQUEST_HOST = True
+    # Single sign-on over OpenID Connect (app/auth/oidc.py; README, "Single sign-on"): a JSON
+    # list of providers, or the path of a JSON file holding one. Empty: no SSO buttons, and
+    # the SSO routes answer 404.
+    OIDC_PROVIDERS = os.environ.get("OIDC_PROVIDERS", "")
+    # Seconds to wait for a provider (discovery, token endpoint, keys, userinfo) before the
+    # sign-in is refused with a message.
+    OIDC_HTTP_TIMEOUT_SECONDS = _int_env("OIDC_HTTP_TIMEOUT_SECONDS", 10)
 
     # Number of reverse proxies in front of the app whose X-Forwarded-For is trusted.
     TRUSTED_PROXY_COUNT = _int_env("TRUSTED_PROXY_COUNT", 0)

@@ -29,6 +29,8 @@ PUBLIC_ENDPOINTS = frozenset(
         "mfa.second_factor",
         "mfa.key_options",
         "mfa.key_assert",
+        "sso.start",  # single sign-on: 404 unless OIDC_PROVIDERS names the provider
+        "sso.callback",
         "static",
         "health.healthz",
         "health.readyz",
@@ -71,6 +73,9 @@ def create_app(config: BaseConfig | None = None) -> Flask:
     """Build the application for a configuration (APP_ENV's when none is given)."""
     config = config or config_from_env()
     config.validate()
+    from app.auth.oidc import load_providers
+
+    load_providers(config.OIDC_PROVIDERS)  # a provider that cannot be used stops the start, saying why
 
     app = Flask(
         __name__,
@@ -181,6 +186,7 @@ def _load_user(user_id: str) -> Any:
 
 def _register_blueprints(app: Flask) -> None:
     from app.admin.views import bp as admin_bp
+    from app.auth.sso_views import bp as sso_bp
     from app.auth.views import bp as auth_bp
     from app.components.views import bp as components_bp
     from app.dashboard.views import bp as dashboard_bp
@@ -203,6 +209,7 @@ def _register_blueprints(app: Flask) -> None:
     blueprints = (
         dashboard_bp,
         auth_bp,
+        sso_bp,
         reports_bp,
         recommendations_bp,
         lifecycle_bp,

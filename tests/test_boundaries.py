@@ -80,6 +80,7 @@ def test_page_and_command_word_a_bad_as_of_alike(app: Flask, as_role, tmp_path: 
         (["seed"], "app.seed.cli"),
         (["demo-users"], "app.seed.cli"),
         (["users", "create"], "app.auth.cli"),
+        (["users", "sso-unlink"], "app.auth.cli"),
         (["import"], "app.imports.cli"),
         (["pdf", "report"], "app.pdf.cli"),
         (["pdf", "component"], "app.pdf.cli"),

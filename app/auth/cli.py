@@ -1,4 +1,4 @@
-"""Command `flask --app app users create`."""
+"""Commands `flask --app app users create` and `users sso-unlink`."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from app.auth import services as accounts
+from app.auth import sso_services
 from app.cli_support import as_system, read_password
 from app.extensions import db
 
@@ -36,6 +37,21 @@ def create_user_command(email: str, name: str, role: str, components: tuple[str,
         raise click.ClickException(str(exc)) from None
     db.session.commit()
     click.echo(f"Created {user.role.label} account {user.email}.")
+
+
+@users_group.command("sso-unlink")
+@click.argument("email")
+@click.option("--issuer", default=None, help="Only the identity at this issuer (default: every one).")
+def sso_unlink_command(email: str, issuer: str | None) -> None:
+    """Forget an account's single sign-on identities: its next SSO sign-in matches by
+    verified e-mail again (README, "Single sign-on")."""
+    actor = as_system("users sso-unlink")
+    user = accounts.user_by_email(db.session, email)
+    if user is None:
+        raise click.ClickException(f"No account has the e-mail address {accounts.normalize_email(email)}.")
+    removed = sso_services.unlink(db.session, actor, user, issuer=issuer)
+    db.session.commit()
+    click.echo(f"Removed {removed} single sign-on identit{'y' if removed == 1 else 'ies'} of {user.email}.")
 
 
 def register(app: Flask) -> None:

@@ -25,6 +25,7 @@ from app.models.periods import AddresseePeriod, RecommendationPeriod
 from app.models.recommendation import Addressee, Recommendation
 from app.models.report import Report, report_components
 from app.models.search import Acronym, SearchDocument
+from app.models.sso import SsoIdentity
 from app.models.storage import Blob, StagedUpload
 from app.models.token import ApiToken, TokenScope
 from app.models.user import User, user_components
@@ -68,6 +69,7 @@ __all__ = [
     "Role",
     "SearchDocument",
     "Sensitivity",
+    "SsoIdentity",
     "StagedUpload",
     "TextSource",
     "TokenScope",
