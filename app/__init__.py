@@ -24,6 +24,9 @@ from config import BASE_DIR, INSTANCE_DIR, BaseConfig, config_from_env
 PUBLIC_ENDPOINTS = frozenset(
     {
         "auth.login",
+        # password reset by e-mail (app/auth/reset.py)
+        "auth.forgot_password",
+        "auth.reset_password",
         "static",
         "health.healthz",
         "health.readyz",
@@ -244,6 +247,10 @@ def _register_request_hooks(app: Flask) -> None:
             if request.endpoint == "dashboard.index":  # the site's address: the portal's front page
                 return redirect(url_for("reports.index"))
         return login_manager.unauthorized()
+
+    from app.auth import sessions
+
+    sessions.register(app)  # session limits and the temporary-password gate
 
     @app.before_request
     def set_audit_actor() -> None:

@@ -49,7 +49,7 @@ from app.opendata import services as opendata
 from app.pdf import engine
 from app.storage import DatabaseBlobStore, blob_store
 from app.tokens import services as tokens
-from tests.conftest import EMAILS, PASSWORD, login, rec, user_by_email
+from tests.conftest import EMAILS, PASSWORD, login, rec, signed_in_now, user_by_email
 from tests.factories import make_done_job
 
 ANON = "anonymous"
@@ -406,6 +406,7 @@ class Fuzzer:
                 with client.session_transaction() as sess:
                     sess["_user_id"] = self.session_ids[role]
                     sess["_fresh"] = True
+                    signed_in_now(sess)
         if method != "GET":
             self.clients.pop(role)
         return client

@@ -12,6 +12,7 @@ from app.admin import queries
 from app.admin.forms import NewUserForm, PasswordResetForm, UserForm
 from app.auth import policy
 from app.auth import services as accounts
+from app.database import utcnow
 from app.extensions import db
 from app.forms import select_choices
 from app.models import Component, Role, User
@@ -60,6 +61,7 @@ def new_user() -> str | Response | tuple[str, int]:
                 db.session,
                 email=form.email.data or "",
                 password=form.password.data or "",
+                temporary=True,  # the new user changes it at their first sign-in
                 **_account(form, components),
             ),
             success=lambda user: f"Account {user.email} was created.",
@@ -94,7 +96,12 @@ def edit_user(user_id: int) -> str | Response | tuple[str, int]:
         done = save(
             form,
             lambda: accounts.update_user(
-                db.session, current_user, user, **_account(form, components), version=form.version.data
+                db.session,
+                current_user,
+                user,
+                **_account(form, components),
+                version=form.version.data,
+                now=utcnow(),
             ),
             success=f"Account {email} was saved.",
             redirect_to=url_for("admin.users"),
