@@ -93,16 +93,10 @@ def edit_user(user_id: int) -> str | Response | tuple[str, int]:
     components = _component_choices(form)
     if form.validate_on_submit():
         email = user.email
+        changes = {**_account(form, components), "version": form.version.data, "now": utcnow()}
         done = save(
             form,
-            lambda: accounts.update_user(
-                db.session,
-                current_user,
-                user,
-                **_account(form, components),
-                version=form.version.data,
-                now=utcnow(),
-            ),
+            lambda: accounts.update_user(db.session, current_user, user, **changes),
             success=f"Account {email} was saved.",
             redirect_to=url_for("admin.users"),
             current=lambda: _edit_form(db.first_or_404(queries.user(user_id))),

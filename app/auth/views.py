@@ -14,6 +14,7 @@ from app.mail.compose import Links
 from app.web import add_field_error, client_ip, commit, safe_next, save
 
 bp = Blueprint("auth", __name__)
+RESET_DONE = "Your password has been changed and every session of your account has ended. Sign in with it."
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -131,22 +132,14 @@ def reset_password(token: str) -> str | Response | tuple[str, int]:
         return render_template("auth/reset_refused.html", message=refused.message), 410
     form = NewPasswordForm()
     if form.validate_on_submit():
+        new, confirm, source_ip = form.password.data or "", form.confirm.data or "", client_ip()
         done = save(
             form,
-            lambda: reset.complete_reset(
-                db.session,
-                token,
-                form.password.data or "",
-                form.confirm.data or "",
-                now=utcnow(),
-                source_ip=client_ip(),
-            ),
-            success="Your password has been changed and every session of your account has ended. "
-            "Sign in with the new password.",
+            lambda: reset.complete_reset(db.session, token, new, confirm, now=utcnow(), source_ip=source_ip),
+            success=RESET_DONE,
             redirect_to=url_for("auth.login"),
         )
         if done is not None:
-            if current_user.is_authenticated:  # a browser signed in to it: that session ended too
-                logout_user()
+            logout_user()  # whoever this browser was signed in as, it signs in afresh
             return done
     return render_template("auth/reset.html", form=form)
