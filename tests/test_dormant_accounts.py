@@ -20,7 +20,7 @@ from flask import Flask
 from app import audit, clock
 from app.auth import dormancy
 from app.auth import services as accounts
-from app.auth.tasks import dormant
+from app.auth.tasks import sweep_dormant
 from app.extensions import db
 from app.models import AuditEvent, OutboxMessage, Role, User
 from tests.conftest import EMAILS, PASSWORD, login, submit, user_by_email, visible_text
@@ -192,7 +192,9 @@ def test_the_scheduled_task_warns_by_mail_through_the_smtp_server(app: Flask, sm
     t0 = _t0()
     user_id = _quiet_user(created_at=t0)
     with time_machine.travel(t0 + 76 * DAY, tick=False), app.app_context():
-        dormant()
+        # the task's body (the task object runs in whichever app made Celery last)
+        swept = sweep_dormant()
+    assert swept.warned >= 1
     [message] = smtp.to(EMAIL)
     assert message["Subject"] == "Your RecTrack account will be disabled if it stays unused"
     disable_on = (t0 + 90 * DAY).astimezone(ZoneInfo("America/New_York"))
@@ -213,3 +215,11 @@ def test_a_sign_in_records_the_time_the_count_starts_from(app: Flask) -> None:
         )
     viewer = user_by_email(EMAILS["viewer"])
     assert dormancy.last_used(viewer) == t0
+
+
+def test_beat_runs_the_sweep_daily(app: Flask) -> None:
+    schedule = app.extensions["celery"].conf.beat_schedule["accounts-dormant"]
+    assert schedule["task"] == "rectrack.accounts_dormant"
+    assert schedule["schedule"].hour == {3}
+    assert schedule["schedule"].minute == {30}
+    assert "rectrack.accounts_dormant" in app.extensions["celery"].tasks
