@@ -377,3 +377,15 @@ def test_admins_see_each_users_last_sign_in(app: Flask) -> None:
     login(admin, "admin")
     text = visible_text(admin.get("/admin/users"))
     assert "2026-11-16 17:05 UTC" in text
+
+
+def test_the_warnings_poll_past_the_limit_returns_to_the_page_it_was_on(app: Flask) -> None:
+    client = app.test_client()
+    t0 = _t0()
+    with _at(t0):
+        login(client, "viewer")
+    with _at(t0 + timedelta(minutes=31)):
+        response = client.get("/session/status", headers={"Referer": "http://localhost/reports?page=2"})
+    assert response.status_code == 401
+    login_url = urlsplit(response.get_json()["login_url"])
+    assert parse_qs(login_url.query)["next"] == ["/reports?page=2"]

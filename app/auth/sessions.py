@@ -41,6 +41,8 @@ NOT_ACTIVITY = frozenset(
         "jobs.status",
     }
 )
+# The warning's own requests (app/auth/views.py): answered in JSON, never redirected.
+POLLS = frozenset({"auth.session_status", "auth.keep_alive"})
 # Never checked at all: what a browser fetches with or without a session.
 UNCHECKED = frozenset({"static", "health.healthz", "health.readyz", "metrics"})
 # What a user whose password is temporary may still open (besides UNCHECKED).
@@ -108,8 +110,8 @@ def remaining(limits: Limits, now: datetime) -> dict[str, int]:
 
 def _return_to() -> str | None:
     """Where the user goes back to after signing in again: the page itself for a GET,
-    the page a POST came from (its Referer, when on this site)."""
-    if request.method in ("GET", "HEAD"):
+    the page a POST (or the warning's script) came from (its Referer, when on this site)."""
+    if request.method in ("GET", "HEAD") and request.endpoint not in POLLS:
         return safe_next(request.full_path.rstrip("?"))
     referrer = request.referrer or ""
     host = request.host_url
@@ -136,7 +138,7 @@ def _expire(limit: str, limits: Limits) -> Response:
     minutes = int(limits.idle.total_seconds() // 60)
     hours = int(limits.absolute.total_seconds() // 3600)
     message = EXPIRED_MESSAGES[limit].format(minutes=minutes, hours=hours)
-    if request.endpoint in ("auth.session_status", "auth.keep_alive"):
+    if request.endpoint in POLLS:
         response = jsonify(expired=True, limit=limit, login_url=url_for("auth.login", next=target))
         response.status_code = 401
         flash(message, "info")
