@@ -40,11 +40,12 @@ from flask_wtf import FlaskForm
 from werkzeug.datastructures import ImmutableMultiDict
 
 from app import clock
-from app.auth import throttle
+from app.auth import reset, throttle
+from app.auth import services as accounts
 from app.cache import derived
 from app.extensions import db
 from app.lifecycle.steps import STEPS
-from app.models import Acronym, Attachment, Component, TokenScope, User
+from app.models import Acronym, Attachment, Component, PasswordResetToken, Role, TokenScope, User
 from app.opendata import services as opendata
 from app.pdf import engine
 from app.storage import DatabaseBlobStore, blob_store
@@ -524,11 +525,36 @@ def _states(app: Flask) -> list[dict[str, int]]:
         "acronym_id": db.session.scalar(sa.select(Acronym.id).where(Acronym.acronym == "HSIN")),
         "job_id": make_done_job(user_by_email(EMAILS["viewer"])),
         "token_id": _api_token(),
+        "token": _reset_link(),
     }
     return [
         {**common, "report_id": r.report_id, "rec_id": r.id, "addressee_id": r.addressees[0].id}
         for r in (fresh, answered, resolved, asked, closed)
     ]
+
+
+def _reset_link() -> str:
+    """A live password-reset link's token, of an account of its own (a fuzzed form that
+    happened to set a password would change no account the other requests use)."""
+    token = "fuzz-reset-link-token"
+    now = clock.now()
+    user = accounts.create_user(
+        db.session,
+        email="fuzz.reset@test.example",
+        display_name="Fuzz Reset",
+        role=Role.VIEWER,
+        password=PASSWORD,
+    )
+    db.session.add(
+        PasswordResetToken(
+            user_id=user.id,
+            token_hash=reset.token_hash(token),
+            created_at=now,
+            expires_at=now + timedelta(days=1),
+        )
+    )
+    db.session.commit()
+    return token
 
 
 def _api_token() -> int:

@@ -111,6 +111,8 @@ def remaining(limits: Limits, now: datetime) -> dict[str, int]:
 def _return_to() -> str | None:
     """Where the user goes back to after signing in again: the page itself for a GET,
     the page a POST (or the warning's script) came from (its Referer, when on this site)."""
+    if request.endpoint in ("auth.login", "auth.logout"):
+        return None
     if request.method in ("GET", "HEAD") and request.endpoint not in POLLS:
         return safe_next(request.full_path.rstrip("?"))
     referrer = request.referrer or ""
