@@ -389,3 +389,17 @@ def test_the_warnings_poll_past_the_limit_returns_to_the_page_it_was_on(app: Fla
     assert response.status_code == 401
     login_url = urlsplit(response.get_json()["login_url"])
     assert parse_qs(login_url.query)["next"] == ["/reports?page=2"]
+
+
+def test_the_account_form_shows_sign_in_facts(app: Flask) -> None:
+    user = app.test_client()
+    with _at(datetime(2026, 11, 16, 17, 5, tzinfo=_t0().tzinfo)):
+        assert _sign_in(user, EMAILS["viewer"], ip="198.51.100.7").status_code == 302
+    admin = app.test_client()
+    login(admin, "admin")
+    viewer = user_by_email(EMAILS["viewer"])
+    viewer.must_change_password = True
+    db.session.commit()
+    text = visible_text(admin.get(f"/admin/users/{viewer.id}/edit"))
+    assert "Last sign-in: 2026-11-16 17:05 UTC from 198.51.100.7" in text
+    assert "The password is temporary: it must be changed at the next sign-in." in text
