@@ -223,3 +223,12 @@ def test_beat_runs_the_sweep_daily(app: Flask) -> None:
     assert schedule["schedule"].hour == {3}
     assert schedule["schedule"].minute == {30}
     assert "rectrack.accounts_dormant" in app.extensions["celery"].tasks
+
+
+def test_the_command_runs_the_sweep_now(app: Flask) -> None:
+    t0 = _t0()
+    user_id = _quiet_user(created_at=t0 - 100 * DAY)
+    result = app.test_cli_runner().invoke(args=["users", "dormant"])
+    assert result.exit_code == 0, result.output
+    assert "disabled" in result.output
+    assert _user(user_id).active is False

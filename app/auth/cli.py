@@ -1,4 +1,4 @@
-"""Command `flask --app app users create`."""
+"""Commands `flask --app app users create` and `users dormant`."""
 
 from __future__ import annotations
 
@@ -36,6 +36,16 @@ def create_user_command(email: str, name: str, role: str, components: tuple[str,
         raise click.ClickException(str(exc)) from None
     db.session.commit()
     click.echo(f"Created {user.role.label} account {user.email}.")
+
+
+@users_group.command("dormant")
+def dormant_command() -> None:
+    """Warn and disable dormant accounts now, as the scheduler does daily (README,
+    "Dormant accounts"), and send the warnings."""
+    from app.auth.tasks import sweep_dormant
+
+    swept = sweep_dormant()
+    click.echo(f"Warned {swept.warned} and disabled {swept.disabled} dormant accounts.")
 
 
 def register(app: Flask) -> None:
