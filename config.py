@@ -60,7 +60,8 @@ class BaseConfig:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False
     SESSION_COOKIE_NAME = "rectrack_session"
-    PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
+    # The cookie outlives the server's limits (SESSION_MAX_HOURS), which end a session.
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=_int_env("SESSION_MAX_HOURS", 12) + 1)
     REMEMBER_COOKIE_DURATION = timedelta(seconds=0)
     WTF_CSRF_TIME_LIMIT = 8 * 3600
 
@@ -161,6 +162,22 @@ class BaseConfig:
     # Seconds to wait for a provider (discovery, token endpoint, keys, userinfo) before the
     # sign-in is refused with a message.
     OIDC_HTTP_TIMEOUT_SECONDS = _int_env("OIDC_HTTP_TIMEOUT_SECONDS", 10)
+    # Session limits (app/auth/sessions.py; README, "Sessions"), NIST SP 800-63B AAL2: a
+    # session ends after this many minutes without activity, and this many hours after
+    # its sign-in whatever the activity. The browser warns two minutes before either.
+    SESSION_IDLE_MINUTES = _int_env("SESSION_IDLE_MINUTES", 30)
+    SESSION_MAX_HOURS = _int_env("SESSION_MAX_HOURS", 12)
+    # Password reset by e-mail (README, "Password reset"): a link works once, for this many
+    # minutes; requests are throttled per typed address and per source address.
+    PASSWORD_RESET_MINUTES = _int_env("PASSWORD_RESET_MINUTES", 60)
+    PASSWORD_RESET_LIMIT_PER_EMAIL = os.environ.get("PASSWORD_RESET_LIMIT_PER_EMAIL", "3 per hour")
+    PASSWORD_RESET_LIMIT_PER_ADDRESS = os.environ.get("PASSWORD_RESET_LIMIT_PER_ADDRESS", "10 per hour")
+    # Dormant accounts (README, "Dormant accounts"): the scheduler disables an account
+    # unused this many days, after an e-mail warning this many days before.
+    ACCOUNT_DORMANT_DAYS = _int_env("ACCOUNT_DORMANT_DAYS", 90)
+    ACCOUNT_DORMANT_WARNING_DAYS = _int_env("ACCOUNT_DORMANT_WARNING_DAYS", 14)
+    # The hour (0-23, APP_TIMEZONE) Celery beat looks for dormant accounts.
+    ACCOUNT_DORMANT_HOUR = _int_env("ACCOUNT_DORMANT_HOUR", 3)
 
     # Number of reverse proxies in front of the app whose X-Forwarded-For is trusted.
     TRUSTED_PROXY_COUNT = _int_env("TRUSTED_PROXY_COUNT", 0)
@@ -226,6 +243,10 @@ class BaseConfig:
             raise RuntimeError(
                 f"APP_TIMEZONE {self.APP_TIMEZONE!r} is not a time zone; use a name such as America/New_York."
             ) from None
+        if self.SESSION_IDLE_MINUTES < 3 or self.SESSION_MAX_HOURS < 1:
+            raise RuntimeError("SESSION_IDLE_MINUTES must be at least 3 and SESSION_MAX_HOURS at least 1.")
+        if not 0 < self.ACCOUNT_DORMANT_WARNING_DAYS < self.ACCOUNT_DORMANT_DAYS:
+            raise RuntimeError("ACCOUNT_DORMANT_WARNING_DAYS must be from 1 to ACCOUNT_DORMANT_DAYS - 1.")
         if self.MAIL_BACKEND not in ("smtp", "folder"):
             raise RuntimeError(f"Unknown MAIL_BACKEND {self.MAIL_BACKEND!r}; use smtp or folder.")
         unknown = {r.strip() for r in self.MFA_REQUIRED_ROLES.split(",") if r.strip()} - {

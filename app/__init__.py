@@ -31,6 +31,9 @@ PUBLIC_ENDPOINTS = frozenset(
         "mfa.key_assert",
         "sso.start",  # single sign-on: 404 unless OIDC_PROVIDERS names the provider
         "sso.callback",
+        # password reset by e-mail (app/auth/reset.py)
+        "auth.forgot_password",
+        "auth.reset_password",
         "static",
         "health.healthz",
         "health.readyz",
@@ -258,6 +261,10 @@ def _register_request_hooks(app: Flask) -> None:
             if request.endpoint == "dashboard.index":  # the site's address: the portal's front page
                 return redirect(url_for("reports.index"))
         return login_manager.unauthorized()
+
+    from app.auth import sessions
+
+    sessions.register(app)  # session limits and the temporary-password gate
 
     @app.before_request
     def require_second_factor() -> Any:

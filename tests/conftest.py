@@ -269,6 +269,14 @@ EMAILS = {
 }
 
 
+def signed_in_now(sess: Any) -> None:
+    """Stamp a test session as signed in just now (the session limits read these keys,
+    app/auth/sessions.py), as the sign-in page does."""
+    now = clock.now().isoformat()
+    sess["auth_at"] = now
+    sess["seen_at"] = now
+
+
 def login(client: FlaskClient, role: str) -> User:
     """Sign the client in as a role's test account without the password round trip,
     just now (a fresh sign-in: app/auth/fresh.py)."""
@@ -276,7 +284,7 @@ def login(client: FlaskClient, role: str) -> User:
     with client.session_transaction() as sess:
         sess["_user_id"] = user.get_id()
         sess["_fresh"] = True
-        sess["auth_at"] = clock.now().isoformat()
+        signed_in_now(sess)
     return user
 
 

@@ -45,6 +45,7 @@ from app.models import (
     TextSource,
     User,
 )
+from tests.conftest import signed_in_now
 
 _serial = itertools.count(1)
 # An account made here signs in through `login_as`, not with a password (hashing one
@@ -99,6 +100,7 @@ def login_as(client: FlaskClient, user: User | str) -> FlaskClient:
     with client.session_transaction() as sess:
         sess["_user_id"] = user if isinstance(user, str) else user.get_id()
         sess["_fresh"] = True
+        signed_in_now(sess)
     return client
 
 

@@ -16,7 +16,7 @@ from app.lifecycle.workflow import Context, ResponseData
 from app.models import Component, Concurrence, Role
 from app.pdf import data
 from app.recommendations.queries import RecFilters
-from tests.conftest import EMAILS, PASSWORD, login, rec, user_by_email, visible_text
+from tests.conftest import EMAILS, PASSWORD, login, rec, signed_in_now, user_by_email, visible_text
 from tests.test_dashboard import _links, _list_total
 
 LATE = ("response_overdue", "resolution_overdue", "target_overdue", "update_overdue")
@@ -129,6 +129,7 @@ def test_a_liaison_of_two_components_sees_each_and_both(app) -> None:
     with client.session_transaction() as sess:
         sess["_user_id"] = user_by_email("two@test.example").get_id()
         sess["_fresh"] = True
+        signed_in_now(sess)
     numbers = _numbers(client)
     for href, shown in numbers.items():
         assert _list_total(client, href) == shown, href

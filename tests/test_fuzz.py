@@ -40,16 +40,27 @@ from flask_wtf import FlaskForm
 from werkzeug.datastructures import ImmutableMultiDict
 
 from app import clock
-from app.auth import throttle
+from app.auth import reset, throttle
+from app.auth import services as accounts
 from app.cache import derived
 from app.extensions import db
 from app.lifecycle.steps import STEPS
-from app.models import Acronym, Attachment, Component, FactorKind, MfaFactor, TokenScope, User
+from app.models import (
+    Acronym,
+    Attachment,
+    Component,
+    FactorKind,
+    MfaFactor,
+    PasswordResetToken,
+    Role,
+    TokenScope,
+    User,
+)
 from app.opendata import services as opendata
 from app.pdf import engine
 from app.storage import DatabaseBlobStore, blob_store
 from app.tokens import services as tokens
-from tests.conftest import EMAILS, PASSWORD, login, rec, user_by_email
+from tests.conftest import EMAILS, PASSWORD, login, rec, signed_in_now, user_by_email
 from tests.factories import make_done_job
 
 ANON = "anonymous"
@@ -410,7 +421,7 @@ class Fuzzer:
                 with client.session_transaction() as sess:
                     sess["_user_id"] = self.session_ids[role]
                     sess["_fresh"] = True
-                    sess["auth_at"] = clock.now().isoformat()  # a fresh sign-in (app/auth/fresh.py)
+                    signed_in_now(sess)  # a fresh sign-in (app/auth/fresh.py)
         if method != "GET":
             self.clients.pop(role)
         return client
@@ -529,6 +540,7 @@ def _states(app: Flask) -> list[dict[str, int]]:
         "job_id": make_done_job(user_by_email(EMAILS["viewer"])),
         "token_id": _api_token(),
         "factor_id": _factor(),
+        "token": _reset_link(),
     }
     return [
         {**common, "report_id": r.report_id, "rec_id": r.id, "addressee_id": r.addressees[0].id}
@@ -547,6 +559,30 @@ def _factor() -> int:
     db.session.add(factor)
     db.session.commit()
     return factor.id
+
+
+def _reset_link() -> str:
+    """A live password-reset link's token, of an account of its own (a fuzzed form that
+    happened to set a password would change no account the other requests use)."""
+    token = "fuzz-reset-link-token"
+    now = clock.now()
+    user = accounts.create_user(
+        db.session,
+        email="fuzz.reset@test.example",
+        display_name="Fuzz Reset",
+        role=Role.VIEWER,
+        password=PASSWORD,
+    )
+    db.session.add(
+        PasswordResetToken(
+            user_id=user.id,
+            token_hash=reset.token_hash(token),
+            created_at=now,
+            expires_at=now + timedelta(days=1),
+        )
+    )
+    db.session.commit()
+    return token
 
 
 def _api_token() -> int:

@@ -223,8 +223,12 @@ def test_a_job_finished_twice_keeps_its_first_result() -> None:
 # --- expiry -----------------------------------------------------------------------------
 
 
-def test_a_result_is_kept_for_the_configured_time_then_offered_again(as_role, app: Flask) -> None:
-    app.config["JOB_RESULT_TTL_HOURS"] = 1  # within a sign-in's 8 hours
+def test_a_result_is_kept_for_the_configured_time_then_offered_again(
+    as_role, app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app.config["JOB_RESULT_TTL_HOURS"] = 1  # within a sign-in's 12 hours
+    # the user stays active meanwhile: the idle limit (30 minutes) is not what this tests
+    monkeypatch.setitem(app.config, "SESSION_IDLE_MINUTES", 120)
     client = as_role("viewer")
     try:
         client.get("/recommendations/status.pdf")

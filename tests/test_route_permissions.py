@@ -27,7 +27,8 @@ from sqlalchemy.orm import selectinload
 
 from app import audit, clock
 from app.admin.forms import NewUserForm, PasswordResetForm, UserForm
-from app.auth.forms import LoginForm, PasswordChangeForm
+from app.auth import reset
+from app.auth.forms import ForgotPasswordForm, LoginForm, NewPasswordForm, PasswordChangeForm
 from app.auth.passwords import verify_password
 from app.components.forms import ComponentEditForm, ComponentForm
 from app.extensions import db
@@ -50,6 +51,7 @@ from app.models import (
     FactorKind,
     MailPreference,
     MfaFactor,
+    PasswordResetToken,
     Recommendation,
     RecStatus,
     Report,
@@ -150,6 +152,14 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("sso.callback", "GET"): everyone(404),
     ("auth.change_password", "GET"): signed_in(200),
     ("auth.change_password", "POST"): signed_in(200),
+    # session limits (app/auth/sessions.py): the warning's status and "Stay signed in"
+    ("auth.session_status", "GET"): signed_in(200),
+    ("auth.keep_alive", "POST"): signed_in(200),
+    # password reset by e-mail (app/auth/reset.py): the probe's link is no real one (410)
+    ("auth.forgot_password", "GET"): {**signed_in(302), ANON: 200},
+    ("auth.forgot_password", "POST"): {**signed_in(302), ANON: 200},
+    ("auth.reset_password", "GET"): everyone(410),
+    ("auth.reset_password", "POST"): everyone(410),
     ("reports.index", "GET"): portal(200),
     ("reports.detail", "GET"): portal(200),
     ("reports.create", "GET"): staff(200),
@@ -336,6 +346,8 @@ ALWAYS_OPEN = (
     "mfa.key_assert",
     "sso.start",
     "sso.callback",
+    "auth.forgot_password",
+    "auth.reset_password",
     "health.healthz",
     "health.readyz",
     "metrics",
@@ -417,6 +429,7 @@ def _params(app: Flask) -> dict[str, Any]:
         "token_id": _api_token(viewer),
         "factor_id": _factor(viewer),
         "name": "logingov",  # an SSO provider's name (none is configured here)
+        "token": "not-a-reset-link",  # a password-reset link's token (none matches)
     }
 
 
@@ -922,6 +935,24 @@ SMOKE: dict[type[FlaskForm], tuple[Smoke, ...]] = {
             _check(lambda: verify_password(_user("viewer").password_hash, NEW_PASSWORD)),
         ),
     ),
+    ForgotPasswordForm: (
+        Smoke(
+            ANON,
+            _get(lambda: "/password/forgot"),
+            lambda: {"email": EMAILS["viewer"]},
+            _check(lambda: len(_reset_links("viewer")) == 1),
+            status=200,  # the same page for any address
+        ),
+    ),
+    NewPasswordForm: (
+        Smoke(
+            ANON,
+            _get(lambda: f"/password/reset/{SMOKE_RESET_TOKEN}"),
+            lambda: {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+            _check(lambda: verify_password(_user("viewer").password_hash, NEW_PASSWORD)),
+            setup=lambda: _reset_link("viewer"),
+        ),
+    ),
     NewUserForm: (
         Smoke(
             "admin",
@@ -1216,6 +1247,30 @@ def test_every_form_has_a_smokerow() -> None:
     stale = sorted(_name(f) for f in (set(SMOKE) | FORM_BASES) - forms)
     assert not stale, f"smoke rows for forms that no longer exist: {stale}"
     assert all(SMOKE.values()), "every form needs at least one submission"
+
+
+SMOKE_RESET_TOKEN = "smoke-test-reset-link-token"
+
+
+def _reset_links(role: str) -> list[PasswordResetToken]:
+    db.session.expire_all()
+    return list(
+        db.session.scalars(sa.select(PasswordResetToken).where(PasswordResetToken.user_id == _user(role).id))
+    )
+
+
+def _reset_link(role: str) -> None:
+    """A live reset link for the account, whose token is SMOKE_RESET_TOKEN."""
+    now = clock.now()
+    db.session.add(
+        PasswordResetToken(
+            user_id=_user(role).id,
+            token_hash=reset.token_hash(SMOKE_RESET_TOKEN),
+            created_at=now,
+            expires_at=now + timedelta(hours=1),
+        )
+    )
+    db.session.commit()
 
 
 SMOKE_CASES = [

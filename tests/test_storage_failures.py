@@ -33,7 +33,7 @@ from app.pdf import engine
 from app.pdf import options as pdf_options
 from app.storage import DatabaseBlobStore, FileBlobStore, expire_staged
 from app.storage.tasks import sweep_storage
-from tests.conftest import login, rec, report_by_number, submit, user_by_email, visible_text
+from tests.conftest import login, rec, report_by_number, signed_in_now, submit, user_by_email, visible_text
 from tests.test_attachments import PDF
 from tests.test_imports_exports import _csv, _new_rows, _upload
 
@@ -478,6 +478,7 @@ def test_an_integrity_error_outside_a_form_is_the_422_page_not_the_409(database_
     client = other.test_client()
     with client.session_transaction() as sess:
         sess["_user_id"] = user_by_email("oig@test.example").get_id()
+        signed_in_now(sess)
     response = client.get("/race")
     assert response.status_code == 422
     text = visible_text(response)

@@ -14,6 +14,7 @@ from app.audit import AuditActor
 from app.auth import policy
 from app.auth import services as accounts
 from app.auth.fresh import require_fresh
+from app.database import utcnow
 from app.extensions import db
 from app.forms import ConfirmForm, select_choices
 from app.mfa import services as mfa_services
@@ -68,6 +69,7 @@ def new_user() -> str | Response | tuple[str, int]:
                 db.session,
                 email=form.email.data or "",
                 password=form.password.data or "",
+                temporary=True,  # the new user changes it at their first sign-in
                 **_account(form, components),
             ),
             success=lambda user: f"Account {user.email} was created.",
@@ -101,11 +103,10 @@ def edit_user(user_id: int) -> str | Response | tuple[str, int]:
     components = _component_choices(form)
     if form.validate_on_submit():
         email = user.email
+        changes = {**_account(form, components), "version": form.version.data, "now": utcnow()}
         done = save(
             form,
-            lambda: accounts.update_user(
-                db.session, current_user, user, **_account(form, components), version=form.version.data
-            ),
+            lambda: accounts.update_user(db.session, current_user, user, **changes),
             success=f"Account {email} was saved.",
             redirect_to=url_for("admin.users"),
             current=lambda: _edit_form(db.first_or_404(queries.user(user_id))),

@@ -1,4 +1,4 @@
-"""Commands `flask --app app users create` and `users sso-unlink`."""
+"""Commands `flask --app app users create`, `users sso-unlink` and `users dormant`."""
 
 from __future__ import annotations
 
@@ -52,6 +52,16 @@ def sso_unlink_command(email: str, issuer: str | None) -> None:
     removed = sso_services.unlink(db.session, actor, user, issuer=issuer)
     db.session.commit()
     click.echo(f"Removed {removed} single sign-on identit{'y' if removed == 1 else 'ies'} of {user.email}.")
+
+
+@users_group.command("dormant")
+def dormant_command() -> None:
+    """Warn and disable dormant accounts now, as the scheduler does daily (README,
+    "Dormant accounts"), and send the warnings."""
+    from app.auth.tasks import sweep_dormant
+
+    swept = sweep_dormant()
+    click.echo(f"Warned {swept.warned} and disabled {swept.disabled} dormant accounts.")
 
 
 def register(app: Flask) -> None:

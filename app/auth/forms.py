@@ -23,3 +23,16 @@ class PasswordChangeForm(FlaskForm):
     )
     password = PasswordField("New password", validators=[DataRequired("Enter a new password.")])
     confirm = PasswordField("New password again", validators=[DataRequired("Enter the new password again.")])
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = text_field(EmailField, "E-mail address", 254, required="Enter your e-mail address.")
+
+
+class NewPasswordForm(FlaskForm):
+    """The new password chosen through an e-mailed reset link."""
+
+    password = PasswordField(
+        "New password", validators=[DataRequired("Enter a new password."), Length(max=MAX_LENGTH)]
+    )
+    confirm = PasswordField("New password again", validators=[DataRequired("Enter the new password again.")])

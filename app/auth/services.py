@@ -38,6 +38,9 @@ class LoginAttempt:
 
     user: User | None = None
     refusal: Refusal | None = None
+    # The sign-in before this one (when and from where), for the user to check it was theirs.
+    previous_at: datetime | None = None
+    previous_ip: str | None = None
 
 
 NOT_AN_EMAIL = "(not an e-mail address)"
@@ -219,13 +222,15 @@ def authenticate(
     assert user is not None
     throttle.record_success(source_ip, email)
     user.failed_login_count = 0
+    previous_at, previous_ip = user.last_login_at, user.last_login_ip
     user.last_login_at = now
+    user.last_login_ip = source_ip
     if needs_rehash(user.password_hash):
         audit.set_actor(session, AuditActor.for_user(user, source_ip))
         user.password_hash = hash_password(password)
     audit.record(session, "login", actor=actor, object_type="users", object_id=user.id)
     session.flush()
-    return LoginAttempt(user=user)
+    return LoginAttempt(user=user, previous_at=previous_at, previous_ip=previous_ip)
 
 
 def end_session(session: Session, user: User, *, source_ip: str | None) -> None:
@@ -255,8 +260,11 @@ def change_password(session: Session, user: User, current: str, new: str, confir
     if not verify_password(user.password_hash, current):
         raise AccountError("Your current password is not correct.", field="current_password")
     check_new_password(new, confirm, user.email, user.display_name)
+    if verify_password(user.password_hash, new):
+        raise AccountError("Choose a password different from your current one.", field="password")
     user.password_hash = hash_password(new)
     user.session_version += 1
+    user.must_change_password = False  # one's own choice, not an administrator's
     session.flush()
 
 
@@ -285,8 +293,10 @@ def create_user(
     password: str,
     components: Iterable[Component] = (),
     active: bool = True,
+    temporary: bool = False,
 ) -> User:
-    """Create an account; the e-mail must be new and the password must follow the rules."""
+    """Create an account; the e-mail must be new and the password must follow the rules.
+    `temporary`: an administrator chose the password, so the first sign-in must change it."""
     email = normalize_email(email)
     if not email:
         raise AccountError("Enter an e-mail address.", field="email")
@@ -308,6 +318,7 @@ def create_user(
         password_hash=hash_password(password),
         components=components,
         active=active,
+        must_change_password=temporary,
     )
     session.add(user)
     session.flush()
@@ -352,6 +363,7 @@ def update_user(
     components: Iterable[Component],
     active: bool,
     version: Expected = UNCHECKED,
+    now: datetime | None = None,
 ) -> None:
     """Change an account's name, role, components or active flag (admins only), unless
     the account changed since `version` (ConflictError)."""
@@ -372,14 +384,18 @@ def update_user(
     user.active = active
     if was_active and not active:
         user.session_version += 1  # a disabled account is signed out everywhere
+    if active and not was_active and now is not None:
+        user.enabled_at = now  # dormancy counts afresh from here (app/auth/dormancy.py)
     bump_version(user)
     session.flush()
 
 
 def reset_password(session: Session, user: User, password: str, confirm: str) -> None:
-    """Set a new password for someone else (admins only); their sessions end."""
+    """Set a new password for someone else (admins only); their sessions end, and the
+    password is temporary: their next sign-in must change it."""
     check_new_password(password, confirm, user.email, user.display_name)
     user.password_hash = hash_password(password)
     user.session_version += 1
     user.failed_login_count = 0  # unknown sources may try again
+    user.must_change_password = True
     session.flush()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app, flash, redirect, session, url_for
@@ -38,14 +39,15 @@ def _login_policy() -> services.LoginPolicy:
     )
 
 
-def _minutes(seconds: int) -> str:
+def minutes_text(seconds: int) -> str:
+    """A wait in whole minutes (at least one), in words."""
     minutes = max(1, math.ceil(seconds / 60))
     return "1 minute" if minutes == 1 else f"{minutes} minutes"
 
 
 def throttled_message(retry_after: int) -> str:
     """What a refused attempt is told, with the wait in whole minutes (at least one)."""
-    return THROTTLED.format(minutes=_minutes(retry_after))
+    return THROTTLED.format(minutes=minutes_text(retry_after))
 
 
 def attempt(email: str, password: str) -> services.LoginAttempt:
@@ -90,14 +92,29 @@ def authenticated_at() -> datetime | None:
     return when if when.tzinfo is not None else None
 
 
-def start_session(user: User, target: str | None) -> Response:
+def previous_sign_in(at: datetime | None, ip: str | None) -> str:
+    """What the user is told about the sign-in before this one, to spot one not theirs:
+    its time in the OIG's time zone (APP_TIMEZONE) and its address."""
+    if at is None:
+        return "This is the first sign-in to your account."
+    local = at.astimezone(ZoneInfo(current_app.config["APP_TIMEZONE"]))
+    when = f"{local:%B} {local.day}, {local.year}, {local:%H:%M %Z}"
+    where = f" from {ip}" if ip else ""
+    return f"Your previous sign-in: {when}{where}. If that was not you, tell an administrator."
+
+
+def start_session(
+    user: User, target: str | None, *, previous_at: datetime | None = None, previous_ip: str | None = None
+) -> Response:
     """Sign `user` in on a fresh session, and send them on to `target` (a safe path) or
-    the dashboard; this browser remembers the account (app/auth/devices.py)."""
+    the dashboard; this browser remembers the account (app/auth/devices.py). The user
+    is shown their previous sign-in (when and from where)."""
     session.clear()
     login_user(user)
     session.permanent = True
     mark_authenticated()
     flash(f"Signed in as {user.display_name} ({user.role.label}).", "success")
+    flash(previous_sign_in(previous_at, previous_ip), "info")
     response = redirect(target or url_for("dashboard.index"))
     devices.remember(response, user.id)
     return response

@@ -208,6 +208,7 @@ def sign_in(session: Session, identity: Identity, *, source_ip: str | None, now:
         )
     link.last_used_at = now
     user.last_login_at = now
+    user.last_login_ip = source_ip
     user.failed_login_count = 0
     audit.record(
         session,

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from app.auth import services, signin
-from app.auth.forms import LoginForm, PasswordChangeForm
+from app.auth import reset, services, sessions, signin
+from app.auth.forms import ForgotPasswordForm, LoginForm, NewPasswordForm, PasswordChangeForm
 from app.auth.fresh import fresh_signin_required
+from app.database import utcnow
 from app.extensions import db
+from app.mail.compose import Links
 from app.mfa import flow as mfa_flow
 from app.mfa import services as mfa_services
 from app.web import add_field_error, client_ip, commit, safe_next, save
 
 bp = Blueprint("auth", __name__)
+RESET_DONE = "Your password has been changed and every session of your account has ended. Sign in with it."
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -30,11 +33,16 @@ def login() -> str | Response | tuple[str, int, dict[str, str]]:
         attempt = signin.attempt(form.email.data or "", form.password.data or "")
         commit()  # the attempt is recorded whatever its outcome
         if attempt.user is not None:
+            target = safe_next(form.next.data)
             if mfa_services.has_factor(db.session, attempt.user.id):
                 # password only: the session waits for the second factor (app/mfa/views.py)
-                mfa_flow.begin_pending(attempt.user, safe_next(form.next.data))
+                mfa_flow.begin_pending(
+                    attempt.user, target, previous_at=attempt.previous_at, previous_ip=attempt.previous_ip
+                )
                 return redirect(url_for("mfa.second_factor"))
-            return signin.start_session(attempt.user, safe_next(form.next.data))
+            return signin.start_session(
+                attempt.user, target, previous_at=attempt.previous_at, previous_ip=attempt.previous_ip
+            )
         if attempt.refusal is not None:
             seconds = attempt.refusal.retry_after
             add_field_error(form, None, signin.throttled_message(seconds))
@@ -87,3 +95,68 @@ def change_password() -> str | Response | tuple[str, int]:
         if done is not None:
             return done
     return render_template("auth/password.html", form=form)
+
+
+@bp.route("/session/status")
+def session_status() -> Response:
+    """Seconds left before each session limit, for the warning's script (not activity)."""
+    limits = sessions.Limits.from_config(current_app.config)
+    return jsonify(sessions.remaining(limits, utcnow()))
+
+
+@bp.route("/session/keep-alive", methods=["POST"])
+def keep_alive() -> Response:
+    """ "Stay signed in": activity, so the idle limit starts again (the absolute one does not)."""
+    limits = sessions.Limits.from_config(current_app.config)
+    return jsonify(sessions.remaining(limits, utcnow()))
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+def forgot_password() -> str | Response | tuple[str, int, dict[str, str]]:
+    """Ask for a reset link. The answer is the same whether or not the address has an
+    account (only throttling answers differently, for any address alike)."""
+    if current_user.is_authenticated:
+        return redirect(url_for("auth.change_password"))
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        email = form.email.data or ""
+        wait = reset.throttled(email, client_ip())
+        if wait is not None:
+            add_field_error(form, None, reset.THROTTLED.format(minutes=signin.minutes_text(wait)))
+            page = render_template("auth/forgot.html", form=form, sent=False)
+            return page, 429, {"Retry-After": str(wait)}
+        links = Links(current_app)
+        reset.request_reset(
+            db.session,
+            email,
+            now=utcnow(),
+            minutes=current_app.config["PASSWORD_RESET_MINUTES"],
+            source_ip=client_ip(),
+            link_for=lambda token: links("auth.reset_password", token=token),
+        )
+        commit()
+        return render_template("auth/forgot.html", form=ForgotPasswordForm(formdata=None), sent=True)
+    return render_template("auth/forgot.html", form=form, sent=False)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str) -> str | Response | tuple[str, int]:
+    """Choose a new password through an e-mailed link (single use, PASSWORD_RESET_MINUTES)."""
+    try:
+        reset.usable(db.session, token, now=utcnow(), source_ip=client_ip())
+    except services.AccountError as refused:
+        commit()  # the refusal's audit event
+        return render_template("auth/reset_refused.html", message=refused.message), 410
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        new, confirm, source_ip = form.password.data or "", form.confirm.data or "", client_ip()
+        done = save(
+            form,
+            lambda: reset.complete_reset(db.session, token, new, confirm, now=utcnow(), source_ip=source_ip),
+            success=RESET_DONE,
+            redirect_to=url_for("auth.login"),
+        )
+        if done is not None:
+            logout_user()  # whoever this browser was signed in as, it signs in afresh
+            return done
+    return render_template("auth/reset.html", form=form)

@@ -33,7 +33,13 @@ def celery_init_app(app: Flask) -> Celery:
     celery = Celery(
         app.name,
         task_cls=FlaskTask,
-        include=["app.jobs.tasks", "app.storage.tasks", "app.mail.tasks", "app.opendata.tasks"],
+        include=[
+            "app.jobs.tasks",
+            "app.storage.tasks",
+            "app.mail.tasks",
+            "app.opendata.tasks",
+            "app.auth.tasks",
+        ],
     )
     config = app.config
     celery.conf.update(
@@ -60,6 +66,11 @@ def celery_init_app(app: Flask) -> Celery:
                 "schedule": crontab(hour=config["MAIL_DIGEST_HOUR"], minute=0),
             },
             "mail-deliver": {"task": "rectrack.mail_deliver", "schedule": 60.0},
+            # Dormant accounts (app/auth/dormancy.py): warned, then disabled.
+            "accounts-dormant": {
+                "task": "rectrack.accounts_dormant",
+                "schedule": crontab(hour=config["ACCOUNT_DORMANT_HOUR"], minute=30),
+            },
             # Open data (app/opendata): the day's files of public recommendations.
             "opendata-build": {
                 "task": "rectrack.opendata_build",

@@ -42,6 +42,15 @@ FIRST_RETRY = timedelta(minutes=1)
 LONGEST_WAIT = timedelta(hours=6)
 ACTOR = audit.AuditActor.system("mail")
 DEACTIVATED = "The account was deactivated before the message was sent; nothing was sent."
+# Kinds whose body holds a secret (a single-use link): emptied once sent or given up, so
+# the outbox table keeps no usable link (app/auth/reset.py).
+SECRET_KINDS = frozenset({"password_reset"})
+SCRUBBED = "(removed once sent: it held a single-use link)"
+
+
+def _scrub(row: OutboxMessage) -> None:
+    if row.kind in SECRET_KINDS:
+        row.body_text = row.body_html = SCRUBBED
 
 
 def backoff(attempts: int) -> timedelta:
@@ -97,6 +106,7 @@ def _fail(session: Session, row: OutboxMessage, reason: str) -> None:
     row.state = OutboxState.FAILED_PERMANENT
     row.last_error = reason
     _release(row)
+    _scrub(row)
     _audit(session, row, "mail failed", "failure")
     log.warning("mail %s to user %s failed permanently: %s", row.id, row.user_id, reason)
 
@@ -173,6 +183,7 @@ def deliver_due(session: Session, now: datetime | None = None, limit: int = BATC
                 row.sent_at = clock.now()
                 row.last_error = ""
                 _release(row)
+                _scrub(row)
                 _audit(session, row, "mail sent")
                 done.sent += 1
             session.commit()

@@ -74,14 +74,33 @@ def relying_party() -> RelyingParty:
     return RelyingParty(id=rp_id, origin=origin)
 
 
-def begin_pending(user: User, target: str | None) -> None:
+def begin_pending(
+    user: User, target: str | None, *, previous_at: datetime | None = None, previous_ip: str | None = None
+) -> None:
+    """The password was right; the second factor is awaited. The account's previous
+    sign-in (before this password) is kept to be shown once the sign-in is complete."""
     session.clear()
     session[PENDING] = {
         "user": user.id,
         "version": user.session_version,
         "at": utcnow().isoformat(),
         "next": target,
+        "previous_at": previous_at.isoformat() if previous_at else None,
+        "previous_ip": previous_ip,
     }
+
+
+def pending_previous() -> tuple[datetime | None, str | None]:
+    """The previous sign-in (when, from where) of the account whose second factor is awaited."""
+    pending = session.get(PENDING)
+    if not isinstance(pending, dict):
+        return None, None
+    try:
+        at = datetime.fromisoformat(pending["previous_at"]) if pending.get("previous_at") else None
+    except (TypeError, ValueError):
+        at = None
+    ip = pending.get("previous_ip")
+    return at, ip if isinstance(ip, str) else None
 
 
 def _recent(raw: Any, now: datetime) -> bool:

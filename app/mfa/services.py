@@ -364,12 +364,21 @@ def reset_factors(session: Session, actor: AuditActor, user: User) -> int:
 
 
 def record_passkey_login(
-    session: Session, actor: AuditActor, user: User, factor: MfaFactor, *, now: datetime
-) -> None:
+    session: Session,
+    actor: AuditActor,
+    user: User,
+    factor: MfaFactor,
+    *,
+    now: datetime,
+    source_ip: str | None,
+) -> tuple[datetime | None, str | None]:
     """A sign-in with a passkey alone (two factors: the key, unlocked by the person): the
-    same bookkeeping and "login" event as a password's, saying how."""
+    same bookkeeping and "login" event as a password's, saying how. Returns the previous
+    sign-in (when, from where)."""
+    previous = (user.last_login_at, user.last_login_ip)
     user.failed_login_count = 0
     user.last_login_at = now
+    user.last_login_ip = source_ip
     audit.record(
         session,
         "login",
@@ -379,3 +388,4 @@ def record_passkey_login(
         changes={"method": "passkey", "factor": factor.name},
     )
     session.flush()
+    return previous

@@ -4,6 +4,7 @@ code, and the WebAuthn ceremonies' JSON answers."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import segno
@@ -65,9 +66,16 @@ def redirect_json(response: Response) -> Response:
 # --- finishing --------------------------------------------------------------------------
 
 
-def finish_sign_in(user: User, method: str, target: str | None) -> Response:
-    """The second factor was given: the full session starts (app/auth/signin.py)."""
-    response = signin.start_session(user, safe_next(target))
+def finish_sign_in(
+    user: User,
+    method: str,
+    target: str | None,
+    previous: tuple[datetime | None, str | None] | None = None,
+) -> Response:
+    """The second factor was given: the full session starts (app/auth/signin.py), showing
+    the account's previous sign-in (the pending sign-in's, unless given)."""
+    previous_at, previous_ip = previous if previous is not None else flow.pending_previous()
+    response = signin.start_session(user, safe_next(target), previous_at=previous_at, previous_ip=previous_ip)
     session[flow.SECOND_FACTOR] = method
     return response
 
@@ -266,9 +274,11 @@ def passkey_sign_in(answer: dict[str, Any], challenge: bytes) -> Response:
     if user is None or not user.active:
         db.session.rollback()
         return json_error("This account cannot sign in. Ask an administrator.", 403)
-    services.record_passkey_login(db.session, actor(user), user, factor, now=now)
+    previous = services.record_passkey_login(
+        db.session, actor(user), user, factor, now=now, source_ip=client_ip()
+    )
     commit()
-    return redirect_json(finish_sign_in(user, "passkey", safe_next(request.args.get("next"))))
+    return redirect_json(finish_sign_in(user, "passkey", safe_next(request.args.get("next")), previous))
 
 
 def key_step(purpose: str, answer: dict[str, Any], challenge: bytes) -> Response:

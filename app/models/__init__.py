@@ -21,6 +21,7 @@ from app.models.job import Job, JobState, PdfCacheEntry, WorkerHeartbeat
 from app.models.mail import DigestFrequency, MailPreference, NoticeKind, OutboxMessage, OutboxState
 from app.models.mfa import FactorKind, MfaFactor, RecoveryCode
 from app.models.opendata import OpenDataFile
+from app.models.password_reset import PasswordResetToken
 from app.models.periods import AddresseePeriod, RecommendationPeriod
 from app.models.recommendation import Addressee, Recommendation
 from app.models.report import Report, report_components
@@ -57,6 +58,7 @@ __all__ = [
     "OpenDataFile",
     "OutboxMessage",
     "OutboxState",
+    "PasswordResetToken",
     "PdfCacheEntry",
     "RecStatus",
     "Recommendation",

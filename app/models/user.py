@@ -40,6 +40,18 @@ class User(UserMixin, Model):
     last_login_at: Mapped[datetime | None] = mapped_column(
         UTCDateTime, info={"audit": False, "derived": False}
     )
+    # The address of the last sign-in: the next sign-in shows it with last_login_at.
+    last_login_ip: Mapped[str | None] = mapped_column(sa.String(45), info={"audit": False, "derived": False})
+    # A password an administrator set is temporary: the next sign-in must change it
+    # (app/auth/sessions.py). Changing one's own password or a reset by e-mail clears it.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # When an administrator last re-enabled the account: dormancy counts from the latest
+    # of this, the last sign-in and created_at (app/auth/dormancy.py).
+    enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, info={"derived": False})
+    # When the dormancy warning of the current period was queued (one per period).
+    dormancy_warned_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, info={"audit": False, "derived": False}
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, info={"audit": False})
     # Optimistic locking (app/locking.py) for the administrators' account form. Only a save
     # of that form moves it (bump_version); sign-ins, which write the sign-in columns above,

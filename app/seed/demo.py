@@ -55,6 +55,7 @@ def ensure_demo_accounts(session: Session, *, reset: bool = False) -> list[tuple
             out.append((demo, password))
         elif reset:
             accounts.reset_password(session, user, password, password)
+            user.must_change_password = False  # demo accounts sign straight in (`make run`)
             out.append((demo, password))
         else:
             out.append((demo, None))

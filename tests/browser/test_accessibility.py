@@ -90,6 +90,26 @@ def test_login_page_and_its_error_state(browser: Any, live_server: str) -> None:
     context.close()
 
 
+def test_password_reset_pages(browser: Any, live_server: str) -> None:
+    """The reset request page, its answer, and a link that cannot be used."""
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    page.goto(f"{live_server}/login")
+    page.click("text=Forgot your password?")
+    page.wait_for_url(f"{live_server}/password/forgot")
+    _check(page, "/password/forgot")
+    page.click("main button[type=submit]")  # no address: the message at the field
+    page.wait_for_selector(".usa-error-message")
+    _check(page, "/password/forgot (errors)")
+    page.fill("#email", "nobody@browser.example")
+    page.click("main button[type=submit]")
+    page.wait_for_selector("text=If an active RecTrack account uses that address")
+    _check(page, "/password/forgot (sent)")
+    page.goto(f"{live_server}/password/reset/not-a-link")
+    _check(page, "/password/reset/<token> (refused)")
+    context.close()
+
+
 def test_forms_with_errors(sign_in: Any, live_server: str) -> None:
     page = sign_in("oig", bypass_csp=True)
     page.goto(f"{live_server}/reports/new")
