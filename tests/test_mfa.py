@@ -731,3 +731,18 @@ def test_a_key_from_another_site_is_not_registered(client: FlaskClient) -> None:
     )
     assert unnamed.status_code == 422
     assert "Give the factor a name" in unnamed.get_json()["error"]
+
+
+def test_after_the_second_factor_the_user_sees_the_sign_in_before_this_one(client: FlaskClient) -> None:
+    """The previous sign-in shown is the one before this password, not the password step
+    just taken (which already wrote the account's last sign-in)."""
+    oig = user_by_email(EMAILS["oig"])
+    oig.last_login_at = datetime.fromisoformat("2026-11-10T14:00:00+00:00")  # 09:00 in Washington
+    oig.last_login_ip = "198.51.100.23"
+    _totp_factor(oig)
+    db.session.commit()
+    assert _password(client).headers["Location"] == "/login/second-factor"
+    done = client.post("/login/second-factor", data={"method": "totp", "code": _code(clock.now())})
+    assert done.status_code == 302
+    text = visible_text(client.get(done.headers["Location"]))
+    assert "Your previous sign-in: November 10, 2026, 09:00 EST from 198.51.100.23." in text

@@ -33,16 +33,7 @@ def login() -> str | Response | tuple[str, int, dict[str, str]]:
         attempt = signin.attempt(form.email.data or "", form.password.data or "")
         commit()  # the attempt is recorded whatever its outcome
         if attempt.user is not None:
-            target = safe_next(form.next.data)
-            if mfa_services.has_factor(db.session, attempt.user.id):
-                # password only: the session waits for the second factor (app/mfa/views.py)
-                mfa_flow.begin_pending(
-                    attempt.user, target, previous_at=attempt.previous_at, previous_ip=attempt.previous_ip
-                )
-                return redirect(url_for("mfa.second_factor"))
-            return signin.start_session(
-                attempt.user, target, previous_at=attempt.previous_at, previous_ip=attempt.previous_ip
-            )
+            return _after_password(attempt, safe_next(form.next.data))
         if attempt.refusal is not None:
             seconds = attempt.refusal.retry_after
             add_field_error(form, None, signin.throttled_message(seconds))
@@ -59,6 +50,17 @@ def _login_page(form: LoginForm) -> str:
         mfa_roles=sorted(mfa_flow.required_roles()),
         development=current_app.config["WEBAUTHN_FROM_REQUEST_HOST"],
     )
+
+
+def _after_password(attempt: services.LoginAttempt, target: str | None) -> Response:
+    """The password was right: the session starts, or, for an account with a second
+    factor, waits for it (app/mfa/views.py)."""
+    assert attempt.user is not None
+    at, ip = attempt.previous_at, attempt.previous_ip
+    if mfa_services.has_factor(db.session, attempt.user.id):
+        mfa_flow.begin_pending(attempt.user, target, previous_at=at, previous_ip=ip)
+        return redirect(url_for("mfa.second_factor"))
+    return signin.start_session(attempt.user, target, previous_at=at, previous_ip=ip)
 
 
 @bp.route("/logout", methods=["POST"])
