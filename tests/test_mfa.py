@@ -746,3 +746,27 @@ def test_after_the_second_factor_the_user_sees_the_sign_in_before_this_one(clien
     assert done.status_code == 302
     text = visible_text(client.get(done.headers["Location"]))
     assert "Your previous sign-in: November 10, 2026, 09:00 EST from 198.51.100.23." in text
+
+
+def test_the_gates_agree_for_a_temporary_password_and_no_factor(
+    client: FlaskClient, app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An administrator made the account (a temporary password) and its role requires a
+    factor it lacks: the password change opens (no redirect loop between the two gates),
+    then enrolment; the session warning's status answers JSON under both gates."""
+    monkeypatch.setitem(app.config, "MFA_REQUIRED_ROLES", "oig")
+    oig = user_by_email(EMAILS["oig"])
+    oig.must_change_password = True
+    db.session.commit()
+    assert _password(client).status_code == 302
+    page = client.get("/reports", follow_redirects=True)
+    assert page.request.path == "/account/password"
+    assert client.get("/session/status").is_json
+    new = "a brand new passphrase for oig"
+    changed = client.post(
+        "/account/password", data={"current_password": PASSWORD, "password": new, "confirm": new}
+    )
+    assert changed.status_code == 302
+    page = client.get("/reports", follow_redirects=True)
+    assert page.request.path == "/account/security"
+    assert client.get("/session/status").is_json

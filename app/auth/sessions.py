@@ -47,7 +47,7 @@ POLLS = frozenset({"auth.session_status", "auth.keep_alive"})
 UNCHECKED = frozenset({"static", "health.healthz", "health.readyz", "metrics"})
 # What a user whose password is temporary may still open (besides UNCHECKED).
 TEMPORARY_PASSWORD_ALLOWS = frozenset(
-    {"auth.change_password", "auth.logout", "auth.session_status", "auth.keep_alive"}
+    {"auth.change_password", "auth.logout", "auth.session_status", "auth.keep_alive", "mfa.reauth"}
 )
 EXPIRED_MESSAGES = {
     IDLE: "You were signed out after {minutes} minutes without activity. Sign in again to continue.",

@@ -45,11 +45,14 @@ ENROLMENT_ENDPOINTS = frozenset(
         "mfa.recovery_codes",
         "mfa.reauth",
         "auth.logout",
+        # the session warning's status and "Stay signed in" (static/js/session-timeout.js)
+        "auth.session_status",
+        "auth.keep_alive",
     }
 )
 # Reachable by such an account that has a factor but has not given it in this session (a
 # session begun before the policy, or by an administrator's hand): prove it, or leave.
-UNPROVEN_ENDPOINTS = frozenset({"mfa.reauth", "auth.logout"})
+UNPROVEN_ENDPOINTS = frozenset({"mfa.reauth", "auth.logout", "auth.session_status", "auth.keep_alive"})
 
 
 def required_roles() -> frozenset[Role]:
@@ -147,6 +150,10 @@ def gate() -> Response | None:
         return redirect(url_for("mfa.reauth", next=request.full_path.rstrip("?")))
     if endpoint in ENROLMENT_ENDPOINTS:
         return None
+    if endpoint == "auth.change_password" and current_user.must_change_password:
+        return (
+            None  # a temporary password is changed first (its gate, app/auth/sessions.py, allows only that)
+        )
     flash("Your role requires a second factor. Add a security key or an authenticator app to go on.", "info")
     return redirect(url_for("mfa.security"))
 

@@ -168,6 +168,6 @@ def test_an_admin_without_a_factor_reaches_only_enrolment(page: Any, site: str) 
             assert page.url == f"{site}/account/security", path
         page.click("text=Add an authenticator app")
         page.wait_for_url(f"{site}/account/security/totp")
-        assert page.locator("img[alt^='QR code']").count() == 1
+        assert page.locator("img[alt^='QR code']").count() == 1, page.inner_text("main")
     finally:
         app.config["MFA_REQUIRED_ROLES"] = before
