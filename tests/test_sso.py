@@ -135,6 +135,7 @@ def test_sign_in_through_the_local_provider(sso: LocalProvider, client: FlaskCli
     page = client.get("/")
     assert page.status_code == 200
     assert "Signed in as Viewer (Congressional staff (read-only))." in visible_text(page)
+    assert "This is the first sign-in to your account." in visible_text(page)
     # linked on first match; the sign-in audited with provider and subject, no token
     assert _links() == [(sso.issuer, "viewer-sub", "viewer@test.example")]
     (success,) = _sso_events("success")
@@ -699,3 +700,18 @@ def test_a_provider_setting_that_cannot_work_stops_create_app() -> None:
     config.OIDC_PROVIDERS = '[{"name": "logingov"}]'
     with pytest.raises(oidc.ProviderConfigError, match="label \\(the button's text\\) is missing"):
         create_app(config)
+
+
+def test_after_single_sign_on_the_user_sees_the_previous_sign_in(
+    sso: LocalProvider, client: FlaskClient
+) -> None:
+    viewer = user_by_email("viewer@test.example")
+    viewer.last_login_at = datetime.fromisoformat("2026-11-10T14:00:00+00:00")  # 09:00 in Washington
+    viewer.last_login_ip = "198.51.100.23"
+    db.session.commit()
+    response = _full_sign_in(client, "viewer-sub")
+    assert response.status_code == 302
+    text = visible_text(client.get("/"))
+    assert "Your previous sign-in: November 10, 2026, 09:00 EST from 198.51.100.23." in text
+    db.session.expire_all()
+    assert user_by_email("viewer@test.example").last_login_ip == "127.0.0.1"

@@ -15,7 +15,6 @@ from werkzeug.wrappers import Response
 
 from app import clock
 from app.auth import oidc, signin, sso_services
-from app.models import User
 
 PENDING = "sso_pending"  # the started sign-in (oidc.Pending), in the signed session cookie
 SECOND_FACTOR = "second_factor"  # read by the MFA gate: any non-empty value satisfies it
@@ -111,10 +110,14 @@ def finish(
     )
 
 
-def start_session(user: User, identity: sso_services.Identity, target: str | None) -> Response:
-    """The password sign-in's fresh session (signin.start_session), with the second factor
-    recorded when this provider's sign-in counts as one."""
-    response = signin.start_session(user, target)
+def start_session(
+    signed_in: sso_services.SignedIn, identity: sso_services.Identity, target: str | None
+) -> Response:
+    """The password sign-in's fresh session (signin.start_session, showing the previous
+    sign-in), with the second factor recorded when this provider's sign-in counts as one."""
+    response = signin.start_session(
+        signed_in.user, target, previous_at=signed_in.previous_at, previous_ip=signed_in.previous_ip
+    )
     if identity.second_factor:
         session[SECOND_FACTOR] = f"sso:{identity.provider}"
     return response

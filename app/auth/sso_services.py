@@ -132,7 +132,16 @@ def _refused(
     return SsoRefused(reason, message)
 
 
-def sign_in(session: Session, identity: Identity, *, source_ip: str | None, now: datetime) -> User:
+@dataclass(frozen=True)
+class SignedIn:
+    """The account an identity signed in to, and its sign-in before this one."""
+
+    user: User
+    previous_at: datetime | None
+    previous_ip: str | None
+
+
+def sign_in(session: Session, identity: Identity, *, source_ip: str | None, now: datetime) -> SignedIn:
     """The account this identity signs in to, with the sign-in audited; or SsoRefused
     (audited, nothing else changed) when there is none it may use."""
     link = _linked(session, identity.issuer, identity.subject)
@@ -207,6 +216,7 @@ def sign_in(session: Session, identity: Identity, *, source_ip: str | None, now:
             changes={"provider": identity.provider, "issuer": identity.issuer, "subject": identity.subject},
         )
     link.last_used_at = now
+    previous_at, previous_ip = user.last_login_at, user.last_login_ip
     user.last_login_at = now
     user.last_login_ip = source_ip
     user.failed_login_count = 0
@@ -224,7 +234,7 @@ def sign_in(session: Session, identity: Identity, *, source_ip: str | None, now:
         },
     )
     session.flush()
-    return user
+    return SignedIn(user, previous_at, previous_ip)
 
 
 def unlink(session: Session, actor: AuditActor, user: User, *, issuer: str | None = None) -> int:

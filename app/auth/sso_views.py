@@ -59,9 +59,9 @@ def callback(name: str) -> Response:
         commit()
         return _back_to_sign_in(refusal, target)
     try:
-        user = sso_services.sign_in(db.session, identity, source_ip=client_ip(), now=clock.now())
+        signed_in = sso_services.sign_in(db.session, identity, source_ip=client_ip(), now=clock.now())
     except oidc.SsoRefused as refusal:
         commit()  # the refusal's audit event, and nothing else
         return _back_to_sign_in(refusal, target)
     commit()
-    return sso_flow.start_session(user, identity, target)
+    return sso_flow.start_session(signed_in, identity, target)
