@@ -23,9 +23,10 @@ import sqlalchemy as sa
 import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
+from limits import parse
 from sqlalchemy.orm import selectinload
 
-from app import clock
+from app import clock, portal
 from app.auth import oidc
 from app.extensions import db
 from app.models import AuditEvent, SsoIdentity, User
@@ -715,3 +716,19 @@ def test_after_single_sign_on_the_user_sees_the_previous_sign_in(
     assert "Your previous sign-in: November 10, 2026, 09:00 EST from 198.51.100.23." in text
     db.session.expire_all()
     assert user_by_email("viewer@test.example").last_login_ip == "127.0.0.1"
+
+
+def test_starting_single_sign_on_is_rate_limited_per_address(
+    sso: LocalProvider, app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each start reads the provider's discovery document, so an address's starts count
+    against the portal's limit (PORTAL_RATE_LIMIT; 3 per minute here): the fourth is a 429."""
+    limit = app.extensions[portal.EXTENSION_KEY]
+    monkeypatch.setitem(
+        app.extensions, portal.EXTENSION_KEY, portal.PortalLimit(limit.store, parse("3 per minute"))
+    )
+    for _ in range(3):
+        assert _start(client).startswith(f"{sso.issuer}/auth?")
+    refused = client.get(START)
+    assert refused.status_code == 429
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60

@@ -14,7 +14,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
-from app import clock
+from app import clock, portal
 from app.auth import oidc, sso_flow, sso_services
 from app.extensions import db
 from app.web import client_ip, commit, safe_next
@@ -34,9 +34,11 @@ def _back_to_sign_in(refusal: oidc.SsoRefused, target: str | None) -> Response:
 
 
 @bp.route("/sso/<name>/start")
-def start(name: str) -> Response:
+def start(name: str) -> Any:
     """Send the browser to the provider with a new state, nonce and PKCE challenge."""
     provider = sso_flow.provider_or_404(name)
+    if (limited := portal.limit_anonymous()) is not None:
+        return limited  # each start reads the provider's discovery document: counted per address
     target = safe_next(request.args.get("next"))
     try:
         return redirect(sso_flow.begin(provider, target))
