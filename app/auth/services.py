@@ -73,6 +73,17 @@ def user_by_email(session: Session, email: str) -> User | None:
     )
 
 
+def record_sign_in(user: User, *, now: datetime, source_ip: str | None) -> tuple[datetime | None, str | None]:
+    """A sign-in's bookkeeping on the account, however it signed in (password, passkey,
+    single sign-on): the failure run ends and the last sign-in (which the dormancy count
+    starts from) moves to now. Returns the previous sign-in, when and from where."""
+    previous = (user.last_login_at, user.last_login_ip)
+    user.failed_login_count = 0
+    user.last_login_at = now
+    user.last_login_ip = source_ip
+    return previous
+
+
 def load_user(session: Session, user_id: int, session_version: int) -> User | None:
     """The signed-in user for a session cookie, or None if the cookie is stale."""
     user = session.scalar(sa.select(User).options(selectinload(User.components)).where(User.id == user_id))
@@ -221,10 +232,7 @@ def authenticate(
 
     assert user is not None
     throttle.record_success(source_ip, email)
-    user.failed_login_count = 0
-    previous_at, previous_ip = user.last_login_at, user.last_login_ip
-    user.last_login_at = now
-    user.last_login_ip = source_ip
+    previous_at, previous_ip = record_sign_in(user, now=now, source_ip=source_ip)
     if needs_rehash(user.password_hash):
         audit.set_actor(session, AuditActor.for_user(user, source_ip))
         user.password_hash = hash_password(password)

@@ -46,9 +46,7 @@ POLLS = frozenset({"auth.session_status", "auth.keep_alive"})
 # Never checked at all: what a browser fetches with or without a session.
 UNCHECKED = frozenset({"static", "health.healthz", "health.readyz", "metrics"})
 # What a user whose password is temporary may still open (besides UNCHECKED).
-TEMPORARY_PASSWORD_ALLOWS = frozenset(
-    {"auth.change_password", "auth.logout", "auth.session_status", "auth.keep_alive", "mfa.reauth"}
-)
+TEMPORARY_PASSWORD_ALLOWS = POLLS | {"auth.change_password", "auth.logout", "mfa.reauth"}
 EXPIRED_MESSAGES = {
     IDLE: "You were signed out after {minutes} minutes without activity. Sign in again to continue.",
     ABSOLUTE: "You were signed out: a session lasts at most {hours} hours. Sign in again to continue.",

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 from app import audit
 from app.audit import AuditActor
 from app.auth.oidc import SsoRefused
-from app.auth.services import normalize_email, user_by_email
+from app.auth.services import normalize_email, record_sign_in, user_by_email
 from app.models import SsoIdentity, User
 
 NO_ACCOUNT = (
@@ -216,10 +216,7 @@ def sign_in(session: Session, identity: Identity, *, source_ip: str | None, now:
             changes={"provider": identity.provider, "issuer": identity.issuer, "subject": identity.subject},
         )
     link.last_used_at = now
-    previous_at, previous_ip = user.last_login_at, user.last_login_ip
-    user.last_login_at = now
-    user.last_login_ip = source_ip
-    user.failed_login_count = 0
+    previous_at, previous_ip = record_sign_in(user, now=now, source_ip=source_ip)
     audit.record(
         session,
         "login",

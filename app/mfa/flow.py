@@ -13,6 +13,7 @@ from flask import current_app, flash, redirect, request, session, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from app.auth.sessions import POLLS
 from app.database import utcnow
 from app.extensions import db
 from app.mfa import services
@@ -45,14 +46,13 @@ ENROLMENT_ENDPOINTS = frozenset(
         "mfa.recovery_codes",
         "mfa.reauth",
         "auth.logout",
-        # the session warning's status and "Stay signed in" (static/js/session-timeout.js)
-        "auth.session_status",
-        "auth.keep_alive",
     }
+    # the session warning's status and "Stay signed in" (static/js/session-timeout.js)
+    | POLLS
 )
 # Reachable by such an account that has a factor but has not given it in this session (a
 # session begun before the policy, or by an administrator's hand): prove it, or leave.
-UNPROVEN_ENDPOINTS = frozenset({"mfa.reauth", "auth.logout", "auth.session_status", "auth.keep_alive"})
+UNPROVEN_ENDPOINTS = POLLS | {"mfa.reauth", "auth.logout"}
 
 
 def required_roles() -> frozenset[Role]:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from app import audit
 from app.audit import AuditActor
+from app.auth.services import record_sign_in
 from app.models import FactorKind, MfaFactor, RecoveryCode, Role, User
 from app.service_errors import ServiceError
 
@@ -375,10 +376,7 @@ def record_passkey_login(
     """A sign-in with a passkey alone (two factors: the key, unlocked by the person): the
     same bookkeeping and "login" event as a password's, saying how. Returns the previous
     sign-in (when, from where)."""
-    previous = (user.last_login_at, user.last_login_ip)
-    user.failed_login_count = 0
-    user.last_login_at = now
-    user.last_login_ip = source_ip
+    previous = record_sign_in(user, now=now, source_ip=source_ip)
     audit.record(
         session,
         "login",
