@@ -192,6 +192,23 @@ def browser() -> Iterator[Any]:
         instance.close()
 
 
+def watched_page(context: Any, problems: list[str]) -> Any:
+    """A new page in `context` whose script errors and Content-Security-Policy violations
+    are added to `problems` (the caller fails the test on any)."""
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    page.on("pageerror", lambda exc: problems.append(f"script error: {exc}"))
+    page.on(
+        "console",
+        lambda msg: (
+            problems.append(msg.text)
+            if msg.type == "error" and "Content Security Policy" in msg.text
+            else None
+        ),
+    )
+    return page
+
+
 @pytest.fixture
 def sign_in(browser: Any, live_server: str) -> Iterator[Any]:
     """sign_in("oig") -> a page signed in as that account, in its own browser context.
@@ -205,17 +222,7 @@ def sign_in(browser: Any, live_server: str) -> Iterator[Any]:
             viewport={"width": 1280, "height": 900}, accept_downloads=True, bypass_csp=bypass_csp
         )
         contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(15000)
-        page.on("pageerror", lambda exc: problems.append(f"script error: {exc}"))
-        page.on(
-            "console",
-            lambda msg: (
-                problems.append(msg.text)
-                if msg.type == "error" and "Content Security Policy" in msg.text
-                else None
-            ),
-        )
+        page = watched_page(context, problems)
         page.goto(f"{live_server}/login")
         page.fill("#email", ACCOUNTS[who][0])
         page.fill("#password", PASSWORD)

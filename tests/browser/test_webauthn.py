@@ -19,7 +19,7 @@ from app import audit
 from app.auth import services as accounts
 from app.extensions import db
 from app.models import AuditEvent, MfaFactor, Role, User
-from tests.browser.conftest import ACCOUNTS, LIVE, PASSWORD
+from tests.browser.conftest import ACCOUNTS, LIVE, PASSWORD, watched_page
 
 NEW_EMAIL = "new.key@browser.example"
 
@@ -34,17 +34,7 @@ def page(browser: Any) -> Iterator[Any]:
     """A page with a virtual authenticator; a CSP violation or a script error fails the test."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     problems: list[str] = []
-    tab = context.new_page()
-    tab.set_default_timeout(15000)
-    tab.on("pageerror", lambda exc: problems.append(f"script error: {exc}"))
-    tab.on(
-        "console",
-        lambda msg: (
-            problems.append(msg.text)
-            if msg.type == "error" and "Content Security Policy" in msg.text
-            else None
-        ),
-    )
+    tab = watched_page(context, problems)
     cdp = context.new_cdp_session(tab)
     cdp.send("WebAuthn.enable", {"enableUI": False})
     added = cdp.send(
