@@ -136,10 +136,6 @@ def reset_password(user_id: int) -> str | Response | tuple[str, int]:
     return render_template("admin/password.html", form=form, user=user)
 
 
-def _acting() -> AuditActor:
-    return AuditActor.for_user(current_user, client_ip())
-
-
 @bp.route("/users/<int:user_id>/factors", methods=["GET", "POST"])
 def reset_factors(user_id: int) -> str | Response | tuple[str, int]:
     """An account's factors; resetting them all (a lost key) ends its sessions. Fresh sign-in first."""
