@@ -422,6 +422,37 @@ def test_a_write_schedules_rendering_ahead_of_its_report_and_components(
     )
 
 
+def test_a_savepoint_schedules_nothing_until_the_outer_commit(
+    as_role, app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An import releases a savepoint per row: rendering ahead waits for the real commit,
+    and a savepoint rolled back inside it does not forget what the rest of it wrote."""
+    from app.pdf import prerender
+
+    sent: list[dict] = []
+    monkeypatch.setattr(prerender.prerender, "apply_async", lambda **kw: sent.append(kw))
+    app.config["JOBS_BACKEND"] = "celery"
+    try:
+        with app.app_context():
+            recs = report_by_number("OIG-12-15").recommendations
+            first, second = recs[0], recs[1]
+            ids = sorted([first.id, second.id])
+            with db.session.begin_nested():
+                first.text = first.text + " (corrected)"
+            assert sent == []  # released, not committed
+            savepoint = db.session.begin_nested()
+            second.text = second.text + " (corrected)"
+            db.session.flush()
+            savepoint.rollback()
+            assert sent == []
+            second.text = second.text + " (corrected again)"
+            db.session.commit()
+    finally:
+        app.config["JOBS_BACKEND"] = "inline"
+    (call,) = sent
+    assert call["args"][0] == ids
+
+
 def test_rendered_ahead_the_next_download_needs_no_job(
     as_role, app: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:

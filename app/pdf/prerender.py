@@ -64,6 +64,10 @@ def _note_after_flush(session: Session, _ctx: UOWTransaction) -> None:
 
 
 def _send_after_commit(session: Session) -> None:
+    # SQLAlchemy fires after_commit for a savepoint's release too (an import releases one
+    # per row); only the outermost commit makes the change visible to a renderer.
+    if session.in_nested_transaction():
+        return
     noted = session.info.pop(NOTED, None)
     if not noted or not has_app_context() or current_app.config["JOBS_BACKEND"] != "celery":
         return
@@ -80,7 +84,8 @@ def _send_after_commit(session: Session) -> None:
 
 
 def _forget(session: Session, *_: Any) -> None:
-    session.info.pop(NOTED, None)
+    if not session.in_nested_transaction():  # a savepoint's rollback leaves the rest of the write
+        session.info.pop(NOTED, None)
 
 
 def install(session_class: type[Session]) -> None:
