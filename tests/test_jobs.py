@@ -593,3 +593,28 @@ def test_on_sqlite_a_download_that_may_ask_for_a_job_takes_the_write_lock_first(
             conn.execute(sa.text("SELECT 1"))
         assert begun == [expected], path
     engine.dispose()
+
+
+def test_a_job_is_sent_after_the_outermost_commit_not_a_savepoints(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Jobs noted for sending go to the broker once the whole write commits: a released
+    savepoint sends nothing yet (the worker could not see the row), and a savepoint rolled
+    back does not drop the jobs the rest of the write asked for."""
+    sent: list[str] = []
+    monkeypatch.setattr(queue, "send", sent.append)
+    with app.app_context():
+        db.session.info["jobs_to_send"] = ["job-a"]
+        with db.session.begin_nested():
+            pass
+        assert sent == []
+        savepoint = db.session.begin_nested()
+        savepoint.rollback()
+        assert sent == []
+        db.session.commit()
+        assert sent == ["job-a"]
+        db.session.scalar(sa.select(Job.id).limit(1))  # a transaction of its own
+        db.session.info["jobs_to_send"] = ["job-b"]
+        db.session.rollback()
+        db.session.commit()
+    assert sent == ["job-a"]

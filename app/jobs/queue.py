@@ -67,6 +67,8 @@ def send(job_id: str) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _send_committed(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint's release: the row is not visible yet
+        return
     for job_id in session.info.pop("jobs_to_send", []):
         try:
             send(job_id)
@@ -76,4 +78,6 @@ def _send_committed(session: Session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _forget_rolled_back(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint's rollback: the outer write's jobs stay
+        return
     session.info.pop("jobs_to_send", None)

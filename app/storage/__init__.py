@@ -190,6 +190,8 @@ def apart(session: Session) -> Iterator[None]:
 
 @event.listens_for(Session, "after_commit")
 def _move_files_into_place(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint's release: the outer one may roll back
+        return
     for tmp, target in _pending(session):
         try:
             os.replace(tmp, target)
