@@ -618,3 +618,45 @@ def test_a_job_is_sent_after_the_outermost_commit_not_a_savepoints(
         db.session.rollback()
         db.session.commit()
     assert sent == ["job-a"]
+
+
+def test_on_sqlite_an_import_job_in_a_worker_takes_the_write_lock_with_its_first_read(
+    as_role, queued: list[str], app: Flask
+) -> None:
+    """A worker's import began its transaction with a plain read (the asking user); when a
+    web request wrote before the import's first write, SQLite refused the upgrade at once
+    ("database is locked") and the job failed. Its transaction now begins IMMEDIATE."""
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("SQLite's locking")
+    client = as_role("oig")
+    data = (
+        b"report_number,report_title,report_issued_on,report_components,rec_number,rec_text,component,lead\r\n"
+        b"OIG-JOB-02,A synthetic imported report (test fixture),2020-03-02,FEMA,1,"
+        b"A synthetic imported recommendation.,FEMA,yes\r\n"
+    )
+    page = client.post(
+        "/import", data={"file": (io.BytesIO(data), "job.csv")}, content_type="multipart/form-data"
+    )
+    token = re.search(
+        r'name="token" type="hidden" value="([0-9a-f]{64})"', page.get_data(as_text=True)
+    ).group(1)
+    client.post("/import/commit", data={"token": token})
+    (job_id,) = queued
+    from app import database
+
+    statements: list[tuple[str, bool]] = []
+
+    def note(_c: object, _cur: object, statement: str, *_a: object) -> None:
+        statements.append((statement, database._WRITING.get()))
+
+    with app.app_context():
+        sa.event.listen(db.engine, "before_cursor_execute", note)
+        try:
+            assert execute(job_id, worker="test-worker") == "done"
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", note)
+    first_insert = next(i for i, (s, _w) in enumerate(statements) if s.startswith("INSERT INTO reports"))
+    user_load = max(i for i, (s, _w) in enumerate(statements[:first_insert]) if "FROM users" in s)
+    # from the transaction's first read (the user) to its first write, SQLite was told it writes
+    assert all(writes for _s, writes in statements[user_load : first_insert + 1])

@@ -84,9 +84,12 @@ def execute(job_id: str, *, worker: str, inline: bool = False) -> str:
         return "skipped"
     if not inline and current_app.config["JOB_TEST_DELAY_SECONDS"] > 0:
         sleep(current_app.config["JOB_TEST_DELAY_SECONDS"])  # the crash test's window (config.py)
-    user = session.scalar(
-        sa.select(User).where(User.id == job.user_id).options(selectinload(User.components))
-    )
+    # A writer's transaction begins with this read: on SQLite it must take the write lock
+    # now, or its first write fails at once when another connection wrote in between.
+    with writing() if job.kind in WRITERS else nullcontext():
+        user = session.scalar(
+            sa.select(User).where(User.id == job.user_id).options(selectinload(User.components))
+        )
     progress = _inline_progress(session, job) if inline else _worker_progress(job.id)
     savepoint = session.begin_nested() if inline else None
     try:
