@@ -20,6 +20,7 @@ from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
 import billiard
+import pydyf
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
@@ -55,6 +56,36 @@ class StaticOnlyFetcher(URLFetcher):
         raise ValueError(f"RecTrack PDFs fetch nothing outside the app's static files: {url}")
 
 
+class _PageReferences:
+    """pydyf's `PDF.page_references`, kept instead of rebuilt on every read.
+
+    pydyf 0.13 builds the tuple of every page's reference each time the property is
+    read, and WeasyPrint's PDF/UA tagging reads it once per tagged element: quadratic
+    in the pages (docs/upstream/pydyf-page-references.md). The same references, made
+    again only when a page was added since (the number of `Kids` changed)."""
+
+    def __get__(self, pdf: Any, owner: type | None = None) -> Any:
+        if pdf is None:
+            return self
+        kids = pdf.pages["Kids"]
+        cached = pdf.__dict__.get("_rectrack_page_references")
+        if cached is None or cached[0] != len(kids):
+            references = tuple(f"{number} 0 R".encode("ascii") for number in kids[::3])
+            cached = pdf.__dict__["_rectrack_page_references"] = (len(kids), references)
+        return cached[1]
+
+
+@contextlib.contextmanager
+def cached_page_references() -> Any:
+    """Within the block, pydyf's PDFs keep their page references (put back after)."""
+    original = pydyf.PDF.__dict__["page_references"]
+    pydyf.PDF.page_references = _PageReferences()
+    try:
+        yield
+    finally:
+        pydyf.PDF.page_references = original
+
+
 @dataclass(frozen=True)
 class RenderResult:
     pdf: bytes
@@ -65,7 +96,8 @@ def render_in_process(html: str, static_root: Path) -> RenderResult:
     """Render here, in this process (used by the child, and by tests)."""
     fetcher = StaticOnlyFetcher(static_root)
     document = HTML(string=html, base_url=static_root.as_uri() + "/", url_fetcher=fetcher)
-    pdf = document.write_pdf(pdf_variant="pdf/ua-1")
+    with cached_page_references():
+        pdf = document.write_pdf(pdf_variant="pdf/ua-1")
     return RenderResult(pdf=pdf, refused=tuple(fetcher.refused))
 
 
