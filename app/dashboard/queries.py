@@ -49,16 +49,23 @@ class Dashboard:
         return sum(n for s, n in self.by_status.items() if s.is_open)
 
 
-def _base(user: Any, *, with_report: bool = False, as_of: AsOf | None = None) -> sa.Select[Any]:
+def _base(
+    user: Any,
+    *,
+    with_report: bool = False,
+    as_of: AsOf | None = None,
+    own_reports: frozenset[int] | None = None,
+) -> sa.Select[Any]:
     """Recommendations in the user's scope (issued by the day, with `as_of`). Staff see
-    every report, so the reports table is joined only when a number needs it."""
+    every report, so the reports table is joined only when a number needs it.
+    `own_reports`: policy.own_report_ids, read once for all the dashboard's queries."""
     stmt = sa.select().select_from(Recommendation)
     if as_of is not None:
         stmt = as_of.join(stmt)
     if with_report or not policy.is_staff(user):
         stmt = stmt.join(Report, Report.id == Recommendation.report_id)
     if not policy.is_staff(user):
-        stmt = stmt.where(policy.report_visibility(user))
+        stmt = stmt.where(policy.report_visibility(user, own_reports))
     return stmt
 
 
@@ -66,8 +73,8 @@ def build(
     session: Session, user: Any, today: date, interval_days: int, as_of: date | None = None
 ) -> Dashboard:
     """Everything on the dashboard, scoped to what the user may see: five aggregate
-    queries (six for a liaison), each over only the rows its numbers concern. With `as_of` (a past day,
-    then also `today`), as things stood at the end of that day: each query is written on
+    queries (six for a liaison), each over only the rows its numbers concern. With `as_of`
+    (a past day, then also `today`), as things stood at the end of that day: each query is written on
     the live columns and read on that day's state periods (AsOf.adapt)."""
     at = AsOf(as_of) if as_of is not None else None
 
@@ -76,9 +83,12 @@ def build(
 
     is_open = Recommendation.status.in_(RecStatus.open_values())
     visible = policy.recommendation_visibility(user)
+    # A liaison's own reports, read once rather than in each query (today's: as of a past
+    # day the queries read that day's addressees, so each reads them itself).
+    own_reports = policy.own_report_ids(session, user) if at is None else None
     by_status: dict[RecStatus, int] = dict(
         run(
-            _base(user, as_of=at)
+            _base(user, as_of=at, own_reports=own_reports)
             .add_columns(Recommendation.status, sa.func.count())
             .group_by(Recommendation.status)
         ).all()
@@ -86,7 +96,7 @@ def build(
     by_component = [
         (cid, abbreviation, n)
         for cid, abbreviation, n in run(
-            _base(user, as_of=at)
+            _base(user, as_of=at, own_reports=own_reports)
             .join(Addressee, Addressee.recommendation_id == Recommendation.id)
             .join(Component, Component.id == Addressee.component_id)
             .where(is_open, visible)  # whom a recommendation is addressed to is restricted content
@@ -131,14 +141,16 @@ def build(
     columns.append(sa.func.coalesce(sa.func.sum(Recommendation.funds_put_to_better_use).filter(visible), 0))
     columns.append(sa.func.count().filter(visible, Recommendation.priority.is_(True)))
     columns += [sa.func.count().filter(visible, criterion) for criterion in late]
-    row = run(_base(user, with_report=True, as_of=at).where(is_open).add_columns(*columns)).one()
+    row = run(
+        _base(user, with_report=True, as_of=at, own_reports=own_reports).where(is_open).add_columns(*columns)
+    ).one()
     n_ages = len(clocks.AgeBucket)
     overdue = row[n_ages + 4 :]
     # Closed in the last two semiannual periods: an index range on closed_on.
     period = clocks.semiannual_period(today)
     last = period.previous()
     closed = run(
-        _base(user, as_of=at)
+        _base(user, as_of=at, own_reports=own_reports)
         .where(
             Recommendation.status.in_(RecStatus.closed_values()),
             Recommendation.closed_on >= last.start,
@@ -166,14 +178,16 @@ def build(
     )
     # Priority and repeats are today's flags, on today's open recommendations (as of a
     # past day too); today, the priority count came with the open row above.
-    live_open = _base(user).where(is_open)
+    live_open = _base(user, own_reports=own_reports).where(is_open)
     dashboard.unique_open = repeats.unique_count_sql(session, live_open.add_columns(Recommendation.id))
     if at is None:
         dashboard.priority_open = row[n_ages + 3]
     else:
         dashboard.priority_open = priority_count(session, live_open, visible)
     if liaison:
-        dashboard.mine = component_summaries(session, user, user.component_ids, today, interval_days, as_of)
+        dashboard.mine = component_summaries(
+            session, user, user.component_ids, today, interval_days, as_of, own_reports
+        )
         if len(dashboard.mine) == 1:
             dashboard.overdue_mine = dict(dashboard.mine[0]["overdue"])
     return dashboard
@@ -192,6 +206,7 @@ def component_summaries(
     today: date,
     interval_days: int,
     as_of: date | None = None,
+    own_reports: frozenset[int] | None = None,
 ) -> list[dict[str, Any]]:
     """For each component: open recommendations, and those whose clocks for that
     component's own part are running late (among those the user may read)."""
@@ -217,7 +232,10 @@ def component_summaries(
         .select_from(Component)
         .outerjoin(Addressee, Addressee.component_id == Component.id)
         .outerjoin(Recommendation, Recommendation.id == Addressee.recommendation_id)
-        .outerjoin(Report, sa.and_(Report.id == Recommendation.report_id, policy.report_visibility(user)))
+        .outerjoin(
+            Report,
+            sa.and_(Report.id == Recommendation.report_id, policy.report_visibility(user, own_reports)),
+        )
         .where(Component.id.in_(component_ids))
         .group_by(Component.id, Component.abbreviation, Component.name)
         .order_by(Component.abbreviation)
