@@ -116,7 +116,7 @@ def work_count() -> int:
         return 0
 
     def count() -> int:
-        counts = [queries.count_of(q.stmt).scalar_subquery() for q in found]
+        counts = [q.count.scalar_subquery() for q in found]
         return sum(db.session.execute(sa.select(*counts)).one())
 
     return cache.current(db.session, ("work", reader_scope(user), now, interval), count)

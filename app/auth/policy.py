@@ -3,12 +3,14 @@ ask them too, but only to hide what the server already refuses."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from flask import abort
 from flask_login import AnonymousUserMixin
+from sqlalchemy.orm import Session
 
 from app.models import Addressee, Attachment, Recommendation, Report, Role, Sensitivity, report_components
 from app.models.component import Component
@@ -148,15 +150,32 @@ def _reports_of(component_ids: Any) -> sa.CompoundSelect[*tuple[Any, ...]]:
     )
 
 
-def report_visibility(user: Any) -> sa.ColumnElement[bool]:
-    """SQL criterion: the reports this user may open."""
+def report_visibility(user: Any, own_reports: Collection[int] | None = None) -> sa.ColumnElement[bool]:
+    """SQL criterion: the reports this user may open. `own_reports`: own_report_ids(),
+    read once by a page that runs this criterion in several queries (the dashboard)."""
     role = _role(user)
     if role in STAFF:
         return sa.true()
     public = Report.sensitivity == Sensitivity.PUBLIC
     if role == Role.LIAISON and user.component_ids:
+        if own_reports is not None:
+            return sa.or_(public, Report.id.in_(sorted(own_reports)))
         return sa.or_(public, Report.id.in_(_reports_of(user.component_ids)))
     return public if _reads_public(user) else sa.false()
+
+
+# More ids than this are not worth sending as parameters (SQLite allows 32,766 at most).
+OWN_REPORTS_LIMIT = 5000
+
+
+def own_report_ids(session: Session, user: Any) -> frozenset[int] | None:
+    """The reports a liaison may open because of their components (report_visibility's
+    _reports_of), read once; None for anyone else, or when there are too many to pass
+    as parameters (report_visibility then reads them in each query)."""
+    if _role(user) != Role.LIAISON or not user.component_ids:
+        return None
+    ids = frozenset(session.scalars(_reports_of(user.component_ids).limit(OWN_REPORTS_LIMIT + 1)))
+    return ids if len(ids) <= OWN_REPORTS_LIMIT else None
 
 
 @dataclass(frozen=True)

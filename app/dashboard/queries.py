@@ -49,16 +49,23 @@ class Dashboard:
         return sum(n for s, n in self.by_status.items() if s.is_open)
 
 
-def _base(user: Any, *, with_report: bool = False, as_of: AsOf | None = None) -> sa.Select[Any]:
+def _base(
+    user: Any,
+    *,
+    with_report: bool = False,
+    as_of: AsOf | None = None,
+    own_reports: frozenset[int] | None = None,
+) -> sa.Select[Any]:
     """Recommendations in the user's scope (issued by the day, with `as_of`). Staff see
-    every report, so the reports table is joined only when a number needs it."""
+    every report, so the reports table is joined only when a number needs it.
+    `own_reports`: policy.own_report_ids, read once for all the dashboard's queries."""
     stmt = sa.select().select_from(Recommendation)
     if as_of is not None:
         stmt = as_of.join(stmt)
     if with_report or not policy.is_staff(user):
         stmt = stmt.join(Report, Report.id == Recommendation.report_id)
     if not policy.is_staff(user):
-        stmt = stmt.where(policy.report_visibility(user))
+        stmt = stmt.where(policy.report_visibility(user, own_reports))
     return stmt
 
 
@@ -66,8 +73,8 @@ def build(
     session: Session, user: Any, today: date, interval_days: int, as_of: date | None = None
 ) -> Dashboard:
     """Everything on the dashboard, scoped to what the user may see: five aggregate
-    queries, each over only the rows its numbers concern. With `as_of` (a past day,
-    then also `today`), as things stood at the end of that day: each query is written on
+    queries (six for a liaison), each over only the rows its numbers concern. With `as_of`
+    (a past day, then also `today`), as things stood at the end of that day: each query is written on
     the live columns and read on that day's state periods (AsOf.adapt)."""
     at = AsOf(as_of) if as_of is not None else None
 
@@ -76,9 +83,12 @@ def build(
 
     is_open = Recommendation.status.in_(RecStatus.open_values())
     visible = policy.recommendation_visibility(user)
+    # A liaison's own reports, read once rather than in each query (today's: as of a past
+    # day the queries read that day's addressees, so each reads them itself).
+    own_reports = policy.own_report_ids(session, user) if at is None else None
     by_status: dict[RecStatus, int] = dict(
         run(
-            _base(user, as_of=at)
+            _base(user, as_of=at, own_reports=own_reports)
             .add_columns(Recommendation.status, sa.func.count())
             .group_by(Recommendation.status)
         ).all()
@@ -86,7 +96,7 @@ def build(
     by_component = [
         (cid, abbreviation, n)
         for cid, abbreviation, n in run(
-            _base(user, as_of=at)
+            _base(user, as_of=at, own_reports=own_reports)
             .join(Addressee, Addressee.recommendation_id == Recommendation.id)
             .join(Component, Component.id == Addressee.component_id)
             .where(is_open, visible)  # whom a recommendation is addressed to is restricted content
@@ -96,7 +106,27 @@ def build(
             .order_by(sa.func.count().desc(), Component.abbreviation)
         )
     ]
-    # Open recommendations only: ages and money concern nothing else.
+    # Each late clock as an uncorrelated IN of the recommendations with a late part (one
+    # read of the due date's index, then a hash probe per open row).
+    late = [deadlines.late_recommendations(name, today) for name in OVERDUE]
+    liaison = getattr(user, "role", None) == Role.LIAISON
+    component_ids = sorted(user.component_ids) if liaison else []
+    # A liaison of several components: the same clocks on their own parts, in the same
+    # query (of one component, the component's own counts below are the same numbers).
+    mine = len(component_ids) > 1
+    if mine:
+        own = Addressee.component_id.in_(component_ids)
+        theirs = Recommendation.id.in_(sa.select(Addressee.recommendation_id).where(own).correlate(None))
+        late += [
+            sa.and_(
+                deadlines.late_recommendations(name, today, own),
+                # a clock of the recommendation as a whole: addressed to one of theirs
+                sa.true() if name in deadlines.ADDRESSEE_CLOCKS else theirs,
+            )
+            for name in OVERDUE
+        ]
+    # Open recommendations only, in one pass: ages, history before tracking, money, the
+    # late clocks and priority (the last three only where the user may read them).
     columns: list[sa.ColumnElement[Any]] = []
     for bucket in clocks.AgeBucket:
         first, after = clocks.age_bucket_bounds(bucket, today)
@@ -109,41 +139,18 @@ def build(
     columns.append(sa.func.count().filter(deadlines.history_before_tracking_criterion()))
     columns.append(sa.func.coalesce(sa.func.sum(Recommendation.questioned_costs).filter(visible), 0))
     columns.append(sa.func.coalesce(sa.func.sum(Recommendation.funds_put_to_better_use).filter(visible), 0))
-    row = run(_base(user, with_report=True, as_of=at).where(is_open).add_columns(*columns)).one()
-    # Each late clock as its own count in WHERE, where the database can semi-join the
-    # addressees; inside a FILTER the same EXISTS runs once per open row (twice as slow).
-    late = [deadlines.clock_criterion(name, today, interval_days) for name in OVERDUE]
-    liaison = getattr(user, "role", None) == Role.LIAISON
-    component_ids = sorted(user.component_ids) if liaison else []
-    # A liaison of several components: the same clocks on their own parts, in the same
-    # query (of one component, the component's own counts below are the same numbers).
-    mine = len(component_ids) > 1
-    if mine:
-        own = Addressee.component_id.in_(component_ids)
-        late += [
-            sa.and_(
-                deadlines.clock_criterion(name, today, interval_days, own),
-                # a clock of the recommendation as a whole: addressed to one of theirs
-                sa.true() if name in deadlines.ADDRESSEE_CLOCKS else Recommendation.addressees.any(own),
-            )
-            for name in OVERDUE
-        ]
-    overdue = run(
-        sa.select(
-            *(
-                _base(user, with_report=name in deadlines.CLOCKS_ON_ISSUE_DATE, as_of=at)
-                .where(is_open, visible, criterion)
-                .add_columns(sa.func.count())
-                .scalar_subquery()
-                for name, criterion in zip(OVERDUE * (2 if mine else 1), late, strict=True)
-            )
-        )
+    columns.append(sa.func.count().filter(visible, Recommendation.priority.is_(True)))
+    columns += [sa.func.count().filter(visible, criterion) for criterion in late]
+    row = run(
+        _base(user, with_report=True, as_of=at, own_reports=own_reports).where(is_open).add_columns(*columns)
     ).one()
+    n_ages = len(clocks.AgeBucket)
+    overdue = row[n_ages + 4 :]
     # Closed in the last two semiannual periods: an index range on closed_on.
     period = clocks.semiannual_period(today)
     last = period.previous()
     closed = run(
-        _base(user, as_of=at)
+        _base(user, as_of=at, own_reports=own_reports)
         .where(
             Recommendation.status.in_(RecStatus.closed_values()),
             Recommendation.closed_on >= last.start,
@@ -156,7 +163,6 @@ def build(
             )
         )
     ).one()
-    n_ages = len(clocks.AgeBucket)
     dashboard = Dashboard(
         by_status={s: by_status.get(s, 0) for s in RecStatus},
         by_component=by_component,
@@ -166,25 +172,31 @@ def build(
         closed_this_period=closed[0],
         closed_last_period=closed[1],
         period=period,
-        questioned_open=Decimal(str(row[-2] or 0)),
-        funds_open=Decimal(str(row[-1] or 0)),
+        questioned_open=Decimal(str(row[n_ages + 1] or 0)),
+        funds_open=Decimal(str(row[n_ages + 2] or 0)),
         before_tracking=row[n_ages],
     )
-    dashboard.priority_open, dashboard.unique_open = flag_counts(session, _base(user).where(is_open), visible)
+    # Priority and repeats are today's flags, on today's open recommendations (as of a
+    # past day too); today, the priority count came with the open row above.
+    live_open = _base(user, own_reports=own_reports).where(is_open)
+    dashboard.unique_open = repeats.unique_count_sql(session, live_open.add_columns(Recommendation.id))
+    if at is None:
+        dashboard.priority_open = row[n_ages + 3]
+    else:
+        dashboard.priority_open = priority_count(session, live_open, visible)
     if liaison:
-        dashboard.mine = component_summaries(session, user, user.component_ids, today, interval_days, as_of)
+        dashboard.mine = component_summaries(
+            session, user, user.component_ids, today, interval_days, as_of, own_reports
+        )
         if len(dashboard.mine) == 1:
             dashboard.overdue_mine = dict(dashboard.mine[0]["overdue"])
     return dashboard
 
 
-def flag_counts(session: Session, open_scope: sa.Select[Any], visible: Any) -> tuple[int, int]:
-    """Open priority recommendations the user may read in full, and unique open ones."""
-    priority_open = session.scalar(
-        open_scope.where(visible, Recommendation.priority.is_(True)).add_columns(sa.func.count())
-    )
-    unique = repeats.unique_count_sql(session, open_scope.add_columns(Recommendation.id))
-    return priority_open or 0, unique
+def priority_count(session: Session, open_scope: sa.Select[Any], visible: Any) -> int:
+    """Open priority recommendations the user may read in full."""
+    priority = open_scope.where(visible, Recommendation.priority.is_(True))
+    return session.scalar(priority.add_columns(sa.func.count())) or 0
 
 
 def component_summaries(
@@ -194,6 +206,7 @@ def component_summaries(
     today: date,
     interval_days: int,
     as_of: date | None = None,
+    own_reports: frozenset[int] | None = None,
 ) -> list[dict[str, Any]]:
     """For each component: open recommendations, and those whose clocks for that
     component's own part are running late (among those the user may read)."""
@@ -219,7 +232,10 @@ def component_summaries(
         .select_from(Component)
         .outerjoin(Addressee, Addressee.component_id == Component.id)
         .outerjoin(Recommendation, Recommendation.id == Addressee.recommendation_id)
-        .outerjoin(Report, sa.and_(Report.id == Recommendation.report_id, policy.report_visibility(user)))
+        .outerjoin(
+            Report,
+            sa.and_(Report.id == Recommendation.report_id, policy.report_visibility(user, own_reports)),
+        )
         .where(Component.id.in_(component_ids))
         .group_by(Component.id, Component.abbreviation, Component.name)
         .order_by(Component.abbreviation)

@@ -496,6 +496,21 @@ def clock_criterion(
     return Recommendation.addressees.any(sa.and_(late, *scope))
 
 
+def late_recommendations(
+    name: str, today: date, addressee_scope: sa.ColumnElement[bool] | None = None
+) -> sa.ColumnElement[bool]:
+    """clock_criterion for counting: for a clock of the addressees, an uncorrelated IN of
+    the recommendations with a late part, which reads only the due date's index (with the
+    recommendation id in it) instead of probing every row's addressees. `addressee_scope`
+    must not refer to the enclosing query."""
+    spec = _clock_filter(name)
+    if spec.level == "recommendation":
+        return clock_criterion(name, today)
+    scope = (addressee_scope,) if addressee_scope is not None else ()
+    late = sa.select(Addressee.recommendation_id).where(addressee_late(name, today), *scope)
+    return Recommendation.id.in_(late.correlate(None))
+
+
 def addressee_late(name: str, today: date) -> sa.ColumnElement[bool]:
     """On Addressee: this addressee's clock `name` runs late (work queues)."""
     spec = _clock_filter(name)

@@ -56,12 +56,20 @@ def _addressee_rows() -> sa.Select[Addressee]:
     )
 
 
+def _addressee_count(*criteria: sa.ColumnElement[bool]) -> sa.Select[int]:
+    """How many rows `_addressee_rows().where(*criteria)` lists when the criteria do not
+    read the report: every recommendation has its report (a NOT NULL foreign key), so the
+    count needs no join to it (nor a read of each recommendation's row for its report)."""
+    return sa.select(sa.func.count()).select_from(Addressee).join(Addressee.recommendation).where(*criteria)
+
+
 @dataclass(frozen=True)
 class Queue:
     key: str
     title: str
     explanation: str
     stmt: sa.Select[Any]
+    count: sa.Select[int]  # how many rows `stmt` lists (the header's count), in a cheaper query
 
 
 def queues_for(user: Any, today: date, interval_days: int) -> list[Queue]:
@@ -71,6 +79,17 @@ def queues_for(user: Any, today: date, interval_days: int) -> list[Queue]:
     queues: list[Queue] = []
     if role == Role.LIAISON:
         mine = Addressee.component_id.in_(user.component_ids)
+        responses = (
+            mine,
+            Recommendation.status == RecStatus.OPEN_UNRESOLVED,
+            Addressee.response_state.in_(AWAITING_RESPONSE),
+        )
+        updates = (mine, addressee_late("update_due", today))
+        returned = (
+            mine,
+            STEPS["request_closure"].criterion(),
+            Addressee.closure_state == ClosureState.RETURNED,
+        )
         queues += [
             Queue(
                 "responses_due",
@@ -81,33 +100,24 @@ def queues_for(user: Any, today: date, interval_days: int) -> list[Queue]:
                 _addressee_rows()
                 # every response owed, due or not yet, and those whose due date fell before
                 # RecTrack tracked them (owed still, though no clock runs: the page says so)
-                .where(
-                    mine,
-                    Recommendation.status == RecStatus.OPEN_UNRESOLVED,
-                    Addressee.response_state.in_(AWAITING_RESPONSE),
-                )
+                .where(*responses)
                 .order_by(Report.issued_on.nulls_last(), Recommendation.number.nulls_last()),
+                _addressee_count(*responses),
             ),
             Queue(
                 "updates_due",
                 "Progress updates due",
                 f"Due every {wording.count(interval_days, 'day')} after resolution; "
                 "listed from 30 days before.",
-                _addressee_rows()
-                .where(mine, addressee_late("update_due", today))
-                .order_by(Addressee.update_due, Recommendation.id),
+                _addressee_rows().where(*updates).order_by(Addressee.update_due, Recommendation.id),
+                _addressee_count(*updates),
             ),
             Queue(
                 "closures_returned",
                 "Closure requests returned",
                 "The OIG did not close these yet; its reason is shown.",
-                _addressee_rows()
-                .where(
-                    mine,
-                    STEPS["request_closure"].criterion(),
-                    Addressee.closure_state == ClosureState.RETURNED,
-                )
-                .order_by(Recommendation.id),
+                _addressee_rows().where(*returned).order_by(Recommendation.id),
+                _addressee_count(*returned),
             ),
         ]
     elif role in (Role.OIG, Role.ADMIN):
@@ -119,12 +129,14 @@ def queues_for(user: Any, today: date, interval_days: int) -> list[Queue]:
                 _addressee_rows()
                 .where(STEPS["accept_response"].criterion())
                 .order_by(Addressee.response_date, Addressee.id),
+                _addressee_count(STEPS["accept_response"].criterion()),
             ),
             Queue(
                 "closures_to_decide",
                 "Closure requests awaiting decision",
                 "Close the recommendation, or return the request with a reason.",
                 _addressee_rows().where(STEPS["return_closure"].criterion()).order_by(Addressee.id),
+                _addressee_count(STEPS["return_closure"].criterion()),
             ),
             Queue(
                 "resolutions_overdue",
@@ -138,6 +150,9 @@ def queues_for(user: Any, today: date, interval_days: int) -> list[Queue]:
                     selectinload(Recommendation.addressees).joinedload(Addressee.component),
                 )
                 .order_by(Report.issued_on.nulls_last(), Recommendation.number.nulls_last()),
+                sa.select(sa.func.count())
+                .select_from(Recommendation)
+                .where(more_than_6_months_criterion(today)),
             ),
         ]
     return queues

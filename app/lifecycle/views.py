@@ -131,7 +131,7 @@ def work() -> str:
     now = today()
     sections = []
     for queue in queries.queues_for(current_user, now, interval):
-        total = db.session.scalar(queries.count_of(queue.stmt)) or 0
+        total = db.session.scalar(queue.count) or 0
         items = db.session.scalars(queue.stmt.limit(queries.QUEUE_LIMIT)).unique().all()
         sections.append((queue, total, items))
 

@@ -137,6 +137,21 @@ class Recommendation(Model):
         ),
         sa.CheckConstraint("repeats_id IS NULL OR repeats_id <> id", name="not_repeating_itself"),
         sa.CheckConstraint("NOT priority OR priority_reason <> ''", name="priority_has_reason"),
+        # The dashboard's counts read these from the index alone (migration 0032): the
+        # closings of the last two periods, and the open recommendations' ages, money,
+        # flags and resolution clock.
+        sa.Index("ix_recommendations_status_closed_on", "status", "closed_on"),
+        sa.Index(
+            "ix_recommendations_status_counts",
+            "status",
+            "report_id",
+            "sensitivity",
+            "priority",
+            "tracked_since",
+            "resolution_due",
+            "questioned_costs",
+            "funds_put_to_better_use",
+        ),
     )
 
     @property
@@ -222,6 +237,10 @@ class Addressee(Model):
             sqlite_where=sa.text("is_lead"),
             postgresql_where=sa.text("is_lead"),
         ),
+        # A late clock's recommendations, read from the index alone (migration 0032).
+        sa.Index("ix_addressees_response_due_rec", "response_due", "recommendation_id"),
+        sa.Index("ix_addressees_update_due_rec", "update_due", "recommendation_id"),
+        sa.Index("ix_addressees_target_due_rec", "target_due", "recommendation_id"),
     )
 
     def __str__(self) -> str:
