@@ -64,6 +64,8 @@ def _note_after_flush(session: Session, _ctx: UOWTransaction) -> None:
 
 
 def _send_after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint's commit (one per item of an import): the transaction is still open
     noted = session.info.pop(NOTED, None)
     if not noted or not has_app_context() or current_app.config["JOBS_BACKEND"] != "celery":
         return
