@@ -45,7 +45,8 @@ WRAPPER = (
     "import resource, subprocess, sys\n"
     "r = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.PIPE)\n"
     "sys.stdout.buffer.write(r.stdout); sys.stderr.buffer.write(r.stderr)\n"
-    "print('PEAK_KB', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)\n"
+    "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+    "print('PEAK_KB', u.ru_maxrss, 'CPU_S', u.ru_utime + u.ru_stime, file=sys.stderr)\n"
     "sys.exit(r.returncode)\n"
 )
 
@@ -177,13 +178,13 @@ def timed_import(env: dict[str, str], path: Path, dry_run: bool) -> dict[str, An
     started = time.perf_counter()
     result = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - started
-    peak_kb = next(
-        (int(line.split()[1]) for line in result.stderr.splitlines() if line.startswith("PEAK_KB")), 0
-    )
+    usage = next((line.split() for line in result.stderr.splitlines() if line.startswith("PEAK_KB")), [])
+    peak_kb, cpu = (int(usage[1]), float(usage[3])) if usage else (0, 0.0)
     if result.returncode != 0:
         raise RuntimeError(f"import of {path.name} failed:\n{result.stdout[-2000:]}\n{result.stderr[-3000:]}")
     return {
         "seconds": round(seconds, 2),
+        "cpu_seconds": round(cpu, 2),  # user + system: steadier than wall time on a shared machine
         "peak_mb": round(peak_kb / 1024, 1),
         "output": result.stdout.strip()[-300:],
     }
@@ -213,8 +214,8 @@ def measure(kind: str, pg_url: str | None, sizes: tuple[int, ...] = (1000, 10000
                 "commit": done,
             }
             log(
-                f"{kind} {key}: dry run {dry['seconds']} s {dry['peak_mb']} MB; "
-                f"commit {done['seconds']} s {done['peak_mb']} MB"
+                f"{kind} {key}: dry run {dry['seconds']} s (CPU {dry['cpu_seconds']} s) {dry['peak_mb']} MB; "
+                f"commit {done['seconds']} s (CPU {done['cpu_seconds']} s) {done['peak_mb']} MB"
             )
     figures["targets"] = targets(figures)
     return figures
