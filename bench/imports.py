@@ -15,7 +15,8 @@ only that child). On SQLite the database is a file under bench/out; on PostgreSQ
 database `rectrack_imports_bench` created and dropped on `pg_url`.
 
 Standalone: `BENCH_IMPORT_SIZES=1000,5000 BENCH_IMPORT_DATABASES=sqlite .venv/bin/python
-bench/imports.py` (BENCH_PG_URL: an admin URL of the PostgreSQL server).
+bench/imports.py` (BENCH_PG_URL: an admin URL of the PostgreSQL server; BENCH_IMPORT_FORMATS:
+csv,xlsx).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ FILES = OUT / "import-files"
 VENV = ROOT / ".venv" / "bin"
 FLASK = [str(VENV / "flask"), "--app", "app"]
 PG_DB = "rectrack_imports_bench"
+FORMATS = os.environ.get("BENCH_IMPORT_FORMATS", "csv,xlsx").split(",")
 ROWS_PER_REC = 1.26
 
 TARGETS = {"dry_run_50k_seconds": 60, "commit_50k_seconds": 120, "peak_mb": 300, "growth_50k_vs_10k": 6.0}
@@ -196,6 +198,8 @@ def measure(kind: str, pg_url: str | None, sizes: tuple[int, ...] = (1000, 10000
     for rows in sizes:
         paths = export_files(rows)
         for fmt, path in paths.items():
+            if fmt not in FORMATS:
+                continue
             url = fresh_database(kind, pg_url)
             try:
                 env = env_for(url, OUT / f"instance-import-{kind}")
