@@ -10,6 +10,7 @@ column (tests/test_audit_access.py checks that the two agree).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -131,6 +132,14 @@ QUERIES: dict[str, tuple[Callable[[], sa.Select[*tuple[Any, ...]]], sa.SQLColumn
 }
 
 
+@functools.cache
+def _query(object_type: str) -> sa.Select[*tuple[Any, ...]]:
+    """The naming query of a type of record, built once: a statement is immutable, and
+    building one (its aliases above all) cost more than running it for every flush of an
+    import."""
+    return QUERIES[object_type][0]()
+
+
 def labels(connection: sa.Connection, pairs: Iterable[Pair]) -> dict[tuple[str, int], str]:
     """The names of the records that exist, by (object_type, object_id): one query per
     type of record (in chunks), none for types that have no name."""
@@ -140,10 +149,10 @@ def labels(connection: sa.Connection, pairs: Iterable[Pair]) -> dict[tuple[str, 
             wanted.setdefault(object_type, set()).add(object_id)
     found: dict[tuple[str, int], str] = {}
     for object_type, ids in wanted.items():
-        query, key = QUERIES[object_type]
+        key = QUERIES[object_type][1]
         ordered = sorted(ids)
         for start in range(0, len(ordered), _CHUNK):
-            stmt = query().where(key.in_(ordered[start : start + _CHUNK]))
+            stmt = _query(object_type).where(key.in_(ordered[start : start + _CHUNK]))
             for object_id, name in connection.execute(stmt):
                 if name:
                     found[(object_type, object_id)] = name[:MAX_LENGTH]

@@ -1,8 +1,10 @@
 """Caching derived data safely: a small in-process cache whose keys include the data
-version, a counter every writing transaction increments (a hook on the app's session
-class, `install`, bumps it in the same transaction as the change). A value cached for
-version N can only be served while nothing has been written since, so it is never
-stale, only recomputed."""
+version, a counter every writing transaction increments (hooks on the app's session
+class, `install`, bump it once, just before the transaction that wrote data commits, in
+that transaction). A value cached for version N can only be served while nothing has been
+written since, so it is never stale, only recomputed. While a session holds writes not
+yet counted (between its first writing flush and its commit) `current` computes without
+the cache: the version it would read is the one before those writes."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.orm import Session, UOWTransaction
+from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
 
 from app.models.audit import AuditEvent
 from app.models.version import DataVersion
@@ -59,11 +61,29 @@ class VersionedCache:
 derived = VersionedCache(size=1024)
 
 
+WRITTEN = "data_written"  # session.info: the open (sub)transactions that wrote data not yet counted
+
+
+def _writers(session: Session) -> set[SessionTransaction]:
+    return session.info.setdefault(WRITTEN, set())
+
+
+def has_unbumped_writes(session: Session) -> bool:
+    """Whether this session's transaction wrote data the data version does not count yet
+    (it moves when the transaction commits)."""
+    return bool(session.info.get(WRITTEN))
+
+
 def current(session: Session, key: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
     """`compute()` for `key` at the current data version; from the cache while nothing
     has been written since. The key must name everything the value depends on (for
-    anything a reader may not see, their `reader_scope`)."""
-    return derived.get_or_compute((*key, data_version(session)), compute)
+    anything a reader may not see, their `reader_scope`). In a transaction that has
+    written data and not committed, computed and not cached: the version does not count
+    those writes yet, and they may still be rolled back."""
+    version = data_version(session)  # first: its autoflush may write
+    if has_unbumped_writes(session):
+        return compute()
+    return derived.get_or_compute((*key, version), compute)
 
 
 def bump_version(connection: sa.Connection) -> None:
@@ -91,17 +111,53 @@ def _changes_data(obj: object) -> bool:
     return False
 
 
-def _bump_after_flush(session: Session, _ctx: UOWTransaction) -> None:
-    """Move the data version on when a flush wrote data, inside the transaction that
-    writes it, so the version moves exactly when the change commits."""
-    written = any(_is_data(obj) for obj in (*session.new, *session.deleted)) or any(
+def _note_after_flush(session: Session, _ctx: UOWTransaction) -> None:
+    """Note that the innermost open transaction (a savepoint, or the transaction) wrote
+    data; the version moves once, when the transaction commits."""
+    if any(_is_data(obj) for obj in (*session.new, *session.deleted)) or any(
         _is_data(obj) and _changes_data(obj) for obj in session.dirty
-    )
-    if written:
+    ):
+        current = session.get_nested_transaction() or session.get_transaction()
+        if current is not None:
+            _writers(session).add(current)
+
+
+def _bump_before_commit(session: Session) -> None:
+    """Move the data version on once, inside the transaction that wrote data, just
+    before it commits, so the version moves exactly when the change commits."""
+    if session.in_nested_transaction():
+        return  # a savepoint's commit: _savepoint_committed hands its note on
+    session.flush()  # the last writes, noted by _note_after_flush
+    if session.info.get(WRITTEN):
         bump_version(session.connection())
+        session.info.pop(WRITTEN, None)
+
+
+def _savepoint_committed(session: Session) -> None:
+    """A savepoint that wrote data committed: its writes are now its parent's."""
+    savepoint = session.get_nested_transaction()
+    writers = session.info.get(WRITTEN)
+    if savepoint is not None and writers and savepoint in writers and savepoint.parent is not None:
+        writers.discard(savepoint)
+        writers.add(savepoint.parent)
+
+
+def _forget(session: Session, transaction: SessionTransaction) -> None:
+    """A transaction is over. A savepoint rolled back takes its note with it (its writes
+    are undone; one committed was handed on already); the transaction takes every note."""
+    if transaction.parent is None:
+        session.info.pop(WRITTEN, None)
+    elif WRITTEN in session.info:
+        session.info[WRITTEN].discard(transaction)
 
 
 def install(session_class: type[Session]) -> None:
-    """Bump the data version on every flush that writes data (idempotent)."""
-    if not event.contains(session_class, "after_flush", _bump_after_flush):
-        event.listen(session_class, "after_flush", _bump_after_flush)
+    """Bump the data version once per committed transaction that wrote data (idempotent)."""
+    for name, listener in (
+        ("after_flush", _note_after_flush),
+        ("before_commit", _bump_before_commit),
+        ("after_commit", _savepoint_committed),
+        ("after_transaction_end", _forget),
+    ):
+        if not event.contains(session_class, name, listener):
+            event.listen(session_class, name, listener)

@@ -123,9 +123,18 @@ def configure_engine(engine: Engine, connect_timeout: int = 5, request_statement
 
 
 def _configure_postgresql(engine: Engine, connect_timeout: int, request_statement_timeout_ms: int) -> None:
+    prepares = engine.dialect.driver == "psycopg"
+
     @event.listens_for(engine, "do_connect")
     def _connect_timeout(_dialect: Any, _record: Any, _cargs: Any, cparams: dict[str, Any]) -> None:
         cparams.setdefault("connect_timeout", connect_timeout)
+        if prepares:
+            # No server-side prepared statements: psycopg prepares a query run five times on
+            # a connection, and PostgreSQL may then keep one generic plan made while the
+            # tables were small. A transaction that fills them (an import into a new
+            # database: 10,000 rows) kept seq-scanning them with it, as the statistics do
+            # not see its own rows to invalidate the plan; a plan per execution does.
+            cparams.setdefault("prepare_threshold", None)
 
     @event.listens_for(engine, "checkout")
     def _statement_timeout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:

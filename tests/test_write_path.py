@@ -75,11 +75,16 @@ def test_the_write_hooks_are_on_the_apps_session_class_not_sqlalchemys() -> None
         ("before_flush", audit._guard_append_only),
         ("before_flush", audit._name_before_flush),
         ("after_flush", audit._capture_changes),
-        ("after_flush", cache._bump_after_flush),
-        ("after_flush", index._refresh_after_flush),
+        ("after_flush", cache._note_after_flush),
+        ("before_commit", cache._bump_before_commit),
+        ("after_commit", cache._savepoint_committed),
+        ("after_transaction_end", cache._forget),
+        ("after_flush", index._note_after_flush),
+        ("before_commit", index._refresh_before_commit),
+        ("after_transaction_end", index._forget),
     ]
-    assert [event.contains(AppSession, name, fn) for name, fn in hooks] == [True] * 5
-    assert [event.contains(Session, name, fn) for name, fn in hooks] == [False] * 5
+    assert [event.contains(AppSession, name, fn) for name, fn in hooks] == [True] * 10
+    assert [event.contains(Session, name, fn) for name, fn in hooks] == [False] * 10
     assert isinstance(db.session(), AppSession)
 
 
@@ -104,7 +109,7 @@ def test_the_data_version_moves_on_a_write_that_the_audit_trail_does_not_record(
     before_events = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent))
     column = unaudited[0]
     setattr(user, column, _another_value(getattr(user, column)))
-    db.session.flush()
+    db.session.commit()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)) == before_events
     assert cache.data_version(db.session) == before_version + 1
 
@@ -123,10 +128,10 @@ def test_sign_in_bookkeeping_keeps_the_data_version(db_session, column: str) -> 
     before = cache.data_version(db.session)
     value = getattr(user, column)
     setattr(user, column, clock.now() if column == "last_login_at" else value + 1)
-    db.session.flush()
+    db.session.commit()
     assert cache.data_version(db.session) == before
     user.display_name = user.display_name + " (renamed)"  # an ordinary column still counts
-    db.session.flush()
+    db.session.commit()
     assert cache.data_version(db.session) == before + 1
 
 

@@ -72,8 +72,13 @@ def _check_columns(header: list[Any]) -> tuple[str, ...]:
 
 def _rows(columns: tuple[str, ...], raw_rows: Any) -> list[tuple[int, dict[str, str]]]:
     rows: list[tuple[int, dict[str, str]]] = []
+    # One copy of each distinct cell text: a report's cells repeat on every row of its
+    # recommendations, "yes", "no" and the components on most rows.
+    same: dict[str, str] = {}
     for number, raw in raw_rows:
-        values = {c: _text(v) for c, v in zip(columns, raw, strict=False) if c}
+        values = {
+            c: same.setdefault(t, t) for c, v in zip(columns, raw, strict=False) if c for t in (_text(v),)
+        }
         if not any(values.values()):
             continue  # blank line
         if len(rows) >= MAX_ROWS:
@@ -101,24 +106,28 @@ def read_sheet(data: bytes) -> Sheet:
     if b"\x00" in data[:4096] or data.startswith(b"PK"):
         raise FileProblem("This file is not a spreadsheet. Upload a CSV file or an Excel .xlsx workbook.")
     try:
-        text = data.decode("utf-8-sig")
+        data.decode("utf-8-sig")  # checked whole first; the text is then read line by line
     except UnicodeDecodeError:
         raise FileProblem(
             "This file is not UTF-8 text, so it is not a CSV RecTrack can read. Save it as "
             "CSV UTF-8, or upload the .xlsx workbook."
         ) from None
-    return _read_csv(text)
+    return _read_csv(data)
 
 
-def _read_csv(text: str) -> Sheet:
+def _read_csv(data: bytes) -> Sheet:
+    """The rows, parsed as they are decoded: neither the whole text nor every parsed line
+    is held besides the rows kept (a file of 50,000 rows held them all twice)."""
+    text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
     try:
-        lines = list(csv.reader(io.StringIO(text)))
+        lines = csv.reader(text)
+        header = next(lines, None)
+        if header is None:
+            raise FileProblem("The file is empty.")
+        columns = _check_columns(header)
+        return Sheet("csv", columns, _rows(columns, enumerate(lines, start=2)))
     except csv.Error as exc:
         raise FileProblem(f"This CSV file cannot be read: {exc}.") from None
-    if not lines:
-        raise FileProblem("The file is empty.")
-    columns = _check_columns(lines[0])
-    return Sheet("csv", columns, _rows(columns, ((i, row) for i, row in enumerate(lines[1:], start=2))))
 
 
 DAMAGED = "This Excel workbook cannot be opened; it may be damaged."

@@ -28,8 +28,9 @@ from types import SimpleNamespace
 from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
+from flask import has_app_context
 from sqlalchemy import event
-from sqlalchemy.orm import Session, UOWTransaction
+from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
 from sqlalchemy.sql.annotation import _deep_deannotate
 from sqlalchemy.sql.visitors import replacement_traverse
 
@@ -241,16 +242,50 @@ def _changed(session: Session) -> set[int]:
     return {i for i in rec_ids if i is not None}
 
 
-def _rebuild_after_flush(session: Session, _ctx: UOWTransaction) -> None:
+PENDING = "periods_pending"  # session.info: recommendations whose periods are to be rebuilt
+
+
+def _note_after_flush(session: Session, _ctx: UOWTransaction) -> None:
+    """Note the recommendations this flush touched; their periods are rebuilt once, just
+    before the transaction commits (an import flushes twice per recommendation)."""
     rec_ids = _changed(session)
+    if rec_ids:
+        session.info.setdefault(PENDING, set()).update(rec_ids)
+
+
+def refresh_pending(session: Session) -> None:
+    """Rebuild the periods this transaction's writes changed so far (before it commits,
+    and before a reading of a past day in a transaction that has written: AsOf)."""
+    if not session.info.get(PENDING):
+        return
+    session.flush()
+    rec_ids = session.info.pop(PENDING, None)
     if rec_ids:
         rebuild(session.connection(), rec_ids, due_dates.policy_for(session))
 
 
+def _rebuild_before_commit(session: Session) -> None:
+    if not session.in_nested_transaction():  # a savepoint's commit is not the transaction's
+        session.flush()
+        refresh_pending(session)
+
+
+def _forget(session: Session, transaction: SessionTransaction) -> None:
+    """The transaction is over: nothing left to rebuild. (A savepoint rolled back keeps
+    its notes: rebuilding a recommendation from its history writes the same periods.)"""
+    if transaction.parent is None:
+        session.info.pop(PENDING, None)
+
+
 def install(session_class: type[Session]) -> None:
-    """Keep the periods in step with every flush of the app's session class (idempotent)."""
-    if not event.contains(session_class, "after_flush", _rebuild_after_flush):
-        event.listen(session_class, "after_flush", _rebuild_after_flush)
+    """Keep the periods in step with every commit of the app's session class (idempotent)."""
+    for name, listener in (
+        ("after_flush", _note_after_flush),
+        ("before_commit", _rebuild_before_commit),
+        ("after_transaction_end", _forget),
+    ):
+        if not event.contains(session_class, name, listener):
+            event.listen(session_class, name, listener)
 
 
 # --- reading them ---------------------------------------------------------------------
@@ -262,6 +297,13 @@ class AsOf:
     a query on Recommendation, then `adapt` each criterion on the state."""
 
     day: date
+
+    def __post_init__(self) -> None:
+        # The periods of this transaction's own writes, not committed yet, first.
+        if has_app_context():
+            from app.extensions import db
+
+            refresh_pending(db.session)
 
     def _covering(self, model: Any) -> sa.ColumnElement[bool]:
         return sa.and_(

@@ -1,8 +1,10 @@
 """Keeping the search documents in step with the records.
 
 A flush hook notes every report, recommendation, addressee and history event that
-changed and rewrites their documents in the same transaction, so the index can never
-disagree with committed data. Bulk loads call rebuild()."""
+changed (in session.info, across the transaction's flushes); just before the transaction
+commits their documents are rewritten once, in that transaction, so the index can never
+disagree with committed data. A search run inside a transaction that has written first
+brings the noted documents up to date (`refresh_pending`). Bulk loads call rebuild()."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.orm import Session, UOWTransaction
+from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
 
 from app.models import (
     Addressee,
@@ -149,35 +151,72 @@ def rebuild(conn: sa.Connection, progress: Callable[[int, int], None] | None = N
     return total
 
 
-def _changed(session: Session) -> tuple[set[int], set[int]]:
-    rec_ids: set[int] = set()
-    report_ids: set[int] = set()
+PENDING = "search_pending"  # session.info: {"recs", "reports", "report_recs"} to refresh
+# A report's columns that its recommendations' documents show.
+REPORT_IN_REC_DOCUMENTS = ("number", "title")
+
+
+def _noted(session: Session) -> dict[str, set[int]]:
+    return session.info.setdefault(PENDING, {"recs": set(), "reports": set(), "report_recs": set()})
+
+
+def _note_after_flush(session: Session, _ctx: UOWTransaction) -> None:
+    """Note what this flush changed; the documents are rewritten once, before commit."""
+    noted: dict[str, set[int]] | None = None
     for obj in (*session.new, *session.dirty, *session.deleted):
         if obj in session.dirty and not session.is_modified(obj):
             continue
+        if not isinstance(obj, Recommendation | Addressee | RecommendationEvent | Report):
+            continue
+        noted = noted if noted is not None else _noted(session)
         if isinstance(obj, Recommendation):
-            rec_ids.add(obj.id)
+            noted["recs"].add(obj.id)
         elif isinstance(obj, Addressee | RecommendationEvent):
-            rec_ids.add(obj.recommendation_id)
-        elif isinstance(obj, Report) and obj not in session.deleted:
-            report_ids.add(obj.id)
-    return rec_ids, report_ids
+            noted["recs"].add(obj.recommendation_id)
+        elif obj not in session.deleted:
+            noted["reports"].add(obj.id)
+            state = sa.inspect(obj)
+            if obj in session.dirty and any(
+                state.attrs[name].history.has_changes() for name in REPORT_IN_REC_DOCUMENTS
+            ):
+                # a report's number and title are part of its recommendations' documents
+                noted["report_recs"].add(obj.id)
 
 
-def _refresh_after_flush(session: Session, _ctx: UOWTransaction) -> None:
-    rec_ids, report_ids = _changed(session)
+def refresh_pending(session: Session) -> None:
+    """Rewrite the documents this transaction's writes changed so far (before it
+    commits, and before a search in a transaction that has written)."""
+    session.flush()
+    noted = session.info.pop(PENDING, None)
+    if not noted:
+        return
+    rec_ids, report_ids, report_recs = noted["recs"], noted["reports"], noted["report_recs"]
     if not rec_ids and not report_ids:
         return
     conn = session.connection()
-    if report_ids:
-        # a report's number and title are part of its recommendations' documents
-        rec_ids |= set(
-            conn.scalars(sa.select(Recommendation.id).where(Recommendation.report_id.in_(report_ids)))
-        )
+    for chunk in _chunks(report_recs):
+        rec_ids |= set(conn.scalars(sa.select(Recommendation.id).where(Recommendation.report_id.in_(chunk))))
     refresh(conn, rec_ids=rec_ids, report_ids=report_ids)
 
 
+def _refresh_before_commit(session: Session) -> None:
+    if not session.in_nested_transaction():  # a savepoint's commit is not the transaction's
+        refresh_pending(session)
+
+
+def _forget(session: Session, transaction: SessionTransaction) -> None:
+    """The transaction is over: nothing left to refresh. (A savepoint rolled back keeps
+    its notes: refreshing a record that is back as it was rewrites the same document.)"""
+    if transaction.parent is None:
+        session.info.pop(PENDING, None)
+
+
 def install(session_class: type[Session]) -> None:
-    """Keep the search documents in step with every flush of the app's session class (idempotent)."""
-    if not event.contains(session_class, "after_flush", _refresh_after_flush):
-        event.listen(session_class, "after_flush", _refresh_after_flush)
+    """Keep the search documents in step with every commit of the app's session class (idempotent)."""
+    for name, listener in (
+        ("after_flush", _note_after_flush),
+        ("before_commit", _refresh_before_commit),
+        ("after_transaction_end", _forget),
+    ):
+        if not event.contains(session_class, name, listener):
+            event.listen(session_class, name, listener)

@@ -17,7 +17,7 @@ from sqlalchemy.sql.expression import ColumnElement
 from app.auth import policy
 from app.extensions import db
 from app.models import Recommendation, Report, SearchDocument
-from app.search import thesaurus
+from app.search import index, thesaurus
 from app.search.thesaurus import Group, Thesaurus
 
 DOCS = SearchDocument.__table__
@@ -83,6 +83,7 @@ def search(session: Session, user: Any, query: str, limit: int = 50) -> list[Hit
     """Ranked hits for `query` among the documents this user may read."""
     if not terms(query):
         return []
+    index.refresh_pending(session)  # this transaction's own writes, not committed yet
     found = thesaurus.groups(query, thesaurus.load(session))
     if session.get_bind().dialect.name == "sqlite":
         joined, match, rank = _sqlite_match(found)
@@ -172,5 +173,6 @@ def matching_recommendations(query: str, known: Thesaurus | None = None) -> sa.S
     unless given."""
     if not terms(query):
         return sa.select(DOCS.c.ref_id).where(sa.false())
+    index.refresh_pending(db.session)  # this transaction's own writes, not committed yet
     found = thesaurus.groups(query, known if known is not None else thesaurus.load(db.session))
     return sa.select(DOCS.c.ref_id).where(DOCS.c.kind == "recommendation", TextMatch(query, found))
