@@ -760,12 +760,28 @@ def check(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return out
 
 
-def markdown(results: list[dict[str, Any]]) -> str:
+def _get(r: dict[str, Any], *path: Any) -> Any:
+    """r[path[0]][path[1]]…, or None where a section did not run or failed."""
+    for key in path:
+        if not isinstance(r, dict) or key not in r:
+            return None
+        r = r[key]
+    return r
+
+
+def markdown(results: list[dict[str, Any]], imports: list[dict[str, Any]] | None = None) -> str:
     head = "| | " + " | ".join(f"{r['database']} {r['recommendations']:,}" for r in results) + " |"
     lines = [head, "|---" * (len(results) + 1) + "|"]
 
     def row(label: str, cell: Any) -> None:
-        lines.append(f"| {label} | " + " | ".join(cell(r) for r in results) + " |")
+        cells = []
+        for r in results:
+            try:
+                value = cell(r)
+            except (KeyError, TypeError, ZeroDivisionError):
+                value = None
+            cells.append("—" if value is None else str(value))
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
 
     for name in results[0]["endpoints"]:
         row(
@@ -774,44 +790,171 @@ def markdown(results: list[dict[str, Any]]) -> str:
                 f"{r['endpoints'][n]['p50_ms']} / {r['endpoints'][n]['p95_ms']} ({r['endpoints'][n]['rps']})"
             ),
         )
-    for key, who in (
-        ("dashboard_after_write", "OIG staff"),
-        ("liaison_dashboard_after_write", "FEMA liaison"),
+    row("list vs ceiling (p50)", lambda r: f"{r['targets']['list_vs_ceiling']['measured']}×")
+    row(
+        "API list vs ceiling (p50)",
+        lambda r: (
+            f"{round(r['endpoints']['API: recommendations list']['p50_ms'] / r['endpoints']['ceiling: list query as JSON']['p50_ms'], 2)}×"
+        ),
+    )
+    row("deep page vs first (p50)", lambda r: f"{r['targets']['deep_vs_first']['measured']}×")
+    for key, label in (
+        ("dashboard_after_write", "dashboard, OIG staff"),
+        ("liaison_dashboard_after_write", "dashboard, FEMA liaison"),
+        ("list_after_write", "list, first page"),
     ):
         row(
-            f"dashboard, first view after a write ({who}): p50 / max ms",
-            lambda r, k=key: f"{r[k]['p50_ms']} / {r[k]['max_ms']}",
+            f"first view after a write, {label}: p50 / max ms",
+            lambda r, k=key: f"{r['cold'][k]['p50_ms']} / {r['cold'][k]['max_ms']}",
         )
-    row("list vs ceiling (p50)", lambda r: f"{r['targets']['list_vs_ceiling']['measured']}×")
-    row("deep page vs first (p50)", lambda r: f"{r['targets']['deep_vs_first']['measured']}×")
+    for kind in ("one word", "several words", "acronym"):
+        row(
+            f"search, {kind}: p50 / p95 ms",
+            lambda r, k=kind: (
+                f"{r['cold']['search'][k]['p50_ms']} / {r['cold']['search'][k]['p95_ms']} "
+                f"({r['cold']['search'][k]['query']!r})"
+            ),
+        )
     row(
-        "CSV export of every row: s, peak MB",
+        "CSV export of every row (in the request): s, peak MB",
         lambda r: f"{r['csv_export']['seconds']} s, {r['csv_export']['peak_process_mb']} MB",
     )
+    for fmt in ("csv", "xlsx"):
+        row(
+            f"{fmt.upper()} export of every row: first byte s, done s, peak MB",
+            lambda r, f=fmt: (
+                f"{r['exports'][f]['first_byte_s']}, {r['exports'][f].get('total_s')}, "
+                f"{r['exports'][f]['peak_process_mb']} ({r['exports'][f].get('via')})"
+            ),
+        )
     for target in (100, 1000):
         row(
-            f"portfolio PDF ~{target}: recs, s, peak MB",
+            f"portfolio PDF ~{target} (web): recs, s, peak MB",
             lambda r, t=target: (
-                f"{r[f'pdf_{t}']['recommendations']}, {r[f'pdf_{t}']['seconds']} s, {r[f'pdf_{t}']['peak_process_mb']} MB"
+                f"{r['pdfs'][f'pdf_{t}']['recommendations']}, {r['pdfs'][f'pdf_{t}']['seconds']} s, "
+                f"{r['pdfs'][f'pdf_{t}']['peak_process_mb']} MB"
             ),
         )
     row(
         "cached PDF re-download p50 / p95 ms",
-        lambda r: f"{r['pdf_cached']['p50_ms']} / {r['pdf_cached']['p95_ms']}",
+        lambda r: f"{r['pdfs']['pdf_cached']['p50_ms']} / {r['pdfs']['pdf_cached']['p95_ms']}",
     )
+    row(
+        "portfolio PDF vs naive baseline, 1,000 (A B A B): wall / CPU ratio",
+        lambda r: (
+            f"{r['pdf_baseline']['ratio_to_baseline']}× / {r['pdf_baseline']['cpu_ratio_to_baseline']}×"
+        ),
+    )
+    for n in ("1000", "5000", "10000"):
+        row(
+            f"portfolio PDF of {int(n):,}: s (CPU s), peak MB, pages",
+            lambda r, n=n: (
+                f"{r['pdf_baseline']['sizes'][n]['seconds']} ({r['pdf_baseline']['sizes'][n]['cpu_seconds']}), "
+                f"{r['pdf_baseline']['sizes'][n]['peak_tree_mb']}, {r['pdf_baseline']['sizes'][n].get('pages')}"
+            ),
+        )
+    row(
+        "portfolio PDF growth (time ×, for rows ×)",
+        lambda r: (
+            "; ".join(
+                f"{k}: {v['seconds_factor']}× for {v['size_factor']}×"
+                for k, v in r["pdf_baseline"]["growth"].items()
+            )
+            or None
+        ),
+    )
+    for page in ("dashboard", "list"):
+        row(
+            f"{page} beside 7 jobs (4 PDFs, 2 exports, 1 import): p50 / p99 / max ms (views)",
+            lambda r, p=page: (
+                f"{r['heavy']['pages_while_jobs_run'][p]['p50_ms']} / {r['heavy']['pages_while_jobs_run'][p]['p99_ms']}"
+                f" / {r['heavy']['pages_while_jobs_run'][p]['max_ms']} ({r['heavy']['pages_while_jobs_run'][p]['count']})"
+            ),
+        )
+        row(
+            f"{page} alone, same readers: p50 / p99 / max ms",
+            lambda r, p=page: (
+                f"{r['heavy']['pages_alone'][p]['p50_ms']} / {r['heavy']['pages_alone'][p]['p99_ms']}"
+                f" / {r['heavy']['pages_alone'][p]['max_ms']}"
+            ),
+        )
+    row(
+        "the 7 jobs: s until the last was done; files right",
+        lambda r: (
+            f"{r['heavy']['jobs_seconds']} s; {r['heavy']['targets']['jobs_done_by_the_worker']['measured']} of "
+            f"{len(r['heavy']['jobs'])}"
+        ),
+    )
+    row(
+        "import upload (web dry run): rows, s",
+        lambda r: (
+            f"{r['heavy']['import_upload'].get('rows')}, {r['heavy']['import_upload'].get('dry_run_seconds')}"
+        ),
+    )
+    row(
+        "a day's digests for 2,000 users: s, peak MB, messages",
+        lambda r: (
+            f"{r['digests']['seconds']} s, {r['digests']['peak_rss_mb']} MB, {r['digests']['messages_queued']}"
+        ),
+    )
+    for page in ("dashboard", "list, first page"):
+        row(
+            f"{page}, req/s: one instance → two (4 connections)",
+            lambda r, p=page: (
+                f"{r['servers']['pages'][p]['one_instance']['rps']} → {r['servers']['pages'][p]['two_instances']['rps']}"
+                f" ({r['servers']['pages'][p]['ratio']}×)"
+            ),
+        )
     row(
         "20 clients × 30 s: reads, writes, errors",
         lambda r: f"{r['mixed_load']['reads']}, {r['mixed_load']['writes']}, {r['mixed_load']['errors']}",
     )
     row("audit events of writes", lambda r: str(r["mixed_load"]["audit_events_of_writes"]))
     row("build (demo-data) s", lambda r: str(r["build_seconds"]))
-    missed = [
-        f"{r['database']} {r['recommendations']:,}: {k} {v['measured']} (target {v['target']})"
+    errors = [
+        f"{r['database']} {r['recommendations']:,} {k}: {v['error']}"
         for r in results
-        for k, v in r["targets"].items()
+        for k, v in r.items()
+        if isinstance(v, dict) and "error" in v
+    ]
+    if imports:
+        lines += ["", "Import (`flask import` into a fresh database): s (CPU s), peak MB", ""]
+        lines += [
+            "| file | "
+            + " | ".join(f"{i['database']} dry run | {i['database']} commit" for i in imports)
+            + " |"
+        ]
+        lines += ["|---" * (2 * len(imports) + 1) + "|"]
+        keys = sorted(
+            {k for i in imports for k in i.get("runs", {})}, key=lambda k: (k.split()[0], int(k.split()[1]))
+        )
+        for key in keys:
+            cells = []
+            for i in imports:
+                run_ = i.get("runs", {}).get(key)
+                for step in ("dry_run", "commit"):
+                    cells.append(
+                        f"{run_[step]['seconds']} ({run_[step]['cpu_seconds']}), {run_[step]['peak_mb']}"
+                        if run_
+                        else "—"
+                    )
+            lines.append(f"| {key} rows | " + " | ".join(cells) + " |")
+        for i in imports:
+            if "skipped" in i:
+                lines.append(
+                    f"\n{i['database']}: not measured: {', '.join(f'{n:,}' for n in i['skipped']['sizes'])} rows ({i['skipped']['why']})."
+                )
+            if "error" in i:
+                errors.append(f"{i['database']} imports: {i['error']}")
+    missed = [
+        f"{r['database']} {r['recommendations'] or 'imports'}: {k} {v['measured']} (target {v['target']})"
+        for r in [*results, *({**i, "recommendations": 0} for i in imports or [])]
+        for k, v in r.get("targets", {}).items()
         if not v["met"]
     ]
     lines += ["", "Targets missed: " + ("; ".join(missed) if missed else "none.")]
+    if errors:
+        lines += ["", "Sections that failed: " + "; ".join(errors)]
     return "\n".join(lines) + "\n"
 
 
@@ -871,7 +1014,8 @@ def import_growth(kind: str) -> dict[str, Any]:
 
     started = time.perf_counter()
     try:
-        out = import_bench.measure(kind, PG_URL if kind == "postgresql" else None)
+        sizes = tuple(int(x) for x in os.environ.get("BENCH_IMPORT_SIZES", "1000,10000,50000").split(","))
+        out = import_bench.measure(kind, PG_URL if kind == "postgresql" else None, sizes)
     except Exception as exc:
         out = {"error": f"{type(exc).__name__}: {exc}"}
     out["database"], out["seconds"] = kind, round(time.perf_counter() - started, 1)
