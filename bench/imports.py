@@ -38,7 +38,8 @@ VENV = ROOT / ".venv" / "bin"
 FLASK = [str(VENV / "flask"), "--app", "app"]
 PG_DB = "rectrack_imports_bench"
 FORMATS = os.environ.get("BENCH_IMPORT_FORMATS", "csv,xlsx").split(",")
-# A size whose import took longer than this stops the larger sizes (recorded as skipped).
+# A size whose import would take longer than this (projected linearly from the size before)
+# is not run, nor any larger one (recorded as skipped, with the projection).
 LIMIT_SECONDS = float(os.environ.get("BENCH_IMPORT_LIMIT_SECONDS", "600"))
 ROWS_PER_REC = 1.26
 
@@ -202,12 +203,13 @@ def measure(kind: str, pg_url: str | None, sizes: tuple[int, ...] = (1000, 10000
             (max(r["dry_run"]["seconds"], r["commit"]["seconds"]) for r in figures["runs"].values()),
             default=0,
         )
-        if slowest > LIMIT_SECONDS:  # the next size would take about (its rows / these) × as long
+        # The next size takes at least (its rows / these) × as long: past the limit, stop.
+        if n and slowest * rows / sizes[n - 1] > LIMIT_SECONDS:
             figures["sizes"] = list(sizes[:n])
             figures["skipped"] = {
                 "sizes": list(sizes[n:]),
-                "why": f"{sizes[n - 1]:,} rows took {slowest} s (over BENCH_IMPORT_LIMIT_SECONDS, "
-                f"{LIMIT_SECONDS} s); {rows:,} rows would take at least {rows / sizes[n - 1]:.0f}× as long",
+                "why": f"{sizes[n - 1]:,} rows took {slowest} s, so {rows:,} would take at least "
+                f"{slowest * rows / sizes[n - 1]:.0f} s (over BENCH_IMPORT_LIMIT_SECONDS, {LIMIT_SECONDS:.0f} s)",
             }
             break
         paths = export_files(rows)
