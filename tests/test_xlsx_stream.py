@@ -61,6 +61,17 @@ def test_a_small_workbook_holds_exactly_the_cells_written() -> None:
         ["report", "The report."],
     ]
     assert (notes.column_dimensions["A"].width, notes.column_dimensions["B"].width) == (32, 100)
+    # Read as the import reads it (streamed, no dimension declared): rows as wide as the header.
+    streamed = load_workbook(io.BytesIO(data), read_only=True)["Recommendations"]
+    assert [len(r) for r in streamed.iter_rows(values_only=True)] == [6, 6, 6, 6]
+    assert list(streamed.iter_rows(values_only=True))[1] == (
+        "OIG-12-15",
+        datetime(2011, 12, 6),
+        3,
+        1234.5,
+        "yes",
+        None,
+    )
 
 
 def test_control_characters_are_written_as_excel_escapes() -> None:

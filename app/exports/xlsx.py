@@ -180,8 +180,15 @@ def _parts(names: Sequence[str]) -> dict[str, str]:
     }
 
 
-def _row(n: int, refs: Sequence[str], values: Iterable[Any]) -> str:
+def _row(n: int, refs: Sequence[str], values: Sequence[Any]) -> str:
+    """A row's XML. The last column's cell is always written, empty or not: a reader
+    that streams the sheet (openpyxl's read-only mode, which the import uses) then gets
+    rows as wide as the header, although the sheet declares no dimension (its row count
+    is not known before the rows are written)."""
     cells = "".join(cell(value, f"{ref}{n}") for ref, value in zip(refs, values, strict=True))
+    last = values[-1] if values else None
+    if refs and (last is None or last == ""):
+        cells += f'<c r="{refs[-1]}{n}"/>'
     return f'<row r="{n}">{cells}</row>'
 
 
