@@ -334,3 +334,49 @@ def test_a_report_the_follower_can_no_longer_see_is_listed_without_its_number(cl
     assert "OIG-12-15" not in page
     assert client.post(f"/follows/reports/{report.id}/unfollow").status_code == 302
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Follow)) == 0
+
+
+def test_one_query_per_reader_scope_gives_each_follower_their_own_changes(app: Flask) -> None:
+    """The run's shared queries (summary._Changes) give each follower exactly what their
+    own query (summary.changes_for) gives: the viewer, following OIG-12-15 and I&A, gets
+    HSIN (#1) once and never the restricted TEST-R-1 #1; the I&A liaison and OIG staff,
+    following TEST-R-1, get its #1; the FEMA liaison, following FEMA, gets nothing (#1s
+    are addressed to I&A)."""
+    from sqlalchemy.orm import selectinload
+
+    from app.follows import summary
+    from app.mail.compose import Links
+    from app.models import Component, User
+
+    with app.app_context():
+        restricted = report_by_number("TEST-R-1")
+        oig_12_15 = report_by_number("OIG-12-15")
+        comps = {c.abbreviation: c.id for c in db.session.scalars(sa.select(Component))}
+        follows = {
+            "viewer@test.example": ([oig_12_15.id], [comps["I&A"]]),
+            "liaison@test.example": ([restricted.id], []),
+            "oig@test.example": ([restricted.id], []),
+            "fema@test.example": ([], [comps["FEMA"]]),
+        }
+        with time_machine.travel(WEDNESDAY_25, tick=False):
+            workflow.resolve(db.session, ctx("oig"), rec("OIG-12-15", 1), "Responsive.")
+            workflow.resolve(db.session, ctx("oig"), restricted.recommendations[0], "Responsive.")
+            db.session.flush()
+        users = db.session.scalars(
+            sa.select(User).where(User.email.in_(list(follows))).options(selectinload(User.components))
+        ).all()
+        by_id = {u.id: follows[u.email] for u in users}
+        links = Links(app)
+        shared = summary._Changes(db.session, list(users), by_id, MON_30)
+        got = {}
+        for user in users:
+            mine = shared.of(user, *by_id[user.id], links)
+            assert mine == summary.changes_for(db.session, user, *by_id[user.id], MON_30, links), user.email
+            got[user.email] = [(c.report, c.rec, c.status) for c in mine]
+        assert got == {
+            "viewer@test.example": [("OIG-12-15", "Recommendation 1", "Open–Resolved")],
+            "liaison@test.example": [("TEST-R-1", "Recommendation 1", "Open–Resolved")],
+            "oig@test.example": [("TEST-R-1", "Recommendation 1", "Open–Resolved")],
+            "fema@test.example": [],
+        }
+        db.session.rollback()

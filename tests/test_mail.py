@@ -727,3 +727,59 @@ def test_development_keeps_mail_in_instance_outbox_and_unknown_backends_are_refu
         RuntimeError, match=re.escape("Unknown MAIL_BACKEND 'carrier-pigeon'; use smtp or folder.")
     ):
         config.validate()
+
+
+# --- one digest per kind of reader (digests.Planner) ------------------------------------
+
+
+def _lists(d: Any) -> Any:
+    if isinstance(d, digests.StaffDigest):
+        return (d.sections, d.updates_overdue)
+    return (d.overdue, d.due_soon, d.returned, d.new)
+
+
+def test_the_planner_gives_each_reader_the_digest_made_for_them_alone(ctx: None, today: date) -> None:
+    """A liaison of FEMA and I&A gets both components' parts (the restricted TEST-R-1 #1
+    of I&A, which the FEMA liaison never sees); each digest is the one liaison_digest and
+    staff_digest make for that person, daily and weekly."""
+    from sqlalchemy.orm import selectinload
+
+    from app.demo.generator import generate
+    from app.models import User
+
+    generate(db.session.connection(), reports=40, recommendations=400, seed=5, today=today, allow_mixed=True)
+    components = {c.abbreviation: c for c in db.session.scalars(sa.select(Component))}
+    both = accounts.create_user(
+        db.session,
+        email="both@test.example",
+        display_name="Both",
+        role=Role.LIAISON,
+        password=PASSWORD,
+        components=[components["FEMA"], components["I&A"]],
+    )
+    db.session.flush()
+    users = db.session.scalars(
+        sa.select(User).where(User.active.is_(True)).options(selectinload(User.components))
+    ).all()
+    links = Links(current_app)
+    planner = digests.Planner(db.session, today, current_app.config, links, users)
+    for period in (1, 7):
+        for user in users:
+            shared = planner.digest_for(user, period)
+            alone = digests.digest_for(db.session, user, today, current_app.config, links, period)
+            assert (shared is None) == (alone is None), user.email
+            if shared is not None:
+                assert _lists(shared) == _lists(alone), (user.email, period)
+    fema, mixed = planner.digest_for(user_by_email(FEMA), 1), planner.digest_for(both, 1)
+    assert isinstance(fema, digests.LiaisonDigest)
+    assert isinstance(mixed, digests.LiaisonDigest)
+    fema_names = {i.name for i in fema.overdue + fema.due_soon}
+    mixed_names = {i.name for i in mixed.overdue + mixed.due_soon}
+    assert {"OIG-12-15 #3 (FEMA)", "TEST-R-1 #2 (FEMA)"} <= fema_names
+    assert "TEST-R-1 #1 (I&A)" not in fema_names
+    assert {"OIG-12-15 #3 (FEMA)", "OIG-12-15 #3 (I&A)", "TEST-R-1 #1 (I&A)"} <= mixed_names
+    assert fema_names < mixed_names
+    # Every staff member shares one digest.
+    staff = [u for u in users if u.role in (Role.OIG, Role.ADMIN)]
+    assert len(staff) >= 2
+    assert len({id(planner.digest_for(u, 1)) for u in staff}) == 1

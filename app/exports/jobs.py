@@ -3,6 +3,7 @@ file by a worker. The filters are read again as the user may see them when it ru
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from typing import Any
 
@@ -47,11 +48,18 @@ def run(session: Session, user: Any, params: dict[str, Any], progress: registry.
         progress,
         tally,
     )
-    if kind == "csv":
-        data = "".join(services.csv_chunks(rows)).encode("utf-8")
-    else:
-        with services.xlsx_file(rows) as handle:
-            data = handle.read()
+    chunks = (
+        (text.encode("utf-8") for text in services.csv_chunks(rows))
+        if kind == "csv"
+        else services.xlsx_chunks(rows)
+    )
+    # Chunks go to a file as they come, so the rows are never all held as text and bytes
+    # at once; the finished file is read back once for the blob store.
+    with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as handle:
+        for chunk in chunks:
+            handle.write(chunk)
+        handle.seek(0)
+        data = handle.read()
     return registry.Output(data, filename(kind, filters, today), TYPES[kind], details={"rows": tally[0]})
 
 

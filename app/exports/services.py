@@ -1,24 +1,23 @@
 """Streaming exports of a filtered recommendation list, with the pages' visibility rules.
 
 Rows are read in batches and written as they come, so 100,000 rows never sit in memory
-at once: CSV is streamed straight to the response; XLSX is written row by row to a
-temporary file (XlsxWriter's constant-memory mode) and that file is streamed."""
+at once: CSV and XLSX are both streamed straight to the response (the XLSX zip is written
+as the rows come, app.exports.xlsx)."""
 
 from __future__ import annotations
 
 import csv
 import io
-import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date
 from decimal import Decimal
-from typing import IO, Any
+from typing import Any
 
 import sqlalchemy as sa
-import xlsxwriter
 from sqlalchemy.orm import Session, aliased
 
 from app.auth import policy
+from app.exports import xlsx
 from app.exports.columns import FORMULA_PREFIXES, KEYS, PLACEHOLDER
 from app.filters import RecFilters
 from app.issue_dates import IssueDate
@@ -278,41 +277,13 @@ def csv_chunks(rows: Iterator[dict[str, Any]], every: int = 500) -> Iterator[str
     yield buffer.getvalue()
 
 
-def xlsx_file(rows: Iterator[dict[str, Any]], notes: list[tuple[str, str]] | None = None) -> IO[bytes]:
-    """An XLSX workbook written row by row to a temporary file (rewound, ready to stream).
-    `notes` adds a second sheet explaining each column."""
-    handle = tempfile.TemporaryFile()  # noqa: SIM115 (closed by the response that streams it)
-    workbook = xlsxwriter.Workbook(
-        handle, {"constant_memory": True, "in_memory": False, "tmpdir": tempfile.gettempdir()}
-    )
-    sheet = workbook.add_worksheet("Recommendations")
-    bold = workbook.add_format({"bold": True})
-    date_format = workbook.add_format({"num_format": "yyyy-mm-dd"})
-    money = workbook.add_format({"num_format": "#,##0.00"})
-    for col, key in enumerate(KEYS):
-        sheet.write_string(0, col, key, bold)
-    for r, row in enumerate(rows, 1):
-        for col, key in enumerate(KEYS):
-            value = row.get(key)
-            if value is None or value == "":
-                continue
-            if isinstance(value, bool):
-                sheet.write_string(r, col, "yes" if value else "no")
-            elif isinstance(value, date):
-                sheet.write_datetime(r, col, value, date_format)
-            elif isinstance(value, Decimal):
-                sheet.write_number(r, col, float(value), money)
-            elif isinstance(value, int):
-                sheet.write_number(r, col, value)
-            else:
-                sheet.write_string(r, col, str(value))  # never a formula
+def xlsx_chunks(
+    rows: Iterable[dict[str, Any]], notes: list[tuple[str, str]] | None = None
+) -> Iterator[bytes]:
+    """An XLSX workbook in chunks, written as the rows come (app.exports.xlsx): the sheet
+    "Recommendations" with the column keys in bold, then the rows. `notes` adds a second
+    sheet, "Columns", explaining each column."""
+    sheets = [xlsx.Sheet("Recommendations", KEYS, ([row.get(key) for key in KEYS] for row in rows))]
     if notes:
-        explained = workbook.add_worksheet("Columns")
-        explained.write_string(0, 0, "column", bold)
-        explained.write_string(0, 1, "what to write", bold)
-        for r, (key, description) in enumerate(notes, 1):
-            explained.write_string(r, 0, key)
-            explained.write_string(r, 1, description)
-    workbook.close()
-    handle.seek(0)
-    return handle
+        sheets.append(xlsx.Sheet("Columns", ("column", "what to write"), notes, widths=(32, 100)))
+    return xlsx.workbook_chunks(sheets)

@@ -1,15 +1,19 @@
 """CSV and XLSX downloads of the recommendation list, with its filters.
 
-Each export is recorded in the audit trail with its filters and its number of rows. The
-XLSX file is complete before it is sent, so its event is written before the response
-leaves (app.web.note_access). The CSV is streamed: its event is written when the stream
-ends, with the rows written so far and whether the stream finished (a client that goes
-away mid-file leaves an event saying so)."""
+Each export is recorded in the audit trail with its filters and its number of rows. Both
+formats are streamed as the rows are read: the event is written when the stream ends, with
+the rows written so far and whether the stream finished (a client that goes away mid-file
+leaves an event saying so).
+
+A list of more than EXPORT_JOB_THRESHOLD recommendations is made by a background job
+instead, whose page answers at once: a web worker (two of them serve everyone) is not tied
+up for the tens of seconds a 100,000-row file takes, the file is kept on "My downloads" if
+the connection drops, and gunicorn's worker timeout cannot cut the file off."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import IO, Any, NoReturn
+from collections.abc import Callable, Iterator
+from typing import Any, NoReturn
 
 from flask import Blueprint, Response, abort, current_app, stream_with_context
 from flask_login import current_user
@@ -26,12 +30,12 @@ from app.jobs import downloads
 from app.jobs import services as job_services
 from app.lifecycle.queries import count_of
 from app.recommendations.queries import recommendation_list
-from app.web import client_ip, commit, note_access, today
+from app.web import client_ip, commit, today
 
 bp = Blueprint("exports", __name__)
 WRITING_GETS.update({"exports.csv_export", "exports.xlsx_export"})  # a large one asks for a job
 
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+TYPES = export_jobs.TYPES
 
 
 class _Tally:
@@ -105,52 +109,46 @@ def _as_job(kind: str, filters: RecFilters) -> WerkzeugResponse:
     return downloads.answer(job)
 
 
+def _streamed(
+    kind: str, filters: RecFilters, chunks: Callable[[Iterator[dict[str, Any]]], Iterator[Any]]
+) -> Response:
+    """The export streamed as it is written; its audit event is written when the stream
+    ends, with the rows sent so far and whether the stream finished."""
+    actor = audit.get_actor(db.session) or audit.AuditActor.anonymous(client_ip())
+    tally = _rows(filters)
+
+    def body() -> Iterator[Any]:
+        written, complete = 0, False
+        try:
+            for chunk in chunks(iter(tally)):
+                written = tally.count  # every row read so far is in this chunk or an earlier one
+                yield chunk
+            complete = True
+        finally:
+            details = _event(kind, filters, written, complete)
+            audit.commit_apart(db.session, actor, [audit.Access("export", details=details)])
+
+    return Response(
+        stream_with_context(body()),
+        mimetype=TYPES[kind],
+        headers=_attachment(f"rectrack-recommendations-{filters.day(today())}.{kind}"),
+    )
+
+
 @bp.route("/recommendations/export.csv")
 def csv_export() -> WerkzeugResponse:
     """The filtered list as CSV, streamed row by row (a background job when it is large)."""
     filters = filters_from_args()
     if _large(filters):
         return _as_job("csv", filters)
-    actor = audit.get_actor(db.session) or audit.AuditActor.anonymous(client_ip())
-    tally = _rows(filters)
-
-    def body() -> Iterator[str]:
-        written, complete = 0, False
-        try:
-            for chunk in services.csv_chunks(iter(tally)):
-                written = tally.count  # every row read so far is in this chunk or an earlier one
-                yield chunk
-            complete = True
-        finally:
-            details = _event("csv", filters, written, complete)
-            audit.commit_apart(db.session, actor, [audit.Access("export", details=details)])
-
-    return Response(
-        stream_with_context(body()),
-        mimetype="text/csv",
-        headers=_attachment(f"rectrack-recommendations-{filters.day(today())}.csv"),
-    )
+    return _streamed("csv", filters, services.csv_chunks)
 
 
 @bp.route("/recommendations/export.xlsx")
 def xlsx_export() -> WerkzeugResponse:
-    """The filtered list as an Excel workbook (a background job when it is large)."""
+    """The filtered list as an Excel workbook, streamed row by row (a background job when
+    it is large)."""
     filters = filters_from_args()
     if _large(filters):
         return _as_job("xlsx", filters)
-    tally = _rows(filters)
-    handle = services.xlsx_file(iter(tally))
-    note_access("export", details=_event("xlsx", filters, tally.count, True))
-
-    def chunks(fh: IO[bytes]) -> Iterator[bytes]:
-        try:
-            while block := fh.read(256 * 1024):
-                yield block
-        finally:
-            fh.close()
-
-    return Response(
-        chunks(handle),
-        mimetype=XLSX_TYPE,
-        headers=_attachment(f"rectrack-recommendations-{filters.day(today())}.xlsx"),
-    )
+    return _streamed("xlsx", filters, services.xlsx_chunks)

@@ -23,7 +23,7 @@ from app.feeds import queries as feed_queries
 from app.feeds.content import rec_heading, report_label
 from app.lifecycle.clocks import long_date
 from app.mail import compose, outbox
-from app.models import Follow, MailPreference, OutboxMessage, User
+from app.models import Addressee, Follow, MailPreference, OutboxMessage, User
 
 KIND = "follow_summary"
 
@@ -53,27 +53,76 @@ class Change:
     url: str
 
 
+def _change(c: feed_queries.StatusChange, link: Any) -> Change:
+    return Change(
+        report=report_label(c.report_number, c.report_title),
+        rec=rec_heading(c.rec_number),
+        status=c.status_after.label,
+        effective_on=c.effective_on,
+        url=link("recommendations.detail", rec_id=c.rec_id),
+    )
+
+
+def _visible(user: Any) -> sa.ColumnElement[bool]:
+    return sa.and_(policy.recommendation_visibility(user), policy.report_visibility(user))
+
+
 def changes_for(
     session: Session, user: Any, report_ids: list[int], component_ids: list[int], monday: date, link: Any
 ) -> list[Change]:
     """The week's status changes in what the user follows and may read, oldest first."""
     first, last = week_of(monday)
-    visible = sa.and_(policy.recommendation_visibility(user), policy.report_visibility(user))
     stmt = feed_queries.followed_status_changes(
-        visible, report_ids, component_ids, clock.start_of_day(first), clock.start_of_day(last)
+        _visible(user), report_ids, component_ids, clock.start_of_day(first), clock.start_of_day(last)
     )
     rows = [feed_queries.StatusChange(*r) for r in session.execute(stmt)]
     rows.reverse()
-    return [
-        Change(
-            report=report_label(c.report_number, c.report_title),
-            rec=rec_heading(c.rec_number),
-            status=c.status_after.label,
-            effective_on=c.effective_on,
-            url=link("recommendations.detail", rec_id=c.rec_id),
-        )
-        for c in rows
-    ]
+    return [_change(c, link) for c in rows]
+
+
+class _Changes:
+    """The week's status changes for many followers with one query per reader scope
+    (role and components: all that app.auth.policy's visibility depends on) instead of
+    one per person: each scope's query covers everything its followers follow, and each
+    follower keeps the rows of their own reports and components, as changes_for would."""
+
+    def __init__(
+        self,
+        session: Session,
+        users: list[Any],
+        follows: dict[int, tuple[list[int], list[int]]],
+        monday: date,
+    ) -> None:
+        first, last = week_of(monday)
+        scopes: dict[tuple[Any, frozenset[int]], list[Any]] = defaultdict(list)
+        for user in users:
+            scopes[(user.role, user.component_ids)].append(user)
+        self.rows: dict[tuple[Any, frozenset[int]], list[feed_queries.StatusChange]] = {}
+        for scope, members in scopes.items():
+            reports = sorted({r for u in members for r in follows[u.id][0]})
+            components = sorted({c for u in members for c in follows[u.id][1]})
+            stmt = feed_queries.followed_status_changes(
+                _visible(members[0]), reports, components, clock.start_of_day(first), clock.start_of_day(last)
+            )
+            rows = [feed_queries.StatusChange(*r) for r in session.execute(stmt)]
+            rows.reverse()
+            self.rows[scope] = rows
+        rec_ids = sorted({c.rec_id for rows in self.rows.values() for c in rows})
+        self.addressed: dict[int, set[int]] = defaultdict(set)
+        for rec_id, component_id in session.execute(
+            sa.select(Addressee.recommendation_id, Addressee.component_id).where(
+                Addressee.recommendation_id.in_(rec_ids)
+            )
+        ):
+            self.addressed[rec_id].add(component_id)
+
+    def of(self, user: Any, report_ids: list[int], component_ids: list[int], link: Any) -> list[Change]:
+        reports, components = set(report_ids), set(component_ids)
+        return [
+            _change(c, link)
+            for c in self.rows[(user.role, user.component_ids)]
+            if c.report_id in reports or self.addressed[c.rec_id] & components
+        ]
 
 
 @dataclass
@@ -120,13 +169,15 @@ def plan_summaries(session: Session, day: date) -> Planned:
     )
     links = compose.Links(current_app)
     first, last = week_of(monday)
+    wanted = [u for u in users if u.id not in turned_off and summary_key(u.id, monday) not in existing]
+    changes_of = _Changes(session, wanted, follows, monday)
     for user in users:
         if user.id in turned_off:
             continue
         if summary_key(user.id, monday) in existing:
             planned.already += 1
             continue
-        changes = changes_for(session, user, *follows[user.id], monday, links)
+        changes = changes_of.of(user, *follows[user.id], links)
         if not changes:
             planned.nothing_changed += 1
             continue

@@ -80,9 +80,7 @@ def template_csv() -> Response:
 def template_xlsx() -> Response:
     """The column names as an Excel workbook, with a sheet that explains each."""
     policy.require(policy.can_manage_reports(current_user))
-    handle = exports.xlsx_file(iter(()), notes=[(c.key, c.description) for c in COLUMNS])
-    data = handle.read()
-    handle.close()
+    data = b"".join(exports.xlsx_chunks(iter(()), notes=[(c.key, c.description) for c in COLUMNS]))
     return Response(
         data,
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

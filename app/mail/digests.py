@@ -6,7 +6,8 @@ recipient may read (app.auth.policy). Due dates are the stored ones the pages sh
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import heapq
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -121,42 +122,51 @@ def _form_link(link: LinkFor, part: Addressee, slug: str) -> str:
 _LATE = deadlines.CLOCK_FILTERS_BY_NAME["response_overdue"]
 
 
-def liaison_digest(
-    session: Session, user: Any, today: date, lookahead_days: int, link: LinkFor, period_days: int = 1
+def _liaison_parts(
+    session: Session,
+    component_ids: Any,
+    visible: sa.ColumnElement[bool],
+    horizon: date,
+    new_from: date,
+    today: date,
+) -> list[Addressee]:
+    """The open parts of the components that a liaison digest may list: a clock due by the
+    horizon, something returned, or entered between new_from and yesterday."""
+    return list(
+        session.scalars(
+            sa.select(Addressee)
+            .join(Addressee.recommendation)
+            .join(Recommendation.report)
+            .where(
+                Addressee.component_id.in_(component_ids),
+                Recommendation.status.in_(RecStatus.open_values()),
+                visible,
+                sa.or_(
+                    Addressee.response_due <= horizon,
+                    Addressee.update_due <= horizon,
+                    Addressee.target_due <= horizon,
+                    Addressee.response_state == ResponseState.RETURNED,
+                    Addressee.closure_state == ClosureState.RETURNED,
+                    Recommendation.tracked_since.between(new_from, today - timedelta(days=1)),
+                ),
+            )
+            .options(
+                contains_eager(Addressee.recommendation).contains_eager(Recommendation.report),
+                joinedload(Addressee.component),
+            )
+            .order_by(Report.number, Recommendation.number.nulls_last(), Recommendation.id, Addressee.id)
+        ).all()
+    )
+
+
+def _fill(
+    digest: LiaisonDigest, parts: Iterable[Addressee], link: LinkFor, period_days: int
 ) -> LiaisonDigest:
-    """The liaison's components' parts: clocks overdue or due by today + lookahead_days
-    (inclusive), responses and closure requests the OIG returned, and recommendations
-    entered in the `period_days` days before today (a daily digest: yesterday's; every
-    day is in exactly one digest when they run each period)."""
-    digest = LiaisonDigest(today=today, lookahead_days=lookahead_days)
-    component_ids = user.component_ids
-    if not component_ids:
-        return digest
-    horizon = digest.horizon
+    """The digest's lists from the parts (in the parts' order). Each list checks its own
+    condition, so parts fetched for a longer period or more components than this
+    digest's are only those it lists."""
+    today, horizon = digest.today, digest.horizon
     first_new = today - timedelta(days=period_days)
-    parts = session.scalars(
-        sa.select(Addressee)
-        .join(Addressee.recommendation)
-        .join(Recommendation.report)
-        .where(
-            Addressee.component_id.in_(component_ids),
-            Recommendation.status.in_(RecStatus.open_values()),
-            policy.recommendation_visibility(user),
-            sa.or_(
-                Addressee.response_due <= horizon,
-                Addressee.update_due <= horizon,
-                Addressee.target_due <= horizon,
-                Addressee.response_state == ResponseState.RETURNED,
-                Addressee.closure_state == ClosureState.RETURNED,
-                Recommendation.tracked_since.between(first_new, today - timedelta(days=1)),
-            ),
-        )
-        .options(
-            contains_eager(Addressee.recommendation).contains_eager(Recommendation.report),
-            joinedload(Addressee.component),
-        )
-        .order_by(Report.number, Recommendation.number.nulls_last(), Recommendation.id, Addressee.id)
-    ).all()
     for part in parts:
         rec = part.recommendation
         url = link("recommendations.detail", rec_id=rec.id)
@@ -189,6 +199,23 @@ def liaison_digest(
     digest.overdue.sort(key=lambda i: (i.due, i.name))
     digest.due_soon.sort(key=lambda i: (i.due, i.name))
     return digest
+
+
+def liaison_digest(
+    session: Session, user: Any, today: date, lookahead_days: int, link: LinkFor, period_days: int = 1
+) -> LiaisonDigest:
+    """The liaison's components' parts: clocks overdue or due by today + lookahead_days
+    (inclusive), responses and closure requests the OIG returned, and recommendations
+    entered in the `period_days` days before today (a daily digest: yesterday's; every
+    day is in exactly one digest when they run each period)."""
+    digest = LiaisonDigest(today=today, lookahead_days=lookahead_days)
+    component_ids = user.component_ids
+    if not component_ids:
+        return digest
+    first_new = today - timedelta(days=period_days)
+    visible = policy.recommendation_visibility(user)
+    parts = _liaison_parts(session, component_ids, visible, digest.horizon, first_new, today)
+    return _fill(digest, parts, link, period_days)
 
 
 @dataclass
@@ -250,6 +277,77 @@ def staff_digest(session: Session, user: Any, today: date, interval_days: int, l
         )
     ]
     return digest
+
+
+class Planner:
+    """The digests of a whole run (app.mail.outbox.plan_digests), with one query per kind
+    instead of one per person: a liaison's digest depends only on their components and
+    its period, a staff digest on nothing personal, so each is made once and shared.
+
+    Liaisons: one query for the parts of every component any liaison serves, over the
+    longest period asked for; each set of components takes its own components' parts
+    (in the query's order) and its own period (_fill checks each condition again). The
+    visibility rule needs no query of its own here: every part listed is addressed to
+    one of the reader's components, and a liaison reads every recommendation addressed
+    to one of theirs (app.auth.policy.recommendation_visibility)."""
+
+    def __init__(
+        self, session: Session, today: date, config: Any, link: LinkFor, users: Iterable[Any]
+    ) -> None:
+        self.session, self.today, self.config, self.link = session, today, config, link
+        self.lookahead = int(config["MAIL_DIGEST_LOOKAHEAD_DAYS"])
+        self.components: frozenset[int] = frozenset(
+            c for u in users if u.role == Role.LIAISON for c in u.component_ids
+        )
+        self._parts: dict[int, list[tuple[int, Addressee]]] | None = None
+        self._period = 0
+        self._liaison: dict[tuple[frozenset[int], int], LiaisonDigest] = {}
+        self._staff: StaffDigest | None = None
+
+    def _parts_by_component(self, period_days: int) -> dict[int, list[tuple[int, Addressee]]]:
+        if self._parts is None or period_days > self._period:
+            self._period = max(period_days, 7)  # a weekly digest's week: one query serves both
+            horizon = self.today + timedelta(days=self.lookahead)
+            parts = _liaison_parts(
+                self.session,
+                self.components,
+                sa.true(),  # see the class's note on visibility
+                horizon,
+                self.today - timedelta(days=self._period),
+                self.today,
+            )
+            self._parts = {}
+            for n, part in enumerate(parts):
+                self._parts.setdefault(part.component_id, []).append((n, part))
+        return self._parts
+
+    def liaison(self, component_ids: frozenset[int], period_days: int) -> LiaisonDigest:
+        key = (component_ids, period_days)
+        if key not in self._liaison:
+            digest = LiaisonDigest(today=self.today, lookahead_days=self.lookahead)
+            if component_ids:
+                by_component = self._parts_by_component(period_days)
+                mine = heapq.merge(*(by_component.get(c, []) for c in sorted(component_ids)))
+                _fill(digest, (part for _n, part in mine), self.link, period_days)
+            self._liaison[key] = digest
+        return self._liaison[key]
+
+    def staff(self, user: Any) -> StaffDigest:
+        """The staff digest: the same for every administrator and OIG staff member (their
+        queues are the role's, and they read everything)."""
+        if self._staff is None:
+            self._staff = staff_digest(
+                self.session, user, self.today, int(self.config["UPDATE_INTERVAL_DAYS"]), self.link
+            )
+        return self._staff
+
+    def digest_for(self, user: Any, period_days: int = 1) -> LiaisonDigest | StaffDigest | None:
+        """As digest_for (below), shared with everyone whose digest is the same."""
+        if user.role == Role.LIAISON:
+            return self.liaison(user.component_ids, period_days)
+        if policy.is_staff(user):
+            return self.staff(user)
+        return None
 
 
 def subject_of(digest: LiaisonDigest | StaffDigest) -> str:

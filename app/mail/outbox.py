@@ -123,7 +123,8 @@ class Planned:
 
 def plan_digests(session: Session, day: date, config: Any | None = None) -> Planned:
     """Queue `day`'s digests: one for each active user who wants one that day and has
-    something in it (nothing due: no mail). Deactivated accounts get nothing."""
+    something in it (nothing due: no mail). Deactivated accounts get nothing. Everyone
+    whose digest is the same (digests.Planner) shares one made and rendered once."""
     config = config if config is not None else current_app.config
     links = compose.Links(current_app)
     planned = Planned()
@@ -136,6 +137,9 @@ def plan_digests(session: Session, day: date, config: Any | None = None) -> Plan
             sa.select(OutboxMessage.key).where(OutboxMessage.key.in_([digest_key(u.id, day) for u in users]))
         )
     )
+    planner = digests.Planner(session, day, config, links, users)
+    rendered: dict[tuple[int, DigestFrequency], tuple[str, str, str]] = {}
+    env = current_app.jinja_env
     for user in users:
         frequency = prefs.get(user.id) or preference_defaults(user.role)
         if not wants_digest_on(frequency, day):
@@ -145,27 +149,35 @@ def plan_digests(session: Session, day: date, config: Any | None = None) -> Plan
             planned.already += 1
             continue
         period_days = 7 if frequency == DigestFrequency.WEEKLY else 1
-        digest = digests.digest_for(session, user, day, config, links, period_days)
+        digest = planner.digest_for(user, period_days)
         if digest is None or digest.empty:
             planned.nothing_due += 1
             continue
-        name = "staff_digest" if isinstance(digest, digests.StaffDigest) else "liaison_digest"
-        subject = digests.subject_of(digest)
-        context = {
-            "d": digest,
-            "subject": subject,
-            "frequency": FREQUENCY_WORDS[frequency],
-            "preferences_url": links.preferences(),
-            "long_date": digests.long_date,
-        }
-        written = enqueue_rendered(
+        shared = (id(digest), frequency)  # the planner keeps each digest for the whole run
+        if shared not in rendered:
+            name = "staff_digest" if isinstance(digest, digests.StaffDigest) else "liaison_digest"
+            subject = digests.subject_of(digest)
+            context = {
+                "d": digest,
+                "subject": subject,
+                "frequency": FREQUENCY_WORDS[frequency],
+                "preferences_url": links.preferences(),
+                "long_date": digests.long_date,
+            }
+            rendered[shared] = (
+                subject,
+                env.get_template(f"mail/{name}.txt").render(context),
+                env.get_template(f"mail/{name}.html").render(context),
+            )
+        subject, body_text, body_html = rendered[shared]
+        written = enqueue(
             session,
             key=key,
             user=user,
             kind="digest",
             subject=subject,
-            template=f"mail/{name}",
-            context=context,
+            body_text=body_text,
+            body_html=body_html,
         )
         if written:
             planned.queued += 1
