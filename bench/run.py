@@ -948,15 +948,25 @@ def main() -> None:
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed (make bench installs it: apt-get install wrk)")
     OUT.mkdir(parents=True, exist_ok=True)
-    results, imports = [], []
+    results: list[dict[str, Any]] = []
+    imports: list[dict[str, Any]] = []
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
     for kind in DATABASES:
         for scale in SCALES:
             result = bench_one(kind, scale)
             result["targets"] = check(result)
             results.append(result)
+            record(
+                results, imports, commit.stdout.strip()
+            )  # after each step: a long run stopped keeps the rest
         if not SECTIONS or "imports" in SECTIONS:
             imports.append(import_growth(kind))
+            record(results, imports, commit.stdout.strip())
+    print(markdown(results, imports))
+
+
+def record(results: list[dict[str, Any]], imports: list[dict[str, Any]], commit: str) -> None:
+    """Write bench/results.json, bench/results.md and README's table with what ran so far."""
     report = {
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {
@@ -970,7 +980,7 @@ def main() -> None:
             "wrk_seconds": SECONDS,
             "signed_in_as": "OIG staff, except the rows naming the FEMA liaison",
         },
-        "commit": commit.stdout.strip(),
+        "commit": commit,
         "runs": results,
         "imports": imports,
     }
@@ -980,6 +990,8 @@ def main() -> None:
     others = [r for r in json.loads(path.read_text())["runs"] if r.get("scenario")] if path.exists() else []
     report["runs"] = [*results, *others]
     path.write_text(json.dumps(report, indent=2, default=str) + "\n")
+    if not results:
+        return
     table = markdown(results, imports)
     kept = md.read_text().split("\n## ", 1)[1:] if md.exists() else []
     md.write_text(table + "".join(f"\n## {part}" for part in kept))
@@ -988,7 +1000,6 @@ def main() -> None:
     if README_BEGIN in text and README_END in text:  # README's Performance table, replaced
         head, rest = text.split(README_BEGIN, 1)
         readme.write_text(head + README_BEGIN + "\n" + table + README_END + rest.split(README_END, 1)[1])
-    print(table)
 
 
 README_BEGIN, README_END = "<!-- make bench: begin -->", "<!-- make bench: end -->"
