@@ -11,6 +11,7 @@ from flask.cli import AppGroup
 
 from app import clock, wording
 from app.cli_support import as_system
+from app.database import writing
 from app.extensions import db
 from app.follows import summary as follow_summary
 from app.mail import delivery, notices, outbox
@@ -32,12 +33,15 @@ def run_command(day: object, no_send: bool) -> None:
     followers' weekly summaries (on Mondays, or the first run after a missed Monday; once
     per person per week), and the notices of recent events (once per person per event),
     and send every due message in the outbox."""
-    as_system("notify run")
     today: date = day.date() if day is not None else clock.today()  # type: ignore[attr-defined]
-    planned = outbox.plan_digests(db.session, today)
-    summaries = follow_summary.plan_summaries(db.session, today)
-    noticed = notices.plan_notices(db.session)
-    db.session.commit()
+    # Planning reads everything due, then writes the outbox: on SQLite the transaction takes
+    # the write lock with its first read, or a web request writing meanwhile fails it.
+    with writing():
+        as_system("notify run")
+        planned = outbox.plan_digests(db.session, today)
+        summaries = follow_summary.plan_summaries(db.session, today)
+        noticed = notices.plan_notices(db.session)
+        db.session.commit()
     click.echo(
         f"{today.isoformat()}: {wording.count(planned.queued, 'digest')} queued, "
         f"{planned.already} already queued, {planned.nothing_due} with nothing due; "
