@@ -482,19 +482,24 @@ def test_rendered_ahead_the_next_download_needs_no_job(
 # --- import commits and search reindexing -------------------------------------------------
 
 
-def test_an_import_commit_is_a_job_that_applies_the_file_once(as_role, queued: list[str], app: Flask) -> None:
-    client = as_role("oig")
+def _staged_import(client, report_number: str) -> str:
+    """Upload a one-row import (a new report) and return the token of its passed dry run."""
     data = (
         b"report_number,report_title,report_issued_on,report_components,rec_number,rec_text,component,lead\r\n"
-        b"OIG-JOB-01,A synthetic imported report (test fixture),2020-03-02,FEMA,1,"
+        + report_number.encode()
+        + b",A synthetic imported report (test fixture),2020-03-02,FEMA,1,"
         b"A synthetic imported recommendation.,FEMA,yes\r\n"
     )
     page = client.post(
         "/import", data={"file": (io.BytesIO(data), "job.csv")}, content_type="multipart/form-data"
     )
-    token = re.search(
-        r'name="token" type="hidden" value="([0-9a-f]{64})"', page.get_data(as_text=True)
-    ).group(1)
+    found = re.search(r'name="token" type="hidden" value="([0-9a-f]{64})"', page.get_data(as_text=True))
+    return found.group(1)
+
+
+def test_an_import_commit_is_a_job_that_applies_the_file_once(as_role, queued: list[str], app: Flask) -> None:
+    client = as_role("oig")
+    token = _staged_import(client, "OIG-JOB-01")
     response = client.post("/import/commit", data={"token": token})
     assert response.status_code == 303
     (job_id,) = queued
@@ -630,17 +635,7 @@ def test_on_sqlite_an_import_job_in_a_worker_takes_the_write_lock_with_its_first
         if db.engine.dialect.name != "sqlite":
             pytest.skip("SQLite's locking")
     client = as_role("oig")
-    data = (
-        b"report_number,report_title,report_issued_on,report_components,rec_number,rec_text,component,lead\r\n"
-        b"OIG-JOB-02,A synthetic imported report (test fixture),2020-03-02,FEMA,1,"
-        b"A synthetic imported recommendation.,FEMA,yes\r\n"
-    )
-    page = client.post(
-        "/import", data={"file": (io.BytesIO(data), "job.csv")}, content_type="multipart/form-data"
-    )
-    token = re.search(
-        r'name="token" type="hidden" value="([0-9a-f]{64})"', page.get_data(as_text=True)
-    ).group(1)
+    token = _staged_import(client, "OIG-JOB-02")
     client.post("/import/commit", data={"token": token})
     (job_id,) = queued
     from app import database
