@@ -145,8 +145,9 @@ def _export(rows: int, csv_path: str, xlsx_path: str) -> None:
     with open(csv_path, "w", encoding="utf-8", newline="") as handle:
         for chunk in services.csv_chunks(iter(every)):
             handle.write(chunk)
-    with services.xlsx_file(iter(every)) as tmp, open(xlsx_path, "wb") as handle:
-        shutil.copyfileobj(tmp, handle)
+    with open(xlsx_path, "wb") as handle:
+        for part in services.xlsx_chunks(iter(every)):
+            handle.write(part)
 
 
 # --- measuring ----------------------------------------------------------------------------
