@@ -125,6 +125,10 @@ def app_env(url: str, scale: int, kind: str) -> dict[str, str]:
         "API_RATE_LIMIT": "1000000 per minute",  # the bench's token asks far more than a client would
         "LOGIN_LIMIT_PER_ADDRESS": "10000 per minute",  # every bench client comes from 127.0.0.1
         "BENCH_ROUTES": "1",
+        # Production asks OIG staff and liaisons for a second factor, which the bench's
+        # HTTP clients cannot give: every page would answer with a redirect to enrol one.
+        # The factor is checked once at sign-in, so pages after it cost the same.
+        "MFA_REQUIRED_ROLES": "",
     }
 
 
@@ -322,7 +326,7 @@ def wrk(
         "p99_ms": round(raw["p99_us"] / 1000, 1),
         "rps": round(raw["requests"] / (raw["duration_us"] / 1e6), 1),
         "requests": raw["requests"],
-        "errors": raw["socket_errors"] + raw["non_2xx_3xx"],
+        "errors": raw["socket_errors"] + raw["not_200"],
     }
 
 
