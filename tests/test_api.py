@@ -80,6 +80,35 @@ def test_a_good_token_reads_and_its_use_is_recorded(client: FlaskClient) -> None
     assert token.last_used_address == "127.0.0.1"
 
 
+def test_on_sqlite_a_read_takes_the_write_lock_only_to_record_the_token_s_use(
+    client: FlaskClient, app: Flask
+) -> None:
+    """Every call writes the token's last use. That transaction begins as a write (on
+    SQLite: BEGIN IMMEDIATE, waiting for the lock rather than failing with "database is
+    locked" when another worker wrote since it began); the read that follows does not."""
+    from app import database
+
+    new = make_token("viewer")
+    statements: list[tuple[str, bool]] = []
+
+    def note(_c: object, _cur: object, statement: str, *_a: object) -> None:
+        statements.append((statement, database._WRITING.get()))
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", note)
+    try:
+        assert client.get("/api/v1/recommendations", headers=bearer(new.secret)).status_code == 200
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", note)
+    update = next(i for i, (s, _w) in enumerate(statements) if s.startswith("UPDATE api_tokens"))
+    # from the request's first statement to the token's update, all inside writing()
+    assert all(w for _s, w in statements[: update + 1])
+    reads = [w for s, w in statements[update + 1 :] if "FROM recommendations" in s]
+    assert reads
+    assert not any(reads)
+
+
 def test_a_revoked_token_is_401_at_once(client: FlaskClient) -> None:
     new = make_token("liaison")
     assert client.get("/api/v1/reports", headers=bearer(new.secret)).status_code == 200
