@@ -79,6 +79,9 @@ def execute(job_id: str, *, worker: str, inline: bool = False) -> str:
     stale = timedelta(seconds=current_app.config["JOB_WORKER_STALE_SECONDS"])
     with writing():
         job = services.claim(session, job_id, worker=worker, now=clock.now(), stale_after=stale)
+        # read before the commit expires the job: reading it after would begin the next
+        # transaction, outside writing()
+        writes = job is not None and job.kind in WRITERS
         commit()
     if job is None:
         return "skipped"
@@ -86,7 +89,7 @@ def execute(job_id: str, *, worker: str, inline: bool = False) -> str:
         sleep(current_app.config["JOB_TEST_DELAY_SECONDS"])  # the crash test's window (config.py)
     # A writer's transaction begins with this read: on SQLite it must take the write lock
     # now, or its first write fails at once when another connection wrote in between.
-    with writing() if job.kind in WRITERS else nullcontext():
+    with writing() if writes else nullcontext():
         user = session.scalar(
             sa.select(User).where(User.id == job.user_id).options(selectinload(User.components))
         )
@@ -96,7 +99,7 @@ def execute(job_id: str, *, worker: str, inline: bool = False) -> str:
         if user is None or not user.is_active:
             raise JobRefused("The account that asked for this file is no longer active.")
         audit.set_actor(session, audit.AuditActor.for_user(user, job.params.get("source_ip")))
-        with writing() if job.kind in WRITERS else nullcontext():
+        with writing() if writes else nullcontext():
             output = runner_for(job.kind)(session, user, dict(job.params), progress)
         progress("Saving the file", None, None)
         commit()  # the runner only read: end its transaction, so the writes below begin one
