@@ -6,13 +6,17 @@ or FEMA liaison, each page is requested ROUNDS times:
 
 - "after a write" pages (OIG dashboard, FEMA liaison dashboard, list first page): the
   version-keyed cache is cleared before each request, which is what a write does to it;
-- search pages (one word, several words, an acronym): as they are, steady state.
+- the list's first page and the ceiling (the list's main query as JSON), and search
+  pages (one word, several words, an acronym): as they are, steady state.
 
 For each page it prints the request's median milliseconds and every SQL statement's
 median milliseconds (timed with before/after_cursor_execute), and writes to OUTDIR:
 `<db>-<page>.txt`, a pyinstrument profile of those requests, and on PostgreSQL
 `<db>-<page>-explain.txt`, EXPLAIN (ANALYZE, BUFFERS) of the three slowest statements
 (EXPLAIN QUERY PLAN on SQLite).
+
+`profile_paths.py OUTDIR pdf N` instead profiles the portfolio PDF of the list's first N
+recommendations and the naive baseline of bench/pdf.py, rendered in this process.
 
 Usage (after `make bench`):
   BENCH_PROFILE_DATABASE_URL=sqlite:///bench/out/bench-100000.sqlite \\
@@ -43,6 +47,8 @@ PAGES: dict[str, tuple[str, str, bool]] = {  # name: (who, path, clear the cache
     "dashboard-oig-after-write": ("oig", "/", True),
     "dashboard-fema-after-write": ("fema", "/", True),
     "list-after-write": ("oig", "/recommendations", True),
+    "list": ("oig", "/recommendations", False),
+    "ceiling-list-query": ("oig", "/_bench/list-query", False),
     "search-one-word": ("oig", "/search?q=grant", False),
     "search-several-words": ("oig", "/search?q=grant+oversight", False),
     "search-acronym": ("oig", "/search?q=FEMA", False),
@@ -63,8 +69,12 @@ def main() -> None:
             "RATELIMIT_STORAGE_URI": "memory://",
             "LOGIN_LIMIT_PER_ADDRESS": "10000 per minute",
             "MFA_REQUIRED_ROLES": "",
+            "BENCH_ROUTES": "1",
         }
     )
+    if len(sys.argv) > 3 and sys.argv[2] == "pdf":
+        profile_pdf(out, kind, int(sys.argv[3]))
+        return
     from pyinstrument import Profiler
     from run import PASSWORD, USERS, csrf
     from sqlalchemy import event
@@ -131,6 +141,56 @@ def main() -> None:
             profiler.output_text(unicode=True, color=False, show_all=False, timeline=False)
         )
         _explain(engine, kind, out / f"{kind}-{name}-explain.txt", slowest[:3], params_of)
+
+
+def profile_pdf(out: Path, kind: str, n: int) -> None:
+    """pyinstrument profiles of the portfolio PDF of the list's first `n` recommendations
+    and of bench/pdf.py's naive baseline of the same rows, rendered in this process (the
+    app forks its renderer, which a profiler would not follow)."""
+    import dataclasses
+
+    from flask import render_template_string
+    from pdf import BASELINE_TEMPLATE
+    from pyinstrument import Profiler
+    from weasyprint import HTML
+
+    from app import create_app
+    from app.extensions import db
+    from app.filters import RecFilters
+    from app.models import Role
+    from app.pdf import data, engine, services
+    from app.pdf.options import settings
+    from app.pdf.prerender import Reader
+
+    app = create_app()
+    reader = Reader(Role.OIG)
+    base = data._base
+
+    def first_n(*args: Any, **kwargs: Any) -> Any:
+        return base(*args, **kwargs).limit(n)
+
+    data._base = first_n  # type: ignore[assignment]
+    with app.test_request_context():
+        conf = settings(cached=False)
+        conf = dataclasses.replace(conf, max_recommendations=max(n, conf.max_recommendations))
+        for variant in ("app", "baseline"):
+            profiler = Profiler(interval=0.001)
+            began = time.perf_counter()
+            with profiler:
+                if variant == "app":
+                    request = services.PdfRequest("portfolio", conf.today, filters=RecFilters())
+                    html = services.build_html(db.session, reader, request, conf)
+                    engine.render_in_process(html, conf.static_root)
+                else:
+                    stmt = first_n(reader, RecFilters(), conf.today, conf.update_interval_days)
+                    rows = list(db.session.scalars(stmt).unique())
+                    HTML(string=render_template_string(BASELINE_TEMPLATE, recs=rows)).write_pdf(
+                        pdf_variant="pdf/ua-1"
+                    )
+            print(f"== {kind} PDF {variant} {n}: {time.perf_counter() - began:.1f} s")
+            (out / f"{kind}-pdf-{variant}-{n}.txt").write_text(
+                profiler.output_text(unicode=True, color=False, show_all=False, timeline=False)
+            )
 
 
 def _short(statement: str) -> str:
