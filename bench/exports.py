@@ -99,10 +99,10 @@ def fetch(base: tuple[str, int], cookie: str, path: str) -> dict[str, Any]:
 
 
 @contextmanager
-def celery_worker(env: dict[str, str]) -> Iterator[int]:
-    """One Celery worker (solo pool) on the server's broker; its process group is stopped
-    on the way out."""
-    log_path = Path(env["INSTANCE_PATH"]) / "celery-exports.log"
+def celery_worker(env: dict[str, str], name: str = "exports") -> Iterator[int]:
+    """One Celery worker (solo pool) on the server's broker, logging to
+    celery-<name>.log in the instance folder; its process group is stopped on the way out."""
+    log_path = Path(env["INSTANCE_PATH"]) / f"celery-{name}.log"
     out = log_path.open("w")
     process = subprocess.Popen(
         [
@@ -113,7 +113,7 @@ def celery_worker(env: dict[str, str]) -> Iterator[int]:
             "--pool=solo",
             "--concurrency=1",
             "--loglevel=INFO",
-            f"--hostname=bench-exports-{os.getpid()}@%h",
+            f"--hostname=bench-{name}-{os.getpid()}@%h",
         ],
         cwd=ROOT,
         env=env,

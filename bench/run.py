@@ -628,7 +628,7 @@ def bench_one(kind: str, scale: int) -> dict[str, Any]:
         out: dict[str, Any] = {}
         with server(env) as (base, master):
             oig = Client(base).sign_in("oig")
-            with exports.celery_worker(env) as worker:
+            with exports.celery_worker(env, "pdfs") as worker:
                 for target, pdf in picks["pdfs"].items():
                     measured = exports.export(base, oig.cookie, [master, worker], {master}, pdf["path"])
                     if "error" in measured or measured.get("download_status", measured["status"]) != 200:
