@@ -197,7 +197,8 @@ def _add_raiseload(state: ORMExecuteState) -> None:
 def include_in_migrations(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
     """What Alembic compares between the models and the database. The full-text search
     structures are per-database and live only in migration 0003: SQLite's FTS5 tables
-    and PostgreSQL's generated tsvector column with its GIN index."""
+    and PostgreSQL's generated tsvector column with its GIN index. So does PostgreSQL's
+    index of the list's order, NULLS LAST (migration 0033), which SQLite cannot declare."""
     if type_ == "table" and name and name.startswith("search_fts"):
         return False
     if (
@@ -206,4 +207,4 @@ def include_in_migrations(obj: Any, name: str | None, type_: str, reflected: boo
         and getattr(getattr(obj, "table", None), "name", "") == "search_documents"
     ):
         return False
-    return not (type_ == "index" and name == "ix_search_documents_tsv")
+    return not (type_ == "index" and name in ("ix_search_documents_tsv", "ix_reports_newest"))
