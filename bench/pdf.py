@@ -34,6 +34,8 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -81,7 +83,16 @@ BASELINE_TEMPLATE = """<!DOCTYPE html>
 # --- the child: one PDF, timed -------------------------------------------------------------
 
 
-def _child(variant: str, n: int, out: str) -> dict[str, Any]:
+@contextmanager
+def first_n(n: int) -> Iterator[Callable[..., tuple[bytes, float, int]]]:
+    """In an app context whose portfolio holds the list's first `n` recommendations (as OIG
+    staff see it), with no limit on the size or the time (PDF_TIMEOUT_SECONDS would stop a
+    slow machine): `make(variant, in_process=False)` makes the app's PDF ("app") or the naive
+    baseline ("baseline") and returns (the PDF, perf_counter() once the data was gathered,
+    recommendations). `in_process` renders the app's PDF without forking (for a profiler)."""
+    from flask import render_template_string
+    from weasyprint import HTML
+
     from app import create_app
     from app.extensions import db
     from app.filters import RecFilters
@@ -94,33 +105,39 @@ def _child(variant: str, n: int, out: str) -> dict[str, Any]:
     reader = Reader(Role.OIG)
     base = data._base
 
-    def first_n(*args: Any, **kwargs: Any) -> Any:  # the list's query, its first N rows
+    def limited(*args: Any, **kwargs: Any) -> Any:  # the list's query, its first N rows
         return base(*args, **kwargs).limit(n)
 
-    data._base = first_n  # type: ignore[assignment]
+    data._base = limited  # type: ignore[assignment]
     with app.test_request_context():
         conf = settings(cached=False)
-        # no limit on the size or the time (PDF_TIMEOUT_SECONDS would stop a slow machine)
         conf = dataclasses.replace(
             conf, max_recommendations=max(n, conf.max_recommendations), timeout_seconds=3600
         )
-        started = time.perf_counter()
-        if variant == "app":
-            request = services.PdfRequest("portfolio", conf.today, filters=RecFilters())
-            html = services.build_html(db.session, reader, request, conf)
-            gathered = time.perf_counter()
-            pdf = engine.render(html, conf.static_root, conf.timeout_seconds).pdf
-            recs = html.count('<h3 class="rc"')
-        else:
-            from flask import render_template_string
-            from weasyprint import HTML
 
-            stmt = first_n(reader, RecFilters(), conf.today, conf.update_interval_days)
+        def make(variant: str, in_process: bool = False) -> tuple[bytes, float, int]:
+            if variant == "app":
+                request = services.PdfRequest("portfolio", conf.today, filters=RecFilters())
+                html = services.build_html(db.session, reader, request, conf)
+                gathered = time.perf_counter()
+                if in_process:
+                    pdf = engine.render_in_process(html, conf.static_root).pdf
+                else:
+                    pdf = engine.render(html, conf.static_root, conf.timeout_seconds).pdf
+                return pdf, gathered, html.count('<h3 class="rc"')
+            stmt = limited(reader, RecFilters(), conf.today, conf.update_interval_days)
             rows = list(db.session.scalars(stmt).unique())
             html = render_template_string(BASELINE_TEMPLATE, recs=rows)
             gathered = time.perf_counter()
-            pdf = HTML(string=html).write_pdf(pdf_variant="pdf/ua-1")
-            recs = len(rows)
+            return HTML(string=html).write_pdf(pdf_variant="pdf/ua-1"), gathered, len(rows)
+
+        yield make
+
+
+def _child(variant: str, n: int, out: str) -> dict[str, Any]:
+    with first_n(n) as make:
+        started = time.perf_counter()
+        pdf, gathered, recs = make(variant)
         finished = time.perf_counter()
     Path(out).write_bytes(pdf)
     return {

@@ -147,46 +147,15 @@ def profile_pdf(out: Path, kind: str, n: int) -> None:
     """pyinstrument profiles of the portfolio PDF of the list's first `n` recommendations
     and of bench/pdf.py's naive baseline of the same rows, rendered in this process (the
     app forks its renderer, which a profiler would not follow)."""
-    import dataclasses
-
-    from flask import render_template_string
-    from pdf import BASELINE_TEMPLATE
+    from pdf import first_n
     from pyinstrument import Profiler
-    from weasyprint import HTML
 
-    from app import create_app
-    from app.extensions import db
-    from app.filters import RecFilters
-    from app.models import Role
-    from app.pdf import data, engine, services
-    from app.pdf.options import settings
-    from app.pdf.prerender import Reader
-
-    app = create_app()
-    reader = Reader(Role.OIG)
-    base = data._base
-
-    def first_n(*args: Any, **kwargs: Any) -> Any:
-        return base(*args, **kwargs).limit(n)
-
-    data._base = first_n  # type: ignore[assignment]
-    with app.test_request_context():
-        conf = settings(cached=False)
-        conf = dataclasses.replace(conf, max_recommendations=max(n, conf.max_recommendations))
+    with first_n(n) as make:
         for variant in ("app", "baseline"):
             profiler = Profiler(interval=0.001)
             began = time.perf_counter()
             with profiler:
-                if variant == "app":
-                    request = services.PdfRequest("portfolio", conf.today, filters=RecFilters())
-                    html = services.build_html(db.session, reader, request, conf)
-                    engine.render_in_process(html, conf.static_root)
-                else:
-                    stmt = first_n(reader, RecFilters(), conf.today, conf.update_interval_days)
-                    rows = list(db.session.scalars(stmt).unique())
-                    HTML(string=render_template_string(BASELINE_TEMPLATE, recs=rows)).write_pdf(
-                        pdf_variant="pdf/ua-1"
-                    )
+                make(variant, in_process=True)
             print(f"== {kind} PDF {variant} {n}: {time.perf_counter() - began:.1f} s")
             (out / f"{kind}-pdf-{variant}-{n}.txt").write_text(
                 profiler.output_text(unicode=True, color=False, show_all=False, timeline=False)

@@ -19,29 +19,24 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import cold
 import run
 
+RECHECKED = {
+    "dashboard",
+    "list, first page",
+    "list, deep keyset page",
+    "search",
+    "ceiling: list query as JSON",
+    "API: recommendations list",
+}
+
 
 def main() -> None:
     url = os.environ["BENCH_RECHECK_DATABASE_URL"]
     kind = "sqlite" if url.startswith("sqlite") else "postgresql"
     env = run.app_env(url, 0, f"{kind}-recheck")
     picks = run.pick(env)
-    out: dict[str, Any] = {"database": kind, "recommendations": picks["total"], "endpoints": {}}
+    out: dict[str, Any] = {"database": kind, "recommendations": picks["total"]}
     with run.server(env) as (base, _master):
-        oig = run.Client(base).sign_in("oig")
-        paths = {
-            "dashboard": "/",
-            "list, first page": "/recommendations",
-            "list, deep keyset page": f"/recommendations?after={picks['cursor']}",
-            "search": "/search?q=grant+oversight",
-            "ceiling: list query as JSON": "/_bench/list-query",
-            "API: recommendations list": "/api/v1/recommendations",
-        }
-        for name, path in paths.items():
-            api = path.startswith("/api/")
-            cookie, header = ("", f"Authorization: Bearer {picks['api_token']}") if api else (oig.cookie, "")
-            run.wrk(base, path, cookie, seconds=2, header=header)
-            out["endpoints"][name] = run.wrk(base, path, cookie, header=header)
-            run.log(f"{name}: {out['endpoints'][name]}")
+        out["endpoints"] = run.page_rows(base, picks, f"{kind} recheck", RECHECKED)
     with run.server(env) as (base, _master):
         out["cold"] = cold.measure(
             base, run.Client(base).sign_in("oig"), run.Client(base).sign_in("fema"), picks

@@ -555,6 +555,40 @@ def mixed_load(
     }
 
 
+def page_rows(
+    base: tuple[str, int], picks: dict[str, Any], label: str, names: set[str] | None = None
+) -> dict[str, Any]:
+    """The page rows (all, or those in `names`) with wrk against a running server, signed in
+    as the bench's OIG staff member (the FEMA liaison's row as the liaison; the API's with
+    the read token)."""
+    oig = Client(base).sign_in("oig")
+    fema = Client(base).sign_in("fema")
+    paths = {
+        "login page": ("/login", ""),
+        "dashboard": ("/", oig.cookie),
+        "dashboard, FEMA liaison": ("/", fema.cookie),
+        "list, first page": ("/recommendations", oig.cookie),
+        "list, deep keyset page": (f"/recommendations?after={picks['cursor']}", oig.cookie),
+        "search": ("/search?q=grant+oversight", oig.cookie),
+        "recommendation page": (f"/recommendations/{picks['rec_id']}", oig.cookie),
+        "ceiling: list query as JSON": ("/_bench/list-query", oig.cookie),
+        "API: recommendations list": ("/api/v1/recommendations", ""),
+    }
+    bearer = f"Authorization: Bearer {picks['api_token']}"
+    rows: dict[str, Any] = {}
+    for name, (path, cookie) in paths.items():
+        if names is not None and name not in names:
+            continue
+        # Warm up as the same reader, long enough for both workers to fill their caches:
+        # the rows measure the steady state. A cold start is measured on its own ("first
+        # view after a write").
+        header = bearer if path.startswith("/api/") else ""
+        wrk(base, path, cookie, seconds=2, header=header)
+        rows[name] = wrk(base, path, cookie, header=header)
+        log(f"{label} {name}: {rows[name]}")
+    return rows
+
+
 # --- one configuration -------------------------------------------------------------------
 
 
@@ -565,28 +599,7 @@ def bench_one(kind: str, scale: int) -> dict[str, Any]:
     result: dict[str, Any] = {"database": kind, "recommendations": picks["total"], **built, "endpoints": {}}
 
     with server(env) as (base, _master):
-        oig = Client(base).sign_in("oig")
-        fema = Client(base).sign_in("fema")
-        paths = {
-            "login page": ("/login", ""),
-            "dashboard": ("/", oig.cookie),
-            "dashboard, FEMA liaison": ("/", fema.cookie),
-            "list, first page": ("/recommendations", oig.cookie),
-            "list, deep keyset page": (f"/recommendations?after={picks['cursor']}", oig.cookie),
-            "search": ("/search?q=grant+oversight", oig.cookie),
-            "recommendation page": (f"/recommendations/{picks['rec_id']}", oig.cookie),
-            "ceiling: list query as JSON": ("/_bench/list-query", oig.cookie),
-            "API: recommendations list": ("/api/v1/recommendations", ""),
-        }
-        bearer = f"Authorization: Bearer {picks['api_token']}"
-        for name, (path, cookie) in paths.items():
-            # Warm up as the same reader, long enough for both workers to fill their
-            # caches: the rows measure the steady state. A cold start is measured on its
-            # own below ("first view after a write").
-            header = bearer if path.startswith("/api/") else ""
-            wrk(base, path, cookie, seconds=2, header=header)
-            result["endpoints"][name] = wrk(base, path, cookie, header=header)
-            log(f"{kind} {scale:,} {name}: {result['endpoints'][name]}")
+        result["endpoints"] = page_rows(base, picks, f"{kind} {scale:,}")
 
     # Each section below is its own measurement; one that fails is recorded with its error
     # and the run goes on (a run takes most of an hour).
