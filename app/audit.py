@@ -195,41 +195,58 @@ def _is_audited(obj: object) -> bool:
     return getattr(obj, "__audited__", True) and not isinstance(obj, AuditEvent)
 
 
-def _column_value(obj: object, key: str, value: Any) -> Any:
-    info = inspect(obj).mapper.attrs[key].columns[0].info
-    if info.get("audit") == "redact":
+@dataclass(frozen=True)
+class _Audited:
+    """Which attributes of a mapped class the audit trail records (read once per class)."""
+
+    columns: tuple[str, ...]
+    redacted: frozenset[str]
+    collections: tuple[str, ...]
+
+
+_AUDITED: dict[type, _Audited] = {}
+
+
+def _audited(obj: object) -> _Audited:
+    found = _AUDITED.get(type(obj))
+    if found is None:
+        mapper = inspect(obj).mapper
+        columns = [a for a in mapper.column_attrs if a.columns[0].info.get("audit", True) is not False]
+        found = _AUDITED[type(obj)] = _Audited(
+            columns=tuple(a.key for a in columns),
+            redacted=frozenset(a.key for a in columns if a.columns[0].info.get("audit") == "redact"),
+            collections=tuple(r.key for r in mapper.relationships if r.info.get("audit")),
+        )
+    return found
+
+
+def _column_value(audited: _Audited, key: str, value: Any) -> Any:
+    if key in audited.redacted:
         return REDACTED if value is not None else None
     return to_json(value)
 
 
-def _audited_columns(obj: object) -> list[str]:
-    mapper = inspect(obj).mapper
-    return [a.key for a in mapper.column_attrs if a.columns[0].info.get("audit", True) is not False]
-
-
-def _audited_collections(obj: object) -> list[str]:
-    mapper = inspect(obj).mapper
-    return [r.key for r in mapper.relationships if r.info.get("audit")]
-
-
 def _snapshot(obj: object) -> dict[str, Any]:
     state = inspect(obj)
+    audited = _audited(obj)
+    loaded = state.dict  # what loaded_value reads: the attributes present on the object
     data: dict[str, Any] = {}
-    for key in _audited_columns(obj):
-        value = state.attrs[key].loaded_value
+    for key in audited.columns:
+        value = loaded.get(key, NO_VALUE)
         if value is not NO_VALUE:
-            data[key] = _column_value(obj, key, value)
-    for key in _audited_collections(obj):
-        loaded = state.attrs[key].loaded_value
-        if loaded is not NO_VALUE:
-            data[key] = sorted(str(o) for o in loaded)
+            data[key] = _column_value(audited, key, value)
+    for key in audited.collections:
+        items = loaded.get(key, NO_VALUE)
+        if items is not NO_VALUE:
+            data[key] = sorted(str(o) for o in items)
     return data
 
 
 def _diff(obj: object) -> dict[str, list[Any]]:
     state = inspect(obj)
+    audited = _audited(obj)
     changes: dict[str, list[Any]] = {}
-    for key in _audited_columns(obj):
+    for key in audited.columns:
         hist = state.attrs[key].history
         if not hist.has_changes():
             continue
@@ -237,8 +254,8 @@ def _diff(obj: object) -> dict[str, list[Any]]:
         after = hist.added[0] if hist.added else None
         if before == after:
             continue
-        changes[key] = [_column_value(obj, key, before), _column_value(obj, key, after)]
-    for key in _audited_collections(obj):
+        changes[key] = [_column_value(audited, key, before), _column_value(audited, key, after)]
+    for key in audited.collections:
         hist = state.attrs[key].history
         if not hist.has_changes():
             continue

@@ -262,6 +262,9 @@ class RecIn:
     addressees: list[AddresseeIn] = field(default_factory=list)
     links: dict[str, Any] = field(default_factory=dict)  # LINK_COLUMNS the file has
     outcome: str = ""  # how apply_rows counted it: created, updated or unchanged
+    # The id of the recommendation it names, once found or created (an id, not the object:
+    # holding every object of a large file would keep them all in memory).
+    rec_id: int | None = None
 
 
 @dataclass
@@ -530,49 +533,24 @@ def apply_rows(
     today: date,
     progress: Callable[[int], None] | None = None,
 ) -> None:
-    """Create or change what differs, through the same services as the forms. Each item
-    has its own savepoint, so one refusal is reported and the rest still checked."""
-    for incoming in reports:
-        report = _find_report(session, incoming.key)
-        data = _report_data(report, incoming)
-        savepoint = session.begin_nested()
-        try:
-            if report is None:
-                report = report_services.create_report(session, data, today=today)
-                result.created["reports"] += 1
-            elif data != report_services.ReportData.of(report):
-                report_services.update_report(session, report, data, today=today)
-                result.updated["reports"] += 1
-            else:
-                result.unchanged["reports"] += 1
-        except report_services.ReportError as exc:
-            savepoint.rollback()
-            result.problems.append(
-                Problem(incoming.row, _REPORT_ERROR_COLUMNS.get(exc.field or ""), str(exc))
-            )
-            continue
-        savepoint.commit()
-        existing = {rec_key(r.number, r.text): r for r in report.recommendations}
-        for key in sorted(incoming.recs):
-            rec_in, rec = incoming.recs[key], existing.get(key)
-            before = rec_services.RecommendationData.of(rec) if rec is not None else None
-            after = _rec_data(rec, rec_in, report)
-            savepoint = session.begin_nested()
-            try:
-                if rec is None:
-                    rec_services.create_recommendation(session, actor, report, after, today=today)
-                    rec_in.outcome = "created"
-                elif after != before:
-                    rec_services.update_recommendation(session, actor, rec, after, today=today)
-                    rec_in.outcome = "updated"
-                else:
-                    rec_in.outcome = "unchanged"
-            except rec_services.RecommendationError as exc:
-                savepoint.rollback()
-                result.problems.append(_rec_problem(exc, rec_in, after))
-                continue
-            savepoint.commit()
-            _count_addressees(result, before, after)
+    """Create or change what differs, through the same services as the forms. A change to
+    something already in RecTrack has its own savepoint, so one refusal is reported and the
+    rest still checked. New reports and recommendations are checked before anything is
+    added (a refused one leaves nothing behind) and flushed together, about FLUSH_EVERY_RECS
+    at a time: one flush, with its audit and index work, per batch instead of per item."""
+    batch: list[tuple[RecIn, Recommendation]] = []  # created, waiting for the flush's ids
+    for number, incoming in enumerate(reports, start=1):
+        with session.no_autoflush:  # nothing pending can match: the file names each report once
+            report = _find_report(session, incoming.key)
+        if report is None:
+            _create_report(session, actor, incoming, result, batch, today=today)
+        else:
+            _change_report(session, actor, report, incoming, result, today=today)
+        if len(batch) >= FLUSH_EVERY_RECS or number == len(reports):
+            session.flush()
+            for rec_in, rec in batch:
+                rec_in.rec_id = rec.id
+            batch.clear()
         if progress:
             progress(1)
     _apply_links(session, reports, result)
@@ -580,6 +558,116 @@ def apply_rows(
         for rec_in in incoming.recs.values():
             if rec_in.outcome:
                 getattr(result, rec_in.outcome)["recommendations"] += 1
+
+
+# New recommendations are flushed in batches of about this many (with their reports).
+FLUSH_EVERY_RECS = 500
+
+
+def _create_report(
+    session: Session,
+    actor: AuditActor,
+    incoming: ReportIn,
+    result: ImportResult,
+    batch: list[tuple[RecIn, Recommendation]],
+    *,
+    today: date,
+) -> None:
+    """A report new to RecTrack, with its recommendations, added but not flushed."""
+    data = _report_data(None, incoming)
+    with session.no_autoflush:
+        try:
+            report = report_services.create_report(session, data, today=today, flush=False)
+        except report_services.ReportError as exc:
+            result.problems.append(
+                Problem(incoming.row, _REPORT_ERROR_COLUMNS.get(exc.field or ""), str(exc))
+            )
+            return
+        result.created["reports"] += 1
+        _create_recs(session, actor, report, incoming, result, batch, today=today)
+
+
+def _create_recs(
+    session: Session,
+    actor: AuditActor,
+    report: Report,
+    incoming: ReportIn,
+    result: ImportResult,
+    batch: list[tuple[RecIn, Recommendation]],
+    *,
+    today: date,
+    keys: list[RecKey] | None = None,
+) -> None:
+    """The file's recommendations not yet in RecTrack (`keys`; all by default), checked in
+    the file's order by the form's rules and added, unflushed, to `batch`."""
+    keys = sorted(incoming.recs) if keys is None else keys
+    if not keys:
+        return
+    wanted = [(incoming.recs[key], _rec_data(None, incoming.recs[key], report)) for key in keys]
+    created = rec_services.create_recommendations(
+        session, actor, report, [after for _rec_in, after in wanted], today=today, flush=False
+    )
+    for (rec_in, after), outcome in zip(wanted, created, strict=True):
+        if isinstance(outcome, rec_services.RecommendationError):
+            result.problems.append(_rec_problem(outcome, rec_in, after))
+        else:
+            rec_in.outcome = "created"
+            batch.append((rec_in, outcome))
+            _count_addressees(result, None, after)
+
+
+def _change_report(
+    session: Session,
+    actor: AuditActor,
+    report: Report,
+    incoming: ReportIn,
+    result: ImportResult,
+    *,
+    today: date,
+) -> None:
+    """A report already in RecTrack: change what differs, each change in its savepoint."""
+    data = _report_data(report, incoming)
+    savepoint = session.begin_nested()
+    try:
+        if data != report_services.ReportData.of(report):
+            report_services.update_report(session, report, data, today=today)
+            result.updated["reports"] += 1
+        else:
+            result.unchanged["reports"] += 1
+    except report_services.ReportError as exc:
+        savepoint.rollback()
+        result.problems.append(Problem(incoming.row, _REPORT_ERROR_COLUMNS.get(exc.field or ""), str(exc)))
+        return
+    savepoint.commit()
+    existing = {rec_key(r.number, r.text): r for r in report.recommendations}
+    new: list[RecKey] = []
+    for key in sorted(incoming.recs):
+        rec_in, rec = incoming.recs[key], existing.get(key)
+        if rec is None:
+            new.append(key)
+            continue
+        rec_in.rec_id = rec.id
+        before = rec_services.RecommendationData.of(rec)
+        after = _rec_data(rec, rec_in, report)
+        if after == before:
+            rec_in.outcome = "unchanged"
+            _count_addressees(result, before, after)
+            continue
+        savepoint = session.begin_nested()
+        try:
+            rec_services.update_recommendation(session, actor, rec, after, today=today)
+        except rec_services.RecommendationError as exc:
+            savepoint.rollback()
+            result.problems.append(_rec_problem(exc, rec_in, after))
+            continue
+        savepoint.commit()
+        rec_in.outcome = "updated"
+        _count_addressees(result, before, after)
+    batch: list[tuple[RecIn, Recommendation]] = []
+    _create_recs(session, actor, report, incoming, result, batch, today=today, keys=new)
+    session.flush()
+    for rec_in, rec in batch:
+        rec_in.rec_id = rec.id
 
 
 _LINK_ERROR_COLUMNS = {
@@ -595,13 +683,14 @@ def _apply_links(session: Session, reports: list[ReportIn], result: ImportResult
     link may name one further down the file). A link's rules (it exists, is not itself,
     makes no cycle, is to an earlier report) are the form's."""
     for incoming in reports:
-        report = _find_report(session, incoming.key)
-        if report is None:
-            continue  # refused above
-        existing = {rec_key(r.number, r.text): r for r in report.recommendations}
-        for key, rec_in in sorted(incoming.recs.items()):
-            rec, links = existing.get(key), rec_in.links
-            if rec is None or not links:
+        for _key, rec_in in sorted(incoming.recs.items()):
+            if rec_in.rec_id is None or not rec_in.links:
+                continue  # refused above, or no link columns
+            links = rec_in.links
+            if rec_in.outcome == "created" and _links_as_they_are(_NO_LINKS, links):
+                continue  # a new one has no links: nothing to load or change
+            rec = session.get(Recommendation, rec_in.rec_id)
+            if rec is None or _links_as_they_are(rec, links):
                 continue
             savepoint = session.begin_nested()
             try:
@@ -614,6 +703,32 @@ def _apply_links(session: Session, reports: list[ReportIn], result: ImportResult
             savepoint.commit()
             if changed and rec_in.outcome == "unchanged":
                 rec_in.outcome = "updated"
+
+
+@dataclass(frozen=True)
+class _Links:
+    priority: bool
+    priority_reason: str
+    repeats_id: int | None
+    repeat_note: str
+
+
+_NO_LINKS = _Links(False, "", None, "")  # a newly created recommendation's
+
+
+def _links_as_they_are(rec: Recommendation | _Links, links: dict[str, Any]) -> bool:
+    """No priority change and no repeat link, asked or present (most rows of a file): a
+    shortcut past the savepoint, not a rule; _apply_rec_links would change nothing."""
+    wanted = links.get("priority", rec.priority)
+    reason = links.get("priority_reason", rec.priority_reason)
+    same_priority = wanted == rec.priority and (not wanted or reason == rec.priority_reason)
+    no_repeat = (
+        not (links.get("repeats_report") or "").strip()
+        and links.get("repeats_number") is None
+        and rec.repeats_id is None
+        and not rec.repeat_note
+    )
+    return same_priority and no_repeat
 
 
 def _apply_rec_links(session: Session, rec: Recommendation, links: dict[str, Any]) -> bool:

@@ -93,33 +93,62 @@ RECOMMENDATION_COLUMNS = tuple(
 )
 
 
-def _check(
-    session: Session, report: Report, data: RecommendationData, rec: Recommendation | None, today: date
-) -> list[tuple[int, AddresseeData]]:
-    # any number of recommendations may have a number not known (None); a known one is unique
-    clash = data.number is not None and session.scalar(
-        sa.select(Recommendation.id).where(
+@dataclass
+class _Facts:
+    """What the rules need from the database about a report's recommendations."""
+
+    taken: set[int]  # numbers already used by the report's other recommendations
+    entered: int  # how many recommendations of the report are entered
+    components: set[int]  # ids of the known components
+
+
+def _facts(session: Session, report: Report, rec: Recommendation | None) -> _Facts:
+    components = set(session.scalars(sa.select(Component.id)))
+    if sa.inspect(report).key is None:  # not flushed yet: all its recommendations are in memory
+        numbers = [r.number for r in report.recommendations if r is not rec]
+        return _Facts(
+            taken={n for n in numbers if n is not None},
+            entered=len(report.recommendations),
+            components=components,
+        )
+    taken = session.scalars(
+        sa.select(Recommendation.number).where(
             Recommendation.report_id == report.id,
-            Recommendation.number == data.number,
+            Recommendation.number.is_not(None),
             Recommendation.id != (rec.id if rec else -1),
         )
     )
-    if clash:
+    entered = session.scalar(
+        sa.select(sa.func.count()).select_from(Recommendation).where(Recommendation.report_id == report.id)
+    )
+    return _Facts(
+        taken={n for n in taken if n is not None},
+        entered=entered or 0,
+        components=components,
+    )
+
+
+def _check(
+    session: Session, report: Report, data: RecommendationData, rec: Recommendation | None, today: date
+) -> list[tuple[int, AddresseeData]]:
+    return _check_with(_facts(session, report, rec), report, data, rec, today)
+
+
+def _check_with(
+    facts: _Facts, report: Report, data: RecommendationData, rec: Recommendation | None, today: date
+) -> list[tuple[int, AddresseeData]]:
+    # any number of recommendations may have a number not known (None); a known one is unique
+    if data.number is not None and data.number in facts.taken:
         raise RecommendationError(f"{report} already has a recommendation {data.number}.", field="number")
     published = report.recommendations_published
-    if rec is None and published is not None:
-        entered = session.scalar(
-            sa.select(sa.func.count())
-            .select_from(Recommendation)
-            .where(Recommendation.report_id == report.id)
+    if rec is None and published is not None and facts.entered >= published:
+        entered = facts.entered
+        raise RecommendationError(
+            f"{report} published {wording.count(published, 'recommendation')} and "
+            f"{entered} {wording.noun(entered, 'is', 'are')} entered. "
+            "If the report has more, correct its published count first.",
+            field="number",
         )
-        if entered is not None and entered >= published:
-            raise RecommendationError(
-                f"{report} published {wording.count(published, 'recommendation')} and "
-                f"{entered} {wording.noun(entered, 'is', 'are')} entered. "
-                "If the report has more, correct its published count first.",
-                field="number",
-            )
     if report.sensitivity == Sensitivity.RESTRICTED and data.sensitivity != Sensitivity.RESTRICTED:
         raise RecommendationError(
             "This report is restricted, so its recommendations must be restricted too.",
@@ -133,13 +162,12 @@ def _check(
             field="addressees.0.component_id",
         )
     seen: set[int] = set()
-    known = set(session.scalars(sa.select(Component.id)).all())
     for i, row in rows:
         if row.component_id is None:
             raise RecommendationError(
                 "Choose a component for this row.", field=f"addressees.{i}.component_id"
             )
-        if row.component_id not in known:
+        if row.component_id not in facts.components:
             raise RecommendationError(
                 "Choose a component from the list.", field=f"addressees.{i}.component_id"
             )
@@ -208,6 +236,40 @@ def create_recommendation(
     history.record_issuance(session, rec, actor)
     session.flush()
     return rec
+
+
+def create_recommendations(
+    session: Session,
+    actor: AuditActor,
+    report: Report,
+    datas: list[RecommendationData],
+    *,
+    today: date,
+    flush: bool = True,
+) -> list[Recommendation | RecommendationError]:
+    """Enter several new recommendations of one report (an import) with one flush: each
+    checked by create_recommendation's rules as if entered one after the other. A refused
+    one is returned as its error, in its place, and the others are still entered.
+    flush=False: the caller flushes (the report may itself be new and unflushed)."""
+    facts = _facts(session, report, None)
+    out: list[Recommendation | RecommendationError] = []
+    for data in datas:
+        try:
+            rows = _check_with(facts, report, data, None, today)
+        except RecommendationError as exc:
+            out.append(exc)
+            continue
+        rec = Recommendation(report=report, status=RecStatus.OPEN_UNRESOLVED, tracked_since=today)
+        _apply(rec, data, rows)
+        session.add(rec)
+        history.record_issuance(session, rec, actor)
+        if data.number is not None:
+            facts.taken.add(data.number)
+        facts.entered += 1
+        out.append(rec)
+    if flush:
+        session.flush()
+    return out
 
 
 def _check_versions(rec: Recommendation, data: RecommendationData) -> None:

@@ -97,13 +97,15 @@ def _apply(report: Report, data: ReportData, components: list[Component]) -> Non
     report.components = sorted(components, key=lambda c: c.abbreviation)
 
 
-def create_report(session: Session, data: ReportData, *, today: date) -> Report:
-    """Log a new report (issued today at the latest)."""
+def create_report(session: Session, data: ReportData, *, today: date, flush: bool = True) -> Report:
+    """Log a new report (issued today at the latest). flush=False: the caller flushes
+    (an import, in batches); the report is added only once its checks pass."""
     components = _check(session, data, None, today)
     report = Report()
     _apply(report, data, components)
     session.add(report)
-    session.flush()
+    if flush:
+        session.flush()
     return report
 
 
