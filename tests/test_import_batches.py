@@ -13,14 +13,12 @@ import sqlalchemy as sa
 from app import audit, clock
 from app.extensions import db
 from app.imports import services as import_services
-from app.imports.reader import read_sheet
-from app.imports.services import run_import
 from app.models import AuditEvent, Component, EventKind, Recommendation, RecommendationEvent, Report
 from app.recommendations import services as rec_services
 from app.recommendations.services import AddresseeData, RecommendationData, RecommendationError
 from app.reports import services as report_services
 from tests.conftest import rec, report_by_number
-from tests.test_imports_exports import _csv
+from tests.test_imports_exports import _csv, _import
 
 ACTOR = audit.AuditActor.system("tests: import batches")
 
@@ -58,22 +56,10 @@ def _flushes() -> Iterator[list[int]]:
         sa.event.remove(session, "after_flush", count)
 
 
-def _run(data: bytes, *, commit: bool) -> import_services.ImportResult:
-    return run_import(
-        db.session,
-        ACTOR,
-        read_sheet(data),
-        filename="batch.csv",
-        data=data,
-        commit=commit,
-        today=clock.today(),
-    )
-
-
 def test_thirty_new_reports_are_written_in_one_flush() -> None:
     data = _csv(_rows(30, 2))
     with _flushes() as flushes:
-        result = _run(data, commit=False)
+        result = _import(data, commit=False)
     assert result.ok, result.problems
     assert result.summary() == (
         "reports: 30 new, 0 changed, 0 unchanged; recommendations: 60 new, 0 changed, 0 unchanged; "
@@ -86,14 +72,14 @@ def test_a_batch_is_flushed_once_it_holds_enough_recommendations(monkeypatch: py
     monkeypatch.setattr(import_services, "FLUSH_EVERY_RECS", 10)
     data = _csv(_rows(30, 2))
     with _flushes() as flushes:
-        result = _run(data, commit=False)
+        result = _import(data, commit=False)
     assert result.ok, result.problems
     assert len(flushes) == 6  # every fifth report holds the tenth recommendation
 
 
 def test_a_committed_batch_keeps_every_row_its_history_and_its_audit_events() -> None:
     before = db.session.scalar(sa.select(sa.func.max(AuditEvent.id))) or 0
-    result = _run(_csv(_rows(3, 2)), commit=True)
+    result = _import(_csv(_rows(3, 2)), commit=True)
     db.session.commit()
     assert result.committed
     for r in (1, 2, 3):
@@ -199,7 +185,7 @@ def test_a_refused_item_in_a_file_is_reported_and_the_file_rolled_back() -> None
     rows.append({**rows[0], "report_number": "OIG-98-03", "report_title": "Third", "rec_number": "1"})
     rows[-1]["report_issued_on"] = "2024-05-01"
     rows[-1]["report_recommendations_published"] = "0"
-    result = _run(_csv(rows), commit=True)
+    result = _import(_csv(rows), commit=True)
     assert not result.committed
     assert [(p.row, p.column) for p in result.problems] == [(6, "rec_number")]
     assert result.problems[0].message == (

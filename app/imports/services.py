@@ -539,20 +539,18 @@ def apply_rows(
     added (a refused one leaves nothing behind) and flushed together, about FLUSH_EVERY_RECS
     at a time: one flush, with its audit and index work, per batch instead of per item."""
     batch: list[tuple[RecIn, Recommendation]] = []  # created, waiting for the flush's ids
-    for number, incoming in enumerate(reports, start=1):
+    for incoming in reports:
         with session.no_autoflush:  # nothing pending can match: the file names each report once
             report = _find_report(session, incoming.key)
         if report is None:
             _create_report(session, actor, incoming, result, batch, today=today)
         else:
-            _change_report(session, actor, report, incoming, result, today=today)
-        if len(batch) >= FLUSH_EVERY_RECS or number == len(reports):
-            session.flush()
-            for rec_in, rec in batch:
-                rec_in.rec_id = rec.id
-            batch.clear()
+            _change_report(session, actor, report, incoming, result, batch, today=today)
+        if len(batch) >= FLUSH_EVERY_RECS:
+            _flush(session, batch)
         if progress:
             progress(1)
+    _flush(session, batch)
     _apply_links(session, reports, result)
     for incoming in reports:
         for rec_in in incoming.recs.values():
@@ -562,6 +560,14 @@ def apply_rows(
 
 # New recommendations are flushed in batches of about this many (with their reports).
 FLUSH_EVERY_RECS = 500
+
+
+def _flush(session: Session, batch: list[tuple[RecIn, Recommendation]]) -> None:
+    """Write the batch; its recommendations now have ids, which the links pass reads."""
+    session.flush()
+    for rec_in, rec in batch:
+        rec_in.rec_id = rec.id
+    batch.clear()
 
 
 def _create_report(
@@ -622,10 +628,12 @@ def _change_report(
     report: Report,
     incoming: ReportIn,
     result: ImportResult,
+    batch: list[tuple[RecIn, Recommendation]],
     *,
     today: date,
 ) -> None:
-    """A report already in RecTrack: change what differs, each change in its savepoint."""
+    """A report already in RecTrack: change what differs, each change in its savepoint;
+    the recommendations it does not have yet join `batch`."""
     data = _report_data(report, incoming)
     savepoint = session.begin_nested()
     try:
@@ -663,11 +671,7 @@ def _change_report(
         savepoint.commit()
         rec_in.outcome = "updated"
         _count_addressees(result, before, after)
-    batch: list[tuple[RecIn, Recommendation]] = []
     _create_recs(session, actor, report, incoming, result, batch, today=today, keys=new)
-    session.flush()
-    for rec_in, rec in batch:
-        rec_in.rec_id = rec.id
 
 
 _LINK_ERROR_COLUMNS = {
@@ -687,10 +691,10 @@ def _apply_links(session: Session, reports: list[ReportIn], result: ImportResult
             if rec_in.rec_id is None or not rec_in.links:
                 continue  # refused above, or no link columns
             links = rec_in.links
-            if rec_in.outcome == "created" and _links_as_they_are(_NO_LINKS, links):
-                continue  # a new one has no links: nothing to load or change
+            if rec_in.outcome == "created" and not _asks_for_links(links):
+                continue  # new, so without links, and the file sets none: nothing to change
             rec = session.get(Recommendation, rec_in.rec_id)
-            if rec is None or _links_as_they_are(rec, links):
+            if rec is None:
                 continue
             savepoint = session.begin_nested()
             try:
@@ -705,30 +709,14 @@ def _apply_links(session: Session, reports: list[ReportIn], result: ImportResult
                 rec_in.outcome = "updated"
 
 
-@dataclass(frozen=True)
-class _Links:
-    priority: bool
-    priority_reason: str
-    repeats_id: int | None
-    repeat_note: str
-
-
-_NO_LINKS = _Links(False, "", None, "")  # a newly created recommendation's
-
-
-def _links_as_they_are(rec: Recommendation | _Links, links: dict[str, Any]) -> bool:
-    """No priority change and no repeat link, asked or present (most rows of a file): a
-    shortcut past the savepoint, not a rule; _apply_rec_links would change nothing."""
-    wanted = links.get("priority", rec.priority)
-    reason = links.get("priority_reason", rec.priority_reason)
-    same_priority = wanted == rec.priority and (not wanted or reason == rec.priority_reason)
-    no_repeat = (
-        not (links.get("repeats_report") or "").strip()
-        and links.get("repeats_number") is None
-        and rec.repeats_id is None
-        and not rec.repeat_note
+def _asks_for_links(links: dict[str, Any]) -> bool:
+    """Whether the file's row flags the recommendation as a priority or links it to one it
+    repeats (a blank reason or note alone changes nothing on a new recommendation)."""
+    return bool(
+        links.get("priority")
+        or (links.get("repeats_report") or "").strip()
+        or links.get("repeats_number") is not None
     )
-    return same_priority and no_repeat
 
 
 def _apply_rec_links(session: Session, rec: Recommendation, links: dict[str, Any]) -> bool:

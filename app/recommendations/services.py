@@ -103,28 +103,21 @@ class _Facts:
 
 
 def _facts(session: Session, report: Report, rec: Recommendation | None) -> _Facts:
-    components = set(session.scalars(sa.select(Component.id)))
     if sa.inspect(report).key is None:  # not flushed yet: all its recommendations are in memory
         numbers = [r.number for r in report.recommendations if r is not rec]
-        return _Facts(
-            taken={n for n in numbers if n is not None},
-            entered=len(report.recommendations),
-            components=components,
+    else:
+        numbers = list(
+            session.scalars(
+                sa.select(Recommendation.number).where(
+                    Recommendation.report_id == report.id,
+                    Recommendation.id != (rec.id if rec else -1),
+                )
+            )
         )
-    taken = session.scalars(
-        sa.select(Recommendation.number).where(
-            Recommendation.report_id == report.id,
-            Recommendation.number.is_not(None),
-            Recommendation.id != (rec.id if rec else -1),
-        )
-    )
-    entered = session.scalar(
-        sa.select(sa.func.count()).select_from(Recommendation).where(Recommendation.report_id == report.id)
-    )
     return _Facts(
-        taken={n for n in taken if n is not None},
-        entered=entered or 0,
-        components=components,
+        taken={n for n in numbers if n is not None},
+        entered=len(numbers),  # read only for a new recommendation (rec None: none left out)
+        components=set(session.scalars(sa.select(Component.id))),
     )
 
 
@@ -223,15 +216,27 @@ def _apply(
     return changed
 
 
+def _new(
+    session: Session,
+    report: Report,
+    data: RecommendationData,
+    rows: list[tuple[int, AddresseeData]],
+    today: date,
+) -> Recommendation:
+    """A checked recommendation added to the session: Open–Unresolved, tracked from today."""
+    rec = Recommendation(report=report, status=RecStatus.OPEN_UNRESOLVED, tracked_since=today)
+    _apply(rec, data, rows)
+    session.add(rec)
+    return rec
+
+
 def create_recommendation(
     session: Session, actor: AuditActor, report: Report, data: RecommendationData, *, today: date
 ) -> Recommendation:
     """Enter a recommendation of a report, with its addressees. It was issued
     Open–Unresolved on the report's date; the history says so from the start."""
     rows = _check(session, report, data, None, today)
-    rec = Recommendation(report=report, status=RecStatus.OPEN_UNRESOLVED, tracked_since=today)
-    _apply(rec, data, rows)
-    session.add(rec)
+    rec = _new(session, report, data, rows, today)
     session.flush()
     history.record_issuance(session, rec, actor)
     session.flush()
@@ -259,9 +264,7 @@ def create_recommendations(
         except RecommendationError as exc:
             out.append(exc)
             continue
-        rec = Recommendation(report=report, status=RecStatus.OPEN_UNRESOLVED, tracked_since=today)
-        _apply(rec, data, rows)
-        session.add(rec)
+        rec = _new(session, report, data, rows, today)
         history.record_issuance(session, rec, actor)
         if data.number is not None:
             facts.taken.add(data.number)
